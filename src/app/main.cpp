@@ -1,0 +1,25 @@
+// integr8scode: one binary, sub-commands (DESIGN.md §1). main only wires.
+#include <CLI/CLI.hpp>
+
+#include "app/commands.hpp"
+#include "catalog/catalog_loader.hpp"
+
+int main(int argc, char** argv) {
+  using namespace integr8scode;
+  CLI::App app{"Integr8sCode: run untrusted code in a sandbox, locally or as a service"};
+  app.set_version_flag("--version", "integr8scode 0.1.0");
+  app.require_subcommand(1);
+  GlobalOptions global;
+  global.catalog = DefaultCatalogPath();
+  app.add_option("--catalog", global.catalog, "Runtime catalog (TOML)")->check(CLI::ExistingFile);
+
+  int exit_code = kExitOk;
+  RegisterRuntimesCommand(app, global, exit_code);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int rc = app.exit(error);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  return exit_code;
+}

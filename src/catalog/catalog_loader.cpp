@@ -1,0 +1,257 @@
+#include "catalog/catalog_loader.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "common/units.hpp"
+
+namespace integr8scode {
+namespace {
+
+namespace fs = std::filesystem;
+
+class EntryReader {
+ public:
+  EntryReader(const toml::table& table, std::string where) : table_(table), where_(std::move(where)) {}
+
+  Status CheckKeys(const std::set<std::string_view>& allowed) const {
+    for (const auto& [key, value] : table_) {
+      if (!allowed.contains(key.str())) {
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: unknown key '{}'", where_, key.str()));
+      }
+    }
+    return {};
+  }
+
+  Result<std::string> String(std::string_view key, bool required = true) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) {
+      if (!required) return std::string();
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: missing '{}'", where_, key));
+    }
+    if (const auto* value = node->as_string()) return value->get();
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: '{}' must be a string", where_, key));
+  }
+
+  Result<std::vector<std::string>> StringList(std::string_view key, bool required = true) const {
+    const toml::node* node = table_.get(key);
+    if (node == nullptr) {
+      if (!required) return std::vector<std::string>{};
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: missing '{}'", where_, key));
+    }
+    const toml::array* array = node->as_array();
+    std::vector<std::string> out;
+    if (array != nullptr) {
+      for (const toml::node& item : *array) {
+        const auto* text = item.as_string();
+        if (text == nullptr) break;
+        out.push_back(text->get());
+      }
+    }
+    if (array == nullptr || out.size() != array->size() || (required && out.empty())) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: '{}' must be a non-empty list of strings", where_, key));
+    }
+    return out;
+  }
+
+  const toml::table* Table(std::string_view key) const {
+    const toml::node* node = table_.get(key);
+    return node != nullptr ? node->as_table() : nullptr;
+  }
+
+  const std::string& Where() const { return where_; }
+
+ private:
+  const toml::table& table_;
+  std::string where_;
+};
+
+Result<LimitOverrides> ReadStepLimits(const EntryReader& reader) {
+  LimitOverrides limits;
+  if (auto text = reader.String("timeout", false); !text) {
+    return Fail(text.error());
+  } else if (!text->empty()) {
+    auto value = ParseDuration(*text);
+    if (!value) return Fail(std::move(value.error()).WithContext(reader.Where()));
+    limits.timeout = *value;
+  }
+  if (auto text = reader.String("memory", false); !text) {
+    return Fail(text.error());
+  } else if (!text->empty()) {
+    auto value = ParseByteSize(*text);
+    if (!value) return Fail(std::move(value.error()).WithContext(reader.Where()));
+    limits.memory_bytes = *value;
+  }
+  if (auto text = reader.String("tmpfs", false); !text) {
+    return Fail(text.error());
+  } else if (!text->empty()) {
+    auto value = ParseByteSize(*text);
+    if (!value) return Fail(std::move(value.error()).WithContext(reader.Where()));
+    limits.tmpfs_bytes = *value;
+  }
+  return limits;
+}
+
+std::optional<std::int64_t> IntegerAt(const toml::table& table, std::string_view key) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return std::nullopt;
+  if (const auto* value = node->as_integer()) return value->get();
+  return std::nullopt;
+}
+
+Result<std::string> ReadText(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot read {}", file.string()));
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const fs::path& base) {
+  const EntryReader reader(table, fmt::format("runtime #{}", index + 1));
+  if (auto status = reader.CheckKeys({"language", "version", "display_name", "implementation",
+                                      "source_file", "file_extension", "editor_mode",
+                                      "interpreter", "version_probe", "version_match", "run",
+                                      "env", "host_paths", "image", "example",
+                                      "example_description", "compile"});
+      !status) {
+    return Fail(status.error());
+  }
+  Runtime runtime;
+  const auto take = [&](std::string_view key, std::string& into, bool required = true) -> Status {
+    auto value = reader.String(key, required);
+    if (!value) return Fail(value.error());
+    into = std::move(*value);
+    return {};
+  };
+  for (auto status :
+       {take("language", runtime.language), take("version", runtime.version),
+        take("display_name", runtime.display_name), take("implementation", runtime.implementation, false),
+        take("source_file", runtime.source_file), take("file_extension", runtime.file_extension),
+        take("editor_mode", runtime.editor_mode, false), take("interpreter", runtime.interpreter),
+        take("version_match", runtime.version_match, false), take("image", runtime.image, false),
+        take("example_description", runtime.example_description, false)}) {
+    if (!status) return Fail(status.error());
+  }
+  const std::string where = fmt::format("runtime {} {}", runtime.language, runtime.version);
+  if (runtime.source_file.find('/') != std::string::npos || runtime.source_file.starts_with(".")) {
+    return Fail(ErrorCode::kInvalidArgument, where + ": source_file must be a plain file name");
+  }
+  auto run = reader.StringList("run");
+  if (!run) return Fail(run.error());
+  runtime.run.argv = std::move(*run);
+  auto probe = reader.StringList("version_probe", false);
+  if (!probe) return Fail(probe.error());
+  runtime.version_probe = std::move(*probe);
+  auto host_paths = reader.StringList("host_paths", false);
+  if (!host_paths) return Fail(host_paths.error());
+  runtime.host_paths = host_paths->empty() ? std::vector<std::string>{"/usr"} : *host_paths;
+  for (const std::string& path : runtime.host_paths) {
+    if (!path.starts_with("/") || path.find("..") != std::string::npos || path == "/") {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: host path '{}' must be an absolute directory other than /", where, path));
+    }
+  }
+  if (const toml::table* env = reader.Table("env")) {
+    for (const auto& [key, value] : *env) {
+      const auto* text = value.as_string();
+      if (text == nullptr) {
+        return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: env.{} must be a string", where, key.str()));
+      }
+      runtime.env.emplace_back(std::string(key.str()), text->get());
+    }
+  }
+  if (const toml::table* compile = reader.Table("compile")) {
+    const EntryReader step(*compile, where + " compile");
+    if (auto status = step.CheckKeys({"argv", "timeout", "memory", "tmpfs", "pids"}); !status) {
+      return Fail(status.error());
+    }
+    auto argv = step.StringList("argv");
+    if (!argv) return Fail(argv.error());
+    auto limits = ReadStepLimits(step);
+    if (!limits) return Fail(limits.error());
+    runtime.has_compile = true;
+    runtime.compile.argv = std::move(*argv);
+    runtime.compile.limits = *limits;
+    if (auto pids = IntegerAt(*compile, "pids")) {
+      if (*pids < 1 || *pids > 100000) {
+        return Fail(ErrorCode::kInvalidArgument, where + " compile: pids must be 1 to 100000");
+      }
+      runtime.compile.limits.pids = static_cast<std::uint32_t>(*pids);
+    }
+  }
+  std::string example_file;
+  if (auto status = take("example", example_file, false); !status) return Fail(status.error());
+  if (!example_file.empty()) {
+    auto text = ReadText(base / example_file);
+    if (!text) return Fail(std::move(text.error()).WithContext(where));
+    runtime.example = std::move(*text);
+  }
+  return runtime;
+}
+
+}  // namespace
+
+Result<RuntimeCatalog> LoadCatalog(const fs::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{}:{}:{}: {}", file.string(), error.source().begin.line,
+                            error.source().begin.column, error.description()));
+  }
+  for (const auto& [key, value] : root) {
+    if (key.str() != "runtime") {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: unknown key '{}' (expected [[runtime]] entries)", file.string(), key.str()));
+    }
+  }
+  const toml::array* entries = root["runtime"].as_array();
+  if (entries == nullptr || entries->empty()) {
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: no [[runtime]] entries", file.string()));
+  }
+  std::vector<Runtime> runtimes;
+  std::set<std::string> keys;
+  for (std::size_t i = 0; i < entries->size(); ++i) {
+    const toml::table* table = (*entries)[i].as_table();
+    if (table == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: runtime #{} is not a table", file.string(), i + 1));
+    }
+    auto runtime = ReadRuntime(*table, i, file.parent_path());
+    if (!runtime) return Fail(std::move(runtime.error()).WithContext(file.string()));
+    if (!keys.insert(runtime->Key()).second) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: {} is listed twice", file.string(), runtime->Key()));
+    }
+    runtimes.push_back(std::move(*runtime));
+  }
+  return RuntimeCatalog(std::move(runtimes));
+}
+
+fs::path DefaultCatalogPath() {
+  if (const char* env = std::getenv("INTEGR8SCODE_CATALOG"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    // build/<preset>/src/app/integr8scode → <source>/runtimes/catalog.toml
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+      const fs::path candidate = dir / "runtimes" / "catalog.toml";
+      if (fs::exists(candidate, ec)) return candidate;
+    }
+  }
+  return "/usr/local/share/integr8scode/runtimes/catalog.toml";
+}
+
+}  // namespace integr8scode

@@ -1,0 +1,57 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <tl/expected.hpp>
+
+namespace integr8scode {
+
+// What kind of failure an Error is. The API maps each code to one HTTP status
+// (api/problem.cpp); the CLI maps them to exit codes.
+enum class ErrorCode {
+  kInvalidArgument,     // the caller sent something wrong (400/422)
+  kNotFound,            // no such thing, or not the caller's (404)
+  kAlreadyExists,       // unique name taken (409)
+  kConflict,            // state does not allow it, e.g. cancel a finished run (409)
+  kUnauthenticated,     // no or bad credentials (401)
+  kPermissionDenied,    // authenticated but not allowed (403)
+  kLocked,              // account locked after failed logins (423)
+  kTooLarge,            // body or field over its cap (413)
+  kRateLimited,         // too many requests (429)
+  kResourceExhausted,   // queue full, no capacity (503)
+  kUnavailable,         // a dependency (store, sandbox) cannot be used now (503)
+  kInternal,            // a bug or a platform failure (500)
+};
+
+std::string_view ErrorCodeName(ErrorCode code);
+
+// An expected failure: a code, the errno saved where it happened (0 if none),
+// and a message that grows context as the error travels up.
+struct Error {
+  ErrorCode code = ErrorCode::kInternal;
+  int sys_errno = 0;
+  std::string message;
+
+  // Prefixes the message with what the caller was doing: "mount /proc: ...".
+  Error&& WithContext(std::string_view context) &&;
+  std::string Describe() const;  // message plus strerror(sys_errno) when set
+};
+
+Error MakeError(ErrorCode code, std::string message);
+// Reads errno before anything can clobber it: `what` is a literal, so building the
+// argument cannot allocate. With a formatted message, save errno first and use the
+// two-argument form.
+Error SystemError(const char* what);
+Error SystemError(int saved_errno, std::string message);
+
+template <class T>
+using Result = tl::expected<T, Error>;
+using Status = tl::expected<void, Error>;
+
+inline tl::unexpected<Error> Fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
+inline tl::unexpected<Error> Fail(ErrorCode code, std::string message) {
+  return tl::unexpected<Error>(MakeError(code, std::move(message)));
+}
+
+}  // namespace integr8scode

@@ -1,0 +1,78 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+#include "domain/limits.hpp"
+
+namespace integr8scode {
+
+// Paths a runtime's command lines may refer to, fixed inside every sandbox.
+inline constexpr std::string_view kSandboxSourceDir = "/scripts";   // read-only
+inline constexpr std::string_view kSandboxWorkDir = "/home/sandbox";  // writable, the cwd
+
+// One command of a runtime: its argv (placeholders {source}, {workdir} are
+// expanded by ExpandArgv) and the limits that differ from the execution's.
+struct RuntimeStep {
+  std::vector<std::string> argv;
+  LimitOverrides limits;
+};
+
+// A language/version entry of the catalog (runtimes/catalog.toml). Plain data.
+struct Runtime {
+  std::string language;       // "python"
+  std::string version;        // "3.11"
+  std::string display_name;   // "Python 3.11"
+  std::string implementation; // "CPython"
+  std::string source_file;    // "script.py", placed at /scripts/<source_file>
+  std::string file_extension; // "py"
+  std::string editor_mode;    // syntax highlighting mode for the web editor
+  bool has_compile = false;
+  RuntimeStep compile;        // used when has_compile
+  RuntimeStep run;
+  std::vector<std::pair<std::string, std::string>> env;  // on top of the sandbox's clean env
+  // Local sandbox: the host binary that must exist, how to ask its version, and the
+  // text that answer must contain; the host directories bound read-only.
+  std::string interpreter;
+  std::vector<std::string> version_probe;
+  std::string version_match;
+  std::vector<std::string> host_paths;
+  // Kubernetes: the container image that holds this runtime.
+  std::string image;
+  // Example script showing a feature of this version, and what it shows.
+  std::string example;
+  std::string example_description;
+
+  std::string Key() const { return language + " " + version; }
+  std::string SourcePath() const;  // "/scripts/script.py"
+};
+
+std::vector<std::string> ExpandArgv(const std::vector<std::string>& argv, const Runtime& runtime);
+
+// Whether this host can run an entry, and if not, why (for `runtimes` and /runtimes).
+struct RuntimeAvailability {
+  bool available = false;
+  std::string reason;   // "ok" or e.g. "/usr/bin/pypy3 not found (apt-get install pypy3)"
+  std::string detected_version;  // what the probe printed, first line
+};
+
+// The loaded catalog, immutable after start. Lookups are by language and version.
+class RuntimeCatalog {
+ public:
+  RuntimeCatalog() = default;
+  explicit RuntimeCatalog(std::vector<Runtime> runtimes);
+
+  const std::vector<Runtime>& All() const { return runtimes_; }
+  // kNotFound with a message that lists what is available, e.g.
+  // "unknown language 'ruby'; available: python 3.11, python 3.9, node 20, c 12".
+  Result<const Runtime*> Find(std::string_view language, std::string_view version) const;
+  std::string ListKeys() const;
+
+ private:
+  std::vector<Runtime> runtimes_;
+};
+
+}  // namespace integr8scode

@@ -1,0 +1,98 @@
+#include "catalog/catalog_loader.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace integr8scode {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CatalogFile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("catalog-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path Write(const std::string& text) {
+    const fs::path file = dir_ / "catalog.toml";
+    std::ofstream(file) << text;
+    return file;
+  }
+
+  fs::path dir_;
+};
+
+constexpr const char* kMinimal = R"(
+[[runtime]]
+language = "python"
+version = "3.11"
+display_name = "Python 3.11"
+source_file = "script.py"
+file_extension = "py"
+interpreter = "/usr/bin/python3.11"
+run = ["/usr/bin/python3.11", "{source}"]
+)";
+
+TEST(Catalog, ShippedCatalogLoadsWithItsExamples) {
+  auto catalog = LoadCatalog(fs::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" / "catalog.toml");
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
+  for (const auto& [lang, version] : std::vector<std::pair<std::string, std::string>>{
+           {"python", "3.11"}, {"python", "3.9"}, {"node", "20"}, {"c", "12"}}) {
+    auto runtime = catalog->Find(lang, version);
+    ASSERT_TRUE(runtime.has_value()) << lang << " " << version;
+    EXPECT_FALSE((*runtime)->example.empty()) << lang;
+    EXPECT_FALSE((*runtime)->image.empty()) << lang;
+  }
+  const Runtime* c = catalog->Find("c", "12").value();
+  EXPECT_TRUE(c->has_compile);
+  EXPECT_EQ(c->compile.limits.timeout, std::chrono::seconds(10));
+  EXPECT_EQ(c->compile.limits.memory_bytes, 512ull << 20);
+  EXPECT_NE(catalog->Find("python", "3.11").value()->example.find("match data:"), std::string::npos);
+}
+
+TEST_F(CatalogFile, MinimalEntryGetsDefaults) {
+  auto catalog = LoadCatalog(Write(kMinimal));
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
+  const Runtime& runtime = catalog->All().at(0);
+  EXPECT_EQ(runtime.host_paths, std::vector<std::string>{"/usr"});
+  EXPECT_FALSE(runtime.has_compile);
+}
+
+TEST_F(CatalogFile, UnknownKeyIsNamed) {
+  auto catalog = LoadCatalog(Write(std::string(kMinimal) + "colour = \"blue\"\n"));
+  ASSERT_FALSE(catalog.has_value());
+  EXPECT_NE(catalog.error().message.find("unknown key 'colour'"), std::string::npos)
+      << catalog.error().message;
+}
+
+TEST_F(CatalogFile, DuplicateEntryIsRefused) {
+  auto catalog = LoadCatalog(Write(std::string(kMinimal) + kMinimal));
+  ASSERT_FALSE(catalog.has_value());
+  EXPECT_NE(catalog.error().message.find("listed twice"), std::string::npos);
+}
+
+TEST_F(CatalogFile, MissingFieldAndSyntaxErrorsAreReported) {
+  auto missing = LoadCatalog(Write("[[runtime]]\nlanguage = \"x\"\n"));
+  ASSERT_FALSE(missing.has_value());
+  EXPECT_NE(missing.error().message.find("missing 'version'"), std::string::npos);
+  auto syntax = LoadCatalog(Write("[[runtime]\n"));
+  ASSERT_FALSE(syntax.has_value());
+  EXPECT_NE(syntax.error().message.find("catalog.toml:1"), std::string::npos) << syntax.error().message;
+}
+
+TEST_F(CatalogFile, SourceFileMustNotEscapeTheScriptsDirectory) {
+  std::string text = kMinimal;
+  text.replace(text.find("script.py"), 9, "../etc/passwd");
+  auto catalog = LoadCatalog(Write(text));
+  ASSERT_FALSE(catalog.has_value());
+  EXPECT_NE(catalog.error().message.find("plain file name"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace integr8scode
