@@ -34,7 +34,11 @@ std::string Error::Describe() const {
 }
 
 Error MakeError(ErrorCode code, std::string message) {
-  return Error{code, 0, std::move(message)};
+  return Error{code, 0, std::move(message), {}, {}};
+}
+
+Error MakeError(ErrorCode code, std::string reason, std::string message) {
+  return Error{code, 0, std::move(message), std::move(reason), {}};
 }
 
 Error SystemError(const char* what) {
@@ -43,7 +47,7 @@ Error SystemError(const char* what) {
 }
 
 Error SystemError(int saved_errno, std::string message) {
-  return Error{ErrorCode::kInternal, saved_errno, std::move(message)};
+  return Error{ErrorCode::kInternal, saved_errno, std::move(message), {}, {}};
 }
 
 }  // namespace integr8scode

@@ -32,6 +32,11 @@ struct Error {
   ErrorCode code = ErrorCode::kInternal;
   int sys_errno = 0;
   std::string message;
+  // Optional machine-readable refinement for API clients ("token_expired",
+  // "unknown_runtime", "limit_exceeded"); the API falls back to the code's default.
+  std::string reason;
+  // The request field at fault, when there is one ("lang", "limits.memory_bytes").
+  std::string field;
 
   // Prefixes the message with what the caller was doing: "mount /proc: ...".
   Error&& WithContext(std::string_view context) &&;
@@ -39,6 +44,7 @@ struct Error {
 };
 
 Error MakeError(ErrorCode code, std::string message);
+Error MakeError(ErrorCode code, std::string reason, std::string message);
 // Reads errno before anything can clobber it: `what` is a literal, so building the
 // argument cannot allocate. With a formatted message, save errno first and use the
 // two-argument form.

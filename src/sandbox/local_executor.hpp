@@ -1,0 +1,31 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "common/error.hpp"
+#include "domain/executor.hpp"
+
+namespace integr8scode {
+
+// How the local sandbox is set up on this host (config section [sandbox]).
+struct SandboxOptions {
+  std::size_t slots = 2;                // runs at once; each slot has its own cgroup and uid
+  std::string cgroup_mode = "auto";     // "auto", "v1" or "v2"
+  std::filesystem::path cgroup_parent;  // empty: a child of this process's own cgroup
+  std::filesystem::path state_dir = "/run/integr8scode";  // mount points, lock files
+  uid_t first_uid = 61000;              // slot i runs programs as uid/gid first_uid + i
+  std::uint32_t cpu_period_us = 100000; // CFS period for the CPU quota
+};
+
+// Creates the local sandbox executor: prepares one cgroup per slot and starts the
+// small spawner process that clones sandboxes (the server itself is never forked).
+// Call it before the process starts threads. Fails with kUnavailable and a reason
+// when the host cannot sandbox (not root, no cgroup controllers, no namespaces).
+Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& options);
+
+}  // namespace integr8scode
