@@ -30,6 +30,9 @@ struct RunResult {
   // For limit hits and platform errors: one sentence for the user, e.g.
   // "stopped after the 5 s time limit". Never internals.
   std::string message;
+  // Time the sandbox took to set itself up before the program started (telemetry
+  // only; not stored, not in the API).
+  std::int64_t setup_us = 0;
 
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };
