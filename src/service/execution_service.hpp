@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstddef>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -64,6 +65,12 @@ class ExecutionService {
                                                           EventCallback callback) = 0;
 
   virtual QueueStats Stats() = 0;
+  // Everyone's executions counted by status (admin statistics). kPermissionDenied unless
+  // the caller is admin.
+  virtual Result<std::map<ExecutionStatus, std::size_t>> CountByStatus(const Caller& caller) {
+    (void)caller;
+    return Fail(ErrorCode::kUnavailable, "execution statistics are not available");
+  }
   virtual const RuntimeCatalog& Catalog() const = 0;
   virtual const std::vector<RuntimeAvailability>& Availability() const = 0;
   virtual const Limits& DefaultLimits() const = 0;

@@ -1,0 +1,146 @@
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "domain/executor.hpp"
+#include "domain/limits.hpp"
+#include "domain/runtime.hpp"
+#include "domain/stores.hpp"
+#include "service/auth_service.hpp"
+#include "service/event_hub.hpp"
+#include "service/execution_observer.hpp"
+#include "service/execution_service.hpp"
+#include "service/script_service.hpp"
+
+namespace integr8scode {
+
+// The largest limits a request may ask for when the configuration names none.
+inline constexpr Limits kDefaultMaximumLimits{
+    .memory_bytes = 512ull << 20,
+    .cpu_millicores = 2000,
+    .timeout = std::chrono::milliseconds(30000),
+    .pids = 256,
+    .output_bytes = 8ull << 20,
+    .tmpfs_bytes = 256ull << 20,
+    .file_size_bytes = 128ull << 20,
+    .open_files = 1024,
+};
+
+// Argon2id cost (libsodium crypto_pwhash). The values are libsodium's own presets;
+// services.cpp checks them against the library's constants at compile time.
+struct PasswordHashCost {
+  std::uint64_t ops_limit = 2;
+  std::size_t mem_limit = 64ull << 20;
+
+  static constexpr PasswordHashCost Interactive() { return {2, 64ull << 20}; }
+  static constexpr PasswordHashCost Moderate() { return {3, 256ull << 20}; }
+  // Weakest allowed; for tests only, where hashing speed matters more than strength.
+  static constexpr PasswordHashCost Min() { return {1, 8192}; }
+};
+
+struct QueueOptions {
+  std::size_t workers = 0;      // worker threads; 0 = std::thread::hardware_concurrency()
+  std::size_t capacity = 10000; // most executions waiting; more → kResourceExhausted "queue_full"
+  // Finished executions older than this are deleted by a periodic sweep; 0 keeps them forever.
+  std::chrono::milliseconds retention{0};
+  std::chrono::milliseconds retention_sweep_interval{std::chrono::minutes(10)};
+  // After a crash, an execution left running is run again while attempts < max_attempts,
+  // else it ends kError with `recovery_reason`.
+  int max_attempts = 2;
+  std::string recovery_reason = "the server stopped while this execution ran";
+  std::string worker_id;        // recorded on each execution; empty = "<hostname>:<pid>"
+};
+
+struct AuthOptions {
+  // HS256 key. Empty: read from `<data_dir>/jwt_secret`, generated (mode 0600) on first start.
+  std::string jwt_secret;
+  std::filesystem::path data_dir;
+  std::chrono::seconds token_lifetime{std::chrono::hours(24)};
+  PasswordHashCost password_hash = PasswordHashCost::Interactive();
+  int lockout_failures = 5;     // consecutive failed logins that lock an account
+  std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};
+  // When admin_username is set, the account is created at start if missing (with
+  // admin_password, required then) or promoted to admin if it exists.
+  std::string admin_username;
+  std::string admin_password;
+  std::string admin_email;      // empty: "<admin_username>@admin.invalid"
+};
+
+struct EventOptions {
+  // How long an execution's events stay replayable after its result event.
+  std::chrono::milliseconds keep_after_result{std::chrono::seconds(60)};
+  // Output beyond these is still delivered live but not kept for replay; a late
+  // subscriber then reads the (complete, capped) output from the final record.
+  std::size_t max_buffered_bytes_per_execution = 4ull << 20;
+  std::size_t max_buffered_bytes_total = 256ull << 20;
+};
+
+// Everything the services can be configured with; defaults make a working laptop setup.
+struct ServiceOptions {
+  Limits default_limits;                          // must lie within maximum_limits
+  Limits maximum_limits = kDefaultMaximumLimits;
+  std::size_t max_script_bytes = 1ull << 20;      // larger → kTooLarge, field "script"
+  std::size_t max_stdin_bytes = 1ull << 20;       // larger → kTooLarge, field "stdin"
+  QueueOptions queue;
+  AuthOptions auth;
+  EventOptions events;
+  // Wall clock in Unix milliseconds; empty = the system clock. Tests inject one to move
+  // time for token expiry, lockout and retention.
+  std::function<std::int64_t()> now_ms;
+};
+
+// The storage the services run on (the same members as store/open_store.hpp's Stores,
+// so wiring is a member-wise copy). Shared ownership: the services keep them alive.
+struct ServiceStores {
+  std::shared_ptr<ExecutionStore> executions;
+  std::shared_ptr<UserStore> users;
+  std::shared_ptr<ScriptStore> scripts;
+  std::shared_ptr<TokenStore> tokens;
+  std::function<Status()> check;  // database reachable (for /health/ready); may be empty
+};
+
+// One named readiness check ("store", "sandbox", "queue") and its outcome.
+struct ReadinessCheck {
+  std::string name;
+  Status status;
+};
+
+// The running service layer: use cases, the worker pool and the event hub.
+// The accessors are thread-safe and valid until destruction. Destruction shuts down
+// with no grace period if Shutdown was not called.
+class Services {
+ public:
+  virtual ~Services() = default;
+  virtual ExecutionService& Executions() = 0;
+  virtual AuthService& Auth() = 0;
+  virtual ScriptService& Scripts() = 0;
+  virtual EventHub& Events() = 0;
+  // Every check, in a fixed order; ready when all are ok.
+  virtual std::vector<ReadinessCheck> CheckReady() = 0;
+  // Stops taking new work (Submit answers kUnavailable), lets running executions finish
+  // within `grace`, cancels the rest and puts them back to queued so the next start runs
+  // them, then stops the workers. Blocks until done; idempotent.
+  virtual void Shutdown(std::chrono::milliseconds grace) = 0;
+};
+
+// Starts the services: validates the options, loads or creates the JWT secret, ensures
+// the admin account, recovers executions left running by a crash, re-enqueues queued ones
+// (oldest first), and starts the workers and the retention sweep.
+// `executor` must outlive the returned object; `observer` may be null, else it must too.
+// Fails with kInvalidArgument for bad options, kUnavailable when the store or the data
+// directory cannot be used.
+Result<std::unique_ptr<Services>> StartServices(ServiceStores stores, Executor& executor,
+                                                RuntimeCatalog catalog,
+                                                std::vector<RuntimeAvailability> availability,
+                                                ServiceOptions options,
+                                                ExecutionObserver* observer);
+
+}  // namespace integr8scode
