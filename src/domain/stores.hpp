@@ -60,6 +60,14 @@ class ExecutionStore {
                               std::int64_t finished_at_ms) = 0;
   // queued or running → cancelled. False if already terminal.
   virtual Result<bool> Cancel(std::string_view id, std::int64_t finished_at_ms) = 0;
+  // running → queued, giving the attempt back (attempts − 1; started_at and worker_id
+  // cleared): a graceful shutdown stopped the run and the next start runs it again.
+  // False if it was not running. A backend without it answers kUnavailable; the
+  // execution then stays running until RecoverInterrupted at the next start.
+  virtual Result<bool> Requeue(std::string_view id) {
+    (void)id;
+    return Fail(ErrorCode::kUnavailable, "this store cannot hand executions back to the queue");
+  }
   // After a crash: executions left running go back to queued when attempts <
   // max_attempts, else to kError with `reason`.
   virtual Result<RecoveryReport> RecoverInterrupted(int max_attempts, std::string_view reason,
