@@ -1,0 +1,42 @@
+import { ApiClient } from './api/client';
+import { ConnectionMonitor } from './stores/connection.svelte';
+import { EditorDocument } from './stores/document.svelte';
+import { RuntimesStore } from './stores/runtimes.svelte';
+import { ScriptsStore } from './stores/scripts.svelte';
+import { SessionStore } from './stores/session.svelte';
+import { ThemeStore } from './stores/theme.svelte';
+import { ExecutionRun } from './stores/execution.svelte';
+import { Router } from './router.svelte';
+
+// The page's singletons. Stores take their dependencies in constructors (tests build their
+// own); only this file wires the real ones together.
+
+let monitor: ConnectionMonitor | null = null;
+
+export const api = new ApiClient({
+  onServerTrouble: () => monitor?.report(),
+});
+
+export const connection = new ConnectionMonitor(async () => {
+  try {
+    const response = await fetch(api.url('/health/live'), { cache: 'no-store' });
+    return response.ok;
+  } catch {
+    return false;
+  }
+});
+monitor = connection;
+
+export const router = new Router();
+export const theme = new ThemeStore();
+export const session = new SessionStore(api);
+export const runtimes = new RuntimesStore(api);
+export const scripts = new ScriptsStore(api);
+export const editorDocument = new EditorDocument();
+
+/** The editor page's run; kept here so it survives a visit to another page. */
+export const editorRun = new ExecutionRun(api, (url) => new EventSource(url));
+
+export function newRun(): ExecutionRun {
+  return new ExecutionRun(api, (url) => new EventSource(url));
+}

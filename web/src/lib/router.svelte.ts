@@ -1,0 +1,75 @@
+export type Route =
+  | { name: 'editor' }
+  | { name: 'history' }
+  | { name: 'execution'; id: string }
+  | { name: 'scripts' }
+  | { name: 'admin' }
+  | { name: 'login' }
+  | { name: 'register' }
+  | { name: 'not-found' };
+
+export function matchRoute(pathname: string): Route {
+  const path = pathname.replace(/\/+$/, '') || '/';
+  switch (path) {
+    case '/':
+      return { name: 'editor' };
+    case '/history':
+      return { name: 'history' };
+    case '/scripts':
+      return { name: 'scripts' };
+    case '/admin':
+      return { name: 'admin' };
+    case '/login':
+      return { name: 'login' };
+    case '/register':
+      return { name: 'register' };
+  }
+  const execution = /^\/executions\/([^/]+)$/.exec(path);
+  if (execution?.[1]) return { name: 'execution', id: decodeURIComponent(execution[1]) };
+  return { name: 'not-found' };
+}
+
+/** Client-side routing over the history API; the server answers index.html for these paths. */
+export class Router {
+  path = $state('/');
+  search = $state('');
+
+  get route(): Route {
+    return matchRoute(this.path);
+  }
+
+  init(): void {
+    this.sync();
+    addEventListener('popstate', () => this.sync());
+  }
+
+  navigate(to: string, options: { replace?: boolean } = {}): void {
+    const url = new URL(to, location.origin);
+    if (url.pathname === this.path && url.search === this.search && !options.replace) return;
+    if (options.replace) history.replaceState(null, '', url.pathname + url.search);
+    else history.pushState(null, '', url.pathname + url.search);
+    this.sync();
+    scrollTo(0, 0);
+  }
+
+  /** For <a onclick>: follows internal links without reloading, leaves modified clicks alone. */
+  link = (event: MouseEvent): void => {
+    if (event.defaultPrevented || event.button !== 0) return;
+    if (event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+    const anchor = (event.currentTarget as HTMLElement).closest('a');
+    if (!anchor || anchor.target || anchor.hasAttribute('download')) return;
+    const url = new URL(anchor.href, location.href);
+    if (url.origin !== location.origin || url.pathname.startsWith('/api/') || url.pathname.startsWith('/docs')) return;
+    event.preventDefault();
+    this.navigate(url.pathname + url.search);
+  };
+
+  param(name: string): string | null {
+    return new URLSearchParams(this.search).get(name);
+  }
+
+  private sync(): void {
+    this.path = location.pathname;
+    this.search = location.search;
+  }
+}
