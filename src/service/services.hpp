@@ -14,10 +14,13 @@
 #include "domain/limits.hpp"
 #include "domain/runtime.hpp"
 #include "domain/stores.hpp"
+#include "queue/execution_queue.hpp"
 #include "service/auth_service.hpp"
 #include "service/event_hub.hpp"
 #include "service/execution_observer.hpp"
 #include "service/execution_service.hpp"
+#include "service/memory_event_hub.hpp"
+#include "service/password_hasher.hpp"
 #include "service/script_service.hpp"
 
 namespace integr8scode {
@@ -34,31 +37,6 @@ inline constexpr Limits kDefaultMaximumLimits{
     .open_files = 1024,
 };
 
-// Argon2id cost (libsodium crypto_pwhash). The values are libsodium's own presets;
-// services.cpp checks them against the library's constants at compile time.
-struct PasswordHashCost {
-  std::uint64_t ops_limit = 2;
-  std::size_t mem_limit = 64ull << 20;
-
-  static constexpr PasswordHashCost Interactive() { return {2, 64ull << 20}; }
-  static constexpr PasswordHashCost Moderate() { return {3, 256ull << 20}; }
-  // Weakest allowed; for tests only, where hashing speed matters more than strength.
-  static constexpr PasswordHashCost Min() { return {1, 8192}; }
-};
-
-struct QueueOptions {
-  std::size_t workers = 0;      // worker threads; 0 = std::thread::hardware_concurrency()
-  std::size_t capacity = 10000; // most executions waiting; more → kResourceExhausted "queue_full"
-  // Finished executions older than this are deleted by a periodic sweep; 0 keeps them forever.
-  std::chrono::milliseconds retention{0};
-  std::chrono::milliseconds retention_sweep_interval{std::chrono::minutes(10)};
-  // After a crash, an execution left running is run again while attempts < max_attempts,
-  // else it ends kError with `recovery_reason`.
-  int max_attempts = 2;
-  std::string recovery_reason = "the server stopped while this execution ran";
-  std::string worker_id;        // recorded on each execution; empty = "<hostname>:<pid>"
-};
-
 struct AuthOptions {
   // HS256 key. Empty: read from `<data_dir>/jwt_secret`, generated (mode 0600) on first start.
   std::string jwt_secret;
@@ -72,15 +50,6 @@ struct AuthOptions {
   std::string admin_username;
   std::string admin_password;
   std::string admin_email;      // empty: "<admin_username>@admin.invalid"
-};
-
-struct EventOptions {
-  // How long an execution's events stay replayable after its result event.
-  std::chrono::milliseconds keep_after_result{std::chrono::seconds(60)};
-  // Output beyond these is still delivered live but not kept for replay; a late
-  // subscriber then reads the (complete, capped) output from the final record.
-  std::size_t max_buffered_bytes_per_execution = 4ull << 20;
-  std::size_t max_buffered_bytes_total = 256ull << 20;
 };
 
 // Everything the services can be configured with; defaults make a working laptop setup.

@@ -1,0 +1,255 @@
+#include "service/auth_service_impl.hpp"
+
+#include <algorithm>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "service/account_rules.hpp"
+#include "service/crypto.hpp"
+#include "service/jwt.hpp"
+#include "service/jwt_secret.hpp"
+
+namespace integr8scode {
+namespace {
+
+constexpr std::size_t kMaxListedUsers = 1000;
+
+Error WrongCredentials() {
+  return MakeError(ErrorCode::kUnauthenticated, "unauthenticated",
+                   "wrong username or password");
+}
+
+User WithoutHash(User user) {
+  user.password_hash.clear();
+  return user;
+}
+
+// "in 15 minutes" / "in 40 seconds": how long a lock still holds, rounded up.
+std::string Remaining(std::int64_t ms) {
+  const std::int64_t seconds = std::max<std::int64_t>(1, (ms + 999) / 1000);
+  if (seconds < 120) return fmt::format("{} seconds", seconds);
+  return fmt::format("{} minutes", (seconds + 59) / 60);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(
+    std::shared_ptr<UserStore> users, std::shared_ptr<TokenStore> tokens, AuthOptions options,
+    Clock now_ms) {
+  if (auto ready = EnsureSodium(); !ready) return Fail(ready.error());
+  if (options.token_lifetime.count() <= 0) {
+    return Fail(ErrorCode::kInvalidArgument, "auth token lifetime must be positive");
+  }
+  if (options.lockout_failures < 1) {
+    return Fail(ErrorCode::kInvalidArgument, "auth lockout failures must be at least 1");
+  }
+  std::string secret = options.jwt_secret;
+  if (secret.empty()) {
+    auto loaded = LoadOrCreateJwtSecret(options.data_dir);
+    if (!loaded) return Fail(std::move(loaded.error()).WithContext("JWT secret"));
+    secret = std::move(*loaded);
+  } else if (secret.size() < kMinJwtSecretBytes) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("the JWT secret must be at least {} bytes long", kMinJwtSecretBytes));
+  }
+  const PasswordHasher hasher(options.password_hash);
+  auto dummy = hasher.Hash(HexEncode(RandomBytes(16)));
+  if (!dummy) return Fail(std::move(dummy.error()));
+  std::unique_ptr<AuthServiceImpl> service(
+      new AuthServiceImpl(std::move(users), std::move(tokens), std::move(options),
+                          std::move(now_ms), std::move(secret), std::move(*dummy)));
+  if (auto admin = service->EnsureAdmin(); !admin) {
+    return Fail(std::move(admin.error()).WithContext("admin account"));
+  }
+  return service;
+}
+
+AuthServiceImpl::AuthServiceImpl(std::shared_ptr<UserStore> users,
+                                 std::shared_ptr<TokenStore> tokens, AuthOptions options,
+                                 Clock now_ms, std::string secret, std::string dummy_hash)
+    : users_(std::move(users)),
+      tokens_(std::move(tokens)),
+      options_(std::move(options)),
+      now_ms_(std::move(now_ms)),
+      secret_(std::move(secret)),
+      dummy_hash_(std::move(dummy_hash)),
+      hasher_(options_.password_hash) {}
+
+Status AuthServiceImpl::EnsureAdmin() {
+  if (options_.admin_username.empty()) return {};
+  auto existing = users_->FindByUsername(options_.admin_username);
+  if (existing) {
+    if (existing->role == Role::kAdmin) return {};
+    Log(LogLevel::kInfo, "promoting the configured admin account",
+        {{"username", options_.admin_username}});
+    return users_->UpdateRole(existing->id, Role::kAdmin);
+  }
+  if (existing.error().code != ErrorCode::kNotFound) return Fail(std::move(existing.error()));
+
+  if (auto valid = ValidateUsername(options_.admin_username); !valid) return valid;
+  if (options_.admin_password.empty()) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("admin '{}' does not exist yet: an admin password is needed to "
+                            "create it",
+                            options_.admin_username));
+  }
+  if (auto valid = ValidatePassword(options_.admin_password); !valid) return valid;
+  const std::string email = options_.admin_email.empty()
+                                ? options_.admin_username + "@admin.invalid"
+                                : options_.admin_email;
+  if (auto valid = ValidateEmail(email); !valid) return valid;
+  auto hash = hasher_.Hash(options_.admin_password);
+  if (!hash) return Fail(std::move(hash.error()));
+  User admin;
+  admin.username = options_.admin_username;
+  admin.email = email;
+  admin.password_hash = std::move(*hash);
+  admin.role = Role::kAdmin;
+  admin.created_at_ms = now_ms_();
+  auto created = users_->Create(admin);
+  if (!created) return Fail(std::move(created.error()));
+  Log(LogLevel::kInfo, "created the configured admin account",
+      {{"username", options_.admin_username}, {"user_id", created->id}});
+  return {};
+}
+
+Result<User> AuthServiceImpl::Register(std::string_view username, std::string_view email,
+                                       std::string_view password) {
+  if (auto valid = ValidateUsername(username); !valid) return Fail(valid.error());
+  if (auto valid = ValidateEmail(email); !valid) return Fail(valid.error());
+  if (auto valid = ValidatePassword(password); !valid) return Fail(valid.error());
+  auto hash = hasher_.Hash(password);
+  if (!hash) return Fail(std::move(hash.error()));
+  User user;
+  user.username = std::string(username);
+  user.email = std::string(email);
+  user.password_hash = std::move(*hash);
+  user.role = Role::kUser;
+  user.created_at_ms = now_ms_();
+  auto created = users_->Create(user);
+  if (!created) return Fail(std::move(created.error()));
+  return WithoutHash(std::move(*created));
+}
+
+Error AuthServiceImpl::LockedError(std::int64_t locked_until_ms) const {
+  return MakeError(ErrorCode::kLocked, "account_locked",
+                   fmt::format("this account is locked after {} failed logins; try again in {}",
+                               options_.lockout_failures,
+                               Remaining(locked_until_ms - now_ms_())));
+}
+
+Result<LoginResult> AuthServiceImpl::Login(std::string_view username,
+                                           std::string_view password) {
+  auto found = users_->FindByUsername(username);
+  if (!found) {
+    if (found.error().code != ErrorCode::kNotFound) return Fail(std::move(found.error()));
+    (void)hasher_.Verify(dummy_hash_, password);
+    return Fail(WrongCredentials());
+  }
+  User user = std::move(*found);
+  const std::int64_t now = now_ms_();
+  if (user.locked_until_ms) {
+    if (now < *user.locked_until_ms) return Fail(LockedError(*user.locked_until_ms));
+    // The lock has run out: the count starts again rather than re-locking at once.
+    if (auto reset = users_->ResetLoginFailures(user.id); !reset) return Fail(reset.error());
+    user.failed_logins = 0;
+    user.locked_until_ms.reset();
+  }
+  if (!hasher_.Verify(user.password_hash, password)) {
+    const std::int64_t lock_until = now + options_.lockout_duration.count();
+    auto updated = users_->RecordLoginFailure(user.id, options_.lockout_failures, lock_until);
+    if (!updated) return Fail(std::move(updated.error()));
+    if (updated->locked_until_ms && now < *updated->locked_until_ms) {
+      Log(LogLevel::kWarn, "account locked after failed logins", {{"user_id", user.id}});
+      return Fail(LockedError(*updated->locked_until_ms));
+    }
+    return Fail(WrongCredentials());
+  }
+  if (user.failed_logins > 0) {
+    if (auto reset = users_->ResetLoginFailures(user.id); !reset) return Fail(reset.error());
+    user.failed_logins = 0;
+  }
+  if (hasher_.NeedsRehash(user.password_hash)) {
+    // The configured cost changed since this password was set: upgrade it now, the one
+    // moment the password is known. Failing here must not fail the login.
+    if (auto rehashed = hasher_.Hash(password)) {
+      if (auto stored = users_->UpdatePasswordHash(user.id, *rehashed); !stored) {
+        Log(LogLevel::kWarn, "could not store a rehashed password",
+            {{"user_id", user.id}, {"error", stored.error().Describe()}});
+      }
+    }
+  }
+
+  TokenClaims claims;
+  claims.user_id = user.id;
+  claims.role = user.role;
+  claims.token_id = Base64UrlEncode(RandomBytes(16));
+  claims.issued_at_s = now / 1000;
+  claims.expires_at_s = claims.issued_at_s + options_.token_lifetime.count();
+  LoginResult result;
+  result.access_token = SignJwt(claims, secret_);
+  result.csrf_token = CsrfToken(claims.token_id);
+  result.expires_in_s = options_.token_lifetime.count();
+  result.user = WithoutHash(std::move(user));
+  return result;
+}
+
+Result<AuthContext> AuthServiceImpl::Authenticate(std::string_view token) {
+  auto claims = VerifyJwt(token, secret_, now_ms_());
+  if (!claims) return Fail(std::move(claims.error()));
+  auto revoked = tokens_->IsRevoked(claims->token_id);
+  if (!revoked) return Fail(std::move(revoked.error()));
+  if (*revoked) {
+    return Fail(MakeError(ErrorCode::kUnauthenticated, "invalid_token",
+                          "this session was logged out; log in again"));
+  }
+  AuthContext context;
+  context.user_id = claims->user_id;
+  context.role = claims->role;
+  context.token_id = std::move(claims->token_id);
+  context.expires_at_ms = claims->expires_at_s * 1000;
+  return context;
+}
+
+std::string AuthServiceImpl::CsrfToken(std::string_view token_id) const {
+  return Base64UrlEncode(HmacSha256(secret_, "csrf:" + std::string(token_id)));
+}
+
+bool AuthServiceImpl::CheckCsrf(const AuthContext& context, std::string_view csrf_token) {
+  if (context.token_id.empty() || csrf_token.empty()) return false;
+  return ConstantTimeEquals(CsrfToken(context.token_id), csrf_token);
+}
+
+Status AuthServiceImpl::Logout(const AuthContext& context) {
+  if (context.token_id.empty()) {
+    return Fail(MakeError(ErrorCode::kUnauthenticated, "unauthenticated", "not logged in"));
+  }
+  return tokens_->Revoke(context.token_id, context.expires_at_ms);
+}
+
+Result<User> AuthServiceImpl::GetUser(std::int64_t user_id) {
+  auto user = users_->Get(user_id);
+  if (!user) return Fail(std::move(user.error()));
+  return WithoutHash(std::move(*user));
+}
+
+Result<std::vector<User>> AuthServiceImpl::ListUsers(std::size_t limit, std::size_t offset) {
+  auto users = users_->List(std::min(limit, kMaxListedUsers), offset);
+  if (!users) return Fail(std::move(users.error()));
+  for (User& user : *users) user.password_hash.clear();
+  return users;
+}
+
+Result<std::size_t> AuthServiceImpl::CountUsers() { return users_->Count(); }
+
+std::int64_t AuthServiceImpl::TokenLifetimeSeconds() const {
+  return options_.token_lifetime.count();
+}
+
+Result<std::size_t> AuthServiceImpl::SweepExpiredRevocations() {
+  return tokens_->DeleteExpired(now_ms_());
+}
+
+}  // namespace integr8scode

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/error.hpp"
+#include "domain/stores.hpp"
+#include "service/auth_service.hpp"
+#include "service/password_hasher.hpp"
+#include "service/services.hpp"
+
+namespace integr8scode {
+
+// AuthService over the UserStore and TokenStore: Argon2id passwords, HS256 access tokens
+// with revocation, CSRF tokens bound to a token's id, lockout after repeated failures.
+// Users it returns never carry the password hash. Thread-safe.
+class AuthServiceImpl final : public AuthService {
+ public:
+  using Clock = std::function<std::int64_t()>;  // Unix ms
+
+  // Resolves the signing key (options.jwt_secret, else <data_dir>/jwt_secret) and ensures
+  // the admin account of the options. kInvalidArgument for bad options (a secret shorter
+  // than 32 bytes, an admin without password); store errors as they come.
+  static Result<std::unique_ptr<AuthServiceImpl>> Create(std::shared_ptr<UserStore> users,
+                                                         std::shared_ptr<TokenStore> tokens,
+                                                         AuthOptions options, Clock now_ms);
+
+  Result<User> Register(std::string_view username, std::string_view email,
+                        std::string_view password) override;
+  Result<LoginResult> Login(std::string_view username, std::string_view password) override;
+  Result<AuthContext> Authenticate(std::string_view token) override;
+  bool CheckCsrf(const AuthContext& context, std::string_view csrf_token) override;
+  Status Logout(const AuthContext& context) override;
+  Result<User> GetUser(std::int64_t user_id) override;
+  Result<std::vector<User>> ListUsers(std::size_t limit, std::size_t offset) override;
+  Result<std::size_t> CountUsers() override;
+  std::int64_t TokenLifetimeSeconds() const override;
+
+  // Deletes revocation records of tokens that have expired anyway.
+  Result<std::size_t> SweepExpiredRevocations();
+
+ private:
+  AuthServiceImpl(std::shared_ptr<UserStore> users, std::shared_ptr<TokenStore> tokens,
+                  AuthOptions options, Clock now_ms, std::string secret, std::string dummy_hash);
+  Status EnsureAdmin();
+  std::string CsrfToken(std::string_view token_id) const;
+  Error LockedError(std::int64_t locked_until_ms) const;
+
+  std::shared_ptr<UserStore> users_;
+  std::shared_ptr<TokenStore> tokens_;
+  const AuthOptions options_;
+  const Clock now_ms_;
+  const std::string secret_;
+  // A hash of a random password, verified against for unknown usernames so that they
+  // take as long as wrong passwords and reveal nothing.
+  const std::string dummy_hash_;
+  const PasswordHasher hasher_;
+};
+
+}  // namespace integr8scode
