@@ -1,0 +1,44 @@
+#include "store/open_store.hpp"
+
+#include <utility>
+
+#include "store/migrations.hpp"
+#include "store/sql_database.hpp"
+#include "store/sql_stores.hpp"
+#include "store/store_url.hpp"
+
+namespace integr8scode {
+
+Result<Stores> OpenStores(std::string_view url) { return OpenStores(url, StoreOptions{}); }
+
+Result<Stores> OpenStores(std::string_view url, const StoreOptions& options) {
+  SqlOptions sql_options;
+  sql_options.pool_size = options.pool_size;
+  sql_options.busy_timeout_ms = options.busy_timeout_ms;
+  sql_options.connect_timeout_s = options.connect_timeout_s;
+  Result<std::shared_ptr<SqlDatabase>> database = OpenSqlDatabase(url, sql_options);
+  if (!database) {
+    return Fail(std::move(database).error().WithContext(
+        "open database " + RedactStoreUrl(url)));
+  }
+  if (Status migrated = Migrate(**database, SchemaMigrations()); !migrated) {
+    return Fail(std::move(migrated).error());
+  }
+
+  Stores stores;
+  stores.executions = MakeSqlExecutionStore(*database);
+  stores.users = MakeSqlUserStore(*database);
+  stores.scripts = MakeSqlScriptStore(*database);
+  stores.tokens = MakeSqlTokenStore(*database);
+  stores.backend = std::string((*database)->Backend());
+  stores.check = [database = *database]() -> Status {
+    return database->Transact(TxMode::kRead, [](SqlConnection& db) -> Status {
+      auto rows = db.Query("SELECT 1");
+      if (!rows) return Fail(std::move(rows).error().WithContext("database check"));
+      return {};
+    });
+  };
+  return stores;
+}
+
+}  // namespace integr8scode

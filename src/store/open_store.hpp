@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+#include "domain/stores.hpp"
+
+namespace integr8scode {
+
+// Every store over one database, sharing its connection pool. The stores are
+// thread-safe and keep the database open for as long as any of them lives.
+struct Stores {
+  std::shared_ptr<ExecutionStore> executions;
+  std::shared_ptr<UserStore> users;
+  std::shared_ptr<ScriptStore> scripts;
+  std::shared_ptr<TokenStore> tokens;
+  // Runs a trivial query; kUnavailable when the database cannot answer (/health/ready).
+  std::function<Status()> check;
+  std::string backend;  // "sqlite" or "postgres"
+};
+
+struct StoreOptions {
+  // SQLite: reader connections beside the single writer. PostgreSQL: most connections.
+  std::size_t pool_size = 4;
+  // SQLite: how long to wait for a lock another process holds on the file.
+  int busy_timeout_ms = 5000;
+  // PostgreSQL: connect timeout, unless the URL sets connect_timeout.
+  int connect_timeout_s = 5;
+};
+
+// Opens the database named by `url` and migrates it to the schema this binary knows:
+// `sqlite:///abs/path.db`, `sqlite:relative/path.db` or a plain file path → SQLite (the
+// file is created; its directory must exist); `postgres://…` / `postgresql://…` →
+// PostgreSQL (libpq URL syntax; `?options=-csearch_path%3Dname` selects a schema).
+// Fails with kInvalidArgument for a malformed URL, kUnavailable when the database
+// cannot be opened or reached, kInternal (reason "schema_too_new") when the database
+// was migrated by a newer program.
+[[nodiscard]] Result<Stores> OpenStores(std::string_view url);
+[[nodiscard]] Result<Stores> OpenStores(std::string_view url, const StoreOptions& options);
+
+}  // namespace integr8scode

@@ -1,0 +1,225 @@
+#include "store/sqlite/sqlite_pool.hpp"
+
+#include <charconv>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "store/sqlite/sqlite_handle.hpp"
+
+namespace integr8scode {
+namespace {
+
+struct StringHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view text) const noexcept {
+    return std::hash<std::string_view>{}(text);
+  }
+};
+
+// A connection with its prepared statements, adapted to SqlConnection.
+class SqliteConnection final : public SqlConnection {
+ public:
+  explicit SqliteConnection(SqliteDatabase db) : db_(std::move(db)) {}
+
+  SqliteDatabase& Database() { return db_; }
+
+  Status ExecuteScript(std::string_view sql) override { return db_.Exec(sql); }
+  SqlDialect Dialect() const override { return SqlDialect::kSqlite; }
+
+ protected:
+  Result<std::vector<SqlRow>> DoQuery(std::string_view sql,
+                                      std::span<const SqlParam> params) override {
+    auto statement = Bound(sql, params);
+    if (!statement) return Fail(std::move(statement).error());
+    SqliteStatement& s = **statement;
+    std::vector<SqlRow> rows;
+    while (true) {
+      Result<bool> step = s.Step();
+      if (!step) {
+        s.Reset();
+        return Fail(std::move(step).error());
+      }
+      if (!*step) break;
+      SqlRow row;
+      const int columns = s.ColumnCount();
+      row.values.reserve(static_cast<std::size_t>(columns));
+      for (int column = 0; column < columns; ++column) row.values.push_back(s.Column(column));
+      rows.push_back(std::move(row));
+    }
+    s.Reset();
+    return rows;
+  }
+
+  Result<std::int64_t> DoExecute(std::string_view sql,
+                                 std::span<const SqlParam> params) override {
+    auto statement = Bound(sql, params);
+    if (!statement) return Fail(std::move(statement).error());
+    SqliteStatement& s = **statement;
+    Result<bool> step;
+    do {
+      step = s.Step();
+    } while (step && *step);
+    s.Reset();
+    if (!step) return Fail(std::move(step).error());
+    return db_.Changes();
+  }
+
+ private:
+  // The cached statement for `sql` with `params` bound to its `$N` placeholders.
+  Result<SqliteStatement*> Bound(std::string_view sql, std::span<const SqlParam> params) {
+    auto found = statements_.find(sql);
+    if (found == statements_.end()) {
+      Result<SqliteStatement> prepared = db_.Prepare(sql, /*persistent=*/true);
+      if (!prepared) return Fail(std::move(prepared).error());
+      found = statements_.emplace(std::string(sql), std::move(*prepared)).first;
+    }
+    SqliteStatement& statement = found->second;
+    const int count = statement.ParameterCount();
+    for (int index = 1; index <= count; ++index) {
+      const std::string_view name = statement.ParameterName(index);
+      std::size_t number = 0;
+      const bool numbered =
+          name.size() > 1 && name[0] == '$' &&
+          std::from_chars(name.data() + 1, name.data() + name.size(), number).ec == std::errc{};
+      if (!numbered || number == 0 || number > params.size()) {
+        statement.Reset();
+        return Fail(ErrorCode::kInternal,
+                    fmt::format("SQL placeholder '{}' has no parameter ({} given)", name,
+                                params.size()));
+      }
+      const SqlParam& param = params[number - 1];
+      Status bound;
+      switch (param.kind) {
+        case SqlParam::Kind::kNull: bound = statement.BindNull(index); break;
+        case SqlParam::Kind::kInt: bound = statement.BindInt(index, param.int_value); break;
+        case SqlParam::Kind::kText: bound = statement.BindText(index, param.bytes); break;
+        case SqlParam::Kind::kBlob: bound = statement.BindBlob(index, param.bytes); break;
+      }
+      if (!bound) {
+        statement.Reset();
+        return Fail(std::move(bound).error());
+      }
+    }
+    return &statement;
+  }
+
+  SqliteDatabase db_;
+  std::unordered_map<std::string, SqliteStatement, StringHash, std::equal_to<>> statements_;
+};
+
+class SqlitePool final : public SqlDatabase {
+ public:
+  SqlitePool(std::unique_ptr<SqliteConnection> writer,
+             std::vector<std::unique_ptr<SqliteConnection>> readers)
+      : writer_(std::move(writer)), idle_readers_(std::move(readers)) {
+    reader_count_ = idle_readers_.size();
+  }
+
+  Status Transact(TxMode mode, const std::function<Status(SqlConnection&)>& work) override {
+    if (mode == TxMode::kWrite || reader_count_ == 0) {
+      std::lock_guard lock(writer_mutex_);
+      return RunIn(*writer_, SqliteTransaction::Kind::kImmediate, work);
+    }
+    ReaderLease lease(*this);
+    return RunIn(*lease.reader, SqliteTransaction::Kind::kDeferred, work);
+  }
+
+  SqlDialect Dialect() const override { return SqlDialect::kSqlite; }
+  std::string_view Backend() const override { return "sqlite"; }
+
+ private:
+  static Status RunIn(SqliteConnection& connection, SqliteTransaction::Kind kind,
+                      const std::function<Status(SqlConnection&)>& work) {
+    Result<SqliteTransaction> transaction =
+        SqliteTransaction::Begin(connection.Database(), kind);
+    if (!transaction) return Fail(std::move(transaction).error());
+    if (Status done = work(connection); !done) return done;
+    return transaction->Commit();
+  }
+
+  // A reader taken from the pool for one transaction, returned however it ends.
+  struct ReaderLease {
+    explicit ReaderLease(SqlitePool& owner) : pool(owner) {
+      std::unique_lock lock(pool.readers_mutex_);
+      pool.readers_free_.wait(lock, [&] { return !pool.idle_readers_.empty(); });
+      reader = std::move(pool.idle_readers_.back());
+      pool.idle_readers_.pop_back();
+    }
+    ReaderLease(const ReaderLease&) = delete;
+    ReaderLease& operator=(const ReaderLease&) = delete;
+    ~ReaderLease() {
+      {
+        std::lock_guard lock(pool.readers_mutex_);
+        pool.idle_readers_.push_back(std::move(reader));
+      }
+      pool.readers_free_.notify_one();
+    }
+
+    SqlitePool& pool;
+    std::unique_ptr<SqliteConnection> reader;
+  };
+
+  std::mutex writer_mutex_;
+  std::unique_ptr<SqliteConnection> writer_;  // guarded by writer_mutex_
+
+  std::mutex readers_mutex_;
+  std::condition_variable readers_free_;
+  std::vector<std::unique_ptr<SqliteConnection>> idle_readers_;  // guarded by readers_mutex_
+  std::size_t reader_count_ = 0;
+};
+
+Result<std::string> QueryText(SqliteDatabase& db, std::string_view sql) {
+  Result<SqliteStatement> statement = db.Prepare(sql, /*persistent=*/false);
+  if (!statement) return Fail(std::move(statement).error());
+  Result<bool> row = statement->Step();
+  if (!row) return Fail(std::move(row).error());
+  if (!*row) return std::string();
+  return statement->ColumnBytes(0);
+}
+
+}  // namespace
+
+Result<std::shared_ptr<SqlDatabase>> OpenSqlitePool(const std::string& path,
+                                                    const SqlOptions& options) {
+  const bool in_memory = path == ":memory:";
+  SqliteDatabase::OpenOptions open_options;
+  open_options.busy_timeout_ms = options.busy_timeout_ms;
+
+  Result<SqliteDatabase> writer = SqliteDatabase::Open(path, open_options);
+  if (!writer) return Fail(std::move(writer).error());
+  // journal_mode=WAL is persistent in the file; the others hold per connection.
+  Result<std::string> journal = QueryText(*writer, "PRAGMA journal_mode=WAL");
+  if (!journal) return Fail(std::move(journal).error().WithContext("enable WAL"));
+  if (!in_memory && *journal != "wal") {
+    Log(LogLevel::kWarn, "SQLite could not enable WAL mode; writers will block readers",
+        {{"path", path}, {"journal_mode", *journal}});
+  }
+  if (Status set = writer->Exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"); !set) {
+    return Fail(std::move(set).error());
+  }
+
+  std::vector<std::unique_ptr<SqliteConnection>> readers;
+  if (!in_memory) {
+    open_options.create = false;
+    for (std::size_t i = 0; i < options.pool_size; ++i) {
+      Result<SqliteDatabase> reader = SqliteDatabase::Open(path, open_options);
+      if (!reader) return Fail(std::move(reader).error());
+      if (Status set = reader->Exec("PRAGMA foreign_keys=ON; PRAGMA query_only=ON"); !set) {
+        return Fail(std::move(set).error());
+      }
+      readers.push_back(std::make_unique<SqliteConnection>(std::move(*reader)));
+    }
+  }
+  return std::make_shared<SqlitePool>(std::make_unique<SqliteConnection>(std::move(*writer)),
+                                      std::move(readers));
+}
+
+}  // namespace integr8scode

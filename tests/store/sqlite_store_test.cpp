@@ -1,0 +1,123 @@
+// What only the SQLite backend promises: the file settings and the open errors.
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "store/open_store.hpp"
+#include "store/sql_database.hpp"
+
+namespace integr8scode {
+namespace {
+
+namespace fs = std::filesystem;
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const fs::path base = std::getenv("TMPDIR") != nullptr ? std::getenv("TMPDIR") : "/tmp";
+    std::string pattern = (base / "integr8scode-sqlite-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override {
+    std::error_code ignored;
+    fs::remove_all(dir_, ignored);
+  }
+
+  std::string Text(SqlDatabase& db, TxMode mode, const std::string& sql) {
+    auto value = TransactFor<std::string>(db, mode, [&](SqlConnection& c) -> Result<std::string> {
+      auto rows = c.Query(sql);
+      if (!rows) return Fail(std::move(rows).error());
+      const SqlValue& v = rows->front().values.front();
+      if (const auto* text = std::get_if<std::string>(&v)) return *text;
+      if (const auto* number = std::get_if<std::int64_t>(&v)) return std::to_string(*number);
+      return std::string("NULL");
+    });
+    EXPECT_TRUE(value) << sql << ": " << value.error().Describe();
+    return value ? *value : "";
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(SqliteStoreTest, ConnectionsUseWalForeignKeysAndNormalSync) {
+  const std::string url = "sqlite://" + (dir_ / "a.db").string();
+  auto stores = OpenStores(url);
+  ASSERT_TRUE(stores) << stores.error().Describe();
+  EXPECT_EQ(stores->backend, "sqlite");
+  auto db = OpenSqlDatabase(url);
+  ASSERT_TRUE(db);
+  for (const TxMode mode : {TxMode::kRead, TxMode::kWrite}) {
+    EXPECT_EQ(Text(**db, mode, "PRAGMA journal_mode"), "wal");
+    EXPECT_EQ(Text(**db, mode, "PRAGMA foreign_keys"), "1");
+  }
+  EXPECT_EQ(Text(**db, TxMode::kWrite, "PRAGMA synchronous"), "1");  // NORMAL
+  EXPECT_TRUE(fs::exists(dir_ / "a.db"));
+}
+
+TEST_F(SqliteStoreTest, ReadTransactionsCannotWrite) {
+  auto db = OpenSqlDatabase("sqlite://" + (dir_ / "a.db").string());
+  ASSERT_TRUE(db);
+  auto written = (*db)->Transact(TxMode::kRead, [](SqlConnection& c) -> Status {
+    auto created = c.Execute("CREATE TABLE t (x INTEGER)");
+    if (!created) return Fail(std::move(created).error());
+    return {};
+  });
+  EXPECT_FALSE(written);
+}
+
+TEST_F(SqliteStoreTest, APlainPathAndARelativeUrlNameFiles) {
+  auto plain = OpenStores((dir_ / "plain.db").string());
+  ASSERT_TRUE(plain) << plain.error().Describe();
+  EXPECT_TRUE(fs::exists(dir_ / "plain.db"));
+}
+
+TEST_F(SqliteStoreTest, AMissingDirectoryIsUnavailable) {
+  auto opened = OpenStores("sqlite://" + (dir_ / "no" / "such" / "dir.db").string());
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable) << opened.error().Describe();
+}
+
+TEST_F(SqliteStoreTest, AFileThatIsNotADatabaseIsUnavailable) {
+  const fs::path path = dir_ / "garbage.db";
+  {
+    FILE* file = std::fopen(path.c_str(), "we");
+    ASSERT_NE(file, nullptr);
+    std::fputs("this is not an SQLite file, just some text that is long enough........\n", file);
+    for (int i = 0; i < 64; ++i) std::fputs("0123456789abcdef0123456789abcdef\n", file);
+    std::fclose(file);
+  }
+  auto opened = OpenStores(path.string());
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable) << opened.error().Describe();
+}
+
+TEST_F(SqliteStoreTest, InMemoryDatabaseWorksThroughOneConnection) {
+  auto stores = OpenStores("sqlite::memory:");
+  ASSERT_TRUE(stores) << stores.error().Describe();
+  Execution e;
+  e.id = "m1";
+  e.owner_key = "ip:1";
+  e.language = "python";
+  e.version = "3.11";
+  ASSERT_TRUE(stores->executions->Insert(e));
+  auto loaded = stores->executions->Get("m1");
+  ASSERT_TRUE(loaded) << loaded.error().Describe();
+  EXPECT_EQ(*loaded, e);
+}
+
+TEST(PostgresUnreachable, ARefusedConnectionIsUnavailable) {
+  // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+  auto opened = OpenStores("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=2");
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable) << opened.error().Describe();
+  EXPECT_EQ(opened.error().message.find("secret"), std::string::npos)
+      << "the password leaked into: " << opened.error().message;
+}
+
+}  // namespace
+}  // namespace integr8scode
