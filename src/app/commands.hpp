@@ -21,5 +21,6 @@ struct GlobalOptions {
 };
 
 void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace integr8scode

@@ -3,9 +3,12 @@
 
 #include "app/commands.hpp"
 #include "catalog/catalog_loader.hpp"
+#include "sandbox/spawner.hpp"
 
 int main(int argc, char** argv) {
   using namespace integr8scode;
+  // The sandbox spawner is this binary too, exec'd by the server (not a user command).
+  if (argc == 2 && kSpawnerCommand == argv[1]) return RunSpawner(kSpawnerSocketFd);
   CLI::App app{"Integr8sCode: run untrusted code in a sandbox, locally or as a service"};
   app.set_version_flag("--version", "integr8scode 0.1.0");
   app.require_subcommand(1);
@@ -15,6 +18,7 @@ int main(int argc, char** argv) {
 
   int exit_code = kExitOk;
   RegisterRuntimesCommand(app, global, exit_code);
+  RegisterRunCommand(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

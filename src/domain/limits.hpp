@@ -49,6 +49,18 @@ inline constexpr Limits kMinimumLimits{
     .open_files = 16,
 };
 
+// The most a request may ask for unless the configuration says otherwise.
+inline constexpr Limits kDefaultMaximumLimits{
+    .memory_bytes = 1ull << 30,
+    .cpu_millicores = 2000,
+    .timeout = std::chrono::milliseconds(60'000),
+    .pids = 256,
+    .output_bytes = 16ull << 20,
+    .tmpfs_bytes = 512ull << 20,
+    .file_size_bytes = 256ull << 20,
+    .open_files = 4096,
+};
+
 // `base` with `overrides` applied, each field checked against `maximum` and
 // kMinimumLimits. Fails with kInvalidArgument naming the field, the value asked
 // and the allowed range, e.g. "memory limit 4 GiB is above the maximum 512 MiB".

@@ -20,6 +20,10 @@ struct SandboxOptions {
   std::filesystem::path state_dir = "/run/integr8scode";  // mount points, lock files
   uid_t first_uid = 61000;              // slot i runs programs as uid/gid first_uid + i
   std::uint32_t cpu_period_us = 100000; // CFS period for the CPU quota
+  // Clone sandboxes from a small spawner process forked now (for the server, whose
+  // address space grows large and which has many threads). The CLI, itself small and
+  // single-threaded, clones directly.
+  bool use_spawner = true;
 };
 
 // Creates the local sandbox executor: prepares one cgroup per slot and starts the

@@ -1,0 +1,185 @@
+// `integr8scode run FILE --lang L --version V`: one program, one fresh sandbox, no server.
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
+#include <fmt/format.h>
+
+#include "api/result_json.hpp"
+#include "app/commands.hpp"
+#include "catalog/catalog_loader.hpp"
+#include "common/units.hpp"
+#include "domain/executor.hpp"
+#include "sandbox/local_executor.hpp"
+
+namespace integr8scode {
+namespace {
+
+constexpr std::uint64_t kMaxSourceBytes = 1ull << 20;
+
+struct RunOptions {
+  std::string file;
+  std::string language;
+  std::string version;
+  std::string stdin_file;
+  std::string memory;
+  std::string cpu;
+  std::string timeout;
+  std::string output;
+  bool json = false;
+  std::string cgroup_mode = "auto";
+  std::string state_dir = "/run/integr8scode";
+};
+
+// Prints the program's output as it comes: stdout to stdout, stderr to stderr.
+class TerminalSink final : public OutputSink {
+ public:
+  void OnOutput(OutputStream stream, std::string_view chunk) override {
+    std::FILE* to = stream == OutputStream::kStdout ? stdout : stderr;
+    std::fwrite(chunk.data(), 1, chunk.size(), to);
+    std::fflush(to);
+    if (stream == OutputStream::kStdout) ends_with_newline_ = chunk.empty() || chunk.back() == '\n';
+  }
+  bool EndsWithNewline() const { return ends_with_newline_; }
+
+ private:
+  bool ends_with_newline_ = true;
+};
+
+Result<std::string> ReadFile(const std::string& path, std::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    const int saved = errno;
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("cannot read {} '{}': {}", what, path, std::strerror(saved)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().size() > kMaxSourceBytes) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{} '{}' is larger than {}", what, path, FormatByteSize(kMaxSourceBytes)));
+  }
+  return text.str();
+}
+
+Result<LimitOverrides> ParseLimitFlags(const RunOptions& options) {
+  LimitOverrides overrides;
+  if (!options.memory.empty()) {
+    auto value = ParseByteSize(options.memory);
+    if (!value) return Fail(std::move(value.error()).WithContext("--memory"));
+    overrides.memory_bytes = *value;
+  }
+  if (!options.cpu.empty()) {
+    auto value = ParseCpu(options.cpu);
+    if (!value) return Fail(std::move(value.error()).WithContext("--cpu"));
+    overrides.cpu_millicores = *value;
+  }
+  if (!options.timeout.empty()) {
+    auto value = ParseDuration(options.timeout);
+    if (!value) return Fail(std::move(value.error()).WithContext("--timeout"));
+    overrides.timeout = *value;
+  }
+  if (!options.output.empty()) {
+    auto value = ParseByteSize(options.output);
+    if (!value) return Fail(std::move(value.error()).WithContext("--output-limit"));
+    overrides.output_bytes = *value;
+  }
+  return overrides;
+}
+
+std::string Summary(const RunResult& result, bool color) {
+  const bool ok = result.status == ExecutionStatus::kCompleted;
+  std::string line = fmt::format("{}{}{}", color ? (ok ? "\033[32m" : "\033[31m") : "",
+                                 StatusName(result.status), color ? "\033[0m" : "");
+  if (result.exit_code) line += fmt::format(" · exit code {}", *result.exit_code);
+  if (result.signal) line += " · " + SignalName(*result.signal);
+  if (!result.message.empty()) line += " · " + result.message;
+  line += fmt::format(" · wall {} ms · CPU {} ms · peak memory {}", result.usage.wall_time_ms,
+                      result.usage.cpu_time_ms, FormatByteSize(result.usage.peak_memory_bytes));
+  if (result.stdout_truncated) line += " · stdout truncated";
+  if (result.stderr_truncated) line += " · stderr truncated";
+  return line;
+}
+
+int ExitCodeFor(ExecutionStatus status) {
+  if (status == ExecutionStatus::kCompleted) return kExitOk;
+  if (status == ExecutionStatus::kError) return kExitPlatform;
+  return kExitRunFailed;
+}
+
+int Run(const RunOptions& options, const GlobalOptions& global) {
+  const auto fail = [](const Error& error, int code) {
+    fmt::print(stderr, "integr8scode: {}\n", error.Describe());
+    return code;
+  };
+  auto catalog = LoadCatalog(global.catalog);
+  if (!catalog) return fail(catalog.error(), kExitUsage);
+  auto runtime = catalog->Find(options.language, options.version);
+  if (!runtime) return fail(runtime.error(), kExitUsage);
+  auto overrides = ParseLimitFlags(options);
+  if (!overrides) return fail(overrides.error(), kExitUsage);
+  auto limits = ApplyOverrides(Limits{}, *overrides, kDefaultMaximumLimits);
+  if (!limits) return fail(limits.error(), kExitUsage);
+  auto source = ReadFile(options.file, "file");
+  if (!source) return fail(source.error(), kExitUsage);
+  std::string stdin_data;
+  if (!options.stdin_file.empty()) {
+    auto text = ReadFile(options.stdin_file, "stdin file");
+    if (!text) return fail(text.error(), kExitUsage);
+    stdin_data = std::move(*text);
+  }
+
+  SandboxOptions sandbox;
+  sandbox.slots = 1;
+  sandbox.use_spawner = false;  // this process is small and single-threaded
+  sandbox.cgroup_mode = options.cgroup_mode;
+  sandbox.state_dir = options.state_dir;
+  auto executor = CreateLocalExecutor(sandbox);
+  if (!executor) return fail(executor.error(), kExitPlatform);
+
+  TerminalSink sink;
+  RunRequest request;
+  request.runtime = *runtime;
+  request.source = *source;
+  request.stdin_data = stdin_data;
+  request.limits = *limits;
+  request.sink = options.json ? nullptr : &sink;
+  const RunResult result = (*executor)->Run(request);
+
+  if (options.json) {
+    const auto json = RunResultToJson(result, options.language, options.version, *limits);
+    fmt::print("{}\n", boost::json::serialize(json));
+  } else {
+    if (!sink.EndsWithNewline()) std::fputc('\n', stdout);
+    std::fflush(stdout);
+    fmt::print(stderr, "── {}\n", Summary(result, ::isatty(STDERR_FILENO) == 1));
+  }
+  return ExitCodeFor(result.status);
+}
+
+}  // namespace
+
+void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_code) {
+  auto options = std::make_shared<RunOptions>();
+  CLI::App* command = app.add_subcommand("run", "Run one file in a fresh sandbox and print the result");
+  command->add_option("file", options->file, "Program to run")->required();
+  command->add_option("--lang", options->language, "Language, e.g. python")->required();
+  command->add_option("--version", options->version, "Language version, e.g. 3.11")->required();
+  command->add_option("--stdin", options->stdin_file, "File fed to the program's standard input");
+  command->add_option("--memory", options->memory, "Memory limit, e.g. 128M (default 128M)");
+  command->add_option("--cpu", options->cpu, "CPU limit in cores or millicores, e.g. 1 or 100m (default 1)");
+  command->add_option("--timeout", options->timeout, "Wall-clock limit, e.g. 5s (default 5s)");
+  command->add_option("--output-limit", options->output, "Cap per output stream, e.g. 1M (default 1M)");
+  command->add_flag("--json", options->json, "Print one JSON object with the result");
+  command->add_option("--cgroup", options->cgroup_mode, "cgroup version: auto, v1 or v2")
+      ->check(CLI::IsMember({"auto", "v1", "v2"}));
+  command->add_option("--state-dir", options->state_dir, "Directory for sandbox mount points and slot locks");
+  command->callback([options, &global, &exit_code] { exit_code = Run(*options, global); });
+}
+
+}  // namespace integr8scode

@@ -1,0 +1,74 @@
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+#include "domain/limits.hpp"
+
+namespace integr8scode {
+
+// What a slot's cgroup counted during one run.
+struct CgroupUsage {
+  std::int64_t cpu_time_us = 0;
+  std::uint64_t peak_memory_bytes = 0;
+  std::uint64_t oom_kills = 0;         // OOM kills inside the slot during the run
+  std::uint64_t pids_limit_hits = 0;   // forks refused by the pids limit during the run
+};
+
+// The cgroup(s) of one sandbox slot: one directory per hierarchy under cgroup v1, one
+// directory under v2. Owned by one run at a time (not thread-safe). Destruction kills
+// whatever is left inside and removes the directories.
+class CgroupSlot {
+ public:
+  virtual ~CgroupSlot() = default;
+  // Writes memory (no swap), CPU quota and pids limits for the next step.
+  virtual Status Apply(const Limits& limits) = 0;
+  // Resets or snapshots the counters so that Read() covers only what follows.
+  virtual Status BeginAccounting() = 0;
+  virtual Result<CgroupUsage> Read() = 0;
+  // The cgroup.procs files a process writes "0" into to join this slot (one per
+  // hierarchy). The sandbox init joins itself before it creates anything.
+  virtual const std::vector<std::string>& ProcsFiles() const = 0;
+  virtual bool Empty() = 0;
+  // Kills every process left in the slot and waits until it is empty.
+  virtual Status KillAll() = 0;
+};
+
+enum class CgroupVersion { kV1, kV2 };
+
+// Creates slots under a parent directory ("<own cgroup>/integr8scode" by default).
+// Thread-safe.
+class CgroupManager {
+ public:
+  virtual ~CgroupManager() = default;
+  virtual CgroupVersion Version() const = 0;
+  // Creates (or adopts, after a crash) the slot directory `name` and returns it.
+  virtual Result<std::unique_ptr<CgroupSlot>> CreateSlot(std::string_view name) = 0;
+  virtual std::string Describe() const = 0;  // for logs: version and directories
+};
+
+struct CgroupOptions {
+  std::string mode = "auto";           // "auto", "v1", "v2"
+  std::filesystem::path parent;        // empty: derived from this process's own cgroup
+  std::uint32_t cpu_period_us = 100000;
+  // Root of the cgroup mounts; tests point it at a directory of plain files.
+  std::filesystem::path proc_self = "/proc/self";
+};
+
+// Picks the version: v2 when the unified hierarchy has the memory, cpu and pids
+// controllers, else v1 when those are mounted as v1 hierarchies (hybrid hosts such as
+// this project's CI). kUnavailable with the reason when neither works.
+Result<std::unique_ptr<CgroupManager>> OpenCgroups(const CgroupOptions& options);
+
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options);
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options);
+
+// The CFS quota for `millicores` with period `period_us`: at least 1 ms per period.
+std::uint64_t CpuQuotaMicros(std::uint32_t millicores, std::uint32_t period_us);
+
+}  // namespace integr8scode

@@ -1,0 +1,278 @@
+#include "sandbox/init_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "sandbox/cgroup_files.hpp"
+#include "sandbox/identity.hpp"
+#include "sandbox/mounts.hpp"
+#include "sandbox/protocol.hpp"
+#include "sandbox/rlimits.hpp"
+
+namespace integr8scode {
+namespace {
+
+constexpr int kExecErrorFd = 3;  // the step's exec-failure pipe, close-on-exec
+
+std::int64_t NowNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void Send(int control, const InitMessage& message) {
+  // MSG_NOSIGNAL: a vanished supervisor must not kill us with SIGPIPE mid-report.
+  while (::send(control, &message, sizeof message, MSG_NOSIGNAL) < 0 && errno == EINTR) {
+  }
+}
+
+[[noreturn]] void FailSetup(int control, const Error& error) {
+  InitMessage message;
+  message.event = InitEvent::kSetupFailed;
+  message.value = error.sys_errno;
+  const std::string text = error.message;
+  std::strncpy(message.text, text.c_str(), sizeof message.text - 1);
+  Send(control, message);
+  ::_exit(1);
+}
+
+void ResetSignals() {
+  struct sigaction action{};
+  action.sa_handler = SIG_DFL;
+  for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &action, nullptr);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+// Closes every descriptor except those in `keep` (close_range over the gaps).
+void CloseAllExcept(std::vector<int> keep) {
+  std::sort(keep.begin(), keep.end());
+  unsigned int next = 0;
+  for (const int fd : keep) {
+    if (fd < 0) continue;
+    if (static_cast<unsigned int>(fd) > next) ::close_range(next, static_cast<unsigned int>(fd) - 1, 0);
+    next = static_cast<unsigned int>(fd) + 1;
+  }
+  ::close_range(next, ~0U, 0);
+}
+
+struct PreparedStep {
+  const StepSpec* spec = nullptr;
+  std::vector<char*> argv;
+  std::vector<char*> envp;
+};
+
+// The step's process, between fork and exec: no allocation, no exceptions; a failure
+// is written (errno) to the exec-error pipe and the process exits 127.
+[[noreturn]] void ExecStep(const PreparedStep& step, const LaunchSpec& spec, int stdin_fd,
+                           int stdout_fd, int stderr_fd, int error_fd,
+                           const SeccompProgram& seccomp) {
+  int error = 0;
+  const auto fail = [&](int saved) {
+    const int code = saved;
+    [[maybe_unused]] const ssize_t n = ::write(error_fd, &code, sizeof code);
+    ::_exit(127);
+  };
+  ResetSignals();
+  ::setsid();
+  int in = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0) fail(errno);
+  // Move the four descriptors above the target numbers first, so that no dup2 below
+  // overwrites a source it still needs.
+  const int high_in = ::fcntl(in, F_DUPFD_CLOEXEC, 10);
+  const int high_out = ::fcntl(stdout_fd, F_DUPFD_CLOEXEC, 10);
+  const int high_err = ::fcntl(stderr_fd, F_DUPFD_CLOEXEC, 10);
+  const int high_error = ::fcntl(error_fd, F_DUPFD_CLOEXEC, 10);
+  if (high_in < 0 || high_out < 0 || high_err < 0 || high_error < 0) fail(errno);
+  if (::dup2(high_in, 0) < 0 || ::dup2(high_out, 1) < 0 || ::dup2(high_err, 2) < 0 ||
+      ::dup3(high_error, kExecErrorFd, O_CLOEXEC) < 0) {
+    fail(errno);
+  }
+  ::close_range(kExecErrorFd + 1, ~0U, 0);
+  if (::chdir("/home/sandbox") != 0) fail(errno);
+  if ((error = ApplyStepRlimits(*step.spec)) != 0) fail(error);
+  if ((error = DropPrivileges(spec.uid, spec.gid)) != 0) fail(error);
+  const sock_fprog program = seccomp.Prog();
+  if (InstallSeccompProgram(program) != 0) fail(errno);
+  ::execve(step.argv[0], step.argv.data(), step.envp.data());
+  const int saved = errno;
+  [[maybe_unused]] const ssize_t n = ::write(kExecErrorFd, &saved, sizeof saved);
+  ::_exit(127);
+}
+
+// Waits for the supervisor's go-ahead for `step`. False: stop (or the supervisor is gone).
+bool WaitForGo(int control, std::uint32_t step) {
+  for (;;) {
+    SupervisorMessage message;
+    const ssize_t n = ::recv(control, &message, sizeof message, 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n != static_cast<ssize_t>(sizeof message)) return false;
+    if (message.command == SupervisorCommand::kRunStep && message.step == step) return true;
+    if (message.command == SupervisorCommand::kStop) return false;
+  }
+}
+
+// Runs one step to its end: reaps every child, returns when the step's main process
+// exited and everything it left behind is killed and reaped. False when the
+// supervisor went away (then the caller exits, killing the namespace).
+bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& spec,
+             const LaunchFds& fds, const SeccompProgram& seccomp, int signal_fd) {
+  int error_pipe[2];
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0) return false;
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ExecStep(step, spec, fds.stdin_fd, fds.step_stdout[index], fds.step_stderr[index],
+             error_pipe[1], seccomp);
+  }
+  ::close(error_pipe[1]);
+  // Our copies of this step's output pipes go, so the supervisor sees EOF when the
+  // step's processes are gone.
+  ::close(fds.step_stdout[index]);
+  ::close(fds.step_stderr[index]);
+  InitMessage started;
+  started.event = InitEvent::kStepStarted;
+  started.step = index;
+  started.at_ns = NowNs();
+  if (child < 0) {
+    started.event = InitEvent::kStepExited;
+    started.value = errno;
+    started.wait_status = 127 << 8;
+    Send(fds.control, started);
+    ::close(error_pipe[0]);
+    return true;
+  }
+  Send(fds.control, started);
+
+  InitMessage exited;
+  exited.event = InitEvent::kStepExited;
+  exited.step = index;
+  bool main_exited = false;
+  while (!main_exited) {
+    pollfd pfds[2] = {{signal_fd, POLLIN, 0}, {fds.control, POLLIN, 0}};
+    if (::poll(pfds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    if (pfds[1].revents & (POLLHUP | POLLERR)) return false;
+    if (pfds[1].revents & POLLIN) {
+      SupervisorMessage message;
+      const ssize_t n = ::recv(fds.control, &message, sizeof message, MSG_DONTWAIT);
+      if (n == 0 || (n > 0 && message.command == SupervisorCommand::kStop)) return false;
+    }
+    if (pfds[0].revents & POLLIN) {
+      signalfd_siginfo info;
+      while (::read(signal_fd, &info, sizeof info) > 0) {
+      }
+      for (;;) {
+        int status = 0;
+        rusage usage{};
+        const pid_t pid = ::wait4(-1, &status, WNOHANG, &usage);
+        if (pid <= 0) break;
+        if (pid == child) {
+          main_exited = true;
+          exited.at_ns = NowNs();
+          exited.wait_status = status;
+          exited.user_cpu_us = usage.ru_utime.tv_sec * 1'000'000 + usage.ru_utime.tv_usec;
+          exited.system_cpu_us = usage.ru_stime.tv_sec * 1'000'000 + usage.ru_stime.tv_usec;
+          exited.max_rss_kib = usage.ru_maxrss;
+        }
+      }
+    }
+  }
+  // As PID 1 of the namespace, kill(-1) reaches every other process in it: the step's
+  // daemons and stragglers end with it.
+  ::kill(-1, SIGKILL);
+  while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
+  }
+  int exec_errno = 0;
+  if (::read(error_pipe[0], &exec_errno, sizeof exec_errno) == static_cast<ssize_t>(sizeof exec_errno)) {
+    exited.value = exec_errno;
+  }
+  ::close(error_pipe[0]);
+  Send(fds.control, exited);
+  return true;
+}
+
+}  // namespace
+
+void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompProgram& seccomp) {
+  ResetSignals();
+  // If the process that cloned us dies, so do we — and with us the namespace. The
+  // control socket's hang-up covers the window before this prctl.
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  pollfd hangup{fds.control, 0, 0};
+  if (::poll(&hangup, 1, 0) > 0 && (hangup.revents & (POLLHUP | POLLERR))) ::_exit(1);
+
+  // Checklist. Order matters: the cgroup first, so that everything below is charged
+  // to the slot; the cgroup namespace after joining, so the slot is its root.
+  for (const std::string& procs : spec.cgroup_procs) {
+    if (auto s = WriteControlFile(procs, "0"); !s) FailSetup(fds.control, std::move(s.error()).WithContext("join cgroup"));
+  }
+  if (::unshare(CLONE_NEWCGROUP) != 0) FailSetup(fds.control, SystemError("unshare cgroup namespace"));
+  ::umask(022);
+  if (auto s = BuildRootFilesystem(spec, fds.source); !s) FailSetup(fds.control, s.error());
+  if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
+    FailSetup(fds.control, SystemError("sethostname"));
+  }
+  ::setdomainname("", 0);
+
+  std::vector<int> keep = fds.step_stdout;
+  keep.insert(keep.end(), fds.step_stderr.begin(), fds.step_stderr.end());
+  keep.push_back(fds.control);
+  keep.push_back(fds.stdin_fd);
+  // Our own stdio came from the launching process (a terminal, the server's log): the
+  // sandbox gets none of it.
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) FailSetup(fds.control, SystemError("open /dev/null"));
+  for (const int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null_fd, target);
+  keep.push_back(STDIN_FILENO);
+  keep.push_back(STDOUT_FILENO);
+  keep.push_back(STDERR_FILENO);
+  CloseAllExcept(keep);
+
+  std::vector<PreparedStep> steps(spec.steps.size());
+  for (std::size_t i = 0; i < spec.steps.size(); ++i) {
+    steps[i].spec = &spec.steps[i];
+    for (const std::string& arg : spec.steps[i].argv) steps[i].argv.push_back(const_cast<char*>(arg.c_str()));
+    steps[i].argv.push_back(nullptr);
+    for (const std::string& var : spec.steps[i].env) steps[i].envp.push_back(const_cast<char*>(var.c_str()));
+    steps[i].envp.push_back(nullptr);
+  }
+
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  const int signal_fd = ::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (signal_fd < 0) FailSetup(fds.control, SystemError("signalfd"));
+
+  InitMessage ready;
+  ready.event = InitEvent::kReady;
+  ready.at_ns = NowNs();
+  Send(fds.control, ready);
+
+  for (std::uint32_t i = 0; i < steps.size(); ++i) {
+    if (i > 0 && !WaitForGo(fds.control, i)) break;
+    if (!RunStep(steps[i], i, spec, fds, seccomp, signal_fd)) break;
+  }
+  ::_exit(0);
+}
+
+}  // namespace integr8scode

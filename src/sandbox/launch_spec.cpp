@@ -1,0 +1,125 @@
+#include "sandbox/launch_spec.hpp"
+
+#include <cstring>
+
+namespace integr8scode {
+namespace {
+
+// A minimal length-prefixed encoding. Both ends are this binary, so there is no
+// versioning; lengths are checked so a truncated message fails cleanly.
+class Writer {
+ public:
+  void U64(std::uint64_t value) { out_.append(reinterpret_cast<const char*>(&value), sizeof value); }
+  void Str(std::string_view text) {
+    U64(text.size());
+    out_.append(text);
+  }
+  void Strs(const std::vector<std::string>& list) {
+    U64(list.size());
+    for (const std::string& item : list) Str(item);
+  }
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool U64(std::uint64_t& value) {
+    if (in_.size() < sizeof value) return false;
+    std::memcpy(&value, in_.data(), sizeof value);
+    in_.remove_prefix(sizeof value);
+    return true;
+  }
+  bool Str(std::string& text) {
+    std::uint64_t size = 0;
+    if (!U64(size) || size > in_.size()) return false;
+    text.assign(in_.substr(0, size));
+    in_.remove_prefix(size);
+    return true;
+  }
+  bool Strs(std::vector<std::string>& list) {
+    std::uint64_t count = 0;
+    if (!U64(count) || count > in_.size()) return false;
+    list.resize(count);
+    for (std::string& item : list) {
+      if (!Str(item)) return false;
+    }
+    return true;
+  }
+  bool Done() const { return in_.empty(); }
+
+ private:
+  std::string_view in_;
+};
+
+}  // namespace
+
+std::vector<int> LaunchFds::All() const {
+  std::vector<int> fds{control, source};
+  if (stdin_fd >= 0) fds.push_back(stdin_fd);
+  fds.insert(fds.end(), step_stdout.begin(), step_stdout.end());
+  fds.insert(fds.end(), step_stderr.begin(), step_stderr.end());
+  return fds;
+}
+
+std::string LaunchSpec::Serialize() const {
+  Writer w;
+  w.U64(uid);
+  w.U64(gid);
+  w.Str(root_mount_point);
+  w.Strs(host_paths);
+  w.U64(root_symlinks.size());
+  for (const auto& [link, target] : root_symlinks) {
+    w.Str(link);
+    w.Str(target);
+  }
+  w.Strs(host_etc_files);
+  w.Str(source_name);
+  w.U64(tmpfs_bytes);
+  w.Strs(cgroup_procs);
+  w.Str(hostname);
+  w.U64(steps.size());
+  for (const StepSpec& step : steps) {
+    w.Strs(step.argv);
+    w.Strs(step.env);
+    w.U64(step.file_size_bytes);
+    w.U64(step.open_files);
+    w.U64(step.processes);
+    w.U64(step.cpu_seconds);
+  }
+  return w.Take();
+}
+
+Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
+  Reader r(bytes);
+  LaunchSpec spec;
+  std::uint64_t uid = 0, gid = 0, links = 0, steps = 0;
+  bool ok = r.U64(uid) && r.U64(gid) && r.Str(spec.root_mount_point) && r.Strs(spec.host_paths) &&
+            r.U64(links) && links <= bytes.size();
+  for (std::uint64_t i = 0; ok && i < links; ++i) {
+    std::string link, target;
+    ok = r.Str(link) && r.Str(target);
+    spec.root_symlinks.emplace_back(std::move(link), std::move(target));
+  }
+  ok = ok && r.Strs(spec.host_etc_files) && r.Str(spec.source_name) && r.U64(spec.tmpfs_bytes) &&
+       r.Strs(spec.cgroup_procs) && r.Str(spec.hostname) && r.U64(steps) && steps <= bytes.size();
+  for (std::uint64_t i = 0; ok && i < steps; ++i) {
+    StepSpec step;
+    std::uint64_t open_files = 0, processes = 0, cpu_seconds = 0;
+    ok = r.Strs(step.argv) && r.Strs(step.env) && r.U64(step.file_size_bytes) &&
+         r.U64(open_files) && r.U64(processes) && r.U64(cpu_seconds);
+    step.open_files = static_cast<std::uint32_t>(open_files);
+    step.processes = static_cast<std::uint32_t>(processes);
+    step.cpu_seconds = static_cast<std::uint32_t>(cpu_seconds);
+    spec.steps.push_back(std::move(step));
+  }
+  if (!ok || !r.Done()) return Fail(ErrorCode::kInternal, "malformed launch spec");
+  spec.uid = static_cast<uid_t>(uid);
+  spec.gid = static_cast<gid_t>(gid);
+  return spec;
+}
+
+}  // namespace integr8scode

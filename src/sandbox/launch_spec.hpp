@@ -1,0 +1,57 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace integr8scode {
+
+// One program run inside a sandbox (a compile step or the run step).
+struct StepSpec {
+  std::vector<std::string> argv;      // argv[0] is an absolute path inside the sandbox
+  std::vector<std::string> env;       // "KEY=value", the whole environment
+  std::uint64_t file_size_bytes = 0;  // RLIMIT_FSIZE
+  std::uint32_t open_files = 0;       // RLIMIT_NOFILE
+  std::uint32_t processes = 0;        // RLIMIT_NPROC (the per-slot uid makes it per run)
+  std::uint32_t cpu_seconds = 0;      // RLIMIT_CPU, a backstop behind the wall clock
+};
+
+// Everything the sandbox init needs, prepared by the parent before the sandbox is
+// cloned. Plain data; serialized to cross into the spawner process.
+struct LaunchSpec {
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string root_mount_point;  // empty host directory; the new root is mounted there
+  std::vector<std::string> host_paths;  // bound read-only at the same path
+  std::vector<std::pair<std::string, std::string>> root_symlinks;  // "bin" → "usr/bin"
+  std::vector<std::string> host_etc_files;  // copied into /etc when present
+  std::string source_name;       // file name under /scripts
+  std::uint64_t tmpfs_bytes = 0; // writable /home/sandbox + /tmp, one size limit
+  std::vector<std::string> cgroup_procs;  // cgroup.procs files the init joins
+  std::string hostname = "sandbox";
+  std::vector<StepSpec> steps;
+
+  std::string Serialize() const;
+  static Result<LaunchSpec> Deserialize(std::string_view bytes);
+};
+
+// The file descriptors that go with a LaunchSpec. In the parent they are owned by
+// UniqueFds; here they are plain numbers because they are transferred (fork or
+// SCM_RIGHTS) and then owned by the receiving process.
+struct LaunchFds {
+  int control = -1;       // SOCK_SEQPACKET to the supervisor
+  int source = -1;        // the program text (read from offset 0)
+  int stdin_fd = -1;      // read-only; -1 means /dev/null
+  std::vector<int> step_stdout;  // write ends, one per step
+  std::vector<int> step_stderr;
+
+  std::vector<int> All() const;
+};
+
+}  // namespace integr8scode

@@ -1,0 +1,306 @@
+// The local sandbox executor: slots, launch, supervision (DESIGN.md §4).
+#include "sandbox/local_executor.hpp"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/launcher.hpp"
+#include "sandbox/seccomp_policy.hpp"
+#include "sandbox/slot_pool.hpp"
+#include "sandbox/spawner.hpp"
+#include "sandbox/supervisor.hpp"
+
+namespace integr8scode {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+constexpr const char* kHostEtcFiles[] = {"/etc/ld.so.cache", "/etc/localtime"};
+
+// The host's top-level links into /usr (merged /usr: /bin → usr/bin …), mirrored in
+// every sandbox root.
+std::vector<std::pair<std::string, std::string>> HostRootSymlinks() {
+  std::vector<std::pair<std::string, std::string>> links;
+  for (const char* name : {"bin", "sbin", "lib", "lib32", "lib64", "libx32"}) {
+    std::error_code ec;
+    const fs::path path = fs::path("/") / name;
+    if (!fs::is_symlink(path, ec)) continue;
+    const fs::path target = fs::read_symlink(path, ec);
+    if (ec || target.is_absolute() || !target.string().starts_with("usr/")) continue;
+    links.emplace_back(name, target.string());
+  }
+  return links;
+}
+
+// The program's text as a sealed memfd: the sandbox init copies it into the new root.
+Result<UniqueFd> MakeMemfd(const char* name, std::string_view content) {
+  UniqueFd fd(::memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING));
+  if (!fd) return Fail(SystemError("memfd_create"));
+  while (!content.empty()) {
+    const ssize_t n = ::write(fd.Get(), content.data(), content.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Fail(SystemError("write memfd"));
+    }
+    content.remove_prefix(static_cast<std::size_t>(n));
+  }
+  ::fcntl(fd.Get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
+  ::lseek(fd.Get(), 0, SEEK_SET);
+  return fd;
+}
+
+// Reopens a memfd read-only, so the program's stdin cannot be written to.
+Result<UniqueFd> ReopenReadOnly(int fd) {
+  const std::string path = fmt::format("/proc/self/fd/{}", fd);
+  UniqueFd reopened(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!reopened) return Fail(SystemError("reopen stdin read-only"));
+  return reopened;
+}
+
+struct Pipe {
+  UniqueFd read;
+  UniqueFd write;
+};
+
+Result<Pipe> MakePipe() {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Fail(SystemError("pipe2"));
+  Pipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+  ::fcntl(pipe.read.Get(), F_SETFL, O_NONBLOCK);
+  return pipe;
+}
+
+std::vector<std::string> BaseEnvironment(const Runtime& runtime) {
+  std::vector<std::string> env = {
+      "PATH=/usr/local/bin:/usr/bin:/bin",
+      std::string("HOME=") + std::string(kSandboxWorkDir),
+      "USER=sandbox",
+      "LOGNAME=sandbox",
+      "LANG=C.UTF-8",
+      "TMPDIR=/tmp",
+  };
+  for (const auto& [key, value] : runtime.env) env.push_back(key + "=" + value);
+  return env;
+}
+
+StepSpec MakeStep(std::vector<std::string> argv, std::vector<std::string> env, const Limits& limits) {
+  StepSpec step;
+  step.argv = std::move(argv);
+  step.env = std::move(env);
+  step.file_size_bytes = limits.file_size_bytes;
+  step.open_files = limits.open_files;
+  step.processes = limits.pids;
+  const double seconds = std::chrono::duration<double>(limits.timeout).count();
+  step.cpu_seconds = static_cast<std::uint32_t>(std::ceil(seconds)) + 1;
+  return step;
+}
+
+RunResult PlatformError(std::string_view what, const Error& error) {
+  Log(LogLevel::kError, "sandbox failure", {{"what", what}, {"error", error.Describe()}});
+  RunResult result;
+  result.status = ExecutionStatus::kError;
+  result.message = "the sandbox could not run the program; this is a fault of the service, not of your code";
+  return result;
+}
+
+class LocalExecutor final : public Executor {
+ public:
+  LocalExecutor(SandboxOptions options, std::unique_ptr<CgroupManager> cgroups,
+                std::unique_ptr<SandboxLauncher> launcher, std::unique_ptr<SlotPool> slots)
+      : options_(std::move(options)),
+        cgroups_(std::move(cgroups)),
+        launcher_(std::move(launcher)),
+        slots_(std::move(slots)),
+        root_symlinks_(HostRootSymlinks()) {}
+
+  std::size_t Capacity() const override { return slots_->Size(); }
+  std::string_view Kind() const override { return "local"; }
+
+  Status CheckReady() override {
+    struct stat st{};
+    if (::stat(RootMountPoint().c_str(), &st) != 0) return Fail(SystemError("sandbox mount point is missing"));
+    return {};
+  }
+
+  RunResult Run(const RunRequest& request) override {
+    if (request.runtime == nullptr) return PlatformError("run", MakeError(ErrorCode::kInternal, "no runtime"));
+    SlotPool::Lease slot = slots_->Acquire();
+    RunResult result = RunInSlot(request, *slot);
+    // A sandbox never outlives its run; if something is left in the slot, that is a
+    // bug to see in the logs, and the slot is cleaned before anyone else gets it.
+    if (!slot->cgroup->Empty()) {
+      Log(LogLevel::kError, "processes left in a sandbox slot after the run", {{"slot", slot->number}});
+      (void)slot->cgroup->KillAll();
+    }
+    return result;
+  }
+
+ private:
+  std::string RootMountPoint() const { return (options_.state_dir / "root").string(); }
+
+  RunResult RunInSlot(const RunRequest& request, Slot& slot) {
+    const Runtime& runtime = *request.runtime;
+    const auto started = Clock::now();
+    std::vector<StepPlan> plans;
+    LaunchSpec spec;
+    spec.uid = slot.uid;
+    spec.gid = slot.uid;
+    spec.root_mount_point = RootMountPoint();
+    spec.host_paths = runtime.host_paths;
+    spec.root_symlinks = root_symlinks_;
+    spec.host_etc_files.assign(std::begin(kHostEtcFiles), std::end(kHostEtcFiles));
+    spec.source_name = runtime.source_file;
+    spec.tmpfs_bytes = request.limits.tmpfs_bytes;
+    spec.cgroup_procs = slot.cgroup->ProcsFiles();
+    const auto env = BaseEnvironment(runtime);
+    if (runtime.has_compile) {
+      const Limits compile_limits = MergeLimits(request.limits, runtime.compile.limits);
+      spec.steps.push_back(MakeStep(ExpandArgv(runtime.compile.argv, runtime), env, compile_limits));
+      plans.push_back({compile_limits, true});
+    }
+    spec.steps.push_back(MakeStep(ExpandArgv(runtime.run.argv, runtime), env, request.limits));
+    plans.push_back({request.limits, false});
+    // The tmpfs is sized once for the sandbox: the larger of the steps' disk limits.
+    for (const StepPlan& plan : plans) spec.tmpfs_bytes = std::max(spec.tmpfs_bytes, plan.limits.tmpfs_bytes);
+
+    auto source = MakeMemfd("program", request.source);
+    if (!source) return PlatformError("source", source.error());
+    UniqueFd stdin_fd;
+    if (!request.stdin_data.empty()) {
+      auto memfd = MakeMemfd("stdin", request.stdin_data);
+      if (!memfd) return PlatformError("stdin", memfd.error());
+      auto read_only = ReopenReadOnly(memfd->Get());
+      if (!read_only) return PlatformError("stdin", read_only.error());
+      stdin_fd = std::move(*read_only);
+    }
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      return PlatformError("socketpair", SystemError("socketpair"));
+    }
+    UniqueFd control(pair[0]);
+    UniqueFd control_child(pair[1]);
+    std::vector<UniqueFd> out_read, err_read, out_write, err_write;
+    for (std::size_t i = 0; i < spec.steps.size(); ++i) {
+      auto out = MakePipe();
+      auto err = MakePipe();
+      if (!out || !err) return PlatformError("pipe", out ? err.error() : out.error());
+      out_read.push_back(std::move(out->read));
+      out_write.push_back(std::move(out->write));
+      err_read.push_back(std::move(err->read));
+      err_write.push_back(std::move(err->write));
+    }
+    LaunchFds fds;
+    fds.control = control_child.Get();
+    fds.source = source->Get();
+    fds.stdin_fd = stdin_fd ? stdin_fd.Get() : -1;
+    for (std::size_t i = 0; i < spec.steps.size(); ++i) {
+      fds.step_stdout.push_back(out_write[i].Get());
+      fds.step_stderr.push_back(err_write[i].Get());
+    }
+
+    auto launched = launcher_->Launch(spec, fds);
+    // The sandbox has its own copies now; ours must go, or the pipes never reach EOF.
+    control_child.Reset();
+    out_write.clear();
+    err_write.clear();
+    source->Reset();
+    stdin_fd.Reset();
+    if (!launched) return PlatformError("launch", launched.error());
+
+    Supervisor supervisor(std::move(control), std::move(launched->pidfd), launcher_->IsParent(),
+                          std::move(out_read), std::move(err_read), *slot.cgroup, request.limits,
+                          request.cancel, request.sink);
+    if (auto ready = supervisor.AwaitReady(std::chrono::seconds(10)); !ready) {
+      return PlatformError("setup", ready.error());
+    }
+    RunResult result;
+    result.setup_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+    if (request.sink != nullptr) request.sink->OnStarted();
+
+    StepReport last;
+    for (std::uint32_t i = 0; i < plans.size(); ++i) {
+      auto report = supervisor.RunStep(i, plans[i]);
+      if (!report) return PlatformError("step", report.error());
+      last = std::move(*report);
+      if (last.verdict.status != ExecutionStatus::kCompleted) break;  // a failed compile ends it
+    }
+    supervisor.Finish();
+
+    result.status = last.verdict.status;
+    result.exit_code = last.verdict.exit_code;
+    result.signal = last.verdict.signal;
+    result.message = std::move(last.verdict.message);
+    result.usage = last.usage;
+    result.stdout_text = supervisor.Stdout().Text();
+    result.stderr_text = supervisor.Stderr().Text();
+    result.stdout_truncated = supervisor.Stdout().Truncated();
+    result.stderr_truncated = supervisor.Stderr().Truncated();
+    return result;
+  }
+
+  SandboxOptions options_;
+  std::unique_ptr<CgroupManager> cgroups_;
+  std::unique_ptr<SandboxLauncher> launcher_;
+  std::unique_ptr<SlotPool> slots_;
+  std::vector<std::pair<std::string, std::string>> root_symlinks_;
+};
+
+Status CheckHost(const SandboxOptions& options) {
+  if (::geteuid() != 0) {
+    return Fail(ErrorCode::kUnavailable,
+                "the local sandbox needs root (it creates namespaces, mounts and cgroups); run as root");
+  }
+  std::error_code ec;
+  fs::create_directories(options.state_dir / "root", ec);
+  if (ec) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("cannot create {}: {}", (options.state_dir / "root").string(), ec.message()));
+  }
+  ::chmod(options.state_dir.c_str(), 0755);
+  return {};
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& options) {
+  if (options.slots == 0 || options.slots > kMaxSlotsPerHost) {
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("sandbox slots must be 1 to {}", kMaxSlotsPerHost));
+  }
+  if (auto s = CheckHost(options); !s) return Fail(s.error());
+  std::unique_ptr<SandboxLauncher> launcher;
+  if (options.use_spawner) {
+    auto spawner = SpawnerClient::Start("/proc/self/exe");
+    if (!spawner) return Fail(spawner.error());
+    launcher = std::move(*spawner);
+  } else {
+    auto seccomp = BuildSeccompProgram();
+    if (!seccomp) return Fail(seccomp.error());
+    launcher = std::make_unique<DirectLauncher>(std::move(*seccomp));
+  }
+  CgroupOptions cgroup_options;
+  cgroup_options.mode = options.cgroup_mode;
+  cgroup_options.parent = options.cgroup_parent;
+  cgroup_options.cpu_period_us = options.cpu_period_us;
+  auto cgroups = OpenCgroups(cgroup_options);
+  if (!cgroups) return Fail(cgroups.error());
+  auto slots = SlotPool::Create(**cgroups, options.slots, options.state_dir / "slots", options.first_uid);
+  if (!slots) return Fail(slots.error());
+  Log(LogLevel::kDebug, "local sandbox ready",
+      {{"cgroups", (*cgroups)->Describe()}, {"slots", options.slots}, {"spawner", options.use_spawner}});
+  return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(
+      options, std::move(*cgroups), std::move(launcher), std::move(*slots)));
+}
+
+}  // namespace integr8scode

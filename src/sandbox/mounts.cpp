@@ -1,0 +1,262 @@
+#include "sandbox/mounts.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <string>
+
+#include <fmt/format.h>
+
+#include "common/unique_fd.hpp"
+#include "domain/runtime.hpp"
+
+namespace integr8scode {
+namespace {
+
+constexpr std::string_view kHome = "home/sandbox";
+
+Status Mount(const char* source, const std::string& target, const char* type, unsigned long flags,
+             const char* data, std::string_view what) {
+  if (::mount(source, target.c_str(), type, flags, data) != 0) {
+    const int saved = errno;
+    return Fail(SystemError(saved, fmt::format("mount {} on {}", what, target)));
+  }
+  return {};
+}
+
+// mkdir -p relative to `dir`; components are ours (from the catalog), never the user's.
+Status MakeDirs(int dir, std::string_view relative, mode_t mode) {
+  std::string path;
+  std::size_t pos = 0;
+  while (pos <= relative.size()) {
+    std::size_t end = relative.find('/', pos);
+    if (end == std::string_view::npos) end = relative.size();
+    if (end > pos) {
+      if (!path.empty()) path += '/';
+      path += relative.substr(pos, end - pos);
+      if (::mkdirat(dir, path.c_str(), mode) != 0 && errno != EEXIST) {
+        const int saved = errno;
+        return Fail(SystemError(saved, "mkdir " + path));
+      }
+    }
+    pos = end + 1;
+  }
+  return {};
+}
+
+Status WriteFileAt(int dir, const char* name, std::string_view content, mode_t mode) {
+  UniqueFd fd(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!fd) {
+    const int saved = errno;
+    return Fail(SystemError(saved, fmt::format("create {}", name)));
+  }
+  while (!content.empty()) {
+    const ssize_t n = ::write(fd.Get(), content.data(), content.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int saved = errno;
+      return Fail(SystemError(saved, fmt::format("write {}", name)));
+    }
+    content.remove_prefix(static_cast<std::size_t>(n));
+  }
+  if (::fchmod(fd.Get(), mode) != 0) return Fail(SystemError("fchmod"));
+  return {};
+}
+
+Status CopyFdInto(int dir, const char* name, int from, mode_t mode) {
+  UniqueFd to(::openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
+  if (!to) {
+    const int saved = errno;
+    return Fail(SystemError(saved, fmt::format("create {}", name)));
+  }
+  struct stat st{};
+  if (::fstat(from, &st) != 0) return Fail(SystemError("fstat source"));
+  off_t offset = 0;
+  while (offset < st.st_size) {
+    const ssize_t n = ::sendfile(to.Get(), from, &offset, static_cast<std::size_t>(st.st_size - offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int saved = errno;
+      return Fail(SystemError(saved, fmt::format("copy into {}", name)));
+    }
+    if (n == 0) break;
+  }
+  if (::fchmod(to.Get(), mode) != 0) return Fail(SystemError("fchmod"));
+  return {};
+}
+
+// Binds a host directory read-only, nosuid, nodev — recursively, so sub-mounts under
+// it are read-only too (mount_setattr, Linux 5.12+; MS_REMOUNT alone would only
+// change the top mount).
+Status BindReadOnly(const std::string& host_path, const std::string& target) {
+  if (auto s = Mount(host_path.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr, host_path); !s) return s;
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+  if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0) {
+    return {};
+  }
+  // Older kernels: remount the top mount read-only at least.
+  return Mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+               nullptr, host_path + " (read-only)");
+}
+
+Status MakeEtc(int root, const LaunchSpec& spec) {
+  UniqueFd etc(::openat(root, "etc", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!etc) return Fail(SystemError("open /etc"));
+  const std::string passwd = fmt::format(
+      "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+      "sandbox:x:{}:{}:sandbox:/{}:/usr/sbin/nologin\n"
+      "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
+      spec.uid, spec.gid, kHome);
+  const std::string group =
+      fmt::format("root:x:0:\nsandbox:x:{}:\nnogroup:x:65534:\n", spec.gid);
+  const std::string hosts = fmt::format("127.0.0.1\tlocalhost {0}\n::1\tlocalhost {0}\n", spec.hostname);
+  const struct {
+    const char* name;
+    std::string content;
+  } files[] = {
+      {"passwd", passwd},
+      {"group", group},
+      {"hosts", hosts},
+      {"hostname", spec.hostname + "\n"},
+      {"nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"},
+      {"resolv.conf", ""},
+  };
+  for (const auto& file : files) {
+    if (auto s = WriteFileAt(etc.Get(), file.name, file.content, 0644); !s) return s;
+  }
+  for (const std::string& host_file : spec.host_etc_files) {
+    UniqueFd from(::open(host_file.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!from) continue;  // optional: copied when the host has it
+    const std::string name = host_file.substr(host_file.rfind('/') + 1);
+    if (auto s = CopyFdInto(etc.Get(), name.c_str(), from.Get(), 0644); !s) return s;
+  }
+  return {};
+}
+
+Status MakeDev(int root) {
+  UniqueFd dev(::openat(root, "dev", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!dev) return Fail(SystemError("open /dev"));
+  const struct {
+    const char* name;
+    unsigned minor;
+  } nodes[] = {{"null", 3}, {"zero", 5}, {"full", 7}, {"random", 8}, {"urandom", 9}};
+  for (const auto& node : nodes) {
+    if (::mknodat(dev.Get(), node.name, S_IFCHR | 0666, makedev(1, node.minor)) != 0) {
+      const int saved = errno;
+      return Fail(SystemError(saved, fmt::format("mknod /dev/{}", node.name)));
+    }
+    // mknod applies the umask; the nodes must be usable by the sandbox user.
+    if (::fchmodat(dev.Get(), node.name, 0666, 0) != 0) return Fail(SystemError("chmod /dev node"));
+  }
+  const struct {
+    const char* target;
+    const char* name;
+  } links[] = {{"/proc/self/fd", "fd"},
+               {"/proc/self/fd/0", "stdin"},
+               {"/proc/self/fd/1", "stdout"},
+               {"/proc/self/fd/2", "stderr"},
+               {"/tmp", "shm"}};  // POSIX shared memory and semaphores live in /tmp
+  for (const auto& link : links) {
+    if (::symlinkat(link.target, dev.Get(), link.name) != 0) return Fail(SystemError("symlink in /dev"));
+  }
+  return {};
+}
+
+// One tmpfs for the working directory and /tmp, so that a single size limit covers
+// both: mounted at a staging directory, bound twice, then the staging mount detached.
+Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec& spec) {
+  if (::mkdirat(root, ".rw", 0700) != 0) return Fail(SystemError("mkdir staging"));
+  const std::string staging = root_path + "/.rw";
+  // nr_inodes bounds the number of files (a file-creation flood) independently of size.
+  const std::string options =
+      fmt::format("size={},nr_inodes=16384,mode=0755", spec.tmpfs_bytes);
+  if (auto s = Mount("sandbox-rw", staging, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str(), "tmpfs"); !s) {
+    return s;
+  }
+  UniqueFd rw(::open(staging.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!rw) return Fail(SystemError("open staging"));
+  if (::mkdirat(rw.Get(), "home", 0755) != 0 || ::fchownat(rw.Get(), "home", spec.uid, spec.gid, 0) != 0) {
+    return Fail(SystemError("make home"));
+  }
+  if (::mkdirat(rw.Get(), "tmp", 0777) != 0 || ::fchmodat(rw.Get(), "tmp", 01777, 0) != 0) {
+    return Fail(SystemError("make tmp"));
+  }
+  rw.Reset();
+  if (auto s = Mount((staging + "/home").c_str(), root_path + "/" + std::string(kHome), nullptr,
+                     MS_BIND, nullptr, "home");
+      !s) {
+    return s;
+  }
+  if (auto s = Mount((staging + "/tmp").c_str(), root_path + "/tmp", nullptr, MS_BIND, nullptr, "tmp"); !s) {
+    return s;
+  }
+  if (::umount2(staging.c_str(), MNT_DETACH) != 0) return Fail(SystemError("detach staging"));
+  if (::unlinkat(root, ".rw", AT_REMOVEDIR) != 0) return Fail(SystemError("remove staging"));
+  return {};
+}
+
+}  // namespace
+
+Status BuildRootFilesystem(const LaunchSpec& spec, int source_fd) {
+  // Nothing we mount may propagate back to the host's mount namespace.
+  if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s) return s;
+  const std::string& root_path = spec.root_mount_point;
+  // No MS_NODEV here: /dev's nodes live on this tmpfs. It becomes read-only below, so
+  // no one can add nodes, and the writable area is nodev.
+  if (auto s = Mount("sandbox-root", root_path, "tmpfs", MS_NOSUID,
+                     "size=4m,nr_inodes=4096,mode=0755", "root tmpfs");
+      !s) {
+    return s;
+  }
+  UniqueFd root(::open(root_path.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!root) return Fail(SystemError("open new root"));
+
+  for (const char* dir : {"proc", "dev", "etc", "tmp", "home/sandbox", "scripts"}) {
+    if (auto s = MakeDirs(root.Get(), dir, 0755); !s) return s;
+  }
+  for (const auto& [link, target] : spec.root_symlinks) {
+    if (::symlinkat(target.c_str(), root.Get(), link.c_str()) != 0) {
+      const int saved = errno;
+      return Fail(SystemError(saved, "symlink /" + link));
+    }
+  }
+  for (const std::string& host_path : spec.host_paths) {
+    if (auto s = MakeDirs(root.Get(), host_path, 0755); !s) return s;
+    if (auto s = BindReadOnly(host_path, root_path + host_path); !s) return s;
+  }
+  if (auto s = MakeEtc(root.Get(), spec); !s) return s;
+  if (auto s = MakeDev(root.Get()); !s) return s;
+  {
+    UniqueFd scripts(::openat(root.Get(), "scripts", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!scripts) return Fail(SystemError("open /scripts"));
+    if (auto s = CopyFdInto(scripts.Get(), spec.source_name.c_str(), source_fd, 0444); !s) return s;
+  }
+  if (auto s = MakeWritableArea(root.Get(), root_path, spec); !s) return s;
+  // hidepid=2: the sandbox user cannot see the init (root) in /proc.
+  if (auto s = Mount("proc", root_path + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     "hidepid=2", "proc");
+      !s) {
+    return s;
+  }
+
+  // pivot_root(".", ".") stacks the old root under the new one; detaching "." then
+  // drops the old root entirely (pivot_root(2), "NOTES").
+  if (::fchdir(root.Get()) != 0) return Fail(SystemError("chdir new root"));
+  if (::syscall(SYS_pivot_root, ".", ".") != 0) return Fail(SystemError("pivot_root"));
+  if (::umount2(".", MNT_DETACH) != 0) return Fail(SystemError("detach old root"));
+  if (::chdir("/") != 0) return Fail(SystemError("chdir /"));
+  if (auto s = Mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, nullptr,
+                     "/ read-only");
+      !s) {
+    return s;
+  }
+  return {};
+}
+
+}  // namespace integr8scode

@@ -1,0 +1,22 @@
+#pragma once
+
+#include "common/error.hpp"
+#include "sandbox/launch_spec.hpp"
+
+namespace integr8scode {
+
+// Builds the sandbox's filesystem and makes it the root (DESIGN.md §4). Runs in the
+// sandbox init, inside its fresh mount and PID namespaces, as real root:
+//   / ........... small tmpfs, read-only once built, nosuid
+//   /usr … ...... the runtime's host directories, bound read-only, nosuid, nodev
+//   /bin, /lib … symlinks into /usr, as on the host (merged /usr)
+//   /etc ........ passwd, group, hosts, hostname, nsswitch.conf, + copies of host files
+//   /dev ........ null, zero, full, random, urandom; fd/stdin/stdout/stderr links
+//   /proc ....... a new procfs of the sandbox's PID namespace, hidepid=2
+//   /scripts/<f>  the program, mode 0444 on the read-only root
+//   /home/sandbox and /tmp: one writable tmpfs (size-limited), nosuid, nodev
+// Every path is created relative to a directory fd of the new root; nothing inside it
+// is ever followed from a path the sandboxed program could have written.
+Status BuildRootFilesystem(const LaunchSpec& spec, int source_fd);
+
+}  // namespace integr8scode

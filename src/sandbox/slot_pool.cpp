@@ -1,0 +1,59 @@
+#include "sandbox/slot_pool.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <fmt/format.h>
+
+namespace integr8scode {
+
+Result<std::unique_ptr<SlotPool>> SlotPool::Create(CgroupManager& cgroups, std::size_t count,
+                                                   const std::filesystem::path& lock_dir,
+                                                   uid_t first_uid) {
+  std::error_code ec;
+  std::filesystem::create_directories(lock_dir, ec);
+  if (ec) return Fail(ErrorCode::kUnavailable, fmt::format("cannot create {}: {}", lock_dir.string(), ec.message()));
+  auto pool = std::unique_ptr<SlotPool>(new SlotPool());
+  for (std::size_t number = 0; number < kMaxSlotsPerHost && pool->slots_.size() < count; ++number) {
+    const std::string path = (lock_dir / fmt::format("{}.lock", number)).string();
+    UniqueFd lock(::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!lock) {
+      const int saved = errno;
+      return Fail(SystemError(saved, "open " + path));
+    }
+    if (::flock(lock.Get(), LOCK_EX | LOCK_NB) != 0) continue;  // another process has it
+    auto cgroup = cgroups.CreateSlot(fmt::format("slot-{}", number));
+    if (!cgroup) return Fail(std::move(cgroup.error()).WithContext(fmt::format("slot {}", number)));
+    auto slot = std::make_unique<Slot>();
+    slot->number = number;
+    slot->uid = first_uid + static_cast<uid_t>(number);
+    slot->cgroup = std::move(*cgroup);
+    slot->lock = std::move(lock);
+    pool->free_.push_back(slot.get());
+    pool->slots_.push_back(std::move(slot));
+  }
+  if (pool->slots_.size() < count) {
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("only {} of {} sandbox slots are free on this host", pool->slots_.size(), count));
+  }
+  return pool;
+}
+
+SlotPool::Lease SlotPool::Acquire() {
+  std::unique_lock lock(mutex_);
+  available_.wait(lock, [&] { return !free_.empty(); });
+  Slot* slot = free_.back();
+  free_.pop_back();
+  return Lease(*this, *slot);
+}
+
+void SlotPool::Release(Slot& slot) {
+  {
+    std::lock_guard lock(mutex_);
+    free_.push_back(&slot);
+  }
+  available_.notify_one();
+}
+
+}  // namespace integr8scode

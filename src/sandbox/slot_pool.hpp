@@ -1,0 +1,69 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <condition_variable>
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "sandbox/cgroup.hpp"
+
+namespace integr8scode {
+
+// A sandbox slot: a cgroup prepared once, a uid of its own (so RLIMIT_NPROC counts
+// only this run's processes), and a host-wide lock so that two processes on the host
+// (two servers, a server and the CLI) never share a slot.
+struct Slot {
+  UniqueFd lock;  // flock held for the slot's lifetime; declared first, released last
+  std::size_t number = 0;
+  uid_t uid = 0;
+  std::unique_ptr<CgroupSlot> cgroup;
+};
+
+// A fixed set of slots; Acquire blocks until one is free. Thread-safe.
+class SlotPool {
+ public:
+  // Claims `count` free slot numbers (trying 0, 1, 2, … up to max_slots) by locking
+  // `<lock_dir>/<n>.lock`, and creates their cgroups.
+  static Result<std::unique_ptr<SlotPool>> Create(CgroupManager& cgroups, std::size_t count,
+                                                  const std::filesystem::path& lock_dir,
+                                                  uid_t first_uid);
+
+  class Lease {
+   public:
+    Lease(SlotPool& pool, Slot& slot) : pool_(&pool), slot_(&slot) {}
+    Lease(Lease&& other) noexcept : pool_(std::exchange(other.pool_, nullptr)), slot_(other.slot_) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    ~Lease() {
+      if (pool_ != nullptr) pool_->Release(*slot_);
+    }
+    Slot& operator*() const { return *slot_; }
+    Slot* operator->() const { return slot_; }
+
+   private:
+    SlotPool* pool_;
+    Slot* slot_;
+  };
+
+  Lease Acquire();
+  std::size_t Size() const { return slots_.size(); }
+
+ private:
+  void Release(Slot& slot);
+
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  std::vector<Slot*> free_;
+};
+
+inline constexpr std::size_t kMaxSlotsPerHost = 1024;
+
+}  // namespace integr8scode

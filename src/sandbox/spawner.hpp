@@ -1,0 +1,51 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string_view>
+
+#include "common/unique_fd.hpp"
+#include "sandbox/launcher.hpp"
+
+namespace integr8scode {
+
+// The hidden sub-command that runs the spawner: `integr8scode __sandbox-spawner`, with
+// its request socket as fd 3.
+inline constexpr std::string_view kSpawnerCommand = "__sandbox-spawner";
+inline constexpr int kSpawnerSocketFd = 3;
+
+// The spawner is a small, single-threaded process of this binary, exec'd fresh by the
+// server. It clones every sandbox so that the server — large and multi-threaded — is
+// never forked (a fork copies its page tables: 22 ms at 1 GiB resident, against well
+// under a millisecond for the spawner). Requests carry a LaunchSpec and its fds over a
+// SOCK_SEQPACKET socket; the reply carries the sandbox init's pidfd. The spawner dies
+// with the server (PR_SET_PDEATHSIG), and the sandboxes with the spawner.
+//
+// The client side. Thread-safe: one request at a time; a dead spawner is restarted on
+// the next request.
+class SpawnerClient final : public SandboxLauncher {
+ public:
+  static Result<std::unique_ptr<SpawnerClient>> Start(std::filesystem::path executable);
+  ~SpawnerClient() override;
+
+  Result<LaunchedSandbox> Launch(const LaunchSpec& spec, const LaunchFds& fds) override;
+  bool IsParent() const override { return false; }
+
+ private:
+  explicit SpawnerClient(std::filesystem::path executable) : executable_(std::move(executable)) {}
+  Status StartProcess();  // with mutex_ held
+
+  std::mutex mutex_;
+  std::filesystem::path executable_;
+  UniqueFd socket_;
+  UniqueFd pidfd_;
+  pid_t pid_ = -1;
+};
+
+// The spawner's main loop (the process side). Returns the exit code.
+int RunSpawner(int socket_fd);
+
+}  // namespace integr8scode

@@ -1,0 +1,250 @@
+#include "sandbox/supervisor.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include "sandbox/pidfd.hpp"
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "common/log.hpp"
+#include "sandbox/protocol.hpp"
+
+namespace integr8scode {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::int64_t NowNs() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+int PollTimeout(Clock::time_point deadline) {
+  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  if (left <= 0) return 0;
+  return static_cast<int>(std::min<long long>(left + 1, 60'000));
+}
+
+bool Receive(int control, InitMessage& message) {
+  for (;;) {
+    const ssize_t n = ::recv(control, &message, sizeof message, MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    return n == static_cast<ssize_t>(sizeof message);
+  }
+}
+
+}  // namespace
+
+Supervisor::Supervisor(UniqueFd control, UniqueFd pidfd, bool is_parent,
+                       std::vector<UniqueFd> stdout_pipes, std::vector<UniqueFd> stderr_pipes,
+                       CgroupSlot& slot, const Limits& limits, const CancelToken* cancel,
+                       OutputSink* sink)
+    : control_(std::move(control)),
+      pidfd_(std::move(pidfd)),
+      is_parent_(is_parent),
+      stdout_pipes_(std::move(stdout_pipes)),
+      stderr_pipes_(std::move(stderr_pipes)),
+      slot_(slot),
+      cancel_(cancel),
+      stdout_(OutputStream::kStdout, limits.output_bytes, sink),
+      stderr_(OutputStream::kStderr, limits.output_bytes, sink) {}
+
+Supervisor::~Supervisor() {
+  if (!exited_) {
+    Kill();
+    WaitForExit(std::chrono::seconds(10));
+  }
+  if (is_parent_) {
+    siginfo_t info{};
+    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.Get()), &info, WEXITED) < 0 &&
+           errno == EINTR) {
+    }
+  }
+}
+
+void Supervisor::Kill() {
+  if (pidfd_) PidfdSendSignal(pidfd_.Get(), SIGKILL);
+}
+
+bool Supervisor::WaitForExit(std::chrono::milliseconds timeout) {
+  if (exited_) return true;
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    pollfd pfd{pidfd_.Get(), POLLIN, 0};
+    const int ready = ::poll(&pfd, 1, PollTimeout(deadline));
+    if (ready > 0) {
+      exited_ = true;
+      return true;
+    }
+    if (ready < 0 && errno == EINTR) continue;
+    if (Clock::now() >= deadline) return false;
+  }
+}
+
+Status Supervisor::AwaitReady(std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  for (;;) {
+    pollfd pfds[2] = {{control_.Get(), POLLIN, 0}, {pidfd_.Get(), POLLIN, 0}};
+    const int ready = ::poll(pfds, 2, PollTimeout(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (pfds[0].revents & POLLIN) {
+      InitMessage message;
+      if (Receive(control_.Get(), message)) {
+        if (message.event == InitEvent::kReady) return {};
+        if (message.event == InitEvent::kSetupFailed) {
+          message.text[sizeof message.text - 1] = '\0';
+          return Fail(SystemError(message.value, fmt::format("sandbox setup: {}", message.text)));
+        }
+      }
+    }
+    if ((pfds[0].revents & (POLLHUP | POLLERR)) || (pfds[1].revents & POLLIN)) {
+      return Fail(ErrorCode::kInternal, "the sandbox init died during setup");
+    }
+    if (Clock::now() >= deadline) {
+      Kill();
+      return Fail(ErrorCode::kInternal, "the sandbox setup did not finish in time");
+    }
+  }
+}
+
+bool Supervisor::ReadPipe(UniqueFd& pipe, OutputCapture& capture, bool& flooded) {
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(pipe.Get(), buffer, sizeof buffer);
+    if (n > 0) {
+      if (!capture.Append(std::string_view(buffer, static_cast<std::size_t>(n)))) flooded = true;
+      if (static_cast<std::size_t>(n) < sizeof buffer) return true;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) return true;
+    pipe.Reset();  // EOF (or error): every writer is gone
+    return false;
+  }
+}
+
+void Supervisor::Drain(std::uint32_t index, std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  UniqueFd& out = stdout_pipes_[index];
+  UniqueFd& err = stderr_pipes_[index];
+  bool ignored = false;
+  while (out || err) {
+    pollfd pfds[2] = {{out.Get(), POLLIN, 0}, {err.Get(), POLLIN, 0}};
+    const int ready = ::poll(pfds, 2, PollTimeout(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) break;
+    if (out && (pfds[0].revents & (POLLIN | POLLHUP | POLLERR))) ReadPipe(out, stdout_, ignored);
+    if (err && (pfds[1].revents & (POLLIN | POLLHUP | POLLERR))) ReadPipe(err, stderr_, ignored);
+  }
+  out.Reset();
+  err.Reset();
+}
+
+Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan) {
+  StepReport report;
+  StepFacts& facts = report.facts;
+  facts.compile = plan.compile;
+  facts.limits = plan.limits;
+  if (auto s = slot_.Apply(plan.limits); !s) return Fail(std::move(s.error()).WithContext("cgroup limits"));
+  if (auto s = slot_.BeginAccounting(); !s) return Fail(std::move(s.error()).WithContext("cgroup accounting"));
+  const SupervisorMessage go{SupervisorCommand::kRunStep, index};
+  if (::send(control_.Get(), &go, sizeof go, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof go)) {
+    return Fail(SystemError("start step"));
+  }
+
+  std::int64_t started_ns = 0;
+  std::int64_t ended_ns = 0;
+  bool step_exited = false;
+  bool init_dead = false;
+  auto deadline = Clock::now() + std::chrono::seconds(30);  // until the step has started
+  UniqueFd& out = stdout_pipes_[index];
+  UniqueFd& err = stderr_pipes_[index];
+  const int cancel_fd = cancel_ != nullptr ? cancel_->Fd() : -1;
+
+  while (!step_exited && !init_dead && facts.stop == StopReason::kNone) {
+    pollfd pfds[5] = {{control_.Get(), POLLIN, 0}, {out.Get(), POLLIN, 0}, {err.Get(), POLLIN, 0},
+                      {pidfd_.Get(), POLLIN, 0}, {cancel_fd, POLLIN, 0}};
+    const int ready = ::poll(pfds, 5, PollTimeout(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    bool flooded_out = false;
+    bool flooded_err = false;
+    if (out && (pfds[1].revents & (POLLIN | POLLHUP | POLLERR))) ReadPipe(out, stdout_, flooded_out);
+    if (err && (pfds[2].revents & (POLLIN | POLLHUP | POLLERR))) ReadPipe(err, stderr_, flooded_err);
+    if (flooded_out || flooded_err) {
+      facts.stop = StopReason::kOutputLimit;
+      facts.flooded = flooded_out ? OutputStream::kStdout : OutputStream::kStderr;
+      break;
+    }
+    if (pfds[0].revents & POLLIN) {
+      InitMessage message;
+      while (Receive(control_.Get(), message)) {
+        if (message.step != index) continue;
+        if (message.event == InitEvent::kStepStarted) {
+          started_ns = message.at_ns;
+          deadline = Clock::now() + plan.limits.timeout;
+        } else if (message.event == InitEvent::kStepExited) {
+          step_exited = true;
+          ended_ns = message.at_ns;
+          facts.wait_status = message.wait_status;
+          facts.exec_errno = message.value;
+        }
+      }
+    }
+    if (pfds[3].revents & POLLIN) init_dead = true;
+    if (cancel_ != nullptr && (cancel_->Cancelled() || (pfds[4].revents & POLLIN))) {
+      facts.stop = StopReason::kCancelled;
+      break;
+    }
+    if (!step_exited && Clock::now() >= deadline) {
+      facts.stop = started_ns != 0 ? StopReason::kTimeout : StopReason::kNone;
+      if (started_ns == 0) return Fail(ErrorCode::kInternal, "the sandbox did not start the step");
+      break;
+    }
+  }
+  if (!step_exited) {
+    Kill();
+    ended_ns = NowNs();
+    if (!WaitForExit(std::chrono::seconds(10))) {
+      return Fail(ErrorCode::kInternal, "the sandbox did not die after SIGKILL");
+    }
+  }
+  // After the step's exit report, or the death of the init, every writer of this step's
+  // pipes is gone: what is left in them arrives now, then EOF.
+  Drain(index, std::chrono::seconds(5));
+
+  auto usage = slot_.Read();
+  if (!usage) return Fail(std::move(usage.error()).WithContext("cgroup usage"));
+  facts.oom_kills = usage->oom_kills;
+  facts.pids_limit_hits = usage->pids_limit_hits;
+  report.usage.cpu_time_ms = usage->cpu_time_us / 1000;
+  report.usage.peak_memory_bytes = usage->peak_memory_bytes;
+  if (started_ns == 0) started_ns = ended_ns;
+  report.usage.wall_time_ms = (ended_ns - started_ns) / 1'000'000;
+  report.verdict = Judge(facts);
+  if (LogEnabled(LogLevel::kDebug)) {
+    Log(LogLevel::kDebug, "sandbox step finished",
+        {{"step", index}, {"status", StatusName(report.verdict.status)}, {"wall_ms", report.usage.wall_time_ms},
+         {"cpu_ms", report.usage.cpu_time_ms}, {"peak_bytes", report.usage.peak_memory_bytes}});
+  }
+  return report;
+}
+
+void Supervisor::Finish() {
+  if (!exited_) {
+    const SupervisorMessage stop{SupervisorCommand::kStop, 0};
+    ::send(control_.Get(), &stop, sizeof stop, MSG_NOSIGNAL);
+    if (!WaitForExit(std::chrono::seconds(5))) {
+      Kill();
+      WaitForExit(std::chrono::seconds(10));
+    }
+  }
+  stdout_.Finish();
+  stderr_.Finish();
+}
+
+}  // namespace integr8scode

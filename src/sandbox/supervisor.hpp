@@ -1,0 +1,73 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstdint>
+#include <vector>
+
+#include "common/cancel.hpp"
+#include "common/error.hpp"
+#include "common/unique_fd.hpp"
+#include "domain/execution.hpp"
+#include "sandbox/cgroup.hpp"
+#include "sandbox/outcome.hpp"
+#include "sandbox/output_capture.hpp"
+
+namespace integr8scode {
+
+struct StepPlan {
+  Limits limits;
+  bool compile = false;
+};
+
+struct StepReport {
+  StepFacts facts;
+  Verdict verdict;
+  ResourceUsage usage;
+};
+
+// The parent side of one sandbox: drives the init through its steps over the control
+// socket, enforces the wall clock, the output caps and cancellation, captures output,
+// reads the slot's accounting, and makes sure the sandbox is gone at the end. Owns
+// every descriptor it is given; the destructor kills the sandbox if it still runs.
+// Used by one thread.
+class Supervisor {
+ public:
+  Supervisor(UniqueFd control, UniqueFd pidfd, bool is_parent, std::vector<UniqueFd> stdout_pipes,
+             std::vector<UniqueFd> stderr_pipes, CgroupSlot& slot, const Limits& limits,
+             const CancelToken* cancel, OutputSink* sink);
+  ~Supervisor();
+  Supervisor(const Supervisor&) = delete;
+  Supervisor& operator=(const Supervisor&) = delete;
+
+  // Waits until the sandbox is built. kInternal with the init's reason when it failed.
+  Status AwaitReady(std::chrono::milliseconds timeout);
+  // Runs step `index` with the plan's limits (written to the slot first) to its end.
+  Result<StepReport> RunStep(std::uint32_t index, const StepPlan& plan);
+  // Ends the sandbox (it exits by itself after the last step) and reaps it.
+  void Finish();
+
+  OutputCapture& Stdout() { return stdout_; }
+  OutputCapture& Stderr() { return stderr_; }
+
+ private:
+  void Kill();
+  bool WaitForExit(std::chrono::milliseconds timeout);
+  void Drain(std::uint32_t index, std::chrono::milliseconds timeout);
+  // Reads what is available on a pipe; false at EOF.
+  bool ReadPipe(UniqueFd& pipe, OutputCapture& capture, bool& flooded);
+
+  UniqueFd control_;
+  UniqueFd pidfd_;
+  bool is_parent_;
+  std::vector<UniqueFd> stdout_pipes_;
+  std::vector<UniqueFd> stderr_pipes_;
+  CgroupSlot& slot_;
+  const CancelToken* cancel_;
+  OutputCapture stdout_;
+  OutputCapture stderr_;
+  bool exited_ = false;
+};
+
+}  // namespace integr8scode
