@@ -33,7 +33,7 @@ struct Buffer {
   std::uint64_t last_seq = 0;
   std::vector<std::shared_ptr<Subscriber>> subscribers;
   bool delivering = false;
-  std::size_t kept_bytes = 0;
+  std::size_t kept_bytes = 0;  // output kept for replay
 };
 
 bool IsOutput(ExecutionEvent::Kind kind) {
@@ -178,13 +178,15 @@ void MemoryEventHub::Publish(std::string_view execution_id, ExecutionEvent::Kind
   stored.event.kind = kind;
   stored.event.data.assign(data);
   const std::size_t size = data.size();
+  // Only output counts against the caps: status and result events are a handful per
+  // execution and a subscriber cannot do without them.
   if (IsOutput(kind)) {
     stored.kept = buffer->kept_bytes + size <= core_->options.max_buffered_bytes_per_execution &&
                   core_->total_kept_bytes + size <= core_->options.max_buffered_bytes_total;
-  }
-  if (stored.kept) {
-    buffer->kept_bytes += size;
-    core_->total_kept_bytes += size;
+    if (stored.kept) {
+      buffer->kept_bytes += size;
+      core_->total_kept_bytes += size;
+    }
   }
   buffer->events.push_back(std::move(stored));
   if (kind == ExecutionEvent::Kind::kResult) {

@@ -50,7 +50,7 @@ class MemoryEventHub final : public EventHub {
   // Drops expired buffers now (also done on every Publish/Subscribe).
   void Sweep();
   std::size_t BufferCount() const;
-  std::size_t BufferedBytes() const;  // kept event data, all executions
+  std::size_t BufferedBytes() const;  // output kept for replay, all executions
 
   struct Core;
 

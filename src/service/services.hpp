@@ -25,18 +25,6 @@
 
 namespace integr8scode {
 
-// The largest limits a request may ask for when the configuration names none.
-inline constexpr Limits kDefaultMaximumLimits{
-    .memory_bytes = 512ull << 20,
-    .cpu_millicores = 2000,
-    .timeout = std::chrono::milliseconds(30000),
-    .pids = 256,
-    .output_bytes = 8ull << 20,
-    .tmpfs_bytes = 256ull << 20,
-    .file_size_bytes = 128ull << 20,
-    .open_files = 1024,
-};
-
 struct AuthOptions {
   // HS256 key. Empty: read from `<data_dir>/jwt_secret`, generated (mode 0600) on first start.
   std::string jwt_secret;
@@ -55,7 +43,17 @@ struct AuthOptions {
 // Everything the services can be configured with; defaults make a working laptop setup.
 struct ServiceOptions {
   Limits default_limits;                          // must lie within maximum_limits
-  Limits maximum_limits = kDefaultMaximumLimits;
+  // The most a request may ask for (the same values as domain's kDefaultMaximumLimits).
+  Limits maximum_limits{
+      .memory_bytes = 1ull << 30,
+      .cpu_millicores = 2000,
+      .timeout = std::chrono::milliseconds(60'000),
+      .pids = 256,
+      .output_bytes = 16ull << 20,
+      .tmpfs_bytes = 512ull << 20,
+      .file_size_bytes = 256ull << 20,
+      .open_files = 4096,
+  };
   std::size_t max_script_bytes = 1ull << 20;      // larger → kTooLarge, field "script"
   std::size_t max_stdin_bytes = 1ull << 20;       // larger → kTooLarge, field "stdin"
   QueueOptions queue;
