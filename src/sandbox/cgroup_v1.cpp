@@ -45,7 +45,10 @@ class CgroupV1Slot final : public CgroupSlot {
     for (const auto& [controller, dir] : dirs_) {
       if (std::find(unique.begin(), unique.end(), dir) == unique.end()) unique.push_back(dir);
     }
-    for (const std::string& dir : unique) procs_files_.push_back(dir + "/cgroup.procs");
+    for (const std::string& dir : unique) {
+      procs_files_.push_back(dir + "/cgroup.procs");
+      join_files_.push_back(dir + "/tasks");
+    }
   }
 
   ~CgroupV1Slot() override {
@@ -145,7 +148,8 @@ class CgroupV1Slot final : public CgroupSlot {
     return usage;
   }
 
-  const std::vector<std::string>& ProcsFiles() const override { return procs_files_; }
+  const std::vector<std::string>& JoinFiles() const override { return join_files_; }
+  int CloneIntoFd() const override { return -1; }
 
   bool Empty() override {
     for (const std::string& procs : procs_files_) {
@@ -184,6 +188,7 @@ class CgroupV1Slot final : public CgroupSlot {
   std::map<std::string, std::string> dirs_;
   std::uint32_t cpu_period_us_;
   std::vector<std::string> procs_files_;
+  std::vector<std::string> join_files_;
   UniqueFd memory_limit_, memsw_limit_, memory_max_usage_, oom_control_;
   UniqueFd cpu_quota_, cpu_period_, cpuacct_usage_, pids_max_, pids_events_;
   std::uint64_t oom_kills_before_ = 0;

@@ -34,7 +34,7 @@ bool HasController(std::string_view list, std::string_view controller) {
 class CgroupV2Slot final : public CgroupSlot {
  public:
   CgroupV2Slot(std::string dir, std::uint32_t cpu_period_us)
-      : dir_(std::move(dir)), cpu_period_us_(cpu_period_us), procs_files_{dir_ + "/cgroup.procs"} {}
+      : dir_(std::move(dir)), cpu_period_us_(cpu_period_us) {}
 
   ~CgroupV2Slot() override {
     (void)KillAll();
@@ -42,6 +42,9 @@ class CgroupV2Slot final : public CgroupSlot {
   }
 
   Status Open() {
+    auto dir = OpenControlFile(dir_, O_RDONLY | O_DIRECTORY);
+    if (!dir) return Fail(dir.error());
+    dir_fd_ = std::move(*dir);
     struct Spec {
       UniqueFd* fd;
       const char* file;
@@ -113,7 +116,8 @@ class CgroupV2Slot final : public CgroupSlot {
     return usage;
   }
 
-  const std::vector<std::string>& ProcsFiles() const override { return procs_files_; }
+  const std::vector<std::string>& JoinFiles() const override { return join_files_; }
+  int CloneIntoFd() const override { return dir_fd_.Get(); }
 
   bool Empty() override {
     auto events = ReadControlFile(dir_ + "/cgroup.events");
@@ -139,7 +143,8 @@ class CgroupV2Slot final : public CgroupSlot {
  private:
   std::string dir_;
   std::uint32_t cpu_period_us_;
-  std::vector<std::string> procs_files_;
+  std::vector<std::string> join_files_;  // none: sandboxes are cloned into the slot
+  UniqueFd dir_fd_;
   UniqueFd memory_max_, swap_max_, cpu_max_, cpu_stat_, pids_max_, pids_events_, memory_events_;
   UniqueFd peak_;
   bool peak_resettable_ = false;

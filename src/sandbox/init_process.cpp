@@ -220,10 +220,11 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   pollfd hangup{fds.control, 0, 0};
   if (::poll(&hangup, 1, 0) > 0 && (hangup.revents & (POLLHUP | POLLERR))) ::_exit(1);
 
-  // Checklist. Order matters: the cgroup first, so that everything below is charged
-  // to the slot; the cgroup namespace after joining, so the slot is its root.
-  for (const std::string& procs : spec.cgroup_procs) {
-    if (auto s = WriteControlFile(procs, "0"); !s) FailSetup(fds.control, std::move(s.error()).WithContext("join cgroup"));
+  // Checklist. Order matters: the cgroup first (v1: join now; v2: born there), so that
+  // everything below is charged to the slot; the cgroup namespace after joining, so
+  // the slot is its root.
+  for (const std::string& file : spec.cgroup_join_files) {
+    if (auto s = WriteControlFile(file, "0"); !s) FailSetup(fds.control, std::move(s.error()).WithContext("join cgroup"));
   }
   if (::unshare(CLONE_NEWCGROUP) != 0) FailSetup(fds.control, SystemError("unshare cgroup namespace"));
   ::umask(022);

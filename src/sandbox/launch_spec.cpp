@@ -60,6 +60,7 @@ class Reader {
 std::vector<int> LaunchFds::All() const {
   std::vector<int> fds{control, source};
   if (stdin_fd >= 0) fds.push_back(stdin_fd);
+  if (cgroup_dir >= 0) fds.push_back(cgroup_dir);
   fds.insert(fds.end(), step_stdout.begin(), step_stdout.end());
   fds.insert(fds.end(), step_stderr.begin(), step_stderr.end());
   return fds;
@@ -79,7 +80,7 @@ std::string LaunchSpec::Serialize() const {
   w.Strs(host_etc_files);
   w.Str(source_name);
   w.U64(tmpfs_bytes);
-  w.Strs(cgroup_procs);
+  w.Strs(cgroup_join_files);
   w.Str(hostname);
   w.U64(steps.size());
   for (const StepSpec& step : steps) {
@@ -105,7 +106,7 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
     spec.root_symlinks.emplace_back(std::move(link), std::move(target));
   }
   ok = ok && r.Strs(spec.host_etc_files) && r.Str(spec.source_name) && r.U64(spec.tmpfs_bytes) &&
-       r.Strs(spec.cgroup_procs) && r.Str(spec.hostname) && r.U64(steps) && steps <= bytes.size();
+       r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.U64(steps) && steps <= bytes.size();
   for (std::uint64_t i = 0; ok && i < steps; ++i) {
     StepSpec step;
     std::uint64_t open_files = 0, processes = 0, cpu_seconds = 0;

@@ -33,7 +33,7 @@ struct LaunchSpec {
   std::vector<std::string> host_etc_files;  // copied into /etc when present
   std::string source_name;       // file name under /scripts
   std::uint64_t tmpfs_bytes = 0; // writable /home/sandbox + /tmp, one size limit
-  std::vector<std::string> cgroup_procs;  // cgroup.procs files the init joins
+  std::vector<std::string> cgroup_join_files;  // cgroup v1: files the init writes "0" into
   std::string hostname = "sandbox";
   std::vector<StepSpec> steps;
 
@@ -48,6 +48,7 @@ struct LaunchFds {
   int control = -1;       // SOCK_SEQPACKET to the supervisor
   int source = -1;        // the program text (read from offset 0)
   int stdin_fd = -1;      // read-only; -1 means /dev/null
+  int cgroup_dir = -1;    // cgroup v2: the slot, for clone3(CLONE_INTO_CGROUP)
   std::vector<int> step_stdout;  // write ends, one per step
   std::vector<int> step_stderr;
 

@@ -22,6 +22,10 @@ Result<LaunchedSandbox> LaunchSandbox(const LaunchSpec& spec, const LaunchFds& f
   args.flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
+  if (fds.cgroup_dir >= 0) {
+    args.flags |= CLONE_INTO_CGROUP;
+    args.cgroup = static_cast<std::uint64_t>(fds.cgroup_dir);
+  }
   const long pid = ::syscall(SYS_clone3, &args, sizeof args);
   if (pid < 0) return Fail(SystemError("clone3 (sandbox namespaces)"));
   if (pid == 0) RunSandboxInit(spec, fds, seccomp);

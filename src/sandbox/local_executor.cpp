@@ -163,7 +163,7 @@ class LocalExecutor final : public Executor {
     spec.host_etc_files.assign(std::begin(kHostEtcFiles), std::end(kHostEtcFiles));
     spec.source_name = runtime.source_file;
     spec.tmpfs_bytes = request.limits.tmpfs_bytes;
-    spec.cgroup_procs = slot.cgroup->ProcsFiles();
+    spec.cgroup_join_files = slot.cgroup->JoinFiles();
     const auto env = BaseEnvironment(runtime);
     if (runtime.has_compile) {
       const Limits compile_limits = MergeLimits(request.limits, runtime.compile.limits);
@@ -205,6 +205,7 @@ class LocalExecutor final : public Executor {
     fds.control = control_child.Get();
     fds.source = source->Get();
     fds.stdin_fd = stdin_fd ? stdin_fd.Get() : -1;
+    fds.cgroup_dir = slot.cgroup->CloneIntoFd();
     for (std::size_t i = 0; i < spec.steps.size(); ++i) {
       fds.step_stdout.push_back(out_write[i].Get());
       fds.step_stderr.push_back(err_write[i].Get());

@@ -28,6 +28,7 @@ constexpr std::size_t kMaxFds = 16;
 struct RequestHeader {
   std::uint32_t fd_count = 0;
   std::uint32_t has_stdin = 0;
+  std::uint32_t has_cgroup_dir = 0;
   std::uint32_t steps = 0;
 };
 
@@ -48,6 +49,7 @@ Status SendWithFds(int socket, const void* data, std::size_t size, const std::ve
     message.msg_control = control.data();
     message.msg_controllen = control.size();
     cmsghdr* header = CMSG_FIRSTHDR(&message);
+    if (header == nullptr) return Fail(ErrorCode::kInternal, "no room for descriptors");
     header->cmsg_level = SOL_SOCKET;
     header->cmsg_type = SCM_RIGHTS;
     header->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
@@ -111,7 +113,7 @@ int RunSpawner(int socket_fd) {
       std::memcpy(&header, buffer.data(), sizeof header);
       spec = LaunchSpec::Deserialize(std::string_view(buffer.data() + sizeof header, *received - sizeof header));
     }
-    const std::size_t expected = 2 + header.has_stdin + 2 * header.steps;
+    const std::size_t expected = 2 + header.has_stdin + header.has_cgroup_dir + 2 * header.steps;
     std::vector<int> sent_pidfd;
     UniqueFd pidfd;
     if (!spec || fds.size() != header.fd_count || fds.size() != expected) {
@@ -123,6 +125,7 @@ int RunSpawner(int socket_fd) {
       launch.control = fds[next++].Get();
       launch.source = fds[next++].Get();
       if (header.has_stdin) launch.stdin_fd = fds[next++].Get();
+      if (header.has_cgroup_dir) launch.cgroup_dir = fds[next++].Get();
       for (std::uint32_t i = 0; i < header.steps; ++i) launch.step_stdout.push_back(fds[next++].Get());
       for (std::uint32_t i = 0; i < header.steps; ++i) launch.step_stderr.push_back(fds[next++].Get());
       auto launched = LaunchSandbox(*spec, launch, *seccomp);
@@ -188,6 +191,7 @@ Status SpawnerClient::StartProcess() {
 Result<LaunchedSandbox> SpawnerClient::Launch(const LaunchSpec& spec, const LaunchFds& fds) {
   RequestHeader header;
   header.has_stdin = fds.stdin_fd >= 0 ? 1 : 0;
+  header.has_cgroup_dir = fds.cgroup_dir >= 0 ? 1 : 0;
   header.steps = static_cast<std::uint32_t>(fds.step_stdout.size());
   const std::vector<int> all = fds.All();
   header.fd_count = static_cast<std::uint32_t>(all.size());
