@@ -134,7 +134,12 @@ std::vector<CgroupMount> ParseCgroupMounts(std::string_view mountinfo) {
     mount.v2 = fstype == "cgroup2";
     if (!mount.v2) {
       for (const std::string& option : Split(fields[dash + 3], ',')) {
-        if (option == "rw" || option == "ro" || option.find('=') != std::string::npos) continue;
+        // Mount options that are not controllers (cgroups(7), "Mounting v1 controllers").
+        if (option == "rw" || option == "ro" || option == "xattr" || option == "noprefix" ||
+            option == "clone_children" || option == "cpuset_v2_mode" || option == "favordynmods" ||
+            option.find('=') != std::string::npos) {
+          continue;
+        }
         mount.controllers.push_back(option);
       }
     }
