@@ -1,0 +1,118 @@
+// Accounts, saved scripts and history against a real server.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startServer } from './lib/server.mjs';
+import {
+  editorText,
+  launchBrowser,
+  openEditor,
+  outputText,
+  selectRuntime,
+  setEditorText,
+  uniqueName,
+  waitForFinalStatus,
+} from './lib/browser.mjs';
+
+describe('accounts, saved scripts and history', () => {
+  let server;
+  let browser;
+  let page;
+  const username = uniqueName('e2e');
+  const password = 'correct horse battery';
+  const scriptName = 'Greeting';
+  const program = "name = 'world'\nprint(f'hello, {name}')\n";
+
+  before(async () => {
+    server = await startServer('accounts');
+    browser = await launchBrowser();
+    page = await browser.page();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('registers, logs out and logs in again', async () => {
+    await page.goto(`${server.baseUrl}/register`);
+    await page.getByLabel('Username').fill(username);
+    await page.getByLabel('Email').fill(`${username}@example.com`);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await page.getByTestId('current-user').getByText(username).waitFor();
+
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Log in' }).waitFor();
+
+    await page.goto(`${server.baseUrl}/login`);
+    await page.getByLabel('Password').fill('wrong password!');
+    await page.getByLabel('Username').fill(username);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    assert.match(await page.getByTestId('auth-error').textContent(), /wrong username or password/i);
+
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByTestId('current-user').getByText(username).waitFor();
+    assert.equal(new URL(page.url()).pathname, '/');
+  });
+
+  it('saves a script, and after a reload opens it again', async () => {
+    await openEditor(page, server.baseUrl);
+    await selectRuntime(page, 'python:3.11');
+    await setEditorText(page, program);
+    await page.getByTestId('save').click();
+    await page.getByLabel('Name').fill(scriptName);
+    await page.getByTestId('save-confirm').click();
+    await page.getByTestId('scripts-list').getByText(scriptName).waitFor();
+    assert.match(await page.getByTestId('doc-name').textContent(), new RegExp(scriptName));
+    assert.doesNotMatch(await page.getByTestId('doc-name').textContent(), /Unsaved/);
+
+    await page.reload();
+    await page.getByTestId('current-user').getByText(username).waitFor();
+    await openEditor(page, server.baseUrl);
+    assert.notEqual(await editorText(page), program, 'a fresh page shows the example, not the script');
+    await page.getByTestId('scripts-list').getByRole('button', { name: new RegExp(`^${scriptName} `) }).click();
+    await page.waitForFunction((name) => document.querySelector('[data-testid="doc-name"]')?.textContent?.includes(name), scriptName);
+    assert.equal(await editorText(page), program);
+  });
+
+  it('renames and edits the script, warning about unsaved changes', async () => {
+    await setEditorText(page, "print('edited')\n");
+    assert.match(await page.getByTestId('doc-name').textContent(), /Unsaved/);
+    await page.getByTestId('save').click();
+    await page.waitForFunction(() => !document.querySelector('[data-testid="doc-name"]')?.textContent?.includes('Unsaved'));
+
+    await page.getByRole('button', { name: `Rename ${scriptName}` }).click();
+    const renamed = `${scriptName} v2`;
+    await page.getByLabel(`New name for ${scriptName}`).fill(renamed);
+    await page.keyboard.press('Enter');
+    await page.getByTestId('scripts-list').getByText(renamed).waitFor();
+    assert.match(await page.getByTestId('doc-name').textContent(), /v2/);
+  });
+
+  it('shows the run in the history, and opens its result', async () => {
+    await page.getByTestId('run').click();
+    assert.equal(await waitForFinalStatus(page), 'completed');
+    assert.match(await outputText(page), /edited/);
+    const id = (await page.getByTestId('execution-id').textContent()).trim();
+
+    await page.getByRole('link', { name: 'History' }).click();
+    const table = page.getByTestId('executions-table');
+    await table.waitFor();
+    const first = table.locator('tbody tr').first();
+    assert.match(await first.textContent(), /Completed/);
+    assert.match(await first.textContent(), /Python 3\.11/);
+    await first.getByRole('link').click();
+    await page.waitForURL(`**/executions/${id}`);
+    await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('edited'));
+    assert.equal((await page.getByTestId('exit-code').textContent()).trim(), '0');
+  });
+
+  it('deletes the script', async () => {
+    await openEditor(page, server.baseUrl);
+    const list = page.getByTestId('scripts-list');
+    await list.getByText(`${scriptName} v2`).waitFor();
+    await page.getByRole('button', { name: `Delete ${scriptName} v2` }).click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="scripts-list"] li').length === 0);
+  });
+});

@@ -1,0 +1,38 @@
+// A rate-limited request is shown as a readable message, with the wait from Retry-After.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { startServer } from './lib/server.mjs';
+import { launchBrowser, openEditor, selectRuntime, setEditorText, waitForFinalStatus } from './lib/browser.mjs';
+
+describe('rate limits', () => {
+  let server;
+  let browser;
+  let page;
+
+  before(async () => {
+    server = await startServer('rate-limit', { INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE: '2' });
+    browser = await launchBrowser();
+    page = await browser.page();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('says "try again in N s" when the server answers 429', { skip: !!process.env.INTEGR8SCODE_E2E_URL && 'needs its own server' }, async () => {
+    await openEditor(page, server.baseUrl);
+    await selectRuntime(page, 'python:3.11');
+    await setEditorText(page, "print('ok')\n");
+    for (let i = 0; i < 2; i++) {
+      await page.getByTestId('run').click();
+      assert.equal(await waitForFinalStatus(page), 'completed');
+    }
+    await page.getByTestId('run').click();
+    const alert = page.locator('section.output [role="alert"]');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /Too many requests — try again in \d+ s/);
+    // The page stays usable: the editor and the Run button are still there.
+    assert.equal(await page.getByTestId('run').isEnabled(), true);
+  });
+});
