@@ -17,6 +17,8 @@ namespace {
 // - the user's bytes (script, stdin, output, saved script content) are BLOB/BYTEA:
 //   PostgreSQL's TEXT cannot hold a NUL byte, which a program may well print;
 // - username_key/email_key hold the case-folded forms that uniqueness and lookups use;
+// - each way the history is filtered (owner, status, language, owner with either) has
+//   an index that also yields the newest-first order, so a page never sorts the table;
 // - executions.owner_id has no foreign key: an execution is a record that outlives
 //   changes to accounts, and anonymous runs have no owner.
 
@@ -90,6 +92,8 @@ CREATE INDEX executions_owner_created ON executions (owner_id, created_at, id);
 CREATE INDEX executions_created ON executions (created_at, id);
 CREATE INDEX executions_status_created ON executions (status, created_at, id);
 CREATE INDEX executions_language_created ON executions (language, created_at, id);
+CREATE INDEX executions_owner_status_created ON executions (owner_id, status, created_at, id);
+CREATE INDEX executions_owner_language_created ON executions (owner_id, language, created_at, id);
 CREATE UNIQUE INDEX executions_idempotency ON executions (owner_key, idempotency_key)
   WHERE idempotency_key <> '';
 CREATE INDEX executions_finished ON executions (finished_at) WHERE finished_at IS NOT NULL;
@@ -167,6 +171,8 @@ CREATE INDEX executions_owner_created ON executions (owner_id, created_at, id);
 CREATE INDEX executions_created ON executions (created_at, id);
 CREATE INDEX executions_status_created ON executions (status, created_at, id);
 CREATE INDEX executions_language_created ON executions (language, created_at, id);
+CREATE INDEX executions_owner_status_created ON executions (owner_id, status, created_at, id);
+CREATE INDEX executions_owner_language_created ON executions (owner_id, language, created_at, id);
 CREATE UNIQUE INDEX executions_idempotency ON executions (owner_key, idempotency_key)
   WHERE idempotency_key <> '';
 CREATE INDEX executions_finished ON executions (finished_at) WHERE finished_at IS NOT NULL;

@@ -1,4 +1,8 @@
+#include <fcntl.h>
+
 #include <filesystem>
+#include <set>
+#include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -99,6 +103,43 @@ TEST_P(MigrationTest, OnlyPendingStepsRunAndAFailedStepLeavesNoTrace) {
   std::vector<Migration> gap(SchemaMigrations().begin(), SchemaMigrations().end());
   gap.push_back({next + 5, "gap", "", ""});
   EXPECT_FALSE(Migrate(*Raw(), gap));
+}
+
+std::set<int> OpenFds() {
+  std::set<int> listed;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    listed.insert(std::stoi(entry.path().filename().string()));
+  }
+  // Without the directory's own descriptor, closed by now.
+  std::set<int> open;
+  for (const int fd : listed) {
+    if (::fcntl(fd, F_GETFD) >= 0) open.insert(fd);
+  }
+  return open;
+}
+
+// The server forks sandboxes: a database file or socket inherited across exec would
+// hand the user's program the whole database.
+TEST_P(MigrationTest, EveryDescriptorTheStoresOpenIsCloseOnExec) {
+  stores_ = Stores{};
+  const std::set<int> before = OpenFds();
+  auto reopened = Reopen();
+  ASSERT_TRUE(reopened) << reopened.error().Describe();
+  stores_ = std::move(*reopened);
+  // Writes and reads, so that WAL and shared-memory files are open too.
+  ASSERT_EQ(Unwrap(stores_.executions->Insert(Sample())), "");
+  ASSERT_TRUE(stores_.executions->Get("kept"));
+  int opened = 0;
+  for (const int fd : OpenFds()) {
+    if (before.contains(fd)) continue;
+    const int flags = ::fcntl(fd, F_GETFD);
+    ++opened;
+    std::error_code ignored;
+    EXPECT_TRUE(flags & FD_CLOEXEC)
+        << "fd " << fd << " -> "
+        << std::filesystem::read_symlink("/proc/self/fd/" + std::to_string(fd), ignored);
+  }
+  EXPECT_GT(opened, 0);
 }
 
 TEST_P(MigrationTest, CheckAnswersWhileTheDatabaseIsUp) {

@@ -1,4 +1,5 @@
-// What only the PostgreSQL backend has to cope with: a server that drops connections.
+// What only the PostgreSQL backend has to cope with: servers that drop connections or
+// are not there.
 #include <gtest/gtest.h>
 
 #include "store_fixture.hpp"
@@ -48,6 +49,15 @@ TEST_P(PostgresStoreTest, TerminatedConnectionsAreReplaced) {
   auto loaded = stores_.executions->Get("survivor");
   ASSERT_TRUE(loaded) << loaded.error().Describe();
   EXPECT_EQ(*loaded, e);
+}
+
+TEST(PostgresUnreachable, ARefusedConnectionIsUnavailable) {
+  // Port 1 on loopback: nothing listens there, so the connection is refused at once.
+  auto opened = OpenStores("postgresql://nobody:secret@127.0.0.1:1/none?connect_timeout=2");
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().code, ErrorCode::kUnavailable) << opened.error().Describe();
+  EXPECT_EQ(opened.error().message.find("secret"), std::string::npos)
+      << "the password leaked into: " << opened.error().message;
 }
 
 }  // namespace
