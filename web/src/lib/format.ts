@@ -128,6 +128,7 @@ export function outcomeSentence(execution: Execution): string | null {
 export function extraMessage(execution: Execution): string | null {
   const message = execution.message?.trim();
   if (!message) return null;
-  if (execution.status === 'compile_error' || execution.status === 'error') return null; // already in the sentence
+  // Our sentence already covers limits, cancellation, compile and platform errors.
+  if (execution.status !== 'failed' && execution.status !== 'completed') return null;
   return message;
 }
