@@ -127,6 +127,8 @@ class SqlDatabase {
 
   // Runs `work` in one transaction on a pooled connection: committed when `work`
   // succeeds, rolled back when it fails (its error is returned) or the commit fails.
+  // `work` uses only the connection it is given and must not call Transact again
+  // (on SQLite a nested write would wait for itself). Blocks while the pool is busy.
   [[nodiscard]] virtual Status Transact(TxMode mode,
                                         const std::function<Status(SqlConnection&)>& work) = 0;
   virtual SqlDialect Dialect() const = 0;
