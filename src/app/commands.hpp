@@ -22,5 +22,6 @@ struct GlobalOptions {
 
 void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);
 
 }  // namespace integr8scode

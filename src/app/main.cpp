@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   int exit_code = kExitOk;
   RegisterRuntimesCommand(app, global, exit_code);
   RegisterRunCommand(app, global, exit_code);
+  RegisterServeCommand(app, global, exit_code);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

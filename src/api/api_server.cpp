@@ -1,0 +1,360 @@
+#include "api/api_server.hpp"
+
+#include <charconv>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+#include "api/api_context.hpp"
+#include "api/problem.hpp"
+#include "api/request_auth.hpp"
+#include "api/static_files.hpp"
+#include "common/log.hpp"
+#include "metrics/metrics.hpp"
+#include "service/services.hpp"
+
+namespace integr8scode {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::vector<RouteSpec> BuildRoutes() {
+  std::vector<RouteSpec> routes;
+  AddExecutionRoutes(routes);
+  AddAccountRoutes(routes);
+  AddInfoRoutes(routes);
+  return routes;
+}
+
+bool IsUnsafe(std::string_view method) {
+  return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE";
+}
+
+bool IsJsonMediaType(std::string_view content_type) {
+  const std::string_view media = content_type.substr(0, content_type.find(';'));
+  std::string lower;
+  for (char c : media) {
+    if (c != ' ' && c != '\t') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return lower == "application/json" || (lower.starts_with("application/") && lower.ends_with("+json"));
+}
+
+class ApiServerImpl final : public ApiServer {
+ public:
+  ApiServerImpl(ApiOptions options, Services& services, Metrics& metrics)
+      : routes_(BuildRoutes()), pool_(std::max<std::size_t>(1, options.handler_threads)) {
+    context_.options = std::move(options);
+    context_.services = &services;
+    context_.metrics = &metrics;
+    context_.rate_limiter = std::make_unique<RateLimiter>(context_.options.rate_limits.max_keys);
+    context_.static_files = std::make_unique<StaticFiles>(context_.options.web_root);
+    context_.post = [this](std::function<void()> work) { boost::asio::post(pool_, std::move(work)); };
+    for (const RouteSpec& route : routes_) router_.Add(route.method, route.pattern);
+  }
+
+  ~ApiServerImpl() override { Stop(Clock::now()); }
+
+  Status Listen() {
+    HttpCallbacks callbacks;
+    callbacks.on_request = [this](std::shared_ptr<Exchange> exchange) { OnRequest(std::move(exchange)); };
+    callbacks.on_answered = [this](const Exchange& exchange, int status, std::chrono::nanoseconds latency) {
+      OnAnswered(exchange, status, latency);
+    };
+    callbacks.on_connection_opened = [this] { context_.metrics->ConnectionOpened(); };
+    callbacks.on_connection_closed = [this] { context_.metrics->ConnectionClosed(); };
+    auto server = HttpServer::Start(context_.options.http, std::move(callbacks));
+    if (!server) return Fail(server.error());
+    server_ = std::move(*server);
+    context_.server = server_.get();
+    return {};
+  }
+
+  std::uint16_t Port() const override { return server_->Port(); }
+
+  void StopAccepting() override {
+    context_.stopping.store(true);
+    if (server_) server_->StopAccepting();
+  }
+
+  void Stop(Clock::time_point deadline) override {
+    std::lock_guard lock(stop_mutex_);
+    if (stopped_) return;
+    stopped_ = true;
+    context_.stopping.store(true);
+    if (server_) server_->Stop(deadline);
+    // Handlers still running finish; their answers go nowhere now.
+    pool_.join();
+  }
+
+ private:
+  void OnRequest(std::shared_ptr<Exchange> exchange) {
+    const HttpRequest& request = exchange->Request();
+    const bool api = request.path.starts_with("/api/") || request.path == "/metrics";
+    RouteMatch match = router_.Match(request.method, request.path);
+    if (!api) {
+      exchange->route = "static";
+      if (request.method != "GET" && request.method != "HEAD") {
+        HttpResponse response = ProblemResponse(
+            MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
+                      fmt::format("{} is not allowed here; the web UI answers GET and HEAD.", request.method)),
+            exchange->RequestId());
+        response.SetHeader("Allow", "GET, HEAD");
+        return exchange->Respond(std::move(response));
+      }
+      context_.post([this, exchange] { Guarded(*exchange, [&] { ServeStatic(*exchange); }); });
+      return;
+    }
+    if (match.kind == RouteMatch::Kind::kNotFound) {
+      return exchange->Respond(ProblemResponse(
+          MakeError(ErrorCode::kNotFound, fmt::format("There is no API route {}; see /api/v1/openapi.json.",
+                                                      request.path)),
+          exchange->RequestId()));
+    }
+    if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
+      HttpResponse response = ProblemResponse(
+          MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
+                    fmt::format("{} {} is not allowed; use {}.", request.method, request.path, match.allowed)),
+          exchange->RequestId());
+      response.SetHeader("Allow", match.allowed);
+      return exchange->Respond(std::move(response));
+    }
+    const RouteSpec& route = routes_[match.index];
+    exchange->route = route.pattern;
+    auto call = std::make_shared<Call>(context_, exchange, std::move(match));
+    context_.post([this, call, &route] { Guarded(call->GetExchange(), [&] { Handle(call, route); }); });
+  }
+
+  // Handlers report expected failures as Results; anything thrown is a bug or memory
+  // exhaustion, answered 500 with the details only in the log.
+  template <class Function>
+  void Guarded(Exchange& exchange, Function&& function) {
+    try {
+      function();
+    } catch (const std::exception& error) {
+      Log(LogLevel::kError, "request handler failed",
+          {{"request_id", exchange.RequestId()}, {"route", exchange.route}, {"error", error.what()}});
+      exchange.Respond(ProblemResponse(MakeError(ErrorCode::kInternal, error.what()), exchange.RequestId()));
+    }
+  }
+
+  void ServeStatic(Exchange& exchange) { exchange.Respond(context_.static_files->Serve(exchange.Request())); }
+
+  void Handle(const std::shared_ptr<Call>& call, const RouteSpec& route) {
+    const HttpRequest& request = call->Request();
+    call->caller_.ip = ClientAddress(request, context_.options.trust_proxy);
+    if (route.access != Access::kOpen) {
+      if (auto status = Authenticate(*call, route); !status) return call->ReplyError(status.error());
+    }
+    if (route.group != RateGroup::kNone && context_.options.rate_limits.enabled) {
+      if (!AllowRate(*call, route.group)) return;
+    }
+    if (IsUnsafe(request.method) && !request.body.empty() && request.HasHeader("content-type") &&
+        !IsJsonMediaType(request.Header("content-type"))) {
+      return call->ReplyError(MakeError(ErrorCode::kInvalidArgument, "unsupported_media_type",
+                                        "Send the request body as JSON with Content-Type: application/json."));
+    }
+    route.handler(call);
+  }
+
+  Status Authenticate(Call& call, const RouteSpec& route) {
+    const HttpRequest& request = call.Request();
+    auto credentials = ReadCredentials(request);
+    if (!credentials) return Fail(credentials.error());
+    AuthService& auth = context_.services->Auth();
+    if (!credentials->token.empty()) {
+      auto context = auth.Authenticate(credentials->token);
+      if (context) {
+        call.auth_ = *context;
+        call.cookie_auth_ = credentials->from_cookie;
+        call.caller_.user_id = context->user_id;
+        call.caller_.role = context->role;
+        call.GetExchange().user = std::to_string(context->user_id);
+      } else if (!credentials->from_cookie) {
+        return Fail(context.error());
+      } else {
+        // A stale browser cookie: clear it; the request goes on as anonymous, and routes
+        // that need an account say so below.
+        for (std::string& cookie : ClearSessionCookies(request.tls)) {
+          call.extra_headers_.emplace_back("Set-Cookie", std::move(cookie));
+        }
+        if (route.access == Access::kUser || route.access == Access::kAdmin) return Fail(context.error());
+      }
+    }
+    if (call.cookie_auth_ && IsUnsafe(request.method)) {
+      const std::string_view csrf = request.Header("x-csrf-token");
+      if (csrf.empty() || !auth.CheckCsrf(*call.auth_, csrf)) {
+        return Fail(MakeError(ErrorCode::kPermissionDenied, "csrf_failed",
+                              "This request is authenticated by the session cookie and needs the header "
+                              "X-CSRF-Token with the csrf token from the login answer."));
+      }
+    }
+    if ((route.access == Access::kUser || route.access == Access::kAdmin) && !call.caller_.Authenticated()) {
+      return Fail(MakeError(ErrorCode::kUnauthenticated,
+                            "Log in first: send 'Authorization: Bearer <access_token>' or the session cookie."));
+    }
+    if (route.access == Access::kAdmin && !call.caller_.IsAdmin()) {
+      return Fail(MakeError(ErrorCode::kPermissionDenied, "This route is for administrators."));
+    }
+    return {};
+  }
+
+  bool AllowRate(Call& call, RateGroup group) {
+    const ApiRateLimits& limits = context_.options.rate_limits;
+    const Caller& caller = call.GetCaller();
+    std::uint32_t per_minute = limits.other_per_minute;
+    std::string key = caller.OwnerKey();
+    switch (group) {
+      case RateGroup::kExecute:
+        per_minute = caller.Authenticated() ? limits.execute_per_minute : limits.anonymous_execute_per_minute;
+        break;
+      case RateGroup::kAuth:
+        // Password guessing is limited per address whoever is signed in.
+        per_minute = limits.auth_per_minute;
+        key = "ip:" + caller.ip;
+        break;
+      case RateGroup::kOther:
+      case RateGroup::kNone:
+        break;
+    }
+    const RateDecision decision =
+        context_.rate_limiter->Take(RateGroupName(group), key, per_minute, Clock::now());
+    call.extra_headers_.emplace_back("X-RateLimit-Limit", std::to_string(decision.limit));
+    call.extra_headers_.emplace_back("X-RateLimit-Remaining", std::to_string(decision.remaining));
+    call.extra_headers_.emplace_back("X-RateLimit-Reset", std::to_string(decision.reset_s));
+    if (decision.allowed) return true;
+    context_.metrics->RequestRateLimited(RateGroupName(group));
+    call.extra_headers_.emplace_back("Retry-After", std::to_string(decision.retry_after_s));
+    call.ReplyError(MakeError(ErrorCode::kRateLimited,
+                              fmt::format("Too many requests ({} a minute allowed); try again in {} s.",
+                                          decision.limit, decision.retry_after_s)));
+    return false;
+  }
+
+  void OnAnswered(const Exchange& exchange, int status, std::chrono::nanoseconds latency) {
+    const HttpRequest& request = exchange.Request();
+    context_.metrics->ObserveRequest(exchange.route, request.method, status, latency);
+    const double latency_ms = std::chrono::duration<double, std::milli>(latency).count();
+    const LogLevel level = status >= 500 ? LogLevel::kWarn : LogLevel::kInfo;
+    if (!LogEnabled(level)) return;
+    // Never bodies, tokens or code: the route pattern stands for the path, which may
+    // carry ids but nothing secret.
+    const std::string address = ClientAddress(request, context_.options.trust_proxy);
+    if (exchange.execution_id.empty()) {
+      Log(level, "request",
+          {{"request_id", exchange.RequestId()}, {"method", request.method}, {"route", exchange.route},
+           {"status", status}, {"latency_ms", latency_ms}, {"client", address}, {"user", exchange.user}});
+    } else {
+      Log(level, "request",
+          {{"request_id", exchange.RequestId()}, {"method", request.method}, {"route", exchange.route},
+           {"status", status}, {"latency_ms", latency_ms}, {"client", address}, {"user", exchange.user},
+           {"execution_id", exchange.execution_id}});
+    }
+  }
+
+  ApiContext context_;
+  std::vector<RouteSpec> routes_;
+  Router router_;
+  boost::asio::thread_pool pool_;
+  std::unique_ptr<HttpServer> server_;
+  std::mutex stop_mutex_;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::string_view RateGroupName(RateGroup group) {
+  switch (group) {
+    case RateGroup::kExecute: return "execute";
+    case RateGroup::kAuth: return "auth";
+    case RateGroup::kOther: return "other";
+    case RateGroup::kNone: return "none";
+  }
+  return "other";
+}
+
+Call::Call(ApiContext& api, std::shared_ptr<Exchange> exchange, RouteMatch match)
+    : api_(api), exchange_(std::move(exchange)), match_(std::move(match)), query_(ParseQuery(exchange_->Request().query)) {}
+
+std::optional<std::string> Call::Query(std::string_view name) const {
+  for (const auto& [key, value] : query_) {
+    if (key == name) return value;
+  }
+  return std::nullopt;
+}
+
+void Call::Reply(HttpResponse response) {
+  for (const auto& [name, value] : extra_headers_) response.AddHeader(name, value);
+  exchange_->Respond(std::move(response));
+}
+
+void Call::ReplyJson(int status, const boost::json::value& body) { Reply(JsonResponse(status, body)); }
+
+void Call::ReplyError(const Error& error) {
+  if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable) {
+    Log(LogLevel::kError, "request failed",
+        {{"request_id", RequestId()}, {"route", exchange_->route}, {"error", error.Describe()}});
+  }
+  HttpResponse response = ProblemResponse(error, RequestId());
+  if (error.code == ErrorCode::kLocked) {
+    response.SetHeader("Retry-After", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                                         api_.options.lockout_duration)
+                                                         .count()));
+  }
+  if (error.code == ErrorCode::kResourceExhausted || error.code == ErrorCode::kUnavailable) {
+    response.SetHeader("Retry-After", "5");
+  }
+  Reply(std::move(response));
+}
+
+HttpResponse JsonResponse(int status, const boost::json::value& body) {
+  HttpResponse response;
+  response.status = status;
+  response.body = boost::json::serialize(body);
+  response.SetHeader("Content-Type", "application/json; charset=utf-8");
+  response.SetHeader("Cache-Control", "no-store");
+  return response;
+}
+
+Error FieldError(ErrorCode code, std::string field, std::string message) {
+  Error error = MakeError(code, std::move(message));
+  error.field = std::move(field);
+  return error;
+}
+
+Result<std::pair<std::size_t, std::size_t>> PageParameters(const Call& call) {
+  std::pair<std::size_t, std::size_t> page{20, 0};
+  const auto read = [&](std::string_view name, std::size_t minimum, std::size_t maximum,
+                        std::size_t& into) -> Status {
+    const auto text = call.Query(name);
+    if (!text) return {};
+    std::size_t value = 0;
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (text->empty() || ec != std::errc() || end != text->data() + text->size() || value < minimum ||
+        value > maximum) {
+      return Fail(FieldError(ErrorCode::kInvalidArgument, std::string(name),
+                             fmt::format("query parameter '{}' must be a whole number from {} to {}", name,
+                                         minimum, maximum)));
+    }
+    into = value;
+    return {};
+  };
+  if (auto status = read("limit", 1, 100, page.first); !status) return Fail(status.error());
+  if (auto status = read("offset", 0, 1'000'000'000, page.second); !status) return Fail(status.error());
+  return page;
+}
+
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiOptions options, Services& services, Metrics& metrics) {
+  auto server = std::make_unique<ApiServerImpl>(std::move(options), services, metrics);
+  if (auto status = server->Listen(); !status) return Fail(status.error());
+  return std::unique_ptr<ApiServer>(std::move(server));
+}
+
+std::vector<std::pair<std::string, std::string>> ApiRouteList() {
+  std::vector<std::pair<std::string, std::string>> list;
+  for (const RouteSpec& route : BuildRoutes()) list.emplace_back(route.method, route.pattern);
+  return list;
+}
+
+}  // namespace integr8scode

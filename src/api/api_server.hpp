@@ -1,0 +1,63 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/http_server.hpp"
+#include "common/error.hpp"
+
+namespace integr8scode {
+
+class Metrics;
+class Services;
+
+struct ApiRateLimits {
+  bool enabled = true;
+  std::uint32_t execute_per_minute = 60;
+  std::uint32_t anonymous_execute_per_minute = 20;
+  std::uint32_t auth_per_minute = 20;
+  std::uint32_t other_per_minute = 600;
+  std::size_t max_keys = 100000;
+};
+
+struct ApiOptions {
+  HttpServerOptions http;
+  std::size_t handler_threads = 8;   // run service calls (store, Argon2) off the I/O threads
+  bool trust_proxy = false;          // client address from the last X-Forwarded-For entry
+  std::filesystem::path web_root;    // the built web UI; may be missing (then 404s)
+  std::chrono::milliseconds sse_ping_interval{15000};
+  std::size_t sse_buffer_bytes = 1ull << 20;  // per stream; a client further behind is cut off
+  std::chrono::milliseconds wait_margin{10000};  // ?wait=true waits the run timeout plus this
+  std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};  // Retry-After of a 423
+  ApiRateLimits rate_limits;
+};
+
+// The HTTP API of docs/api.md, the web UI's files and /metrics on one HttpServer.
+// Requests are parsed on the I/O threads and handled on a pool of handler threads
+// (service calls may block); ?wait=true and event streams wait without a thread.
+// `services` and `metrics` must outlive the ApiServer.
+class ApiServer {
+ public:
+  static Result<std::unique_ptr<ApiServer>> Start(ApiOptions options, Services& services, Metrics& metrics);
+  virtual ~ApiServer() = default;
+
+  virtual std::uint16_t Port() const = 0;
+  // Stop accepting connections; /health/ready answers 503 from now on.
+  virtual void StopAccepting() = 0;
+  // Let requests in progress finish until `deadline`, close every connection, stop
+  // the threads. Idempotent.
+  virtual void Stop(std::chrono::steady_clock::time_point deadline) = 0;
+};
+
+// Every route as (method, pattern), in registration order, for the OpenAPI check.
+std::vector<std::pair<std::string, std::string>> ApiRouteList();
+
+// The OpenAPI 3.1 document served at /api/v1/openapi.json (src/api/openapi.json).
+std::string_view OpenApiDocument();
+
+}  // namespace integr8scode

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "api/http_message.hpp"
+#include "common/error.hpp"
+
+namespace integr8scode {
+
+// How an Error is answered over HTTP: the one table of docs/api.md ("Conventions").
+struct ProblemKind {
+  int status = 500;
+  std::string_view code;   // stable, machine-readable: "invalid_field"
+  std::string_view title;  // short human summary: "Invalid request"
+};
+
+// Looks up `error.reason` first (a refinement such as "unknown_runtime"), then falls
+// back to the default of `error.code`. Unknown reasons fall back too.
+ProblemKind ProblemFor(const Error& error);
+
+// Every problem code the table can produce, for tests and the OpenAPI document.
+std::vector<std::string_view> ProblemCodes();
+
+// An application/problem+json response (RFC 9457) with type, title, status, detail,
+// code, request_id and, when the error names one, field. Internal errors get a generic
+// detail: their message stays in the log.
+HttpResponse ProblemResponse(const Error& error, std::string_view request_id);
+
+}  // namespace integr8scode

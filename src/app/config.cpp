@@ -1,0 +1,500 @@
+#include "app/config.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <functional>
+#include <limits>
+#include <map>
+#include <thread>
+#include <variant>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+#include "common/units.hpp"
+
+extern char** environ;
+
+namespace integr8scode {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::string_view kEnvPrefix = "INTEGR8SCODE_";
+// Not settings: where the file is (the file cannot name itself).
+constexpr std::string_view kConfigFileVariable = "INTEGR8SCODE_CONFIG";
+
+// A raw value as a source gave it: TOML gives types, the environment and flags text.
+using Value = std::variant<std::string, std::int64_t, double, bool>;
+
+std::string Describe(const Value& value) {
+  return std::visit(
+      [](const auto& v) -> std::string {
+        using V = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<V, std::string>) return fmt::format("'{}'", v);
+        else if constexpr (std::is_same_v<V, bool>) return v ? "true" : "false";
+        else return fmt::format("{}", v);
+      },
+      value);
+}
+
+Error Invalid(std::string message) { return MakeError(ErrorCode::kInvalidArgument, std::move(message)); }
+
+Result<std::string> AsString(const Value& value) {
+  if (const auto* text = std::get_if<std::string>(&value)) return *text;
+  return Fail(Invalid(fmt::format("{} must be a string", Describe(value))));
+}
+
+Result<bool> AsBool(const Value& value) {
+  if (const auto* flag = std::get_if<bool>(&value)) return *flag;
+  if (const auto* text = std::get_if<std::string>(&value)) {
+    std::string lower(*text);
+    std::transform(lower.begin(), lower.end(), lower.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (lower == "true" || lower == "1" || lower == "yes" || lower == "on") return true;
+    if (lower == "false" || lower == "0" || lower == "no" || lower == "off") return false;
+  }
+  return Fail(Invalid(fmt::format("{} is not a boolean; use true or false", Describe(value))));
+}
+
+Result<std::int64_t> AsInteger(const Value& value, std::int64_t minimum, std::int64_t maximum) {
+  std::int64_t number = 0;
+  if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+    number = *integer;
+  } else if (const auto* text = std::get_if<std::string>(&value)) {
+    const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), number);
+    if (ec != std::errc() || end != text->data() + text->size() || text->empty()) {
+      return Fail(Invalid(fmt::format("{} is not a whole number", Describe(value))));
+    }
+  } else {
+    return Fail(Invalid(fmt::format("{} is not a whole number", Describe(value))));
+  }
+  if (number < minimum || number > maximum) {
+    return Fail(Invalid(fmt::format("{} is out of range ({} to {})", number, minimum, maximum)));
+  }
+  return number;
+}
+
+Result<std::uint64_t> AsBytes(const Value& value) {
+  if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+    if (*integer < 0) return Fail(Invalid(fmt::format("{} must not be negative", *integer)));
+    return static_cast<std::uint64_t>(*integer);
+  }
+  if (const auto* text = std::get_if<std::string>(&value)) return ParseByteSize(*text);
+  return Fail(Invalid(fmt::format("{} is not a size; use e.g. \"128M\"", Describe(value))));
+}
+
+Result<std::chrono::milliseconds> AsDuration(const Value& value) {
+  if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+    if (*integer < 0) return Fail(Invalid(fmt::format("{} must not be negative", *integer)));
+    return std::chrono::milliseconds(*integer * 1000);
+  }
+  if (const auto* text = std::get_if<std::string>(&value)) return ParseDuration(*text);
+  return Fail(Invalid(fmt::format("{} is not a duration; use e.g. \"5s\"", Describe(value))));
+}
+
+Result<std::uint32_t> AsCpu(const Value& value) {
+  if (const auto* integer = std::get_if<std::int64_t>(&value)) {
+    return ParseCpu(fmt::format("{}", *integer));
+  }
+  if (const auto* number = std::get_if<double>(&value)) return ParseCpu(fmt::format("{}", *number));
+  if (const auto* text = std::get_if<std::string>(&value)) return ParseCpu(*text);
+  return Fail(Invalid(fmt::format("{} is not a CPU amount; use e.g. \"1000m\"", Describe(value))));
+}
+
+using Apply = std::function<Status(Config&, const Value&)>;
+
+struct KeySpec {
+  std::string key;
+  Apply apply;
+};
+
+// Builds a key from a parser (Value → Result<T>) and the field it fills.
+template <class Parse, class Get>
+KeySpec Key(std::string key, Parse parse, Get get) {
+  return {std::move(key), [parse, get](Config& config, const Value& value) -> Status {
+            auto parsed = parse(value);
+            if (!parsed) return Fail(std::move(parsed.error()));
+            auto& field = get(config);
+            field = static_cast<std::decay_t<decltype(field)>>(*parsed);
+            return {};
+          }};
+}
+
+auto Integer(std::int64_t minimum, std::int64_t maximum) {
+  return [minimum, maximum](const Value& value) { return AsInteger(value, minimum, maximum); };
+}
+
+auto Choice(std::initializer_list<std::string_view> choices) {
+  std::vector<std::string_view> list(choices);
+  return [list](const Value& value) -> Result<std::string> {
+    auto text = AsString(value);
+    if (!text) return text;
+    if (std::find(list.begin(), list.end(), *text) != list.end()) return text;
+    std::string names;
+    for (std::string_view choice : list) names += (names.empty() ? "" : ", ") + std::string(choice);
+    return Fail(Invalid(fmt::format("'{}' is not one of: {}", *text, names)));
+  };
+}
+
+void AddLimitKeys(std::vector<KeySpec>& keys, const std::string& prefix,
+                  Limits& (*get)(Config&)) {
+  keys.push_back(Key(prefix + ".memory", AsBytes, [get](Config& c) -> auto& { return get(c).memory_bytes; }));
+  keys.push_back(Key(prefix + ".cpu", AsCpu, [get](Config& c) -> auto& { return get(c).cpu_millicores; }));
+  keys.push_back(Key(prefix + ".timeout", AsDuration, [get](Config& c) -> auto& { return get(c).timeout; }));
+  keys.push_back(Key(prefix + ".pids", Integer(1, 1'000'000), [get](Config& c) -> auto& { return get(c).pids; }));
+  keys.push_back(Key(prefix + ".output", AsBytes, [get](Config& c) -> auto& { return get(c).output_bytes; }));
+  keys.push_back(Key(prefix + ".tmpfs", AsBytes, [get](Config& c) -> auto& { return get(c).tmpfs_bytes; }));
+  keys.push_back(Key(prefix + ".file_size", AsBytes, [get](Config& c) -> auto& { return get(c).file_size_bytes; }));
+  keys.push_back(Key(prefix + ".open_files", Integer(1, 1'000'000), [get](Config& c) -> auto& { return get(c).open_files; }));
+}
+
+const std::vector<KeySpec>& Keys() {
+  static const std::vector<KeySpec> keys = [] {
+    std::vector<KeySpec> k;
+    // [server]
+    k.push_back({"server.listen", [](Config& c, const Value& v) -> Status {
+                   auto text = AsString(v);
+                   if (!text) return Fail(text.error());
+                   auto address = ParseListenAddress(*text);
+                   if (!address) return Fail(address.error());
+                   c.server.listen_host = address->first;
+                   c.server.listen_port = address->second;
+                   return {};
+                 }});
+    k.push_back(Key("server.data_dir", AsString, [](Config& c) -> auto& { return c.server.data_dir; }));
+    k.push_back(Key("server.tls_cert", AsString, [](Config& c) -> auto& { return c.server.tls_cert; }));
+    k.push_back(Key("server.tls_key", AsString, [](Config& c) -> auto& { return c.server.tls_key; }));
+    k.push_back(Key("server.io_threads", Integer(1, 64), [](Config& c) -> auto& { return c.server.io_threads; }));
+    k.push_back(Key("server.handler_threads", Integer(1, 256), [](Config& c) -> auto& { return c.server.handler_threads; }));
+    k.push_back(Key("server.max_body_bytes", AsBytes, [](Config& c) -> auto& { return c.server.max_body_bytes; }));
+    k.push_back(Key("server.max_connections", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.server.max_connections; }));
+    k.push_back(Key("server.header_timeout", AsDuration, [](Config& c) -> auto& { return c.server.header_timeout; }));
+    k.push_back(Key("server.body_timeout", AsDuration, [](Config& c) -> auto& { return c.server.body_timeout; }));
+    k.push_back(Key("server.idle_timeout", AsDuration, [](Config& c) -> auto& { return c.server.idle_timeout; }));
+    k.push_back(Key("server.shutdown_grace", AsDuration, [](Config& c) -> auto& { return c.server.shutdown_grace; }));
+    k.push_back(Key("server.sse_ping_interval", AsDuration, [](Config& c) -> auto& { return c.server.sse_ping_interval; }));
+    k.push_back(Key("server.web_root", AsString, [](Config& c) -> auto& { return c.server.web_root; }));
+    k.push_back(Key("server.trust_proxy", AsBool, [](Config& c) -> auto& { return c.server.trust_proxy; }));
+    // [database]
+    k.push_back(Key("database.url", AsString, [](Config& c) -> auto& { return c.database.url; }));
+    // [limits], [limits.default], [limits.maximum]
+    k.push_back(Key("limits.max_script_bytes", AsBytes, [](Config& c) -> auto& { return c.limits.max_script_bytes; }));
+    k.push_back(Key("limits.max_stdin_bytes", AsBytes, [](Config& c) -> auto& { return c.limits.max_stdin_bytes; }));
+    AddLimitKeys(k, "limits.default", [](Config& c) -> Limits& { return c.limits.defaults; });
+    AddLimitKeys(k, "limits.maximum", [](Config& c) -> Limits& { return c.limits.maximum; });
+    // [sandbox]
+    k.push_back(Key("sandbox.kind", Choice({"local"}), [](Config& c) -> auto& { return c.sandbox.kind; }));
+    k.push_back(Key("sandbox.slots", Integer(0, 1024), [](Config& c) -> auto& { return c.sandbox.slots; }));
+    k.push_back(Key("sandbox.cgroup_mode", Choice({"auto", "v1", "v2"}), [](Config& c) -> auto& { return c.sandbox.cgroup_mode; }));
+    k.push_back(Key("sandbox.cgroup_parent", AsString, [](Config& c) -> auto& { return c.sandbox.cgroup_parent; }));
+    k.push_back(Key("sandbox.state_dir", AsString, [](Config& c) -> auto& { return c.sandbox.state_dir; }));
+    k.push_back(Key("sandbox.first_uid", Integer(1000, 4'000'000'000), [](Config& c) -> auto& { return c.sandbox.first_uid; }));
+    // [queue]
+    k.push_back(Key("queue.workers", Integer(0, 1024), [](Config& c) -> auto& { return c.queue.workers; }));
+    k.push_back(Key("queue.capacity", Integer(1, 100'000'000), [](Config& c) -> auto& { return c.queue.capacity; }));
+    k.push_back(Key("queue.retention", AsDuration, [](Config& c) -> auto& { return c.queue.retention; }));
+    k.push_back(Key("queue.max_attempts", Integer(1, 10), [](Config& c) -> auto& { return c.queue.max_attempts; }));
+    // [auth]
+    k.push_back(Key("auth.jwt_secret", AsString, [](Config& c) -> auto& { return c.auth.jwt_secret; }));
+    k.push_back(Key("auth.token_ttl", AsDuration, [](Config& c) -> auto& { return c.auth.token_ttl; }));
+    k.push_back(Key("auth.lockout_failures", Integer(1, 1000), [](Config& c) -> auto& { return c.auth.lockout_failures; }));
+    k.push_back(Key("auth.lockout_duration", AsDuration, [](Config& c) -> auto& { return c.auth.lockout_duration; }));
+    k.push_back(Key("auth.admin_username", AsString, [](Config& c) -> auto& { return c.auth.admin_username; }));
+    k.push_back(Key("auth.admin_password", AsString, [](Config& c) -> auto& { return c.auth.admin_password; }));
+    k.push_back(Key("auth.admin_email", AsString, [](Config& c) -> auto& { return c.auth.admin_email; }));
+    k.push_back(Key("auth.argon2", Choice({"interactive", "moderate", "min"}), [](Config& c) -> auto& { return c.auth.argon2; }));
+    // [rate_limits]
+    k.push_back(Key("rate_limits.enabled", AsBool, [](Config& c) -> auto& { return c.rate_limits.enabled; }));
+    k.push_back(Key("rate_limits.execute_per_minute", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.rate_limits.execute_per_minute; }));
+    k.push_back(Key("rate_limits.anonymous_execute_per_minute", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.rate_limits.anonymous_execute_per_minute; }));
+    k.push_back(Key("rate_limits.auth_per_minute", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.rate_limits.auth_per_minute; }));
+    k.push_back(Key("rate_limits.other_per_minute", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.rate_limits.other_per_minute; }));
+    k.push_back(Key("rate_limits.max_keys", Integer(16, 100'000'000), [](Config& c) -> auto& { return c.rate_limits.max_keys; }));
+    // [logging]
+    k.push_back({"logging.level", [](Config& c, const Value& v) -> Status {
+                   auto name = Choice({"debug", "info", "warn", "error"})(v);
+                   if (!name) return Fail(name.error());
+                   for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+                     if (LogLevelName(level) == *name) c.logging.level = level;
+                   }
+                   return {};
+                 }});
+    k.push_back({"logging.format", [](Config& c, const Value& v) -> Status {
+                   auto name = Choice({"json", "text"})(v);
+                   if (!name) return Fail(name.error());
+                   c.logging.format = *name == "json" ? LogFormat::kJson : LogFormat::kText;
+                   return {};
+                 }});
+    // top level
+    k.push_back(Key("catalog", AsString, [](Config& c) -> auto& { return c.catalog; }));
+    return k;
+  }();
+  return keys;
+}
+
+const KeySpec* FindKey(std::string_view key) {
+  for (const KeySpec& spec : Keys()) {
+    if (spec.key == key) return &spec;
+  }
+  return nullptr;
+}
+
+std::size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// " (did you mean 'server.listen'?)" for a near miss, else "".
+std::string Suggestion(std::string_view wrong, bool as_environment) {
+  std::string best;
+  std::size_t best_distance = 4;
+  for (const KeySpec& spec : Keys()) {
+    const std::string candidate = as_environment ? EnvironmentName(spec.key) : spec.key;
+    const std::size_t distance = EditDistance(wrong, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  return best.empty() ? std::string() : fmt::format(" (did you mean '{}'?)", best);
+}
+
+Status ApplyKey(Config& config, std::string_view key, const Value& value, std::string_view source) {
+  const KeySpec* spec = FindKey(key);
+  if (spec == nullptr) {
+    return Fail(Invalid(fmt::format("{}: unknown key '{}'{}", source, key, Suggestion(key, false))));
+  }
+  if (auto status = spec->apply(config, value); !status) {
+    return Fail(Invalid(fmt::format("{}: {}: {}", source, key, status.error().message)));
+  }
+  return {};
+}
+
+Status ApplyTable(Config& config, const toml::table& table, const std::string& prefix,
+                  std::string_view source) {
+  for (const auto& [name, node] : table) {
+    const std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    if (const toml::table* nested = node.as_table()) {
+      if (auto status = ApplyTable(config, *nested, key, source); !status) return status;
+      continue;
+    }
+    Value value;
+    if (const auto* text = node.as_string()) {
+      value = text->get();
+    } else if (const auto* integer = node.as_integer()) {
+      value = integer->get();
+    } else if (const auto* number = node.as_floating_point()) {
+      value = number->get();
+    } else if (const auto* flag = node.as_boolean()) {
+      value = flag->get();
+    } else if (FindKey(key) == nullptr) {
+      return Fail(Invalid(fmt::format("{}: unknown key '{}'{}", source, key, Suggestion(key, false))));
+    } else {
+      return Fail(Invalid(fmt::format("{}: {}: must be a single value, not a list or date", source, key)));
+    }
+    if (auto status = ApplyKey(config, key, value, source); !status) return status;
+  }
+  return {};
+}
+
+Status ApplyFile(Config& config, const fs::path& file) {
+  toml::table root;
+  try {
+    root = toml::parse_file(file.string());
+  } catch (const toml::parse_error& error) {
+    const auto& begin = error.source().begin;
+    if (begin.line == 0) {
+      return Fail(Invalid(fmt::format("cannot read config file {}: {}", file.string(), error.description())));
+    }
+    return Fail(Invalid(fmt::format("{}:{}:{}: {}", file.string(), begin.line, begin.column, error.description())));
+  }
+  return ApplyTable(config, root, "", file.string());
+}
+
+fs::path DefaultWebRoot() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    // build/<preset>/src/app/integr8scode → <source>/web/dist
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+      const fs::path candidate = dir / "web" / "dist";
+      if (fs::is_directory(candidate, ec)) return candidate;
+    }
+  }
+  return "/usr/local/share/integr8scode/web";
+}
+
+Status Validate(const Config& c) {
+  const ServerConfig& s = c.server;
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    return Fail(Invalid("server.tls_cert and server.tls_key must be set together"));
+  }
+  for (const fs::path& file : {s.tls_cert, s.tls_key}) {
+    if (!file.empty() && ::access(file.c_str(), R_OK) != 0) {
+      return Fail(Invalid(fmt::format("cannot read TLS file {}", file.string())));
+    }
+  }
+  if (s.data_dir.empty()) return Fail(Invalid("server.data_dir must not be empty"));
+  if (s.max_body_bytes < 1024) return Fail(Invalid("server.max_body_bytes must be at least 1K"));
+  using std::chrono::milliseconds;
+  for (const auto& [name, value] :
+       {std::pair{"server.header_timeout", s.header_timeout}, {"server.body_timeout", s.body_timeout},
+        {"server.idle_timeout", s.idle_timeout}, {"server.sse_ping_interval", s.sse_ping_interval},
+        {"auth.token_ttl", c.auth.token_ttl}, {"auth.lockout_duration", c.auth.lockout_duration}}) {
+    if (value < milliseconds(10)) return Fail(Invalid(fmt::format("{} must be at least 10ms", name)));
+  }
+  if (c.limits.max_script_bytes == 0 || c.limits.max_script_bytes > s.max_body_bytes) {
+    return Fail(Invalid(fmt::format("limits.max_script_bytes must be between 1 and server.max_body_bytes ({})",
+                                    FormatByteSize(s.max_body_bytes))));
+  }
+  if (auto status = CheckWithin(c.limits.maximum, Limits{
+                                    .memory_bytes = std::numeric_limits<std::uint64_t>::max(),
+                                    .cpu_millicores = std::numeric_limits<std::uint32_t>::max(),
+                                    .timeout = milliseconds::max(),
+                                    .pids = std::numeric_limits<std::uint32_t>::max(),
+                                    .output_bytes = std::numeric_limits<std::uint64_t>::max(),
+                                    .tmpfs_bytes = std::numeric_limits<std::uint64_t>::max(),
+                                    .file_size_bytes = std::numeric_limits<std::uint64_t>::max(),
+                                    .open_files = std::numeric_limits<std::uint32_t>::max()});
+      !status) {
+    return Fail(Invalid("limits.maximum: " + status.error().message));
+  }
+  if (auto status = CheckWithin(c.limits.defaults, c.limits.maximum); !status) {
+    return Fail(Invalid("limits.default: " + status.error().message));
+  }
+  if (!c.auth.admin_username.empty() && c.auth.admin_password.empty()) {
+    return Fail(Invalid("auth.admin_password must be set when auth.admin_username is"));
+  }
+  return {};
+}
+
+}  // namespace
+
+std::vector<std::string> ConfigKeys() {
+  std::vector<std::string> names;
+  for (const KeySpec& spec : Keys()) names.push_back(spec.key);
+  return names;
+}
+
+std::string EnvironmentName(std::string_view dotted_key) {
+  std::string name(kEnvPrefix);
+  for (char c : dotted_key) {
+    name.push_back(c == '.' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+  }
+  return name;
+}
+
+Result<std::pair<std::string, std::uint16_t>> ParseListenAddress(std::string_view text) {
+  const auto bad = [&] {
+    return Fail(Invalid(fmt::format("'{}' is not an address; use HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080", text)));
+  };
+  std::string host;
+  std::string_view port_text;
+  if (text.starts_with("[")) {
+    const std::size_t close = text.find("]:");
+    if (close == std::string_view::npos) return bad();
+    host = std::string(text.substr(1, close - 1));
+    port_text = text.substr(close + 2);
+  } else {
+    const std::size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos || text.find(':') != colon) return bad();
+    host = std::string(text.substr(0, colon));
+    port_text = text.substr(colon + 1);
+  }
+  unsigned port = 0;
+  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (host.empty() || port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
+      port > 65535) {
+    return bad();
+  }
+  return std::pair{host, static_cast<std::uint16_t>(port)};
+}
+
+std::vector<std::pair<std::string, std::string>> ProcessEnvironment() {
+  std::vector<std::pair<std::string, std::string>> env;
+  for (char** entry = environ; entry != nullptr && *entry != nullptr; ++entry) {
+    const std::string_view text(*entry);
+    const std::size_t equals = text.find('=');
+    if (equals == std::string_view::npos) continue;
+    env.emplace_back(std::string(text.substr(0, equals)), std::string(text.substr(equals + 1)));
+  }
+  return env;
+}
+
+Result<Config> LoadConfig(const ConfigSources& sources) {
+  Config config;
+  config.server.handler_threads = std::max<std::size_t>(8, 2 * std::thread::hardware_concurrency());
+  config.limits.maximum = Limits{
+      .memory_bytes = 512ull << 20,
+      .cpu_millicores = 2000,
+      .timeout = std::chrono::milliseconds(30000),
+      .pids = 256,
+      .output_bytes = 8ull << 20,
+      .tmpfs_bytes = 256ull << 20,
+      .file_size_bytes = 128ull << 20,
+      .open_files = 1024,
+  };
+
+  std::optional<fs::path> file = sources.file;
+  std::map<std::string, std::pair<std::string, const KeySpec*>> from_env;
+  for (const auto& [name, value] : sources.env) {
+    if (!name.starts_with(kEnvPrefix)) continue;
+    if (name == kConfigFileVariable) {
+      if (!file && !value.empty()) file = fs::path(value);
+      continue;
+    }
+    const KeySpec* match = nullptr;
+    for (const KeySpec& spec : Keys()) {
+      if (EnvironmentName(spec.key) == name) match = &spec;
+    }
+    if (match == nullptr) {
+      return Fail(Invalid(fmt::format("environment: unknown variable {}{}; every INTEGR8SCODE_* variable must "
+                                      "name a setting (see docs/operations.md)",
+                                      name, Suggestion(name, true))));
+    }
+    from_env[name] = {value, match};
+  }
+
+  if (file) {
+    if (auto status = ApplyFile(config, *file); !status) return Fail(status.error());
+  }
+  for (const auto& [name, entry] : from_env) {
+    if (auto status = ApplyKey(config, entry.second->key, Value(entry.first), name); !status) {
+      return Fail(status.error());
+    }
+  }
+  for (const auto& [key, value] : sources.flags) {
+    if (auto status = ApplyKey(config, key, Value(value), "command line"); !status) return Fail(status.error());
+  }
+
+  // Derived defaults, resolved once so every part sees the same values.
+  std::error_code ec;
+  if (config.server.data_dir.is_relative()) config.server.data_dir = fs::absolute(config.server.data_dir, ec);
+  if (config.server.web_root.empty()) config.server.web_root = DefaultWebRoot();
+  if (config.database.url.empty()) {
+    config.database.url = "sqlite://" + (config.server.data_dir / "integr8scode.db").string();
+  }
+  if (config.sandbox.slots == 0) {
+    config.sandbox.slots = std::max(1u, std::thread::hardware_concurrency());
+  }
+  if (config.queue.workers == 0) config.queue.workers = config.sandbox.slots;
+
+  if (auto status = Validate(config); !status) return Fail(status.error());
+  return config;
+}
+
+}  // namespace integr8scode

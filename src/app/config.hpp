@@ -1,0 +1,137 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+#include "common/log.hpp"
+#include "domain/limits.hpp"
+
+namespace integr8scode {
+
+// The configuration of `integr8scode serve`: one typed, validated value, built once at
+// start from (lowest to highest precedence) the defaults below, a TOML file, the
+// INTEGR8SCODE_<SECTION>_<KEY> environment variables and command-line flags. Immutable
+// afterwards: pass it by const reference. docs/operations.md is the reference of every key.
+
+struct ServerConfig {
+  std::string listen_host = "127.0.0.1";
+  std::uint16_t listen_port = 8080;  // 0: any free port (tests)
+  std::filesystem::path data_dir = "data";
+  std::filesystem::path tls_cert;  // both set: HTTPS; both empty: HTTP
+  std::filesystem::path tls_key;
+  std::size_t io_threads = 2;        // threads doing socket I/O (never block)
+  std::size_t handler_threads = 8;   // threads running store/auth calls (may block)
+  std::uint64_t max_body_bytes = 2ull << 20;
+  std::size_t max_connections = 10000;
+  std::chrono::milliseconds header_timeout{10000};  // first byte → end of the headers
+  std::chrono::milliseconds body_timeout{30000};    // end of headers → end of the body
+  std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
+  std::chrono::milliseconds shutdown_grace{10000};
+  std::chrono::milliseconds sse_ping_interval{15000};
+  std::filesystem::path web_root;  // the built web UI (web/dist)
+  bool trust_proxy = false;        // take the client address from X-Forwarded-For
+};
+
+struct DatabaseConfig {
+  std::string url;  // "sqlite:<path>" or "postgres://…"
+};
+
+struct LimitsConfig {
+  Limits defaults;
+  Limits maximum;
+  std::uint64_t max_script_bytes = 1ull << 20;
+  std::uint64_t max_stdin_bytes = 1ull << 20;
+};
+
+struct SandboxConfig {
+  std::string kind = "local";
+  std::size_t slots = 0;  // runs at once; 0: the number of CPU cores
+  std::string cgroup_mode = "auto";
+  std::filesystem::path cgroup_parent;
+  std::filesystem::path state_dir = "/run/integr8scode";
+  uid_t first_uid = 61000;
+};
+
+struct QueueConfig {
+  std::size_t workers = 0;  // 0: as many as sandbox slots
+  std::size_t capacity = 10000;
+  std::chrono::milliseconds retention{0};  // 0: keep finished executions forever
+  int max_attempts = 2;
+};
+
+struct AuthConfig {
+  std::string jwt_secret;  // empty: generated once and kept in data_dir (mode 0600)
+  std::chrono::milliseconds token_ttl{std::chrono::hours(24)};
+  int lockout_failures = 5;
+  std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};
+  std::string admin_username;
+  std::string admin_password;
+  std::string admin_email;
+  std::string argon2 = "interactive";  // "interactive", "moderate" or "min" (tests)
+};
+
+struct RateLimitConfig {
+  bool enabled = true;
+  std::uint32_t execute_per_minute = 60;            // per signed-in user
+  std::uint32_t anonymous_execute_per_minute = 20;  // per client address
+  std::uint32_t auth_per_minute = 20;               // register and login, per address
+  std::uint32_t other_per_minute = 600;
+  std::size_t max_keys = 100000;  // buckets kept; idle ones are evicted first
+};
+
+struct LoggingConfig {
+  LogLevel level = LogLevel::kInfo;
+  LogFormat format = LogFormat::kJson;
+};
+
+struct Config {
+  ServerConfig server;
+  DatabaseConfig database;
+  LimitsConfig limits;
+  SandboxConfig sandbox;
+  QueueConfig queue;
+  AuthConfig auth;
+  RateLimitConfig rate_limits;
+  LoggingConfig logging;
+  std::filesystem::path catalog;  // empty: the default catalog location
+
+  bool Tls() const { return !server.tls_cert.empty(); }
+};
+
+// Where the settings come from. `env` holds NAME=VALUE pairs of the environment (only
+// the INTEGR8SCODE_* ones matter); `flags` holds dotted keys set on the command line
+// ("server.listen" → "0.0.0.0:9000").
+struct ConfigSources {
+  std::optional<std::filesystem::path> file;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::pair<std::string, std::string>> flags;
+};
+
+// Builds the configuration. Fails with kInvalidArgument and a message naming the source
+// and key for an unreadable file, an unknown key (in the file, an INTEGR8SCODE_* variable
+// or a flag), a value of the wrong type or out of range, or settings that contradict each
+// other (a TLS certificate without a key, default limits above the maximum).
+Result<Config> LoadConfig(const ConfigSources& sources);
+
+// The process environment as pairs, for ConfigSources::env.
+std::vector<std::pair<std::string, std::string>> ProcessEnvironment();
+
+// Every dotted key the configuration knows, in a stable order, and the environment
+// variable that sets it ("rate_limits.execute_per_minute" →
+// "INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE").
+std::vector<std::string> ConfigKeys();
+std::string EnvironmentName(std::string_view dotted_key);
+
+// "host:port" or "[v6]:port" → host and port.
+Result<std::pair<std::string, std::uint16_t>> ParseListenAddress(std::string_view text);
+
+}  // namespace integr8scode
