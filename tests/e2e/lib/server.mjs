@@ -47,7 +47,7 @@ async function waitReady(baseUrl, child, output) {
 /**
  * @param {string} name a label for the log file
  * @param {Record<string,string>} env extra environment, e.g. rate limits
- * @returns {Promise<{baseUrl: string, stop: () => Promise<void>}>}
+ * @returns {Promise<{baseUrl: string, stop: () => Promise<void>, halt: () => Promise<void>, resume: () => Promise<void>}>}
  */
 export async function startServer(name, env = {}) {
   if (process.env.INTEGR8SCODE_E2E_URL) {
@@ -61,31 +61,48 @@ export async function startServer(name, env = {}) {
   const baseUrl = `http://127.0.0.1:${port}`;
   const output = join(logDir, `server-${name}.log`);
   const log = createWriteStream(output);
-  const child = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    cwd: repoRoot,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout.pipe(log);
-  child.stderr.pipe(log);
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  let child = null;
+  let exited = null;
 
-  async function stop() {
-    if (child.exitCode === null && child.signalCode === null) {
+  function spawnServer() {
+    child = spawn(binary, ['serve', '--listen', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+      cwd: repoRoot,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    exited = new Promise((resolve) => child.once('exit', resolve));
+  }
+
+  /** Stops the process (SIGTERM, as an operator would), keeping the data directory. */
+  async function halt() {
+    if (child && child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
     }
+  }
+
+  async function stop() {
+    await halt();
     log.end();
     rmSync(dataDir, { recursive: true, force: true });
   }
 
+  /** Starts the stopped server again on the same port and data directory. */
+  async function resume() {
+    spawnServer();
+    await waitReady(baseUrl, child, output);
+  }
+
+  spawnServer();
   try {
     await waitReady(baseUrl, child, output);
   } catch (error) {
     await stop();
     throw error;
   }
-  return { baseUrl, stop, external: false };
+  return { baseUrl, stop, halt, resume, external: false };
 }
