@@ -8,7 +8,7 @@
 int main(int argc, char** argv) {
   using namespace integr8scode;
   // The sandbox spawner is this binary too, exec'd by the server (not a user command).
-  if (argc == 2 && kSpawnerCommand == argv[1]) return RunSpawner(kSpawnerSocketFd);
+  if (auto code = RunSpawnerIfRequested(argc, argv)) return *code;
   CLI::App app{"Integr8sCode: run untrusted code in a sandbox, locally or as a service"};
   app.set_version_flag("--version", "integr8scode 0.1.0");
   app.require_subcommand(1);

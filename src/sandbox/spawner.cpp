@@ -1,6 +1,7 @@
 #include "sandbox/spawner.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include "sandbox/pidfd.hpp"
@@ -9,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <vector>
 
@@ -31,6 +34,10 @@ struct RequestHeader {
   std::uint32_t has_cgroup_dir = 0;
   std::uint32_t steps = 0;
 };
+
+// The spawner's first packet: proof that the process started is really the spawner.
+constexpr char kHello[] = "integr8scode-spawner/1";
+constexpr auto kHelloTimeout = std::chrono::seconds(5);
 
 struct Reply {
   std::int32_t pid = -1;
@@ -89,6 +96,11 @@ Result<std::size_t> ReceiveWithFds(int socket, std::vector<char>& buffer, std::v
 
 }  // namespace
 
+std::optional<int> RunSpawnerIfRequested(int argc, char** argv) {
+  if (argc == 2 && kSpawnerCommand == argv[1]) return RunSpawner(kSpawnerSocketFd);
+  return std::nullopt;
+}
+
 int RunSpawner(int socket_fd) {
   // Inits are reaped by the kernel (SIG_IGN); the server watches them by pidfd.
   ::signal(SIGCHLD, SIG_IGN);
@@ -101,6 +113,7 @@ int RunSpawner(int socket_fd) {
     Log(LogLevel::kError, "spawner: cannot build the seccomp filter", {{"error", seccomp.error().Describe()}});
     return 1;
   }
+  if (!SendWithFds(socket_fd, kHello, sizeof kHello, {})) return 1;
   std::vector<char> buffer(kMaxMessage);
   for (;;) {
     std::vector<UniqueFd> fds;
@@ -166,6 +179,9 @@ Status SpawnerClient::StartProcess() {
     ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.Get()), &info, WEXITED);
     pidfd_.Reset();
   }
+  if (std::getenv(kSpawnerEnvironmentMark) != nullptr) {
+    return Fail(ErrorCode::kInternal, "refusing to start a sandbox spawner from inside a spawner");
+  }
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return Fail(SystemError("socketpair"));
   UniqueFd ours(pair[0]);
@@ -177,13 +193,36 @@ Status SpawnerClient::StartProcess() {
   const std::string exe = executable_.string();
   const std::string command(kSpawnerCommand);
   char* argv[] = {const_cast<char*>(exe.c_str()), const_cast<char*>(command.c_str()), nullptr};
+  std::vector<char*> env;
+  const std::string mark = std::string(kSpawnerEnvironmentMark) + "=1";
+  for (char** var = environ; *var != nullptr; ++var) env.push_back(*var);
+  env.push_back(const_cast<char*>(mark.c_str()));
+  env.push_back(nullptr);
   pid_t pid = -1;
   // posix_spawn uses CLONE_VM|CLONE_VFORK: no copy of the server's address space.
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, environ);
+  const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return Fail(SystemError(rc, "start the sandbox spawner " + exe));
   pid_ = pid;
   pidfd_.Reset(PidfdOpen(pid));
+  theirs.Reset();
+  // Wait for the hello; a binary that is not the spawner is stopped at once.
+  pollfd pfd{ours.Get(), POLLIN, 0};
+  char hello[sizeof kHello] = {};
+  const bool answered =
+      ::poll(&pfd, 1, static_cast<int>(std::chrono::milliseconds(kHelloTimeout).count())) == 1 &&
+      ::recv(ours.Get(), hello, sizeof hello, 0) == static_cast<ssize_t>(sizeof kHello) &&
+      std::memcmp(hello, kHello, sizeof kHello) == 0;
+  if (!answered) {
+    PidfdSendSignal(pidfd_.Get(), SIGKILL);
+    siginfo_t info{};
+    ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.Get()), &info, WEXITED);
+    pidfd_.Reset();
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("{} did not start as the sandbox spawner (its main() must call "
+                            "RunSpawnerIfRequested)",
+                            exe));
+  }
   socket_ = std::move(ours);
   return {};
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string_view>
 
 #include "common/unique_fd.hpp"
@@ -47,5 +48,13 @@ class SpawnerClient final : public SandboxLauncher {
 
 // The spawner's main loop (the process side). Returns the exit code.
 int RunSpawner(int socket_fd);
+
+// For every main() of a binary that may create a LocalExecutor (the app, test
+// binaries): when argv asks for the spawner, runs it and returns its exit code.
+std::optional<int> RunSpawnerIfRequested(int argc, char** argv);
+
+// Set in the spawner's environment. A process that has it never starts a spawner
+// itself, so a binary that does not know the spawner command cannot recurse.
+inline constexpr const char* kSpawnerEnvironmentMark = "INTEGR8SCODE_SANDBOX_SPAWNER";
 
 }  // namespace integr8scode

@@ -1,0 +1,251 @@
+// Real programs through the real local sandbox (needs root; skipped otherwise).
+#include <signal.h>
+#include <stdlib.h>
+
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "common/cancel.hpp"
+#include "support/sandbox_harness.hpp"
+
+namespace integr8scode {
+namespace {
+
+using testing::RecordingSink;
+using testing::RunCode;
+using testing::RunOptions;
+
+class SandboxRun : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!testing::CanSandbox()) GTEST_SKIP() << "the sandbox needs root";
+  }
+};
+
+constexpr const char* kMatchSample = R"(from typing import TypeGuard
+
+def is_string(value: object) -> TypeGuard[str]:
+    return isinstance(value, str)
+
+def example_function(data: object):
+    match data:  # Match statement introduced in Python 3.10
+        case int() if data > 10:
+            print("An integer greater than 10")
+        case str() if is_string(data):
+            print(f"A string: {data}")
+        case _:
+            print("Something else")
+
+example_function(15)
+example_function("hello")
+example_function([1, 2, 3])
+)";
+
+TEST_F(SandboxRun, PythonPrintsAndReportsUsage) {
+  const RunResult result = RunCode("python", "3.11", "print('hi')\n");
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+  EXPECT_EQ(result.exit_code, 0);
+  EXPECT_FALSE(result.signal.has_value());
+  EXPECT_EQ(result.stdout_text, "hi\n");
+  EXPECT_EQ(result.stderr_text, "");
+  EXPECT_GT(result.usage.wall_time_ms, 0);
+  EXPECT_GT(result.usage.cpu_time_ms, 0);
+  EXPECT_GT(result.usage.peak_memory_bytes, 1u << 20);
+  EXPECT_LT(result.usage.peak_memory_bytes, 128u << 20);
+  EXPECT_GT(result.setup_us, 0);
+}
+
+TEST_F(SandboxRun, TheOriginalsSampleOnPython311) {
+  const RunResult result = RunCode("python", "3.11", kMatchSample);
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "An integer greater than 10\nA string: hello\nSomething else\n");
+}
+
+TEST_F(SandboxRun, TheOriginalsSampleOnPython39IsASyntaxError) {
+  const RunResult result = RunCode("python", "3.9", kMatchSample);
+  EXPECT_EQ(result.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_NE(result.stderr_text.find("File \"/scripts/script.py\", line 7"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("SyntaxError"), std::string::npos) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "");
+}
+
+TEST_F(SandboxRun, EveryCatalogExampleRuns) {
+  for (const Runtime& runtime : testing::Catalog().All()) {
+    SCOPED_TRACE(runtime.Key());
+    const RunResult result = RunCode(runtime.language, runtime.version, runtime.example);
+    EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << "\n" << result.stderr_text;
+    EXPECT_FALSE(result.stdout_text.empty());
+  }
+}
+
+TEST_F(SandboxRun, NodeRuns) {
+  const RunResult result = RunCode("node", "20", "console.log([3,1,2].toSorted().join(','), process.version.split('.')[0])");
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "1,2,3 v20\n");
+}
+
+TEST_F(SandboxRun, CompileErrorCarriesTheCompilersMessage) {
+  const RunResult result = RunCode("c", "12", "int main(void) { return undeclared; }\n");
+  EXPECT_EQ(result.status, ExecutionStatus::kCompileError);
+  // GCC quotes with ‘’ under the sandbox's UTF-8 locale.
+  EXPECT_NE(result.stderr_text.find("error: \xE2\x80\x98undeclared\xE2\x80\x99 undeclared"), std::string::npos)
+      << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("/scripts/main.c:1"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.message.find("compilation failed"), std::string::npos);
+}
+
+TEST_F(SandboxRun, CompiledProgramRunsWithItsOwnExitCode) {
+  const RunResult result = RunCode("c", "12", "#include <stdio.h>\nint main(void){puts(\"built\");return 7;}\n");
+  EXPECT_EQ(result.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(result.exit_code, 7);
+  EXPECT_EQ(result.stdout_text, "built\n");
+}
+
+TEST_F(SandboxRun, CrashIsReportedWithItsSignal) {
+  const RunResult result = RunCode("c", "12", "int main(void){ volatile int *p = 0; return *p; }\n");
+  EXPECT_EQ(result.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(result.signal, SIGSEGV);
+  EXPECT_FALSE(result.exit_code.has_value());
+}
+
+TEST_F(SandboxRun, StdinIsTheProgramsInput) {
+  RunOptions options;
+  options.stdin_data = "3\n4\n";
+  const RunResult result = RunCode("python", "3.11", "import sys\nprint(sum(int(x) for x in sys.stdin))\n", options);
+  EXPECT_EQ(result.stdout_text, "7\n") << result.stderr_text;
+}
+
+TEST_F(SandboxRun, WithoutStdinTheProgramReadsEndOfFile) {
+  const RunResult result = RunCode("python", "3.11", "import sys\nprint(repr(sys.stdin.read()))\n");
+  EXPECT_EQ(result.stdout_text, "''\n") << result.stderr_text;
+}
+
+TEST_F(SandboxRun, StdinCannotBeWritten) {
+  RunOptions options;
+  options.stdin_data = "secret";
+  const RunResult result = RunCode("python", "3.11", "import os\ntry:\n    os.write(0, b'x')\nexcept OSError as e:\n    print(e.errno)\n", options);
+  EXPECT_EQ(result.stdout_text, "9\n") << result.stderr_text;  // EBADF
+}
+
+TEST_F(SandboxRun, ExitCodeIsPassedThrough) {
+  const RunResult result = RunCode("python", "3.11", "import sys\nprint('bye')\nsys.exit(3)\n");
+  EXPECT_EQ(result.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_EQ(result.stdout_text, "bye\n");
+}
+
+TEST_F(SandboxRun, InvalidUtf8OutputIsReplaced) {
+  const RunResult result = RunCode("python", "3.11", "import sys\nsys.stdout.buffer.write(b'ok \\xff\\xfe end\\n')\n");
+  EXPECT_EQ(result.stdout_text, "ok \xEF\xBF\xBD\xEF\xBF\xBD end\n");
+}
+
+TEST_F(SandboxRun, OutputStreamsWhileTheProgramRuns) {
+  RecordingSink sink;
+  RunOptions options;
+  options.sink = &sink;
+  const RunResult result =
+      RunCode("python", "3.11", "import time\nprint('first')\ntime.sleep(1.5)\nprint('second')\n", options);
+  const long long done = testing::SteadyMillis();
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted);
+  const long long first = sink.MillisUntilStdoutContains("first");
+  ASSERT_GE(first, 0);
+  // 'first' reached us before the program's 1.5 s sleep was over, not at the end.
+  EXPECT_GE(done - first, 1000) << "the first line arrived only " << done - first << " ms before the end";
+  EXPECT_EQ(sink.Stdout(), "first\nsecond\n");
+}
+
+TEST_F(SandboxRun, EnvironmentIsCleanAndComplete) {
+  ::setenv("INTEGR8SCODE_TEST_SECRET", "must-not-leak", 1);
+  const RunResult result = RunCode("python", "3.11", "import os\nprint(sorted(os.environ))\nprint(os.getcwd(), os.environ['HOME'])\n");
+  ::unsetenv("INTEGR8SCODE_TEST_SECRET");
+  EXPECT_EQ(result.stdout_text,
+            "['HOME', 'LANG', 'LOGNAME', 'PATH', 'TMPDIR', 'USER']\n/home/sandbox /home/sandbox\n")
+      << result.stderr_text;
+}
+
+TEST_F(SandboxRun, NothingPersistsBetweenRuns) {
+  const RunResult first = RunCode("python", "3.11", "open('/tmp/mark','w').write('x')\nopen('/home/sandbox/mark','w').write('y')\nprint('written')\n");
+  EXPECT_EQ(first.stdout_text, "written\n") << first.stderr_text;
+  const RunResult second = RunCode("python", "3.11", "import os\nprint(os.path.exists('/tmp/mark'), os.path.exists('/home/sandbox/mark'))\n");
+  EXPECT_EQ(second.stdout_text, "False False\n");
+}
+
+TEST_F(SandboxRun, MemoryLimitStopsTheProgram) {
+  RunOptions options;
+  options.limits.memory_bytes = 64ull << 20;
+  const RunResult result = RunCode("python", "3.11", "x = bytearray(200 * 1024 * 1024)\nprint('allocated')\n", options);
+  EXPECT_EQ(result.status, ExecutionStatus::kMemoryExceeded) << result.message << result.stderr_text;
+  EXPECT_EQ(result.message, "stopped: the program needed more than its 64 MiB memory limit");
+  EXPECT_EQ(result.stdout_text, "");
+}
+
+TEST_F(SandboxRun, TimeoutKeepsWhatWasPrinted) {
+  RunOptions options;
+  options.limits.timeout = std::chrono::milliseconds(800);
+  const RunResult result = RunCode("python", "3.11", "import time\nprint('before the hang')\ntime.sleep(60)\n", options);
+  EXPECT_EQ(result.status, ExecutionStatus::kTimedOut);
+  EXPECT_EQ(result.stdout_text, "before the hang\n");
+  EXPECT_EQ(result.message, "stopped after the 800 ms time limit");
+  EXPECT_GE(result.usage.wall_time_ms, 800);
+  EXPECT_EQ(result.signal, SIGKILL);
+}
+
+TEST_F(SandboxRun, TinyCpuQuotaStillRunsButSlowly) {
+  RunOptions options;
+  options.limits.cpu_millicores = 100;
+  options.limits.timeout = std::chrono::seconds(20);
+  const RunResult result = RunCode("python", "3.11", "n = 0\nfor i in range(3_000_000):\n    n += i\nprint(n > 0)\n", options);
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message;
+  EXPECT_EQ(result.stdout_text, "True\n");
+  // A tenth of a core: wall time is several times the CPU time.
+  EXPECT_GE(result.usage.wall_time_ms, 4 * result.usage.cpu_time_ms)
+      << "wall " << result.usage.wall_time_ms << " ms, cpu " << result.usage.cpu_time_ms << " ms";
+}
+
+TEST_F(SandboxRun, OutputFloodIsCutAtTheCap) {
+  RunOptions options;
+  options.limits.output_bytes = 64 * 1024;
+  const RunResult result = RunCode("python", "3.11", "while True:\n    print('y' * 99)\n", options);
+  EXPECT_EQ(result.status, ExecutionStatus::kOutputExceeded);
+  EXPECT_TRUE(result.stdout_truncated);
+  EXPECT_EQ(result.stdout_text.size(), 64u * 1024);
+  EXPECT_EQ(result.message, "stopped: stdout exceeded the 64 KiB output limit");
+}
+
+TEST_F(SandboxRun, CancelStopsARunningProgram) {
+  CancelToken cancel;
+  RecordingSink sink;
+  RunOptions options;
+  options.cancel = &cancel;
+  options.sink = &sink;
+  std::thread canceller([&] {
+    while (sink.MillisUntilStdoutContains("waiting") < 0) std::this_thread::yield();
+    cancel.Cancel();
+  });
+  const RunResult result = RunCode("python", "3.11", "import time\nprint('waiting')\ntime.sleep(30)\n", options);
+  canceller.join();
+  EXPECT_EQ(result.status, ExecutionStatus::kCancelled);
+  EXPECT_EQ(result.stdout_text, "waiting\n");
+  EXPECT_LT(result.usage.wall_time_ms, 30000);
+}
+
+TEST_F(SandboxRun, DirectLaunchWorksLikeTheSpawner) {
+  auto executor = testing::MakeExecutor(1, /*use_spawner=*/false);
+  RunOptions options;
+  options.executor = executor.get();
+  const RunResult result = RunCode("python", "3.11", "print(6 * 7)\n", options);
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted);
+  EXPECT_EQ(result.stdout_text, "42\n");
+}
+
+TEST_F(SandboxRun, LeavesNothingBehind) {
+  const auto before = testing::TakeHostSnapshot();
+  for (int i = 0; i < 5; ++i) RunCode("python", "3.11", "import os\nif os.fork() == 0:\n    import time; time.sleep(30)\nprint('parent done')\n");
+  const auto after = testing::TakeHostSnapshot();
+  EXPECT_EQ(testing::DescribeLeaks(before, after), "");
+}
+
+}  // namespace
+}  // namespace integr8scode

@@ -1,0 +1,195 @@
+#include "support/sandbox_harness.hpp"
+
+#include <dirent.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "catalog/catalog_loader.hpp"
+#include "sandbox/cgroup_files.hpp"
+#include "sandbox/local_executor.hpp"
+
+namespace integr8scode::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadAll(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+bool CanSandbox() { return ::geteuid() == 0; }
+
+const RuntimeCatalog& Catalog() {
+  static const RuntimeCatalog catalog = [] {
+    auto loaded = LoadCatalog(fs::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" / "catalog.toml");
+    if (!loaded) {
+      ADD_FAILURE() << loaded.error().Describe();
+      return RuntimeCatalog();
+    }
+    return std::move(*loaded);
+  }();
+  return catalog;
+}
+
+const Runtime& RuntimeFor(std::string_view language, std::string_view version) {
+  auto runtime = Catalog().Find(language, version);
+  if (!runtime) throw std::runtime_error(runtime.error().message);
+  return **runtime;
+}
+
+std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner) {
+  SandboxOptions options;
+  options.slots = slots;
+  options.use_spawner = use_spawner;
+  if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
+  auto executor = CreateLocalExecutor(options);
+  if (!executor) throw std::runtime_error("cannot create the sandbox: " + executor.error().Describe());
+  return std::move(*executor);
+}
+
+Executor& SharedExecutor() {
+  static std::unique_ptr<Executor> executor = MakeExecutor(4, true);
+  return *executor;
+}
+
+RunResult RunCode(std::string_view language, std::string_view version, std::string_view source,
+                  const RunOptions& options) {
+  RunRequest request;
+  request.runtime = &RuntimeFor(language, version);
+  request.source = source;
+  request.stdin_data = options.stdin_data;
+  auto limits = ApplyOverrides(Limits{}, options.limits, kDefaultMaximumLimits);
+  if (!limits) throw std::runtime_error(limits.error().message);
+  request.limits = *limits;
+  request.sink = options.sink;
+  request.cancel = options.cancel;
+  Executor& executor = options.executor != nullptr ? *options.executor : SharedExecutor();
+  return executor.Run(request);
+}
+
+HostSnapshot TakeHostSnapshot() {
+  HostSnapshot snapshot;
+  const std::string mountinfo = ReadAll("/proc/self/mountinfo");
+  for (const char c : mountinfo) snapshot.mounts += c == '\n' ? 1 : 0;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    const std::string status = ReadAll(entry.path() / "status");
+    const auto uid_line = status.find("\nUid:");
+    if (uid_line == std::string::npos) continue;
+    const uid_t uid = static_cast<uid_t>(std::strtoul(status.c_str() + uid_line + 5, nullptr, 10));
+    if (uid >= kFirstSandboxUid && uid < kFirstSandboxUid + 1024) {
+      snapshot.sandbox_user_processes.insert(static_cast<pid_t>(std::stoi(name)));
+    }
+  }
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/fd")) ++snapshot.open_fds;
+  // Our cgroup directories: "<mount>/<own path>/integr8scode" of every v1 hierarchy,
+  // and the unified one's.
+  const auto mounts = ParseCgroupMounts(mountinfo);
+  const auto memberships = ParseProcCgroup(ReadAll("/proc/self/cgroup"));
+  for (const CgroupMount& mount : mounts) {
+    for (const CgroupMembership& membership : memberships) {
+      const bool same = mount.v2 ? membership.hierarchy_id == 0
+                                 : (!membership.controllers.empty() && mount.controllers == membership.controllers);
+      if (!same) continue;
+      for (const fs::path& dir : {fs::path(mount.mount_point) / fs::path(membership.path).relative_path() / "integr8scode",
+                                 fs::path(mount.mount_point) / "integr8scode"}) {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(dir, ec)) {
+          if (entry.is_directory()) snapshot.cgroup_entries.push_back(entry.path().string());
+        }
+      }
+    }
+  }
+  std::sort(snapshot.cgroup_entries.begin(), snapshot.cgroup_entries.end());
+  snapshot.cgroup_entries.erase(std::unique(snapshot.cgroup_entries.begin(), snapshot.cgroup_entries.end()),
+                                snapshot.cgroup_entries.end());
+  std::error_code ec;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/run/integr8scode/root", ec)) {
+    ++snapshot.mount_point_entries;
+  }
+  return snapshot;
+}
+
+std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after) {
+  std::string leaks;
+  if (after.mounts > before.mounts) {
+    leaks += fmt::format("host mounts grew from {} to {}; ", before.mounts, after.mounts);
+  }
+  for (const pid_t pid : after.sandbox_user_processes) {
+    if (!before.sandbox_user_processes.contains(pid)) {
+      leaks += fmt::format("sandbox-user process {} survives ({}); ", pid,
+                           ReadAll(fmt::format("/proc/{}/cmdline", pid)));
+    }
+  }
+  if (after.open_fds > before.open_fds) {
+    leaks += fmt::format("open descriptors grew from {} to {}; ", before.open_fds, after.open_fds);
+  }
+  for (const std::string& dir : after.cgroup_entries) {
+    if (std::find(before.cgroup_entries.begin(), before.cgroup_entries.end(), dir) == before.cgroup_entries.end()) {
+      leaks += "new cgroup " + dir + "; ";
+    }
+  }
+  if (after.mount_point_entries != 0) leaks += "the sandbox mount point is not empty; ";
+  return leaks;
+}
+
+long long SteadyMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+void RecordingSink::OnStarted() {
+  std::lock_guard lock(mutex_);
+  started_ms_ = SteadyMillis();
+}
+
+void RecordingSink::OnOutput(OutputStream stream, std::string_view chunk) {
+  std::lock_guard lock(mutex_);
+  chunks_.push_back({stream, std::string(chunk), SteadyMillis()});
+}
+
+std::string RecordingSink::Stdout() const {
+  std::lock_guard lock(mutex_);
+  std::string text;
+  for (const Chunk& chunk : chunks_) {
+    if (chunk.stream == OutputStream::kStdout) text += chunk.text;
+  }
+  return text;
+}
+
+std::string RecordingSink::Stderr() const {
+  std::lock_guard lock(mutex_);
+  std::string text;
+  for (const Chunk& chunk : chunks_) {
+    if (chunk.stream == OutputStream::kStderr) text += chunk.text;
+  }
+  return text;
+}
+
+long long RecordingSink::MillisUntilStdoutContains(std::string_view needle) const {
+  std::lock_guard lock(mutex_);
+  std::string text;
+  for (const Chunk& chunk : chunks_) {
+    if (chunk.stream != OutputStream::kStdout) continue;
+    text += chunk.text;
+    if (text.find(needle) != std::string::npos) return chunk.at_ms;
+  }
+  return -1;
+}
+
+}  // namespace integr8scode::testing

@@ -1,0 +1,78 @@
+#pragma once
+
+// Shared by the integration and hostile suites: the real catalog, a real local
+// sandbox executor, and a snapshot of the host to prove nothing was left behind.
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <mutex>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "domain/executor.hpp"
+#include "domain/runtime.hpp"
+
+namespace integr8scode::testing {
+
+inline constexpr uid_t kFirstSandboxUid = 61000;
+
+// True when this process may build sandboxes (root). Suites GTEST_SKIP otherwise.
+bool CanSandbox();
+
+const RuntimeCatalog& Catalog();
+const Runtime& RuntimeFor(std::string_view language, std::string_view version);
+
+// One executor per test binary, with the spawner (as the server uses it).
+Executor& SharedExecutor();
+std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner);
+
+struct RunOptions {
+  LimitOverrides limits;
+  std::string stdin_data;
+  OutputSink* sink = nullptr;
+  const CancelToken* cancel = nullptr;
+  Executor* executor = nullptr;  // default: SharedExecutor()
+};
+RunResult RunCode(std::string_view language, std::string_view version, std::string_view source,
+                  const RunOptions& options = {});
+
+// What a run could leave on the host, compared before and after.
+struct HostSnapshot {
+  std::size_t mounts = 0;                  // lines of the host's /proc/self/mountinfo
+  std::set<pid_t> sandbox_user_processes;  // processes owned by any sandbox uid
+  std::size_t open_fds = 0;                // this process's descriptors
+  std::vector<std::string> cgroup_entries; // sub-directories of our integr8scode cgroups
+  std::size_t mount_point_entries = 0;     // entries in the sandbox mount point directory
+};
+HostSnapshot TakeHostSnapshot();
+// Empty when `after` shows nothing more than `before`; else what leaked.
+std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after);
+
+// Records streamed output with arrival times (steady clock).
+class RecordingSink final : public OutputSink {
+ public:
+  void OnStarted() override;
+  void OnOutput(OutputStream stream, std::string_view chunk) override;
+  std::string Stdout() const;
+  std::string Stderr() const;
+  // Steady-clock milliseconds when `text` had fully arrived on stdout, or -1.
+  long long MillisUntilStdoutContains(std::string_view text) const;
+
+ private:
+  struct Chunk {
+    OutputStream stream;
+    std::string text;
+    long long at_ms;
+  };
+  mutable std::mutex mutex_;
+  std::vector<Chunk> chunks_;
+  long long started_ms_ = -1;
+};
+
+long long SteadyMillis();
+
+}  // namespace integr8scode::testing
