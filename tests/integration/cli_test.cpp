@@ -1,0 +1,172 @@
+// The `integr8scode` command line, run as a real process.
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <boost/json.hpp>
+#include <gtest/gtest.h>
+
+#include "common/subprocess.hpp"
+
+namespace integr8scode {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int exit_code = -1;
+  std::string out;  // stdout and stderr as one stream
+};
+
+Outcome RunCli(std::vector<std::string> args) {
+  args.insert(args.begin(), INTEGR8SCODE_BINARY);
+  auto result = RunHostCommand(args, std::chrono::seconds(60));
+  if (!result) return {-1, result.error().Describe()};
+  return {result->exit_code, result->output};
+}
+
+// Runs through a shell to keep the streams apart.
+Outcome CliStdoutOnly(const std::string& args) {
+  auto result = RunHostCommand({"/bin/sh", "-c", std::string(INTEGR8SCODE_BINARY) + " " + args + " 2>/dev/null"},
+                               std::chrono::seconds(60));
+  if (!result) return {-1, result.error().Describe()};
+  return {result->exit_code, result->output};
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("cli-test-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string File(const std::string& name, const std::string& content) {
+    const fs::path path = dir_ / name;
+    std::ofstream(path) << content;
+    return path.string();
+  }
+  static bool Root() { return ::geteuid() == 0; }
+  static int Lines(const std::string& text) {
+    return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
+  }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, MissingFileIsOneLine) {
+  const Outcome outcome = RunCli({"run", (dir_ / "nope.py").string(), "--lang", "python", "--version", "3.11"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
+  EXPECT_NE(outcome.out.find("cannot read file"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("No such file or directory"), std::string::npos) << outcome.out;
+}
+
+TEST_F(CliTest, UnknownLanguageListsWhatIsAvailable) {
+  const Outcome outcome = RunCli({"run", File("a.rb", "puts 1"), "--lang", "ruby", "--version", "3.3"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
+  EXPECT_NE(outcome.out.find("unknown language 'ruby'; available: python 3.11, python 3.9, node 20"),
+            std::string::npos)
+      << outcome.out;
+}
+
+TEST_F(CliTest, UnknownVersionListsTheVersions) {
+  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "2.7"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_NE(outcome.out.find("unknown version '2.7' of python; available: 3.11, 3.9"), std::string::npos)
+      << outcome.out;
+}
+
+TEST_F(CliTest, MalformedLimitsAreOneLineEach) {
+  const std::string file = File("a.py", "print(1)");
+  for (const auto& [flag, value, hint] : std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--memory", "12Q", "128M"}, {"--timeout", "soon", "5s"}, {"--cpu", "lots", "100m"},
+           {"--output-limit", "-1", "128M"}}) {
+    const Outcome outcome = RunCli({"run", file, "--lang", "python", "--version", "3.11", flag, value});
+    EXPECT_EQ(outcome.exit_code, 2) << flag;
+    EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
+    EXPECT_NE(outcome.out.find(flag + ": '" + value + "'"), std::string::npos) << outcome.out;
+    EXPECT_NE(outcome.out.find(hint), std::string::npos) << outcome.out;
+  }
+}
+
+TEST_F(CliTest, LimitsAboveTheMaximumAreRefused) {
+  const Outcome outcome =
+      RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "3.11", "--memory", "4G"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
+  EXPECT_NE(outcome.out.find("memory limit 4 GiB is above the maximum 1 GiB"), std::string::npos) << outcome.out;
+}
+
+TEST_F(CliTest, MissingRequiredOptionIsAUsageError) {
+  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_NE(outcome.out.find("--version is required"), std::string::npos) << outcome.out;
+}
+
+TEST_F(CliTest, JsonHasTheResultShape) {
+  if (!Root()) GTEST_SKIP() << "the sandbox needs root";
+  const std::string input = File("in.txt", "world\n");
+  const Outcome outcome = CliStdoutOnly("run " + File("a.py", "print('hello', input())") +
+                                        " --lang python --version 3.11 --json --stdin " + input);
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.out;
+  const auto json = boost::json::parse(outcome.out).as_object();
+  EXPECT_EQ(json.at("status"), "completed");
+  EXPECT_EQ(json.at("lang"), "python");
+  EXPECT_EQ(json.at("lang_version"), "3.11");
+  EXPECT_EQ(json.at("exit_code"), 0);
+  EXPECT_TRUE(json.at("signal").is_null());
+  EXPECT_EQ(json.at("stdout"), "hello world\n");
+  EXPECT_EQ(json.at("stderr"), "");
+  EXPECT_EQ(json.at("stdout_truncated"), false);
+  EXPECT_EQ(json.at("stderr_truncated"), false);
+  const auto& usage = json.at("resource_usage").as_object();
+  for (const char* key : {"wall_time_ms", "cpu_time_ms", "peak_memory_bytes"}) EXPECT_TRUE(usage.contains(key)) << key;
+  const auto& limits = json.at("limits").as_object();
+  EXPECT_EQ(limits.at("memory_bytes"), 128 << 20);
+  EXPECT_EQ(limits.at("timeout_ms"), 5000);
+  EXPECT_EQ(limits.at("cpu_millicores"), 1000);
+}
+
+TEST_F(CliTest, JsonStatusForATimeout) {
+  if (!Root()) GTEST_SKIP() << "the sandbox needs root";
+  const Outcome outcome = CliStdoutOnly("run " + File("a.py", "import time\nprint('tick', flush=True)\ntime.sleep(9)") +
+                                        " --lang python --version 3.11 --json --timeout 300ms");
+  EXPECT_EQ(outcome.exit_code, 1);
+  const auto json = boost::json::parse(outcome.out).as_object();
+  EXPECT_EQ(json.at("status"), "timed_out");
+  EXPECT_EQ(json.at("stdout"), "tick\n");
+  EXPECT_EQ(json.at("signal"), "SIGKILL");
+  EXPECT_TRUE(json.at("exit_code").is_null());
+}
+
+TEST_F(CliTest, HumanOutputKeepsTheStreamsApart) {
+  if (!Root()) GTEST_SKIP() << "the sandbox needs root";
+  const std::string file = File("a.py", "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\nsys.exit(4)");
+  const Outcome out = CliStdoutOnly("run " + file + " --lang python --version 3.11");
+  EXPECT_EQ(out.exit_code, 1);
+  EXPECT_EQ(out.out, "to stdout\n");
+  const Outcome all = RunCli({"run", file, "--lang", "python", "--version", "3.11"});
+  EXPECT_NE(all.out.find("to stderr"), std::string::npos);
+  EXPECT_NE(all.out.find("failed · exit code 4"), std::string::npos) << all.out;
+}
+
+TEST_F(CliTest, CompileErrorExitsNonZeroWithTheMessage) {
+  if (!Root()) GTEST_SKIP() << "the sandbox needs root";
+  const Outcome outcome = RunCli({"run", File("bad.c", "int main(void) { return }"), "--lang", "c", "--version", "12"});
+  EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_NE(outcome.out.find("error:"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("compile_error"), std::string::npos) << outcome.out;
+}
+
+TEST_F(CliTest, RuntimesListsEveryEntry) {
+  const Outcome outcome = RunCli({"runtimes"});
+  EXPECT_EQ(outcome.exit_code, 0);
+  for (const char* name : {"Python 3.11", "Python 3.9 (PyPy)", "Node.js 20", "C (GCC 12)"}) {
+    EXPECT_NE(outcome.out.find(name), std::string::npos) << name;
+  }
+  EXPECT_NE(outcome.out.find("runtimes available"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace integr8scode
