@@ -21,9 +21,15 @@ describe('accounts, saved scripts and history', () => {
   const password = 'correct horse battery';
   const scriptName = 'Greeting';
   const program = "name = 'world'\nprint(f'hello, {name}')\n";
+  const adminName = 'e2eadmin';
+  const adminPassword = 'admin password 1';
 
   before(async () => {
-    server = await startServer('accounts');
+    server = await startServer('accounts', {
+      INTEGR8SCODE_AUTH_ADMIN_USERNAME: adminName,
+      INTEGR8SCODE_AUTH_ADMIN_PASSWORD: adminPassword,
+      INTEGR8SCODE_AUTH_ADMIN_EMAIL: 'admin@example.com',
+    });
     browser = await launchBrowser();
     page = await browser.page();
   });
@@ -54,6 +60,8 @@ describe('accounts, saved scripts and history', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.getByTestId('current-user').getByText(username).waitFor();
     assert.equal(new URL(page.url()).pathname, '/');
+    // A plain user has no admin page in the navigation.
+    assert.equal(await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).count(), 0);
   });
 
   it('saves a script, and after a reload opens it again', async () => {
@@ -114,5 +122,20 @@ describe('accounts, saved scripts and history', () => {
     await list.getByText(`${scriptName} v2`).waitFor();
     await page.getByRole('button', { name: `Delete ${scriptName} v2` }).click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="scripts-list"] li').length === 0);
+  });
+
+  it('shows the admin page to an admin: counts by status, users and recent runs', { skip: !!process.env.INTEGR8SCODE_E2E_URL && 'needs the admin from its own server' }, async () => {
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.goto(`${server.baseUrl}/login?next=/admin`);
+    await page.getByLabel('Username').fill(adminName);
+    await page.getByLabel('Password').fill(adminPassword);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL('**/admin');
+    await page.getByRole('heading', { name: 'Executions by status' }).waitFor();
+    const users = page.locator('section[aria-labelledby="users"]');
+    await users.getByRole('cell', { name: username, exact: true }).waitFor();
+    const recent = page.locator('section[aria-labelledby="recent"]');
+    assert.match(await recent.textContent(), /Completed/);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).waitFor();
   });
 });
