@@ -12,9 +12,12 @@ import { Router } from './router.svelte';
 // own); only this file wires the real ones together.
 
 let monitor: ConnectionMonitor | null = null;
+let sessionStore: SessionStore | null = null;
 
 export const api = new ApiClient({
   onServerTrouble: () => monitor?.report(),
+  // The cookie expired or the token was revoked: show the page as logged out.
+  onUnauthorized: () => sessionStore?.expired(),
 });
 
 export const connection = new ConnectionMonitor(async () => {
@@ -30,6 +33,7 @@ monitor = connection;
 export const router = new Router();
 export const theme = new ThemeStore();
 export const session = new SessionStore(api);
+sessionStore = session;
 export const runtimes = new RuntimesStore(api);
 export const scripts = new ScriptsStore(api);
 export const editorDocument = new EditorDocument();

@@ -28,6 +28,8 @@ export interface ApiClientOptions {
   cookies?: () => string;
   /** Called with every error that means the server is down or failing (network, 5xx). */
   onServerTrouble?: (error: ApiError) => void;
+  /** Called when a request other than logging in answers 401: the session has ended. */
+  onUnauthorized?: (error: ApiError) => void;
 }
 
 export interface RequestOptions {
@@ -63,6 +65,7 @@ export class ApiClient {
   private readonly fetchImpl: typeof fetch;
   private readonly cookies: () => string;
   private readonly onServerTrouble: ((error: ApiError) => void) | undefined;
+  private readonly onUnauthorized: ((error: ApiError) => void) | undefined;
   /** The token from the login response, used when the cookie cannot be read. */
   csrfToken: string | null = null;
 
@@ -71,6 +74,7 @@ export class ApiClient {
     this.fetchImpl = options.fetchImpl ?? ((input, init) => globalThis.fetch(input, init));
     this.cookies = options.cookies ?? (() => (typeof document === 'undefined' ? '' : document.cookie));
     this.onServerTrouble = options.onServerTrouble;
+    this.onUnauthorized = options.onUnauthorized;
   }
 
   url(path: string, query?: RequestOptions['query']): string {
@@ -117,6 +121,7 @@ export class ApiClient {
     if (!response.ok) {
       const error = await errorFromResponse(response);
       if (error.isServerTrouble) this.onServerTrouble?.(error);
+      if (error.status === 401 && path !== '/auth/login') this.onUnauthorized?.(error);
       throw error;
     }
     if (response.status === 204) return undefined as T;

@@ -65,7 +65,8 @@ const theme = EditorView.theme({
     backgroundColor: 'var(--surface)',
     color: 'var(--text)',
   },
-  '&.cm-focused': { outline: 'none' },
+  // Keyboard users must see where focus is; an inset ring keeps the layout still.
+  '&.cm-focused': { outline: '2px solid color-mix(in srgb, var(--focus) 60%, transparent)', outlineOffset: '-2px' },
   '.cm-scroller': { fontFamily: 'var(--font-mono)', lineHeight: '1.6', fontVariantLigatures: 'none' },
   '.cm-content': { caretColor: 'var(--accent)', padding: '10px 0' },
   '.cm-cursor, .cm-dropCursor': { borderLeftColor: 'var(--accent)', borderLeftWidth: '2px' },

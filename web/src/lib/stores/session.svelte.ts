@@ -10,6 +10,8 @@ export class SessionStore {
   user = $state<User | null>(null);
   /** False until the first /auth/me answer (or failure), so pages can wait for it. */
   ready = $state(false);
+  /** /auth/me failed for another reason than "not logged in": ask again when the server is back. */
+  uncertain = $state(false);
 
   constructor(private readonly api: ApiClient) {}
 
@@ -25,12 +27,13 @@ export class SessionStore {
   async load(): Promise<void> {
     try {
       this.user = await this.api.me();
+      this.uncertain = false;
     } catch (error) {
       this.user = null;
-      if (!(error instanceof ApiError) || (error.status !== 401 && error.status !== 403)) {
-        this.ready = true;
-        throw error;
-      }
+      const anonymous = error instanceof ApiError && (error.status === 401 || error.status === 403);
+      this.uncertain = !anonymous;
+      this.ready = true;
+      if (!anonymous) throw error;
     }
     this.ready = true;
   }
