@@ -181,6 +181,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return Refuse(MakeError(ErrorCode::kInvalidArgument, "bad_request",
                               fmt::format("The request headers are larger than {} KiB.", kHeaderLimit / 1024)));
     }
+    if (ec == http::error::body_limit) {
+      // Beast checks a declared Content-Length against the cap with the headers:
+      // refused before reading the body, so the client learns at once and no memory is spent.
+      const auto length = parser_->content_length();
+      return Refuse(MakeError(ErrorCode::kTooLarge,
+                              fmt::format("The request body is {} bytes; the limit is {} bytes.",
+                                          length ? *length : 0, state_->options.max_body_bytes)));
+    }
     if (ec) {
       // A client that left or timed out gets no answer; one that sent garbage gets a 400.
       const bool gone = ec == http::error::end_of_stream || ec == http::error::partial_message ||
@@ -189,7 +197,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return Refuse(MakeError(ErrorCode::kInvalidArgument, "bad_request", "The HTTP request is malformed."));
     }
     if (const auto length = parser_->content_length(); length && *length > state_->options.max_body_bytes) {
-      // Refused before reading the body: the client learns at once and no memory is spent.
       return Refuse(MakeError(ErrorCode::kTooLarge,
                               fmt::format("The request body is {} bytes; the limit is {} bytes.", *length,
                                           state_->options.max_body_bytes)));
@@ -294,6 +301,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const std::string id = RequestIdFor(client_id);
     exchange_ = std::make_shared<Exchange>(std::move(request), id, nullptr);
     phase_ = Phase::kHandling;
+    refused_ = true;
     HttpResponse response = ProblemResponse(error, id);
     response.close = true;
     WriteResponse(std::move(response));
@@ -352,8 +360,26 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     Uncount();
     exchange_.reset();
     answered_ = false;
-    if (ec || !keep_alive) return Close();
+    if (ec || !keep_alive) return refused_ && !ec ? Linger() : Close();
     WaitForRequest();
+  }
+
+  // After refusing a request whose body is still arriving: closing at once would make
+  // the kernel answer the unread bytes with a reset, which can destroy our answer
+  // before the client reads it. Stop sending, discard what comes for a moment, close.
+  void Linger() {
+    beast::error_code ignored;
+    Lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    Lowest().expires_after(std::chrono::seconds(2));
+    Drain();
+  }
+
+  void Drain() {
+    Lowest().async_read_some(net::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec,
+                                                                                       std::size_t) {
+      if (ec || self->phase_ == Phase::kClosed) return self->Close();
+      self->Drain();
+    });
   }
 
   // Streaming answers: hand-written chunked framing, so that each piece the producer
@@ -506,6 +532,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   bool counted_ = false;
   bool answered_ = false;
   bool finished_ = false;
+  bool refused_ = false;
   int status_ = 0;
   std::shared_ptr<Exchange> exchange_;
   std::string scratch_;

@@ -261,7 +261,8 @@ std::size_t EditDistance(std::string_view a, std::string_view b) {
 // " (did you mean 'server.listen'?)" for a near miss, else "".
 std::string Suggestion(std::string_view wrong, bool as_environment) {
   std::string best;
-  std::size_t best_distance = 4;
+  // Allow more typos in longer names: "server.listen_addr" → "server.listen".
+  std::size_t best_distance = std::max<std::size_t>(4, wrong.size() / 3);
   for (const KeySpec& spec : Keys()) {
     const std::string candidate = as_environment ? EnvironmentName(spec.key) : spec.key;
     const std::size_t distance = EditDistance(wrong, candidate);

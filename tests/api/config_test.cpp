@@ -1,0 +1,257 @@
+#include "app/config.hpp"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <set>
+
+#include <gtest/gtest.h>
+
+namespace integr8scode {
+namespace {
+
+namespace fs = std::filesystem;
+
+ConfigSources FromFile(fs::path file) {
+  ConfigSources sources;
+  sources.file = std::move(file);
+  return sources;
+}
+ConfigSources FromEnv(std::vector<std::pair<std::string, std::string>> env) {
+  ConfigSources sources;
+  sources.env = std::move(env);
+  return sources;
+}
+ConfigSources FromFlags(std::vector<std::pair<std::string, std::string>> flags) {
+  ConfigSources sources;
+  sources.flags = std::move(flags);
+  return sources;
+}
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("config-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  fs::path Write(const std::string& text) {
+    const fs::path file = dir_ / "integr8scode.toml";
+    std::ofstream(file) << text;
+    return file;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(ConfigTest, DefaultsMakeAWorkingLaptopSetup) {
+  auto config = LoadConfig({});
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->server.listen_host, "127.0.0.1");
+  EXPECT_EQ(config->server.listen_port, 8080);
+  EXPECT_TRUE(config->server.data_dir.is_absolute());
+  EXPECT_EQ(config->server.data_dir.filename(), "data");
+  EXPECT_EQ(config->database.url, "sqlite://" + (config->server.data_dir / "integr8scode.db").string());
+  EXPECT_EQ(config->limits.defaults, Limits{});
+  EXPECT_EQ(config->rate_limits.execute_per_minute, 60u);
+  EXPECT_LT(config->rate_limits.anonymous_execute_per_minute, config->rate_limits.execute_per_minute);
+  EXPECT_GE(config->sandbox.slots, 1u);
+  EXPECT_EQ(config->queue.workers, config->sandbox.slots);
+  EXPECT_FALSE(config->Tls());
+  EXPECT_FALSE(config->server.web_root.empty());
+}
+
+TEST_F(ConfigTest, FileSetsEveryKindOfValue) {
+  auto config = LoadConfig(FromFile(Write(R"(
+catalog = "/opt/catalog.toml"
+[server]
+listen = "[::1]:9000"
+data_dir = "/var/lib/integr8scode"
+io_threads = 3
+max_body_bytes = "4M"
+header_timeout = "2s"
+idle_timeout = 30
+trust_proxy = true
+[limits]
+max_script_bytes = "512K"
+[limits.default]
+memory = "64M"
+cpu = "500m"
+timeout = "3s"
+[limits.maximum]
+memory = "1G"
+cpu = 2
+[queue]
+retention = "168h"
+[auth]
+argon2 = "min"
+[logging]
+level = "debug"
+format = "text"
+)")));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->catalog, "/opt/catalog.toml");
+  EXPECT_EQ(config->server.listen_host, "::1");
+  EXPECT_EQ(config->server.listen_port, 9000);
+  EXPECT_EQ(config->server.data_dir, "/var/lib/integr8scode");
+  EXPECT_EQ(config->server.io_threads, 3u);
+  EXPECT_EQ(config->server.max_body_bytes, 4ull << 20);
+  EXPECT_EQ(config->server.header_timeout, std::chrono::seconds(2));
+  EXPECT_EQ(config->server.idle_timeout, std::chrono::seconds(30));
+  EXPECT_TRUE(config->server.trust_proxy);
+  EXPECT_EQ(config->limits.max_script_bytes, 512u << 10);
+  EXPECT_EQ(config->limits.defaults.memory_bytes, 64ull << 20);
+  EXPECT_EQ(config->limits.defaults.cpu_millicores, 500u);
+  EXPECT_EQ(config->limits.defaults.timeout, std::chrono::seconds(3));
+  EXPECT_EQ(config->limits.maximum.memory_bytes, 1ull << 30);
+  EXPECT_EQ(config->limits.maximum.cpu_millicores, 2000u);
+  EXPECT_EQ(config->queue.retention, std::chrono::hours(168));
+  EXPECT_EQ(config->auth.argon2, "min");
+  EXPECT_EQ(config->logging.level, LogLevel::kDebug);
+  EXPECT_EQ(config->logging.format, LogFormat::kText);
+}
+
+TEST_F(ConfigTest, FlagsWinOverEnvironmentWhichWinsOverTheFile) {
+  const fs::path file = Write("[server]\nlisten = \"127.0.0.1:1000\"\n[rate_limits]\nexecute_per_minute = 10\n"
+                              "auth_per_minute = 11\n");
+  ConfigSources sources;
+  sources.file = file;
+  sources.env = {{"INTEGR8SCODE_SERVER_LISTEN", "127.0.0.1:2000"},
+                 {"INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE", "20"},
+                 {"PATH", "/usr/bin"}};
+  sources.flags = {{"server.listen", "127.0.0.1:3000"}};
+  auto config = LoadConfig(sources);
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->server.listen_port, 3000);                // flag
+  EXPECT_EQ(config->rate_limits.execute_per_minute, 20u);     // environment
+  EXPECT_EQ(config->rate_limits.auth_per_minute, 11u);        // file
+  EXPECT_EQ(config->rate_limits.other_per_minute, 600u);      // default
+}
+
+TEST_F(ConfigTest, ConfigFileCanBeNamedByTheEnvironment) {
+  const fs::path file = Write("[queue]\ncapacity = 77\n");
+  auto config = LoadConfig(FromEnv({{"INTEGR8SCODE_CONFIG", file.string()}}));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->queue.capacity, 77u);
+}
+
+TEST_F(ConfigTest, UnknownFileKeyIsAnErrorNamingTheKey) {
+  auto config = LoadConfig(FromFile(Write("[server]\nlisten_addr = \"127.0.0.1:1\"\n")));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("unknown key 'server.listen_addr'"), std::string::npos)
+      << config.error().message;
+  EXPECT_NE(config.error().message.find("did you mean 'server.listen'"), std::string::npos) << config.error().message;
+
+  config = LoadConfig(FromFile(Write("[severs]\nx = 1\n")));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("'severs.x'"), std::string::npos) << config.error().message;
+}
+
+TEST_F(ConfigTest, UnknownEnvironmentVariableIsAnError) {
+  auto config = LoadConfig(FromEnv({{"INTEGR8SCODE_SERVER_LISTN", "127.0.0.1:1"}}));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("INTEGR8SCODE_SERVER_LISTN"), std::string::npos);
+  EXPECT_NE(config.error().message.find("INTEGR8SCODE_SERVER_LISTEN"), std::string::npos) << config.error().message;
+}
+
+TEST_F(ConfigTest, CatalogVariableIsASetting) {
+  auto config = LoadConfig(FromEnv({{"INTEGR8SCODE_CATALOG", "/tmp/c.toml"}}));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->catalog, "/tmp/c.toml");
+}
+
+TEST_F(ConfigTest, WrongTypesAndValuesAreErrors) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"[server]\nio_threads = \"many\"\n", "server.io_threads"},
+      {"[server]\nio_threads = 0\n", "server.io_threads"},
+      {"[server]\nlisten = \"localhost\"\n", "server.listen"},
+      {"[server]\nlisten = \"127.0.0.1:70000\"\n", "server.listen"},
+      {"[server]\ntrust_proxy = \"perhaps\"\n", "server.trust_proxy"},
+      {"[limits.default]\nmemory = \"lots\"\n", "limits.default.memory"},
+      {"[limits.default]\ncpu = \"2x\"\n", "limits.default.cpu"},
+      {"[sandbox]\ncgroup_mode = \"v3\"\n", "sandbox.cgroup_mode"},
+      {"[logging]\nlevel = \"loud\"\n", "logging.level"},
+      {"[server]\nlisten = [\"a\"]\n", "server.listen"},
+      {"[auth]\nargon2 = \"max\"\n", "auth.argon2"},
+  };
+  for (const auto& [text, key] : bad) {
+    auto config = LoadConfig(FromFile(Write(text)));
+    ASSERT_FALSE(config.has_value()) << text;
+    EXPECT_NE(config.error().message.find(key), std::string::npos) << config.error().message;
+  }
+}
+
+TEST_F(ConfigTest, SyntaxErrorsSayWhere) {
+  auto config = LoadConfig(FromFile(Write("[server\nlisten = 1\n")));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("integr8scode.toml:1:"), std::string::npos) << config.error().message;
+}
+
+TEST_F(ConfigTest, ContradictionsAreErrors) {
+  auto config = LoadConfig(FromFile(Write("[limits.default]\nmemory = \"1G\"\n[limits.maximum]\nmemory = \"512M\"\n")));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("limits.default"), std::string::npos) << config.error().message;
+
+  const fs::path cert = dir_ / "cert.pem";
+  std::ofstream(cert) << "x";
+  config = LoadConfig(FromFlags({{"server.tls_cert", cert.string()}}));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("tls_key"), std::string::npos) << config.error().message;
+
+  config = LoadConfig(FromFlags({{"server.tls_cert", cert.string()}, {"server.tls_key", (dir_ / "nope").string()}}));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("cannot read TLS file"), std::string::npos) << config.error().message;
+
+  config = LoadConfig(FromFlags({{"auth.admin_username", "root"}}));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("admin_password"), std::string::npos);
+
+  config = LoadConfig(FromFlags({{"limits.max_script_bytes", "8M"}}));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("max_body_bytes"), std::string::npos);
+}
+
+TEST_F(ConfigTest, UnreadableFileIsAnError) {
+  auto config = LoadConfig(FromFile(dir_ / "missing.toml"));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("missing.toml"), std::string::npos) << config.error().message;
+}
+
+TEST(ConfigKeys, EnvironmentNamesAreUniqueAndFollowTheConvention) {
+  std::set<std::string> names;
+  for (const std::string& key : ConfigKeys()) {
+    EXPECT_TRUE(names.insert(EnvironmentName(key)).second) << key;
+  }
+  EXPECT_EQ(EnvironmentName("rate_limits.execute_per_minute"), "INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE");
+  EXPECT_EQ(EnvironmentName("server.listen"), "INTEGR8SCODE_SERVER_LISTEN");
+  EXPECT_TRUE(names.contains("INTEGR8SCODE_CATALOG"));
+}
+
+TEST(ConfigKeys, EveryKeyIsDocumentedInOperationsGuide) {
+  std::ifstream file(std::string(INTEGR8SCODE_SOURCE_DIR) + "/docs/operations.md");
+  ASSERT_TRUE(file) << "docs/operations.md not found";
+  const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
+  for (const std::string& key : ConfigKeys()) {
+    EXPECT_NE(text.find("`" + key + "`"), std::string::npos) << key << " is not in docs/operations.md";
+  }
+}
+
+TEST(ListenAddress, ParsesHostsAndPorts) {
+  auto v4 = ParseListenAddress("0.0.0.0:80");
+  ASSERT_TRUE(v4.has_value());
+  EXPECT_EQ(v4->first, "0.0.0.0");
+  EXPECT_EQ(v4->second, 80);
+  auto v6 = ParseListenAddress("[::]:8443");
+  ASSERT_TRUE(v6.has_value());
+  EXPECT_EQ(v6->first, "::");
+  EXPECT_EQ(v6->second, 8443);
+  EXPECT_FALSE(ParseListenAddress("::1:80").has_value());
+  EXPECT_FALSE(ParseListenAddress(":80").has_value());
+  EXPECT_FALSE(ParseListenAddress("host:").has_value());
+  EXPECT_FALSE(ParseListenAddress("host:8o").has_value());
+}
+
+}  // namespace
+}  // namespace integr8scode

@@ -1,0 +1,78 @@
+#include "metrics/metrics.hpp"
+
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include <gtest/gtest.h>
+
+namespace integr8scode {
+namespace {
+
+// Name → type of every family in the text exposition, from its "# TYPE" lines.
+std::map<std::string, std::string> Families(const std::string& text) {
+  std::map<std::string, std::string> families;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.starts_with("# TYPE ")) continue;
+    std::istringstream words(line.substr(7));
+    std::string name;
+    std::string type;
+    words >> name >> type;
+    families[name] = type;
+  }
+  return families;
+}
+
+TEST(Metrics, NamesAndTypesMatchTheGoldenFile) {
+  Metrics metrics;
+  metrics.ObserveRequest("/api/v1/executions/{id}", "GET", 200, std::chrono::microseconds(300));
+  metrics.ConnectionOpened();
+  metrics.RequestRateLimited("execute");
+  metrics.OnQueued("python", "3.11");
+  metrics.OnStarted("python", "3.11", std::chrono::milliseconds(4));
+  RunResult result;
+  result.status = ExecutionStatus::kCompleted;
+  result.usage = {31, 24, 9617408};
+  result.setup_us = 1500;
+  metrics.OnFinished("python", "3.11", result);
+  metrics.SetQueueDepth(3);
+  metrics.SetRunning(1);
+
+  const auto rendered = Families(metrics.Render());
+  std::ifstream golden(std::string(INTEGR8SCODE_SOURCE_DIR) + "/tests/api/metrics_golden.txt");
+  ASSERT_TRUE(golden) << "tests/api/metrics_golden.txt not found";
+  std::map<std::string, std::string> expected;
+  std::string name;
+  std::string type;
+  while (golden >> name >> type) expected[name] = type;
+  // A renamed or retyped metric breaks dashboards and alerts: change the golden file
+  // (and docs/operations.md) on purpose, never by accident.
+  EXPECT_EQ(rendered, expected);
+}
+
+TEST(Metrics, RecordsLabelsAndValues) {
+  Metrics metrics;
+  metrics.ObserveRequest("/api/v1/execute", "POST", 202, std::chrono::milliseconds(2));
+  metrics.ObserveRequest("/api/v1/execute", "POST", 202, std::chrono::milliseconds(3));
+  RunResult result;
+  result.status = ExecutionStatus::kTimedOut;
+  result.usage = {5000, 4990, 1 << 20};
+  metrics.OnFinished("python", "3.9", result);
+  metrics.SetQueueDepth(7);
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find(R"(integr8scode_http_requests_total{code="202",method="POST",route="/api/v1/execute"} 2)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find(R"(integr8scode_executions_total{lang="python",status="timed_out",version="3.9"} 1)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("integr8scode_execution_queue_depth 7"), std::string::npos) << text;
+  EXPECT_NE(text.find(R"(integr8scode_execution_wall_seconds_sum{lang="python",version="3.9"} 5)"),
+            std::string::npos)
+      << text;
+}
+
+}  // namespace
+}  // namespace integr8scode
