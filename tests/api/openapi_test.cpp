@@ -61,7 +61,8 @@ TEST(OpenApi, DocumentsNoRouteThatDoesNotExist) {
 
 TEST(OpenApi, OperationIdsAreUnique) {
   std::set<std::string> ids;
-  for (const auto& [path, item] : Document().at("paths").as_object()) {
+  const boost::json::object document = Document();
+  for (const auto& [path, item] : document.at("paths").as_object()) {
     for (const auto& [method, operation] : item.as_object()) {
       if (!operation.is_object() || !operation.as_object().contains("operationId")) continue;
       EXPECT_TRUE(ids.insert(std::string(operation.at("operationId").as_string())).second)
