@@ -64,6 +64,10 @@ struct CgroupOptions {
   std::uint32_t cpu_period_us = 100000;
   // Root of the cgroup mounts; tests point it at a directory of plain files.
   std::filesystem::path proc_self = "/proc/self";
+  // v2 only, for testing the v2 code on hybrid hosts whose controllers are bound to
+  // v1: use the unified hierarchy even without the memory/cpu/pids controllers. Limits
+  // of a missing controller are NOT enforced; never set this in production.
+  bool allow_missing_controllers = false;
 };
 
 // Picks the version: v2 when the unified hierarchy has the memory, cpu and pids

@@ -33,8 +33,8 @@ bool HasController(std::string_view list, std::string_view controller) {
 
 class CgroupV2Slot final : public CgroupSlot {
  public:
-  CgroupV2Slot(std::string dir, std::uint32_t cpu_period_us)
-      : dir_(std::move(dir)), cpu_period_us_(cpu_period_us) {}
+  CgroupV2Slot(std::string dir, std::uint32_t cpu_period_us, bool allow_missing)
+      : dir_(std::move(dir)), cpu_period_us_(cpu_period_us), allow_missing_(allow_missing) {}
 
   ~CgroupV2Slot() override {
     (void)KillAll();
@@ -58,8 +58,11 @@ class CgroupV2Slot final : public CgroupSlot {
     };
     for (const Spec& spec : specs) {
       auto fd = OpenControlFile(dir_ + "/" + spec.file, spec.flags);
-      // memory.swap.max is absent when the kernel has no swap support.
-      if (!fd && std::string_view(spec.file) == "memory.swap.max") continue;
+      // memory.swap.max is absent when the kernel has no swap support; the others
+      // only when their controller is missing (allowed in tests only).
+      const bool optional = std::string_view(spec.file) == "memory.swap.max" ||
+                            (allow_missing_ && std::string_view(spec.file) != "cpu.stat");
+      if (!fd && optional && fd.error().sys_errno == ENOENT) continue;
       if (!fd) return Fail(fd.error());
       *spec.fd = std::move(*fd);
     }
@@ -67,16 +70,22 @@ class CgroupV2Slot final : public CgroupSlot {
   }
 
   Status Apply(const Limits& limits) override {
-    if (auto s = WriteControlFd(memory_max_.Get(), std::to_string(limits.memory_bytes)); !s) {
-      return Fail(std::move(s.error()).WithContext("memory.max"));
+    if (memory_max_) {
+      if (auto s = WriteControlFd(memory_max_.Get(), std::to_string(limits.memory_bytes)); !s) {
+        return Fail(std::move(s.error()).WithContext("memory.max"));
+      }
     }
     if (swap_max_) (void)WriteControlFd(swap_max_.Get(), "0");
     const auto quota = CpuQuotaMicros(limits.cpu_millicores, cpu_period_us_);
-    if (auto s = WriteControlFd(cpu_max_.Get(), fmt::format("{} {}", quota, cpu_period_us_)); !s) {
-      return Fail(std::move(s.error()).WithContext("cpu.max"));
+    if (cpu_max_) {
+      if (auto s = WriteControlFd(cpu_max_.Get(), fmt::format("{} {}", quota, cpu_period_us_)); !s) {
+        return Fail(std::move(s.error()).WithContext("cpu.max"));
+      }
     }
-    if (auto s = WriteControlFd(pids_max_.Get(), std::to_string(limits.pids)); !s) {
-      return Fail(std::move(s.error()).WithContext("pids.max"));
+    if (pids_max_) {
+      if (auto s = WriteControlFd(pids_max_.Get(), std::to_string(limits.pids)); !s) {
+        return Fail(std::move(s.error()).WithContext("pids.max"));
+      }
     }
     return {};
   }
@@ -85,15 +94,18 @@ class CgroupV2Slot final : public CgroupSlot {
     // memory.peak is reset per open file by writing to it (Linux 6.12+); on older
     // kernels the write fails and the peak covers the slot's whole life.
     auto peak = OpenControlFile(dir_ + "/memory.peak", O_RDWR);
-    if (!peak) return Fail(peak.error());
-    peak_ = std::move(*peak);
-    peak_resettable_ = static_cast<bool>(WriteControlFd(peak_.Get(), "reset"));
+    if (peak) {
+      peak_ = std::move(*peak);
+      peak_resettable_ = static_cast<bool>(WriteControlFd(peak_.Get(), "reset"));
+    } else if (!allow_missing_) {
+      return Fail(peak.error());
+    }
     auto cpu = ReadControlFd(cpu_stat_.Get());
     if (!cpu) return Fail(cpu.error());
     cpu_before_us_ = ParseKeyedValue(*cpu, "usage_usec").value_or(0);
     auto events = ReadControlFd(memory_events_.Get());
-    if (!events) return Fail(events.error());
-    oom_before_ = ParseKeyedValue(*events, "oom_kill").value_or(0);
+    if (!events && memory_events_) return Fail(events.error());
+    oom_before_ = events ? ParseKeyedValue(*events, "oom_kill").value_or(0) : 0;
     auto pids = ReadControlFd(pids_events_.Get());
     pids_before_ = pids ? ParseKeyedValue(*pids, "max").value_or(0) : 0;
     return {};
@@ -143,6 +155,7 @@ class CgroupV2Slot final : public CgroupSlot {
  private:
   std::string dir_;
   std::uint32_t cpu_period_us_;
+  bool allow_missing_;
   std::vector<std::string> join_files_;  // none: sandboxes are cloned into the slot
   UniqueFd dir_fd_;
   UniqueFd memory_max_, swap_max_, cpu_max_, cpu_stat_, pids_max_, pids_events_, memory_events_;
@@ -155,8 +168,8 @@ class CgroupV2Slot final : public CgroupSlot {
 
 class CgroupV2Manager final : public CgroupManager {
  public:
-  CgroupV2Manager(std::string parent, std::uint32_t cpu_period_us)
-      : parent_(std::move(parent)), cpu_period_us_(cpu_period_us) {}
+  CgroupV2Manager(std::string parent, std::uint32_t cpu_period_us, bool allow_missing)
+      : parent_(std::move(parent)), cpu_period_us_(cpu_period_us), allow_missing_(allow_missing) {}
   ~CgroupV2Manager() override { ::rmdir(parent_.c_str()); }
 
   CgroupVersion Version() const override { return CgroupVersion::kV2; }
@@ -170,7 +183,7 @@ class CgroupV2Manager final : public CgroupManager {
       const int saved = errno;
       return Fail(SystemError(saved, "mkdir " + dir));
     }
-    auto slot = std::make_unique<CgroupV2Slot>(dir, cpu_period_us_);
+    auto slot = std::make_unique<CgroupV2Slot>(dir, cpu_period_us_, allow_missing_);
     if (auto s = slot->Open(); !s) return Fail(std::move(s.error()).WithContext("cgroup v2 slot"));
     if (auto s = slot->KillAll(); !s) return Fail(s.error());
     return std::unique_ptr<CgroupSlot>(std::move(slot));
@@ -186,8 +199,10 @@ class CgroupV2Manager final : public CgroupManager {
     }
     auto enabled = ReadControlFile(parent_ + "/cgroup.subtree_control");
     if (!enabled) return Fail(enabled.error());
+    auto available = ReadControlFile(parent_ + "/cgroup.controllers");
     for (const char* controller : kRequired) {
       if (HasController(*enabled, controller)) continue;
+      if (allow_missing_ && !(available && HasController(*available, controller))) continue;
       if (auto s = WriteControlFile(parent_ + "/cgroup.subtree_control", std::string("+") + controller); !s) {
         return Fail(std::move(s.error()).WithContext(fmt::format("enable the {} controller", controller)));
       }
@@ -199,17 +214,20 @@ class CgroupV2Manager final : public CgroupManager {
   std::mutex mutex_;
   std::string parent_;
   std::uint32_t cpu_period_us_;
+  bool allow_missing_;
 };
 
 // Makes `controllers` available in `dir`'s children by enabling them in every ancestor
 // from the mount point down (each ancestor must offer them in cgroup.controllers).
-Status EnableDownTo(const fs::path& mount_point, const fs::path& dir) {
+Status EnableDownTo(const fs::path& mount_point, const fs::path& dir, bool allow_missing) {
   fs::path current = mount_point;
   for (const fs::path& part : dir.lexically_relative(mount_point)) {
     auto enabled = ReadControlFile((current / "cgroup.subtree_control").string());
     if (!enabled) return Fail(enabled.error());
+    auto available = ReadControlFile((current / "cgroup.controllers").string());
     for (const char* controller : kRequired) {
       if (HasController(*enabled, controller)) continue;
+      if (allow_missing && !(available && HasController(*available, controller))) continue;
       if (auto s = WriteControlFile((current / "cgroup.subtree_control").string(),
                                     std::string("+") + controller);
           !s) {
@@ -239,7 +257,7 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
   auto available = ReadControlFile(unified->mount_point + "/cgroup.controllers");
   if (!available) return Fail(available.error());
   for (const char* controller : kRequired) {
-    if (!HasController(*available, controller)) {
+    if (!HasController(*available, controller) && !options.allow_missing_controllers) {
       return Fail(ErrorCode::kUnavailable,
                   fmt::format("the cgroup v2 hierarchy at {} lacks the {} controller (it is bound "
                               "to cgroup v1 on this host)",
@@ -262,9 +280,11 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
     parent = (own_path == "/" ? own_dir : own_dir.parent_path()) / "integr8scode";
   }
   parent = parent.lexically_normal();
-  if (auto s = EnableDownTo(unified->mount_point, parent.parent_path()); !s) return Fail(s.error());
-  return std::unique_ptr<CgroupManager>(
-      std::make_unique<CgroupV2Manager>(parent.string(), options.cpu_period_us));
+  if (auto s = EnableDownTo(unified->mount_point, parent.parent_path(), options.allow_missing_controllers); !s) {
+    return Fail(s.error());
+  }
+  return std::unique_ptr<CgroupManager>(std::make_unique<CgroupV2Manager>(
+      parent.string(), options.cpu_period_us, options.allow_missing_controllers));
 }
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroups(const CgroupOptions& options) {

@@ -294,6 +294,7 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& opti
   cgroup_options.mode = options.cgroup_mode;
   cgroup_options.parent = options.cgroup_parent;
   cgroup_options.cpu_period_us = options.cpu_period_us;
+  cgroup_options.allow_missing_controllers = options.allow_missing_cgroup_controllers;
   auto cgroups = OpenCgroups(cgroup_options);
   if (!cgroups) return Fail(cgroups.error());
   auto slots = SlotPool::Create(**cgroups, options.slots, options.state_dir / "slots", options.first_uid);

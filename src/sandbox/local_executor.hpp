@@ -24,6 +24,8 @@ struct SandboxOptions {
   // address space grows large and which has many threads). The CLI, itself small and
   // single-threaded, clones directly.
   bool use_spawner = true;
+  // Tests only (see CgroupOptions::allow_missing_controllers).
+  bool allow_missing_cgroup_controllers = false;
 };
 
 // Creates the local sandbox executor: prepares one cgroup per slot and starts the
