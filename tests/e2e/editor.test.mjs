@@ -80,6 +80,20 @@ describe('editor', () => {
     assert.match(await outputText(page), /first line\s+second line/);
   });
 
+  it('renders ANSI colours, escapes HTML and shows stderr apart', async () => {
+    await setEditorText(
+      page,
+      "import sys\nprint('\\x1b[32mgreen\\x1b[0m <b>not bold</b>')\nprint('careful', file=sys.stderr)\n",
+    );
+    await page.getByTestId('run').click();
+    assert.equal(await waitForFinalStatus(page), 'completed');
+    const output = page.getByTestId('output');
+    assert.equal((await output.locator('.ansi-green-fg').textContent()).trim(), 'green');
+    assert.equal(await output.locator('b').count(), 0, 'program output is never parsed as HTML');
+    assert.match(await output.textContent(), /<b>not bold<\/b>/);
+    assert.match(await output.locator('[data-stream="stderr"]').textContent(), /careful/);
+  });
+
   it('cancels a running program', async () => {
     await setEditorText(page, "import time\nprint('started', flush=True)\ntime.sleep(30)\nprint('never')\n");
     await page.getByTestId('run').click();

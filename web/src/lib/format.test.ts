@@ -19,7 +19,9 @@ describe('format', () => {
     expect(outcomeSentence(execution({ status: 'timed_out' }))).toBe('Stopped: the program ran longer than the 5 s time limit.');
     expect(outcomeSentence(execution({ status: 'memory_exceeded' }))).toBe('Stopped: the program used more than the 128 MiB memory limit.');
     expect(outcomeSentence(execution({ status: 'output_exceeded' }))).toBe('Stopped: the program wrote more than the 1 MiB output limit.');
-    expect(outcomeSentence(execution({ status: 'compile_error', message: 'gcc exited with 1' }))).toMatch(/^The program did not compile: gcc exited with 1/);
+    expect(outcomeSentence(execution({ status: 'compile_error', message: 'gcc exited with 1' }))).toBe(
+      "The program did not compile: gcc exited with 1. The compiler's messages are in the output below.",
+    );
     expect(outcomeSentence(execution({ status: 'cancelled' }))).toMatch(/^Cancelled/);
     expect(outcomeSentence(execution({ status: 'error', message: 'the sandbox could not start' }))).toMatch(/could not run this program: the sandbox could not start/);
   });

@@ -88,6 +88,11 @@ export function statusTone(status: string | null | undefined): 'neutral' | 'info
   }
 }
 
+/** Ends a sentence from the server with a full stop unless it has its own. */
+function sentence(text: string): string {
+  return /[.!?…]$/.test(text) ? text : `${text}.`;
+}
+
 function limitsOf(execution: Execution): Partial<Limits> {
   return execution.limits ?? {};
 }
@@ -114,11 +119,11 @@ export function outcomeSentence(execution: Execution): string | null {
     case 'output_exceeded':
       return `Stopped: the program wrote more than the ${limits.output_bytes != null ? formatBytes(limits.output_bytes) + ' ' : ''}output limit.`;
     case 'compile_error':
-      return `The program did not compile${message ? `: ${message}` : '.'} The compiler's messages are in the output below.`;
+      return `The program did not compile${message ? `: ${sentence(message)}` : '.'} The compiler's messages are in the output below.`;
     case 'cancelled':
       return 'Cancelled: the run was stopped on request.';
     case 'error':
-      return `The platform could not run this program${message ? `: ${message}` : '.'} This is not a problem in your code; try again.`;
+      return `The platform could not run this program${message ? `: ${sentence(message)}` : '.'} This is not a problem in your code; try again.`;
     default:
       return message;
   }
