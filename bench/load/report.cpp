@@ -1,0 +1,212 @@
+#include "load/report.hpp"
+
+#include <cmath>
+
+#include <boost/json.hpp>
+#include <fmt/format.h>
+
+namespace integr8scode {
+namespace {
+
+namespace json = boost::json;
+
+double Round(double value, double unit) { return std::round(value / unit) * unit; }
+
+json::object LatencyJson(const LatencySamples& samples) {
+  const LatencySummary summary = samples.Summarize();
+  return json::object{{"count", summary.count},
+                      {"mean", Round(summary.mean_ms, 0.001)},
+                      {"p50", Round(summary.p50_ms, 0.001)},
+                      {"p95", Round(summary.p95_ms, 0.001)},
+                      {"p99", Round(summary.p99_ms, 0.001)},
+                      {"max", Round(summary.max_ms, 0.001)}};
+}
+
+json::object CountsJson(const std::map<std::string, std::uint64_t>& counts) {
+  json::object object;
+  for (const auto& [kind, count] : counts) object[kind] = count;
+  return object;
+}
+
+json::value BaselineJson(const BaselineResult& baseline) {
+  json::array argv;
+  for (const std::string& arg : baseline.settings.argv) argv.emplace_back(arg);
+  return json::object{{"command", std::move(argv)},
+                      {"jobs", baseline.settings.jobs},
+                      {"duration_s", Round(baseline.elapsed_s, 0.001)},
+                      {"runs", baseline.runs},
+                      {"failures", baseline.failures},
+                      {"runs_per_second", Round(baseline.RunsPerSecond(), 0.01)},
+                      {"run_latency_ms", LatencyJson(baseline.run_latency)}};
+}
+
+json::object ProfileJson(const ProfileStats& profile, const std::optional<BaselineResult>& baseline) {
+  const std::optional<double> ratio = RatioToBaseline(profile, baseline);
+  const ServerMemory& memory = profile.server_memory;
+  return json::object{
+      {"name", profile.spec.name},
+      {"users", profile.spec.users},
+      {"mode", FollowModeName(profile.spec.mode)},
+      {"window_s", Round(profile.window_s, 0.001)},
+      {"drain_s", Round(profile.drain_s, 0.001)},
+      {"submitted", profile.submitted},
+      {"finished", profile.finished},
+      {"completed", profile.completed},
+      {"finished_in_window", profile.finished_in_window},
+      {"completed_in_window", profile.completed_in_window},
+      {"completed_per_second", Round(profile.CompletedPerSecond(), 0.01)},
+      {"ratio_to_baseline", ratio ? json::value(Round(*ratio, 0.001)) : json::value(nullptr)},
+      {"result_reads", profile.result_reads},
+      {"reads_per_execution",
+       profile.finished > 0 ? Round(static_cast<double>(profile.result_reads) / static_cast<double>(profile.finished), 0.01)
+                            : 0.0},
+      {"connections", profile.connections},
+      {"latency_ms",
+       json::object{{"submit", LatencyJson(profile.submit)},
+                    {"result_read", LatencyJson(profile.result_read)},
+                    {"end_to_end", LatencyJson(profile.end_to_end)},
+                    {"server_end_to_end", LatencyJson(profile.server_end_to_end)},
+                    {"server_queue_wait", LatencyJson(profile.server_queue_wait)},
+                    {"server_run", LatencyJson(profile.server_run)}}},
+      {"errors", json::object{{"total", profile.ErrorTotal()},
+                              {"http", CountsJson(profile.http_errors)},
+                              {"transport", CountsJson(profile.transport_errors)},
+                              {"executions", CountsJson(profile.execution_errors)}}},
+      {"server", json::object{{"rss_samples", memory.samples},
+                              {"rss_start_bytes", memory.rss_start_bytes},
+                              {"rss_mean_bytes", static_cast<std::uint64_t>(memory.rss_mean_bytes)},
+                              {"rss_max_bytes", memory.rss_max_bytes},
+                              {"rss_end_bytes", memory.rss_end_bytes},
+                              {"hwm_bytes", memory.hwm_bytes},
+                              {"cpu_s", Round(profile.server_cpu_s, 0.001)}}},
+      {"system_cpu_busy", Round(profile.system_busy, 0.001)},
+      {"generator_cpu_s", Round(profile.generator_cpu_s, 0.001)}};
+}
+
+// boost::json writes one line; the file is also read by people.
+void Pretty(const json::value& value, std::string& out, int indent) {
+  const std::string pad(static_cast<std::size_t>(indent + 2), ' ');
+  const std::string close_pad(static_cast<std::size_t>(indent), ' ');
+  if (value.is_object() && !value.as_object().empty()) {
+    out += "{\n";
+    bool first = true;
+    for (const auto& member : value.as_object()) {
+      if (!first) out += ",\n";
+      first = false;
+      out += pad + json::serialize(json::string(member.key())) + ": ";
+      Pretty(member.value(), out, indent + 2);
+    }
+    out += "\n" + close_pad + "}";
+  } else if (value.is_array() && !value.as_array().empty()) {
+    out += "[\n";
+    bool first = true;
+    for (const json::value& item : value.as_array()) {
+      if (!first) out += ",\n";
+      first = false;
+      out += pad;
+      Pretty(item, out, indent + 2);
+    }
+    out += "\n" + close_pad + "]";
+  } else {
+    out += json::serialize(value);
+  }
+}
+
+std::string Mebibytes(std::uint64_t bytes) { return fmt::format("{:.1f}", static_cast<double>(bytes) / (1 << 20)); }
+
+std::string Quartet(const LatencySamples& samples) {
+  if (samples.Count() == 0) return "-";
+  const LatencySummary s = samples.Summarize();
+  return fmt::format("{:.1f} / {:.1f} / {:.1f} / {:.1f}", s.p50_ms, s.p95_ms, s.p99_ms, s.max_ms);
+}
+
+std::string Command(const std::vector<std::string>& argv) {
+  std::string text;
+  for (const std::string& arg : argv) {
+    if (!text.empty()) text += ' ';
+    text += arg.find_first_of(" '()") == std::string::npos ? arg : fmt::format("\"{}\"", arg);
+  }
+  return text;
+}
+
+}  // namespace
+
+std::optional<double> RatioToBaseline(const ProfileStats& profile, const std::optional<BaselineResult>& baseline) {
+  if (!baseline || baseline->RunsPerSecond() <= 0) return std::nullopt;
+  return profile.CompletedPerSecond() / baseline->RunsPerSecond();
+}
+
+std::string ReportJson(const LoadReport& report) {
+  const LoadSettings& settings = report.settings;
+  json::array profiles;
+  for (const ProfileStats& profile : report.profiles) profiles.emplace_back(ProfileJson(profile, report.baseline));
+  json::value document = json::object{
+      {"tool", "integr8scode-load"},
+      {"started_at", report.started_at},
+      {"url", report.url},
+      {"machine", json::object{{"cpus", report.machine.cpus},
+                               {"cpu_model", report.machine.cpu_model},
+                               {"memory_bytes", report.machine.memory_bytes},
+                               {"kernel", report.machine.kernel}}},
+      {"settings", json::object{{"lang", settings.lang},
+                                {"lang_version", settings.lang_version},
+                                {"duration_s", static_cast<double>(settings.duration.count()) / 1000.0},
+                                {"poll_initial_ms", settings.poll_initial.count()},
+                                {"poll_max_ms", settings.poll_max.count()},
+                                {"follow_timeout_ms", settings.follow_timeout.count()},
+                                {"server_pid", settings.server_pid}}},
+      {"baseline", report.baseline ? BaselineJson(*report.baseline) : json::value(nullptr)},
+      {"profiles", std::move(profiles)}};
+  std::string out;
+  Pretty(document, out, 0);
+  out += '\n';
+  return out;
+}
+
+std::string ReportTable(const LoadReport& report) {
+  std::string out;
+  if (report.baseline) {
+    const BaselineResult& baseline = *report.baseline;
+    out += fmt::format(
+        "Bare baseline: {} in {} parallel loops for {:.1f} s: {} runs, {} failed → {:.1f} runs/s "
+        "(one run p50 {:.1f} ms)\n\n",
+        Command(baseline.settings.argv), baseline.settings.jobs, baseline.elapsed_s, baseline.runs, baseline.failures,
+        baseline.RunsPerSecond(), baseline.run_latency.Summarize().p50_ms);
+  }
+  out += fmt::format("{:<10} {:>5} {:<4} {:>9} {:>7} {:>9} {:>9} {:>6} {:>8} {:>6} {:>9} {:>8}\n", "profile", "users",
+                     "mode", "exec/s", "vs bare", "submitted", "completed", "errors", "srv CPU", "busy", "RSS max",
+                     "gen CPU");
+  for (const ProfileStats& profile : report.profiles) {
+    const std::optional<double> ratio = RatioToBaseline(profile, report.baseline);
+    const double window = profile.window_s > 0 ? profile.window_s : 1;
+    out += fmt::format("{:<10} {:>5} {:<4} {:>9.1f} {:>7} {:>9} {:>9} {:>6} {:>7.0f}% {:>5.0f}% {:>5} MiB {:>7.0f}%\n",
+                       profile.spec.name, profile.spec.users, FollowModeName(profile.spec.mode),
+                       profile.CompletedPerSecond(), ratio ? fmt::format("{:.2f}", *ratio) : "-", profile.submitted,
+                       profile.completed, profile.ErrorTotal(), 100 * profile.server_cpu_s / window,
+                       100 * profile.system_busy, Mebibytes(profile.server_memory.rss_max_bytes),
+                       100 * profile.generator_cpu_s / window);
+  }
+  out += "\nLatency in ms, p50 / p95 / p99 / max\n";
+  out += fmt::format("{:<10} {:<4} {:<28} {:<28} {:<30} {:<30}\n", "profile", "mode", "submit", "result read",
+                     "end-to-end (client)", "created → finished (server)");
+  for (const ProfileStats& profile : report.profiles) {
+    out += fmt::format("{:<10} {:<4} {:<28} {:<28} {:<30} {:<30}\n", profile.spec.name,
+                       FollowModeName(profile.spec.mode), Quartet(profile.submit), Quartet(profile.result_read),
+                       Quartet(profile.end_to_end), Quartet(profile.server_end_to_end));
+  }
+  bool any_error = false;
+  for (const ProfileStats& profile : report.profiles) {
+    for (const auto* errors : {&profile.http_errors, &profile.transport_errors, &profile.execution_errors}) {
+      for (const auto& [kind, count] : *errors) {
+        if (!any_error) out += "\nErrors\n";
+        any_error = true;
+        out += fmt::format("{:<10} {:<4} {:>7}  {}\n", profile.spec.name, FollowModeName(profile.spec.mode), count,
+                           kind);
+      }
+    }
+  }
+  if (!any_error) out += "\nNo errors.\n";
+  return out;
+}
+
+}  // namespace integr8scode
