@@ -26,6 +26,7 @@ describe('editor', () => {
     server = await startServer('editor');
     browser = await launchBrowser();
     page = await browser.page();
+    await openEditor(page, server.baseUrl);
   });
 
   after(async () => {
@@ -92,6 +93,16 @@ describe('editor', () => {
     assert.equal(await output.locator('b').count(), 0, 'program output is never parsed as HTML');
     assert.match(await output.textContent(), /<b>not bold<\/b>/);
     assert.match(await output.locator('[data-stream="stderr"]').textContent(), /careful/);
+  });
+
+  it('passes the stdin box to the program', async () => {
+    await setEditorText(page, "name = input()\nprint(f'hello, {name}!')\n");
+    await page.getByRole('button', { name: 'Input (stdin)' }).click();
+    await page.getByLabel('Standard input for the program').fill('Ada');
+    await page.getByTestId('run').click();
+    assert.equal(await waitForFinalStatus(page), 'completed');
+    assert.match(await outputText(page), /hello, Ada!/);
+    await page.getByLabel('Standard input for the program').fill('');
   });
 
   it('cancels a running program', async () => {
