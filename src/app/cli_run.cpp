@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <sstream>
@@ -13,6 +14,7 @@
 #include "api/result_json.hpp"
 #include "app/commands.hpp"
 #include "catalog/catalog_loader.hpp"
+#include "common/log.hpp"
 #include "common/units.hpp"
 #include "domain/executor.hpp"
 #include "sandbox/local_executor.hpp"
@@ -112,7 +114,20 @@ int ExitCodeFor(ExecutionStatus status) {
   return kExitRunFailed;
 }
 
+// The CLI logs (debug timings, warnings) as text to stderr; the level comes from the
+// same variable as the server's logging.level.
+void ConfigureCliLogging() {
+  const char* level = std::getenv("INTEGR8SCODE_LOGGING_LEVEL");
+  const std::string_view name = level != nullptr ? level : "warn";
+  const LogLevel parsed = name == "debug" ? LogLevel::kDebug
+                          : name == "info" ? LogLevel::kInfo
+                          : name == "error" ? LogLevel::kError
+                                            : LogLevel::kWarn;
+  ConfigureLogging(parsed, LogFormat::kText);
+}
+
 int Run(const RunOptions& options, const GlobalOptions& global) {
+  ConfigureCliLogging();
   const auto fail = [](const Error& error, int code) {
     fmt::print(stderr, "integr8scode: {}\n", error.Describe());
     return code;

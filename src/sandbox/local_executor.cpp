@@ -211,7 +211,9 @@ class LocalExecutor final : public Executor {
       fds.step_stderr.push_back(err_write[i].Get());
     }
 
+    const auto prepared = Clock::now();
     auto launched = launcher_->Launch(spec, fds);
+    const auto cloned = Clock::now();
     // The sandbox has its own copies now; ours must go, or the pipes never reach EOF.
     control_child.Reset();
     out_write.clear();
@@ -227,7 +229,8 @@ class LocalExecutor final : public Executor {
       return PlatformError("setup", ready.error());
     }
     RunResult result;
-    result.setup_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - started).count();
+    const auto ready = Clock::now();
+    result.setup_us = std::chrono::duration_cast<std::chrono::microseconds>(ready - started).count();
     if (request.sink != nullptr) request.sink->OnStarted();
 
     StepReport last;
@@ -237,7 +240,18 @@ class LocalExecutor final : public Executor {
       last = std::move(*report);
       if (last.verdict.status != ExecutionStatus::kCompleted) break;  // a failed compile ends it
     }
+    const auto steps_done = Clock::now();
     supervisor.Finish();
+    if (LogEnabled(LogLevel::kDebug)) {
+      const auto us = [](auto from, auto to) {
+        return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
+      };
+      const auto finished = Clock::now();
+      Log(LogLevel::kDebug, "sandbox run timings",
+          {{"prepare_us", us(started, prepared)}, {"launch_us", us(prepared, cloned)},
+           {"setup_us", us(cloned, ready)}, {"steps_us", us(ready, steps_done)},
+           {"teardown_us", us(steps_done, finished)}, {"total_us", us(started, finished)}});
+    }
 
     result.status = last.verdict.status;
     result.exit_code = last.verdict.exit_code;
