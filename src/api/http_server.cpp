@@ -184,10 +184,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (ec == http::error::body_limit) {
       // Beast checks a declared Content-Length against the cap with the headers:
       // refused before reading the body, so the client learns at once and no memory is spent.
-      const auto length = parser_->content_length();
+      // (The parser counts the header as unfinished here: read the field itself.)
+      const std::string declared(parser_->get()[http::field::content_length]);
       return Refuse(MakeError(ErrorCode::kTooLarge,
                               fmt::format("The request body is {} bytes; the limit is {} bytes.",
-                                          length ? *length : 0, state_->options.max_body_bytes)));
+                                          declared.empty() ? "too many" : declared,
+                                          state_->options.max_body_bytes)));
     }
     if (ec) {
       // A client that left or timed out gets no answer; one that sent garbage gets a 400.
