@@ -1,12 +1,14 @@
 #include "support/sandbox_harness.hpp"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -80,8 +82,45 @@ RunResult RunCode(std::string_view language, std::string_view version, std::stri
   return executor.Run(request);
 }
 
+// Sandbox slots are shared by every process on the host (flock on
+// /run/integr8scode/slots/<n>.lock). A snapshot looks only at slots that are this
+// process's or nobody's, so that a server or test running beside us does not count
+// as our leak. Returns slot number → holder pid (0: free).
+std::map<std::size_t, pid_t> SlotHolders() {
+  std::map<ino_t, std::size_t> slot_by_inode;
+  std::map<std::size_t, pid_t> holders;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/run/integr8scode/slots", ec)) {
+    const std::string name = entry.path().filename();
+    if (!name.ends_with(".lock")) continue;
+    struct stat st{};
+    if (::stat(entry.path().c_str(), &st) != 0) continue;
+    const std::size_t number = std::stoul(name);
+    slot_by_inode[st.st_ino] = number;
+    holders[number] = 0;
+  }
+  std::istringstream locks(ReadAll("/proc/locks"));
+  for (std::string line; std::getline(locks, line);) {
+    // "1: FLOCK  ADVISORY  WRITE 4242 00:1a:1234 0 EOF"
+    std::istringstream fields(line);
+    std::string index, kind, mode, access, device;
+    pid_t pid = 0;
+    if (!(fields >> index >> kind >> mode >> access >> pid >> device) || kind != "FLOCK") continue;
+    const ino_t inode = std::stoull(device.substr(device.rfind(':') + 1));
+    if (auto it = slot_by_inode.find(inode); it != slot_by_inode.end()) holders[it->second] = pid;
+  }
+  return holders;
+}
+
 HostSnapshot TakeHostSnapshot() {
   HostSnapshot snapshot;
+  std::set<uid_t> watched_uids;
+  std::set<std::string> watched_slot_dirs;
+  for (const auto& [number, holder] : SlotHolders()) {
+    if (holder != 0 && holder != ::getpid()) continue;  // another process's slot
+    watched_uids.insert(kFirstSandboxUid + static_cast<uid_t>(number));
+    watched_slot_dirs.insert(fmt::format("slot-{}", number));
+  }
   const std::string mountinfo = ReadAll("/proc/self/mountinfo");
   for (const char c : mountinfo) snapshot.mounts += c == '\n' ? 1 : 0;
   for (const auto& entry : fs::directory_iterator("/proc")) {
@@ -91,7 +130,7 @@ HostSnapshot TakeHostSnapshot() {
     const auto uid_line = status.find("\nUid:");
     if (uid_line == std::string::npos) continue;
     const uid_t uid = static_cast<uid_t>(std::strtoul(status.c_str() + uid_line + 5, nullptr, 10));
-    if (uid >= kFirstSandboxUid && uid < kFirstSandboxUid + 1024) {
+    if (watched_uids.contains(uid)) {
       snapshot.sandbox_user_processes.insert(static_cast<pid_t>(std::stoi(name)));
     }
   }
@@ -109,7 +148,9 @@ HostSnapshot TakeHostSnapshot() {
                                  fs::path(mount.mount_point) / "integr8scode"}) {
         std::error_code ec;
         for (const auto& entry : fs::directory_iterator(dir, ec)) {
-          if (entry.is_directory()) snapshot.cgroup_entries.push_back(entry.path().string());
+          if (entry.is_directory() && watched_slot_dirs.contains(entry.path().filename().string())) {
+            snapshot.cgroup_entries.push_back(entry.path().string());
+          }
         }
       }
     }

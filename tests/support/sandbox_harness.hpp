@@ -40,12 +40,13 @@ struct RunOptions {
 RunResult RunCode(std::string_view language, std::string_view version, std::string_view source,
                   const RunOptions& options = {});
 
-// What a run could leave on the host, compared before and after.
+// What a run could leave on the host, compared before and after. Slots held by other
+// processes on the host (a server, another test binary) are left out.
 struct HostSnapshot {
   std::size_t mounts = 0;                  // lines of the host's /proc/self/mountinfo
-  std::set<pid_t> sandbox_user_processes;  // processes owned by any sandbox uid
+  std::set<pid_t> sandbox_user_processes;  // processes owned by our or free slots' uids
   std::size_t open_fds = 0;                // this process's descriptors
-  std::vector<std::string> cgroup_entries; // sub-directories of our integr8scode cgroups
+  std::vector<std::string> cgroup_entries; // slot cgroups of our or free slots
   std::size_t mount_point_entries = 0;     // entries in the sandbox mount point directory
 };
 HostSnapshot TakeHostSnapshot();
