@@ -31,6 +31,13 @@ ServiceStores ToServiceStores(const Stores& stores) {
                        stores.check};
 }
 
+std::int64_t SkewedClock::Now() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+             .count() +
+         offset_ms_.load();
+}
+
 Caller Anonymous(const std::string& ip) {
   Caller caller;
   caller.ip = ip;
@@ -77,6 +84,33 @@ bool EventLog::WaitFor(ExecutionEvent::Kind kind, const std::string& data) {
     }
     return false;
   });
+}
+
+bool EventLog::WaitForStdout(const std::string& text) {
+  std::unique_lock lock(mu_);
+  return cv_.wait_for(lock, kPatience, [&] {
+    std::string out;
+    for (const auto& event : events_) {
+      if (event.kind == ExecutionEvent::Kind::kStdout) out += event.data;
+    }
+    return out.find(text) != std::string::npos;
+  });
+}
+
+std::string EventLog::Stdout() {
+  std::string out;
+  for (const auto& event : Events()) {
+    if (event.kind == ExecutionEvent::Kind::kStdout) out += event.data;
+  }
+  return out;
+}
+
+std::string EventLog::Stderr() {
+  std::string out;
+  for (const auto& event : Events()) {
+    if (event.kind == ExecutionEvent::Kind::kStderr) out += event.data;
+  }
+  return out;
 }
 
 std::vector<ExecutionEvent> EventLog::Events() {

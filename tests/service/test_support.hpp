@@ -54,6 +54,19 @@ class ManualClock {
   std::atomic<std::int64_t> now_{1'800'000'000'000};
 };
 
+// The system clock plus an offset the test can push forward (timestamps stay ordered).
+class SkewedClock {
+ public:
+  std::int64_t Now() const;
+  void Advance(std::chrono::milliseconds by) { offset_ms_ += by.count(); }
+  std::function<std::int64_t()> Fn() {
+    return [this] { return Now(); };
+  }
+
+ private:
+  std::atomic<std::int64_t> offset_ms_{0};
+};
+
 Caller Anonymous(const std::string& ip = "192.0.2.1");
 Caller User(std::int64_t id, Role role = Role::kUser);
 
@@ -64,6 +77,10 @@ class EventLog {
   EventCallback Callback();
   bool WaitForResult();
   bool WaitFor(ExecutionEvent::Kind kind, const std::string& data);
+  // Until the stdout chunks so far, joined, contain `text`.
+  bool WaitForStdout(const std::string& text);
+  std::string Stdout();
+  std::string Stderr();
   std::vector<ExecutionEvent> Events();
   // "status:queued", "stdout:hi\n", "result:" …
   std::vector<std::string> Lines();
