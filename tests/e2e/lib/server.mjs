@@ -79,9 +79,11 @@ export async function startServer(name, env = {}) {
       cwd: repoRoot,
       env: {
         ...serverEnvironment(),
-        // The built UI of this checkout, and cheap password hashing: these tests are about
+        // The built UI and the runtime catalog of this checkout (wherever the binary was
+        // built), and cheap password hashing: these tests are about
         // the browser, and Argon2id at full cost makes every register and log-in slow.
         INTEGR8SCODE_SERVER_WEB_ROOT: join(repoRoot, 'web', 'dist'),
+        INTEGR8SCODE_CATALOG: join(repoRoot, 'runtimes', 'catalog.toml'),
         INTEGR8SCODE_AUTH_ARGON2: 'min',
         ...env,
       },
