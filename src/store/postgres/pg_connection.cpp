@@ -1,6 +1,6 @@
 #include "store/postgres/pg_connection.hpp"
 
-#include <libpq-fe.h>
+#include "store/postgres/libpq_api.hpp"
 
 #include <charconv>
 #include <utility>
@@ -11,6 +11,10 @@
 
 namespace integr8scode {
 namespace {
+
+// libpq is loaded by Connect() before any connection exists; every other call
+// happens on a connection, so the table is there.
+const LibpqApi& Pq() { return **LoadLibpq(); }
 
 // Type OIDs from PostgreSQL's catalog (pg_type.dat); stable across versions.
 constexpr Oid kBoolOid = 16;
@@ -53,7 +57,7 @@ std::string TrimmedMessage(const char* message) {
 
 // Maps a failure to an ErrorCode by SQLSTATE (PostgreSQL docs, Appendix A).
 Error PgError(PGconn* conn, const PGresult* result, std::string_view context) {
-  const char* state = result != nullptr ? PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* state = result != nullptr ? Pq().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string_view sqlstate = state != nullptr ? state : "";
   ErrorCode code = ErrorCode::kInternal;
   if (sqlstate == "23505") {
@@ -67,14 +71,14 @@ Error PgError(PGconn* conn, const PGresult* result, std::string_view context) {
              sqlstate == "57P03" || sqlstate == "53300" ||      // starting up; too many clients
              sqlstate == "40001" || sqlstate == "40P01") {      // serialization; deadlock
     code = ErrorCode::kUnavailable;
-  } else if (conn == nullptr || PQstatus(conn) == CONNECTION_BAD) {
+  } else if (conn == nullptr || Pq().PQstatus(conn) == CONNECTION_BAD) {
     code = ErrorCode::kUnavailable;
   }
   const char* primary =
-      result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+      result != nullptr ? Pq().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
   std::string message =
       primary != nullptr ? TrimmedMessage(primary)
-                         : TrimmedMessage(conn != nullptr ? PQerrorMessage(conn) : nullptr);
+                         : TrimmedMessage(conn != nullptr ? Pq().PQerrorMessage(conn) : nullptr);
   if (message.empty()) message = "unknown PostgreSQL error";
   if (!sqlstate.empty()) message += fmt::format(" (SQLSTATE {})", sqlstate);
   return MakeError(code, fmt::format("{}: {}", context, message));
@@ -186,10 +190,10 @@ class EncodedParams {
 };
 
 Result<SqlValue> DecodeValue(const PGresult* result, int row, int column) {
-  if (PQgetisnull(result, row, column)) return SqlValue{};
-  const char* data = PQgetvalue(result, row, column);
-  const int length = PQgetlength(result, row, column);
-  const Oid type = PQftype(result, column);
+  if (Pq().PQgetisnull(result, row, column)) return SqlValue{};
+  const char* data = Pq().PQgetvalue(result, row, column);
+  const int length = Pq().PQgetlength(result, row, column);
+  const Oid type = Pq().PQftype(result, column);
   auto integer = [&](int bytes) -> Result<SqlValue> {
     if (length != bytes) {
       return Fail(ErrorCode::kInternal,
@@ -218,7 +222,9 @@ Result<SqlValue> DecodeValue(const PGresult* result, int row, int column) {
 
 }  // namespace
 
-void PgConnection::ResultDeleter::operator()(pg_result* result) const { PQclear(result); }
+void PgConnection::ResultDeleter::operator()(pg_result* result) const {
+  if (result != nullptr) Pq().PQclear(result);
+}
 
 PgConnection::PgConnection(PgConnection&& other) noexcept
     : conn_(std::exchange(other.conn_, nullptr)),
@@ -227,7 +233,7 @@ PgConnection::PgConnection(PgConnection&& other) noexcept
 
 PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
   if (this != &other) {
-    PQfinish(conn_);
+    if (conn_ != nullptr) Pq().PQfinish(conn_);
     conn_ = std::exchange(other.conn_, nullptr);
     prepared_ = std::move(other.prepared_);
     statements_made_ = other.statements_made_;
@@ -235,7 +241,9 @@ PgConnection& PgConnection::operator=(PgConnection&& other) noexcept {
   return *this;
 }
 
-PgConnection::~PgConnection() { PQfinish(conn_); }
+PgConnection::~PgConnection() {
+  if (conn_ != nullptr) Pq().PQfinish(conn_);
+}
 
 Result<PgConnection> PgConnection::Connect(const std::string& url, int connect_timeout_s) {
   const std::string timeout = std::to_string(connect_timeout_s);
@@ -244,19 +252,20 @@ Result<PgConnection> PgConnection::Connect(const std::string& url, int connect_t
   const char* const keywords[] = {"connect_timeout", "application_name", "client_encoding",
                                   "dbname", nullptr};
   const char* const values[] = {timeout.c_str(), "integr8scode", "UTF8", url.c_str(), nullptr};
-  PgConnection connection(PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
+  if (auto loaded = LoadLibpq(); !loaded) return Fail(loaded.error());
+  PgConnection connection(Pq().PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (connection.conn_ == nullptr) {
     return Fail(ErrorCode::kUnavailable, "connect to PostgreSQL: out of memory");
   }
-  if (PQstatus(connection.conn_) != CONNECTION_OK) {
+  if (Pq().PQstatus(connection.conn_) != CONNECTION_OK) {
     Error error = MakeError(ErrorCode::kUnavailable,
-                            "connect to PostgreSQL: " + TrimmedMessage(PQerrorMessage(
+                            "connect to PostgreSQL: " + TrimmedMessage(Pq().PQerrorMessage(
                                                             connection.conn_)));
     return Fail(std::move(error));
   }
   // Notices (e.g. "drop cascades to …") are for people at a terminal; libpq's default
   // would print them to stderr, around the structured log.
-  PQsetNoticeProcessor(
+  Pq().PQsetNoticeProcessor(
       connection.conn_,
       [](void*, const char* message) {
         if (LogEnabled(LogLevel::kDebug)) {
@@ -267,12 +276,12 @@ Result<PgConnection> PgConnection::Connect(const std::string& url, int connect_t
   return connection;
 }
 
-bool PgConnection::Broken() const { return conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK; }
+bool PgConnection::Broken() const { return conn_ == nullptr || Pq().PQstatus(conn_) != CONNECTION_OK; }
 
 Status PgConnection::ExecuteScript(std::string_view sql) {
   const std::string text(sql);
-  ResultPtr result(PQexec(conn_, text.c_str()));
-  const ExecStatusType status = PQresultStatus(result.get());
+  ResultPtr result(Pq().PQexec(conn_, text.c_str()));
+  const ExecStatusType status = Pq().PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Fail(PgError(conn_, result.get(), "execute SQL"));
   }
@@ -286,16 +295,16 @@ Result<const PgConnection::Prepared*> PgConnection::Prepare(std::string_view sql
   Prepared prepared;
   prepared.name = fmt::format("i8s_{}", ++statements_made_);
   const std::string text(sql);
-  ResultPtr made(PQprepare(conn_, prepared.name.c_str(), text.c_str(), 0, nullptr));
-  if (PQresultStatus(made.get()) != PGRES_COMMAND_OK) {
+  ResultPtr made(Pq().PQprepare(conn_, prepared.name.c_str(), text.c_str(), 0, nullptr));
+  if (Pq().PQresultStatus(made.get()) != PGRES_COMMAND_OK) {
     return Fail(PgError(conn_, made.get(), "prepare SQL"));
   }
-  ResultPtr described(PQdescribePrepared(conn_, prepared.name.c_str()));
-  if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
+  ResultPtr described(Pq().PQdescribePrepared(conn_, prepared.name.c_str()));
+  if (Pq().PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
     return Fail(PgError(conn_, described.get(), "describe SQL"));
   }
-  const int count = PQnparams(described.get());
-  for (int i = 0; i < count; ++i) prepared.param_types.push_back(PQparamtype(described.get(), i));
+  const int count = Pq().PQnparams(described.get());
+  for (int i = 0; i < count; ++i) prepared.param_types.push_back(Pq().PQparamtype(described.get(), i));
   auto inserted = prepared_.emplace(text, std::move(prepared));
   return &inserted.first->second;
 }
@@ -308,10 +317,10 @@ Result<PgConnection::ResultPtr> PgConnection::Run(std::string_view sql,
   if (Status ok = encoded.Encode(params, (*prepared)->param_types); !ok) {
     return Fail(std::move(ok).error());
   }
-  ResultPtr result(PQexecPrepared(conn_, (*prepared)->name.c_str(), encoded.Count(),
+  ResultPtr result(Pq().PQexecPrepared(conn_, (*prepared)->name.c_str(), encoded.Count(),
                                   encoded.Values(), encoded.Lengths(), encoded.Formats(),
                                   kBinaryFormat));
-  const ExecStatusType status = PQresultStatus(result.get());
+  const ExecStatusType status = Pq().PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Fail(PgError(conn_, result.get(), "run SQL"));
   }
@@ -323,8 +332,8 @@ Result<std::vector<SqlRow>> PgConnection::DoQuery(std::string_view sql,
   Result<ResultPtr> result = Run(sql, params);
   if (!result) return Fail(std::move(result).error());
   const PGresult* r = result->get();
-  const int rows = PQntuples(r);
-  const int columns = PQnfields(r);
+  const int rows = Pq().PQntuples(r);
+  const int columns = Pq().PQnfields(r);
   std::vector<SqlRow> out(static_cast<std::size_t>(rows));
   for (int row = 0; row < rows; ++row) {
     out[static_cast<std::size_t>(row)].values.reserve(static_cast<std::size_t>(columns));
@@ -342,7 +351,7 @@ Result<std::int64_t> PgConnection::DoExecute(std::string_view sql,
   Result<ResultPtr> result = Run(sql, params);
   if (!result) return Fail(std::move(result).error());
   // PQcmdTuples is "" for commands that report no row count.
-  const std::string_view tuples = PQcmdTuples(result->get());
+  const std::string_view tuples = Pq().PQcmdTuples(result->get());
   std::int64_t changed = 0;
   std::from_chars(tuples.data(), tuples.data() + tuples.size(), changed);
   return changed;
