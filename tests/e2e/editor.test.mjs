@@ -134,7 +134,8 @@ describe('editor', () => {
         // Nothing may stick out sideways at 360 px.
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         assert.ok(overflow <= 0, `page is ${overflow}px wider than the ${viewport.width}px viewport`);
-        await screenshot(page, `editor-${colorScheme}-${label}`);
+        // On a phone the output is below the editor: take the whole page.
+        await screenshot(page, `editor-${colorScheme}-${label}`, { fullPage: viewport.width < 600 });
       }
     }
     await page.setViewportSize({ width: 1280, height: 800 });
