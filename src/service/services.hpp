@@ -43,17 +43,7 @@ struct AuthOptions {
 // Everything the services can be configured with; defaults make a working laptop setup.
 struct ServiceOptions {
   Limits default_limits;                          // must lie within maximum_limits
-  // The most a request may ask for (the same values as domain's kDefaultMaximumLimits).
-  Limits maximum_limits{
-      .memory_bytes = 1ull << 30,
-      .cpu_millicores = 2000,
-      .timeout = std::chrono::milliseconds(60'000),
-      .pids = 256,
-      .output_bytes = 16ull << 20,
-      .tmpfs_bytes = 512ull << 20,
-      .file_size_bytes = 256ull << 20,
-      .open_files = 4096,
-  };
+  Limits maximum_limits = kDefaultMaximumLimits;        // the most a request may ask for
   std::size_t max_script_bytes = 1ull << 20;      // larger → kTooLarge, field "script"
   std::size_t max_stdin_bytes = 1ull << 20;       // larger → kTooLarge, field "stdin"
   QueueOptions queue;

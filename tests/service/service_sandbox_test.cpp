@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -324,6 +325,33 @@ TEST_F(ServiceSandboxTest, IdempotencyKeyReplaysTheSameRequestAndRefusesAnother)
   EXPECT_TRUE(replay_after_end->replayed);
   EXPECT_EQ(replay_after_end->execution.status, ExecutionStatus::kCompleted);
   EXPECT_EQ(finished->attempts, 1);  // ran once
+}
+
+TEST_F(ServiceSandboxTest, ConcurrentRequestsWithOneIdempotencyKeyMakeOneExecution) {
+  Start();
+  const Caller caller = User(13);
+  SubmitRequest request = Python("print('exactly once')");
+  request.idempotency_key = "burst";
+  constexpr int kThreads = 8;
+  std::vector<Result<SubmitOutcome>> outcomes(kThreads, Fail(ErrorCode::kInternal, "not run"));
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] { outcomes[i] = Executions().Submit(caller, request); });
+  }
+  for (auto& t : threads) t.join();
+  int fresh = 0;
+  for (const auto& outcome : outcomes) {
+    ASSERT_TRUE(outcome) << outcome.error().Describe();
+    EXPECT_EQ(outcome->execution.id, outcomes[0]->execution.id);
+    if (!outcome->replayed) ++fresh;
+  }
+  EXPECT_EQ(fresh, 1);
+  auto finished = testing::WaitForResult(Executions(), caller, outcomes[0]->execution.id);
+  ASSERT_TRUE(finished);
+  EXPECT_EQ(finished->result.stdout_text, "exactly once\n");
+  auto page = Executions().List(caller, ExecutionQuery{}, false);
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->total, 1u);
 }
 
 TEST_F(ServiceSandboxTest, ExecutionsAreVisibleToTheirOwnerAdminsAndAnyoneForAnonymousOnes) {
