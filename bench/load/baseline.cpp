@@ -84,13 +84,13 @@ Result<BaselineResult> RunBaseline(const BaselineSettings& settings) {
         LatencySamples latency;
         std::uint64_t runs = 0;
         std::uint64_t failures = 0;
-        while (Clock::now() < deadline) {
+        do {
           const Clock::time_point begun = Clock::now();
           const bool ok = RunOnce(argv, settings.expected_stdout);
           latency.Add(Clock::now() - begun);
           ++runs;
           if (!ok) ++failures;
-        }
+        } while (Clock::now() < deadline);
         std::lock_guard lock(mutex);
         result.runs += runs;
         result.failures += failures;

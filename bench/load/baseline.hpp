@@ -30,7 +30,7 @@ struct BaselineResult {
   double RunsPerSecond() const { return elapsed_s > 0 ? static_cast<double>(runs - failures) / elapsed_s : 0; }
 };
 
-// Runs the baseline; each loop starts runs only before the deadline. Each run's stdout
+// Runs the baseline; each loop makes one run, then starts more only before the deadline. Each run's stdout
 // and stderr go to a pipe that is read whole, as the sandbox reads them. Fails with
 // kInvalidArgument for an empty argv or zero jobs; a run that cannot be started is a
 // failure in the result, not an error.

@@ -114,6 +114,12 @@ Result<ExecutionView> ParseExecution(std::string_view body) {
   if (const boost::json::value* out = object->if_contains("stdout"); out != nullptr && out->is_string()) {
     view.stdout_text = std::string(out->as_string());
   }
+  if (const boost::json::value* usage = object->if_contains("resource_usage"); usage != nullptr && usage->is_object()) {
+    if (const boost::json::value* cpu = usage->as_object().if_contains("cpu_time_ms"); cpu != nullptr) {
+      if (cpu->is_int64()) view.cpu_time_ms = cpu->as_int64();
+      if (cpu->is_uint64()) view.cpu_time_ms = static_cast<std::int64_t>(cpu->as_uint64());
+    }
+  }
   auto created = TimeField(*object, "created_at");
   if (!created) return Fail(created.error());
   auto started = TimeField(*object, "started_at");

@@ -30,6 +30,7 @@ struct ExecutionView {
   std::optional<std::int64_t> created_ms;
   std::optional<std::int64_t> started_ms;
   std::optional<std::int64_t> finished_ms;
+  std::optional<std::int64_t> cpu_time_ms;  // resource_usage.cpu_time_ms, once finished
 };
 Result<ExecutionView> ParseExecution(std::string_view body);
 

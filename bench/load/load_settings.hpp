@@ -59,7 +59,7 @@ struct LoadSettings {
   std::string lang_version = "3.11";
   std::chrono::milliseconds duration{30000};         // submissions start only before this
   std::chrono::milliseconds poll_initial{5};         // first wait before reading the result
-  std::chrono::milliseconds poll_max{100};           // poll gap grows ×1.5 up to this
+  std::chrono::milliseconds poll_max{250};           // poll gap grows ×1.5 up to this
   std::chrono::milliseconds follow_timeout{60000};   // give up on one execution after this
   std::chrono::milliseconds request_timeout{30000};  // one HTTP exchange (wait: + 30 s)
   std::chrono::milliseconds error_pause{100};        // after a failed request, before the next

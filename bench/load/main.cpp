@@ -3,6 +3,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <thread>
 #include <string>
 #include <vector>
@@ -29,7 +30,7 @@ struct Flags {
   std::string lang = "python";
   std::string lang_version = "3.11";
   int poll_initial_ms = 5;
-  int poll_max_ms = 100;
+  int poll_max_ms = 250;
   int follow_timeout_ms = 60000;
   double baseline_s = 0;
   std::size_t baseline_jobs = 0;
@@ -58,6 +59,18 @@ Result<std::vector<ProfileSpec>> PlannedProfiles(const Flags& flags) {
   return planned;
 }
 
+std::optional<BaselineResult> MeasureBaseline(const BaselineSettings& baseline, std::string_view when) {
+  fmt::print(stderr, "baseline {}: {} parallel loops of {} -c \"print('hi')\" for {:.0f} s\n", when, baseline.jobs,
+             baseline.argv.front(), std::chrono::duration<double>(baseline.duration).count());
+  auto result = RunBaseline(baseline);
+  if (!result) {
+    fmt::print(stderr, "integr8scode-load: baseline: {}\n", result.error().message);
+    return std::nullopt;
+  }
+  fmt::print(stderr, "baseline {}: {:.1f} runs/s, {} failed\n", when, result->RunsPerSecond(), result->failures);
+  return std::move(*result);
+}
+
 int Run(const Flags& flags) {
   auto endpoint = ParseLoopbackUrl(flags.url);
   if (!endpoint) {
@@ -84,21 +97,15 @@ int Run(const Flags& flags) {
   settings.follow_timeout = std::chrono::milliseconds(flags.follow_timeout_ms);
   settings.server_pid = flags.server_pid;
 
+  BaselineSettings baseline;
+  baseline.argv = {flags.baseline_python, "-c", "print('hi')"};
+  baseline.expected_stdout = "hi\n";
+  baseline.jobs = flags.baseline_jobs > 0 ? flags.baseline_jobs : std::max(1u, report.machine.cpus);
+  baseline.duration = Millis(flags.baseline_s);
   if (flags.baseline_s > 0) {
-    BaselineSettings baseline;
-    baseline.argv = {flags.baseline_python, "-c", "print('hi')"};
-    baseline.expected_stdout = "hi\n";
-    baseline.jobs = flags.baseline_jobs > 0 ? flags.baseline_jobs : std::max(1u, report.machine.cpus);
-    baseline.duration = Millis(flags.baseline_s);
-    fmt::print(stderr, "baseline: {} parallel loops of {} -c \"print('hi')\" for {:.0f} s\n", baseline.jobs,
-               flags.baseline_python, flags.baseline_s);
-    auto result = RunBaseline(baseline);
-    if (!result) {
-      fmt::print(stderr, "integr8scode-load: baseline: {}\n", result.error().message);
-      return 2;
-    }
-    fmt::print(stderr, "baseline: {:.1f} runs/s, {} failed\n", result->RunsPerSecond(), result->failures);
-    report.baseline = std::move(*result);
+    auto before = MeasureBaseline(baseline, "before");
+    if (!before) return 2;
+    report.baseline = std::move(*before);
   }
 
   for (std::size_t i = 0; i < planned->size(); ++i) {
@@ -110,6 +117,12 @@ int Run(const Flags& flags) {
     fmt::print(stderr, "profile {} ({}): {:.1f} completed/s, {} errors, drained in {:.1f} s\n", spec.name,
                FollowModeName(spec.mode), stats.CompletedPerSecond(), stats.ErrorTotal(), stats.drain_s);
     report.profiles.push_back(std::move(stats));
+  }
+
+  if (flags.baseline_s > 0) {
+    auto after = MeasureBaseline(baseline, "after");
+    if (!after) return 2;
+    report.baseline_after = std::move(*after);
   }
 
   fmt::print("{}", ReportTable(report));
@@ -151,7 +164,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 60000))->capture_default_str();
   app.add_option("--follow-timeout-ms", flags.follow_timeout_ms, "Give up on an execution after this long")
       ->check(CLI::Range(1000, 3600000))->capture_default_str();
-  app.add_option("--baseline", flags.baseline_s, "Seconds of bare-interpreter baseline before the profiles; 0: none")
+  app.add_option("--baseline", flags.baseline_s, "Seconds of bare-interpreter baseline, before and again after the profiles; 0: none")
       ->check(CLI::NonNegativeNumber)->capture_default_str();
   app.add_option("--baseline-jobs", flags.baseline_jobs, "Parallel loops of the baseline; 0: one per CPU")
       ->capture_default_str();

@@ -3,8 +3,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <filesystem>
 #include <string>
 #include <utility>
 #include <vector>
@@ -156,6 +158,34 @@ Result<SystemCpuSample> ReadSystemCpu() {
   auto text = ReadSmallFile("/proc/stat");
   if (!text) return Fail(text.error());
   return ParseSystemCpu(*text);
+}
+
+std::vector<pid_t> ParseChildPids(std::string_view children_text) {
+  std::vector<pid_t> pids;
+  for (std::string_view word : Words(children_text)) {
+    auto pid = Number(word, "children");
+    if (pid && *pid > 0) pids.push_back(static_cast<pid_t>(*pid));
+  }
+  return pids;
+}
+
+std::vector<pid_t> ReadChildPids(pid_t pid) {
+  std::vector<pid_t> children;
+  std::error_code ec;
+  const std::filesystem::path tasks = fmt::format("/proc/{}/task", pid);
+  for (const auto& task : std::filesystem::directory_iterator(tasks, ec)) {
+    auto text = ReadSmallFile((task.path() / "children").string());
+    if (!text) continue;  // the thread ended meanwhile
+    for (pid_t child : ParseChildPids(*text)) children.push_back(child);
+  }
+  std::sort(children.begin(), children.end());
+  children.erase(std::unique(children.begin(), children.end()), children.end());
+  return children;
+}
+
+double BusySeconds(const SystemCpuSample& before, const SystemCpuSample& after, long ticks_per_second) {
+  if (after.busy_ticks <= before.busy_ticks || ticks_per_second <= 0) return 0;
+  return static_cast<double>(after.busy_ticks - before.busy_ticks) / static_cast<double>(ticks_per_second);
 }
 
 double BusyShare(const SystemCpuSample& before, const SystemCpuSample& after) {

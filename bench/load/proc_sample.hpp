@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -29,6 +30,12 @@ Result<ProcessSample> ParseProcStatus(std::string_view status_text);  // VmRSS, 
 Result<double> ParseProcStatCpuSeconds(std::string_view stat_text, long ticks_per_second);
 Result<SystemCpuSample> ParseSystemCpu(std::string_view proc_stat_text);
 
+// The direct children of a process, from /proc/<pid>/task/*/children (every thread's
+// children: a child belongs to the thread that forked it). Empty when there are none or
+// the kernel does not offer the file (CONFIG_PROC_CHILDREN).
+std::vector<pid_t> ReadChildPids(pid_t pid);
+std::vector<pid_t> ParseChildPids(std::string_view children_text);
+
 // Reads /proc/<pid>/status and /proc/<pid>/stat. Fails with kNotFound once the process
 // is gone, kUnavailable on other read errors.
 Result<ProcessSample> ReadProcessSample(pid_t pid);
@@ -36,5 +43,7 @@ Result<SystemCpuSample> ReadSystemCpu();
 
 // Busy share of all CPUs between two samples, 0..1 (0 when no tick elapsed).
 double BusyShare(const SystemCpuSample& before, const SystemCpuSample& after);
+// CPU seconds spent busy on all CPUs together between two samples.
+double BusySeconds(const SystemCpuSample& before, const SystemCpuSample& after, long ticks_per_second);
 
 }  // namespace integr8scode

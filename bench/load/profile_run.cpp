@@ -1,8 +1,10 @@
 #include "load/profile_run.hpp"
 
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include <exception>
+#include <map>
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
@@ -36,6 +38,7 @@ double OwnCpuSeconds() {
 struct CpuMark {
   std::optional<SystemCpuSample> system;
   std::optional<double> server_cpu_s;
+  std::map<pid_t, double> children_cpu_s;
   double own_cpu_s = 0;
 };
 
@@ -44,14 +47,26 @@ CpuMark MarkCpu(pid_t server_pid) {
   if (auto system = ReadSystemCpu()) mark.system = *system;
   if (server_pid > 0) {
     if (auto sample = ReadProcessSample(server_pid)) mark.server_cpu_s = sample->cpu_seconds;
+    for (pid_t child : ReadChildPids(server_pid)) {
+      if (auto sample = ReadProcessSample(child)) mark.children_cpu_s[child] = sample->cpu_seconds;
+    }
   }
   mark.own_cpu_s = OwnCpuSeconds();
   return mark;
 }
 
 void ApplyWindowCpu(const CpuMark& start, const CpuMark& end, ProfileStats& stats) {
-  if (start.system && end.system) stats.system_busy = BusyShare(*start.system, *end.system);
+  if (start.system && end.system) {
+    stats.system_busy = BusyShare(*start.system, *end.system);
+    stats.busy_cpu_s = BusySeconds(*start.system, *end.system, ::sysconf(_SC_CLK_TCK));
+  }
   if (start.server_cpu_s && end.server_cpu_s) stats.server_cpu_s = *end.server_cpu_s - *start.server_cpu_s;
+  // Children alive at both ends: the spawner. Sandboxes live for milliseconds and are
+  // counted through their results instead.
+  for (const auto& [pid, cpu_s] : end.children_cpu_s) {
+    const auto before = start.children_cpu_s.find(pid);
+    if (before != start.children_cpu_s.end()) stats.children_cpu_s += cpu_s - before->second;
+  }
   stats.generator_cpu_s = end.own_cpu_s - start.own_cpu_s;
 }
 

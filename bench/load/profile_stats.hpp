@@ -51,10 +51,16 @@ struct ProfileStats {
   std::map<std::string, std::uint64_t> transport_errors;
   std::map<std::string, std::uint64_t> execution_errors;
 
+  // Where the CPU time of the window went. The parts do not add up to the machine's
+  // busy time: the rest is sandbox set-up and teardown in the kernel and in the
+  // sandboxes' init processes, and whatever else runs on the machine.
   ServerMemory server_memory;
-  double server_cpu_s = 0;     // the server process's CPU time within the window (all threads)
-  double system_busy = 0;      // share of all CPUs busy within the window, 0..1
-  double generator_cpu_s = 0;  // this tool's own CPU time within the window
+  double server_cpu_s = 0;     // the server process (all threads)
+  double children_cpu_s = 0;   // its long-lived child processes (the sandbox spawner)
+  double sandbox_cpu_s = 0;    // the programs, as their cgroups counted (resource_usage)
+  double generator_cpu_s = 0;  // this tool
+  double busy_cpu_s = 0;       // all CPUs together, from /proc/stat
+  double system_busy = 0;      // share of all CPUs busy, 0..1
 
   std::uint64_t ErrorTotal() const;
   double CompletedPerSecond() const { return window_s > 0 ? static_cast<double>(completed_in_window) / window_s : 0; }

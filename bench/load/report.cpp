@@ -10,16 +10,21 @@ namespace {
 
 namespace json = boost::json;
 
-double Round(double value, double unit) { return std::round(value / unit) * unit; }
+// To `digits` decimals; dividing by a power of ten (rather than multiplying by 0.001)
+// lands on the double nearest the decimal, so the JSON shows 0.69, not 0.6900000000000001.
+double Round(double value, int digits) {
+  const double scale = std::pow(10.0, digits);
+  return std::round(value * scale) / scale;
+}
 
 json::object LatencyJson(const LatencySamples& samples) {
   const LatencySummary summary = samples.Summarize();
   return json::object{{"count", summary.count},
-                      {"mean", Round(summary.mean_ms, 0.001)},
-                      {"p50", Round(summary.p50_ms, 0.001)},
-                      {"p95", Round(summary.p95_ms, 0.001)},
-                      {"p99", Round(summary.p99_ms, 0.001)},
-                      {"max", Round(summary.max_ms, 0.001)}};
+                      {"mean", Round(summary.mean_ms, 3)},
+                      {"p50", Round(summary.p50_ms, 3)},
+                      {"p95", Round(summary.p95_ms, 3)},
+                      {"p99", Round(summary.p99_ms, 3)},
+                      {"max", Round(summary.max_ms, 3)}};
 }
 
 json::object CountsJson(const std::map<std::string, std::uint64_t>& counts) {
@@ -33,32 +38,38 @@ json::value BaselineJson(const BaselineResult& baseline) {
   for (const std::string& arg : baseline.settings.argv) argv.emplace_back(arg);
   return json::object{{"command", std::move(argv)},
                       {"jobs", baseline.settings.jobs},
-                      {"duration_s", Round(baseline.elapsed_s, 0.001)},
+                      {"duration_s", Round(baseline.elapsed_s, 3)},
                       {"runs", baseline.runs},
                       {"failures", baseline.failures},
-                      {"runs_per_second", Round(baseline.RunsPerSecond(), 0.01)},
+                      {"runs_per_second", Round(baseline.RunsPerSecond(), 2)},
                       {"run_latency_ms", LatencyJson(baseline.run_latency)}};
 }
 
-json::object ProfileJson(const ProfileStats& profile, const std::optional<BaselineResult>& baseline) {
+// CPU milliseconds per completed execution, or null when none completed.
+json::value PerExecution(double cpu_s, std::uint64_t executions) {
+  if (executions == 0) return nullptr;
+  return Round(cpu_s * 1000 / static_cast<double>(executions), 2);
+}
+
+json::object ProfileJson(const ProfileStats& profile, std::optional<double> baseline) {
   const std::optional<double> ratio = RatioToBaseline(profile, baseline);
   const ServerMemory& memory = profile.server_memory;
   return json::object{
       {"name", profile.spec.name},
       {"users", profile.spec.users},
       {"mode", FollowModeName(profile.spec.mode)},
-      {"window_s", Round(profile.window_s, 0.001)},
-      {"drain_s", Round(profile.drain_s, 0.001)},
+      {"window_s", Round(profile.window_s, 3)},
+      {"drain_s", Round(profile.drain_s, 3)},
       {"submitted", profile.submitted},
       {"finished", profile.finished},
       {"completed", profile.completed},
       {"finished_in_window", profile.finished_in_window},
       {"completed_in_window", profile.completed_in_window},
-      {"completed_per_second", Round(profile.CompletedPerSecond(), 0.01)},
-      {"ratio_to_baseline", ratio ? json::value(Round(*ratio, 0.001)) : json::value(nullptr)},
+      {"completed_per_second", Round(profile.CompletedPerSecond(), 2)},
+      {"ratio_to_baseline", ratio ? json::value(Round(*ratio, 3)) : json::value(nullptr)},
       {"result_reads", profile.result_reads},
       {"reads_per_execution",
-       profile.finished > 0 ? Round(static_cast<double>(profile.result_reads) / static_cast<double>(profile.finished), 0.01)
+       profile.finished > 0 ? Round(static_cast<double>(profile.result_reads) / static_cast<double>(profile.finished), 2)
                             : 0.0},
       {"connections", profile.connections},
       {"latency_ms",
@@ -77,10 +88,19 @@ json::object ProfileJson(const ProfileStats& profile, const std::optional<Baseli
                               {"rss_mean_bytes", static_cast<std::uint64_t>(memory.rss_mean_bytes)},
                               {"rss_max_bytes", memory.rss_max_bytes},
                               {"rss_end_bytes", memory.rss_end_bytes},
-                              {"hwm_bytes", memory.hwm_bytes},
-                              {"cpu_s", Round(profile.server_cpu_s, 0.001)}}},
-      {"system_cpu_busy", Round(profile.system_busy, 0.001)},
-      {"generator_cpu_s", Round(profile.generator_cpu_s, 0.001)}};
+                              {"hwm_bytes", memory.hwm_bytes}}},
+      {"cpu_s", json::object{{"server", Round(profile.server_cpu_s, 3)},
+                             {"server_children", Round(profile.children_cpu_s, 3)},
+                             {"sandboxed_programs", Round(profile.sandbox_cpu_s, 3)},
+                             {"generator", Round(profile.generator_cpu_s, 3)},
+                             {"machine_busy", Round(profile.busy_cpu_s, 3)}}},
+      {"cpu_ms_per_completed",
+       json::object{{"server", PerExecution(profile.server_cpu_s, profile.completed_in_window)},
+                    {"server_children", PerExecution(profile.children_cpu_s, profile.completed_in_window)},
+                    {"sandboxed_programs", PerExecution(profile.sandbox_cpu_s, profile.completed_in_window)},
+                    {"generator", PerExecution(profile.generator_cpu_s, profile.completed_in_window)},
+                    {"machine_busy", PerExecution(profile.busy_cpu_s, profile.completed_in_window)}}},
+      {"system_cpu_busy", Round(profile.system_busy, 3)}};
 }
 
 // boost::json writes one line; the file is also read by people.
@@ -131,15 +151,29 @@ std::string Command(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-std::optional<double> RatioToBaseline(const ProfileStats& profile, const std::optional<BaselineResult>& baseline) {
-  if (!baseline || baseline->RunsPerSecond() <= 0) return std::nullopt;
-  return profile.CompletedPerSecond() / baseline->RunsPerSecond();
+std::optional<double> BaselineRunsPerSecond(const LoadReport& report) {
+  double total = 0;
+  int count = 0;
+  for (const auto* baseline : {&report.baseline, &report.baseline_after}) {
+    if (*baseline && (*baseline)->RunsPerSecond() > 0) {
+      total += (*baseline)->RunsPerSecond();
+      ++count;
+    }
+  }
+  if (count == 0) return std::nullopt;
+  return total / count;
+}
+
+std::optional<double> RatioToBaseline(const ProfileStats& profile, std::optional<double> baseline_runs_per_second) {
+  if (!baseline_runs_per_second || *baseline_runs_per_second <= 0) return std::nullopt;
+  return profile.CompletedPerSecond() / *baseline_runs_per_second;
 }
 
 std::string ReportJson(const LoadReport& report) {
   const LoadSettings& settings = report.settings;
+  const std::optional<double> bare = BaselineRunsPerSecond(report);
   json::array profiles;
-  for (const ProfileStats& profile : report.profiles) profiles.emplace_back(ProfileJson(profile, report.baseline));
+  for (const ProfileStats& profile : report.profiles) profiles.emplace_back(ProfileJson(profile, bare));
   json::value document = json::object{
       {"tool", "integr8scode-load"},
       {"started_at", report.started_at},
@@ -155,7 +189,10 @@ std::string ReportJson(const LoadReport& report) {
                                 {"poll_max_ms", settings.poll_max.count()},
                                 {"follow_timeout_ms", settings.follow_timeout.count()},
                                 {"server_pid", settings.server_pid}}},
-      {"baseline", report.baseline ? BaselineJson(*report.baseline) : json::value(nullptr)},
+      {"baseline",
+       json::object{{"runs_per_second", bare ? json::value(Round(*bare, 2)) : json::value(nullptr)},
+                    {"before", report.baseline ? BaselineJson(*report.baseline) : json::value(nullptr)},
+                    {"after", report.baseline_after ? BaselineJson(*report.baseline_after) : json::value(nullptr)}}},
       {"profiles", std::move(profiles)}};
   std::string out;
   Pretty(document, out, 0);
@@ -165,26 +202,37 @@ std::string ReportJson(const LoadReport& report) {
 
 std::string ReportTable(const LoadReport& report) {
   std::string out;
-  if (report.baseline) {
-    const BaselineResult& baseline = *report.baseline;
+  const std::pair<const char*, const std::optional<BaselineResult>*> baselines[] = {{"before", &report.baseline},
+                                                                                    {"after", &report.baseline_after}};
+  for (const auto& [when, baseline] : baselines) {
+    if (!*baseline) continue;
+    const BaselineResult& bare = **baseline;
     out += fmt::format(
-        "Bare baseline: {} in {} parallel loops for {:.1f} s: {} runs, {} failed → {:.1f} runs/s "
-        "(one run p50 {:.1f} ms)\n\n",
-        Command(baseline.settings.argv), baseline.settings.jobs, baseline.elapsed_s, baseline.runs, baseline.failures,
-        baseline.RunsPerSecond(), baseline.run_latency.Summarize().p50_ms);
+        "Bare baseline {}: {} in {} parallel loops for {:.1f} s: {} runs, {} failed → {:.1f} runs/s "
+        "(one run p50 {:.1f} ms)\n",
+        when, Command(bare.settings.argv), bare.settings.jobs, bare.elapsed_s, bare.runs, bare.failures,
+        bare.RunsPerSecond(), bare.run_latency.Summarize().p50_ms);
   }
-  out += fmt::format("{:<10} {:>5} {:<4} {:>9} {:>7} {:>9} {:>9} {:>6} {:>8} {:>6} {:>9} {:>8}\n", "profile", "users",
-                     "mode", "exec/s", "vs bare", "submitted", "completed", "errors", "srv CPU", "busy", "RSS max",
-                     "gen CPU");
+  const std::optional<double> bare = BaselineRunsPerSecond(report);
+  if (bare) out += fmt::format("Profiles are compared with {:.1f} bare runs/s.\n\n", *bare);
+  out += fmt::format("{:<10} {:>5} {:<4} {:>8} {:>7} {:>9} {:>9} {:>6} {:>6} {:>12}\n", "profile", "users", "mode",
+                     "exec/s", "vs bare", "submitted", "completed", "errors", "busy", "server RSS");
   for (const ProfileStats& profile : report.profiles) {
-    const std::optional<double> ratio = RatioToBaseline(profile, report.baseline);
-    const double window = profile.window_s > 0 ? profile.window_s : 1;
-    out += fmt::format("{:<10} {:>5} {:<4} {:>9.1f} {:>7} {:>9} {:>9} {:>6} {:>7.0f}% {:>5.0f}% {:>5} MiB {:>7.0f}%\n",
-                       profile.spec.name, profile.spec.users, FollowModeName(profile.spec.mode),
-                       profile.CompletedPerSecond(), ratio ? fmt::format("{:.2f}", *ratio) : "-", profile.submitted,
-                       profile.completed, profile.ErrorTotal(), 100 * profile.server_cpu_s / window,
-                       100 * profile.system_busy, Mebibytes(profile.server_memory.rss_max_bytes),
-                       100 * profile.generator_cpu_s / window);
+    const std::optional<double> ratio = RatioToBaseline(profile, bare);
+    out += fmt::format("{:<10} {:>5} {:<4} {:>8.1f} {:>7} {:>9} {:>9} {:>6} {:>5.0f}% {:>8} MiB\n", profile.spec.name,
+                       profile.spec.users, FollowModeName(profile.spec.mode), profile.CompletedPerSecond(),
+                       ratio ? fmt::format("{:.2f}", *ratio) : "-", profile.submitted, profile.completed,
+                       profile.ErrorTotal(), 100 * profile.system_busy, Mebibytes(profile.server_memory.rss_max_bytes));
+  }
+  out += "\nCPU ms per completed execution (machine: all CPUs busy; the rest is set-up, teardown and other load)\n";
+  out += fmt::format("{:<10} {:<4} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "profile", "mode", "server", "spawner", "program",
+                     "generator", "machine");
+  for (const ProfileStats& profile : report.profiles) {
+    const double n = static_cast<double>(profile.completed_in_window);
+    const auto per = [n](double cpu_s) { return n > 0 ? fmt::format("{:.1f}", cpu_s * 1000 / n) : std::string("-"); };
+    out += fmt::format("{:<10} {:<4} {:>8} {:>8} {:>8} {:>9} {:>8}\n", profile.spec.name,
+                       FollowModeName(profile.spec.mode), per(profile.server_cpu_s), per(profile.children_cpu_s),
+                       per(profile.sandbox_cpu_s), per(profile.generator_cpu_s), per(profile.busy_cpu_s));
   }
   out += "\nLatency in ms, p50 / p95 / p99 / max\n";
   out += fmt::format("{:<10} {:<4} {:<28} {:<28} {:<30} {:<30}\n", "profile", "mode", "submit", "result read",

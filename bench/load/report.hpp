@@ -17,13 +17,20 @@ struct LoadReport {
   std::string url;
   MachineFacts machine;
   LoadSettings settings;
+  // The bare baseline measured before and after the profiles: on a shared machine the
+  // two differ when something else ran meanwhile, and the report shows it.
   std::optional<BaselineResult> baseline;
+  std::optional<BaselineResult> baseline_after;
   std::vector<ProfileStats> profiles;
 };
 
-// Completed executions per second over the bare baseline's runs per second; nullopt
-// without a baseline (or one that ran nothing).
-std::optional<double> RatioToBaseline(const ProfileStats& profile, const std::optional<BaselineResult>& baseline);
+// The bare runs per second the profiles are compared with: the mean of the baselines
+// that ran (and ran something); nullopt without one.
+std::optional<double> BaselineRunsPerSecond(const LoadReport& report);
+
+// Completed executions per second over the bare runs per second; nullopt without a
+// baseline.
+std::optional<double> RatioToBaseline(const ProfileStats& profile, std::optional<double> baseline_runs_per_second);
 
 // Every figure as an indented JSON document (the file the tool writes).
 std::string ReportJson(const LoadReport& report);

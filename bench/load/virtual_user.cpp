@@ -55,7 +55,10 @@ void RecordTerminal(ProfileRun& run, const ExecutionView& view, const ScriptVari
   ProfileStats& stats = run.stats;
   const bool in_window = seen <= run.deadline;
   ++stats.finished;
-  if (in_window) ++stats.finished_in_window;
+  if (in_window) {
+    ++stats.finished_in_window;
+    if (view.cpu_time_ms) stats.sandbox_cpu_s += static_cast<double>(*view.cpu_time_ms) / 1000.0;
+  }
   stats.end_to_end.Add(seen - sent);
   if (view.created_ms && view.finished_ms) stats.server_end_to_end.Add(Milliseconds(*view.finished_ms - *view.created_ms));
   if (view.created_ms && view.started_ms) stats.server_queue_wait.Add(Milliseconds(*view.started_ms - *view.created_ms));
@@ -169,10 +172,11 @@ asio::awaitable<void> RunVirtualUser(ProfileRun& run, std::uint64_t user_index) 
   asio::steady_timer timer(executor);
   UserContext user{run, connection, timer};
   std::uint64_t sequence = 0;
-  while (Clock::now() < run.deadline) {
+  // At least one execution per user, however short the profile.
+  do {
     const ScriptVariant variant = MakeScriptVariant(user_index, sequence++);
     if (!co_await RunOnce(user, variant)) co_await Sleep(timer, run.settings.error_pause);
-  }
+  } while (Clock::now() < run.deadline);
   run.stats.connections += connection.Connects();
 }
 

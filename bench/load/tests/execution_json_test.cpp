@@ -55,6 +55,7 @@ TEST(ParseExecution, ReadsStatusStdoutAndTimestamps) {
   ASSERT_TRUE(view->created_ms && view->started_ms && view->finished_ms);
   EXPECT_EQ(*view->started_ms - *view->created_ms, 77);
   EXPECT_EQ(*view->finished_ms - *view->started_ms, 31);
+  EXPECT_EQ(view->cpu_time_ms, 24);
 }
 
 TEST(ParseExecution, QueuedExecutionHasNoStartOrFinish) {
@@ -67,6 +68,7 @@ TEST(ParseExecution, QueuedExecutionHasNoStartOrFinish) {
   EXPECT_TRUE(view->created_ms);
   EXPECT_FALSE(view->started_ms);
   EXPECT_FALSE(view->finished_ms);
+  EXPECT_FALSE(view->cpu_time_ms);
 }
 
 TEST(ParseExecution, RefusesUnreadableAnswers) {

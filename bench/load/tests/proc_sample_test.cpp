@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -53,6 +54,37 @@ TEST(ParseSystemCpu, BusyLeavesOutIdleAndIowait) {
 TEST(BusyShare, IsTheBusyFractionOfElapsedTicks) {
   EXPECT_DOUBLE_EQ(BusyShare({100, 400}, {250, 600}), 0.75);
   EXPECT_DOUBLE_EQ(BusyShare({100, 400}, {100, 400}), 0.0);
+}
+
+TEST(BusySeconds, IsBusyTicksOverTicksPerSecond) {
+  EXPECT_DOUBLE_EQ(BusySeconds({100, 400}, {350, 700}, 100), 2.5);
+  EXPECT_DOUBLE_EQ(BusySeconds({100, 400}, {100, 500}, 100), 0.0);
+}
+
+TEST(ParseChildPids, ReadsSpaceSeparatedPids) {
+  EXPECT_EQ(ParseChildPids("123 456 \n"), (std::vector<pid_t>{123, 456}));
+  EXPECT_TRUE(ParseChildPids("").empty());
+}
+
+TEST(ReadChildPids, FindsALiveChildAndForgetsItOnceReaped) {
+  int gate[2];
+  ASSERT_EQ(::pipe(gate), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    char byte;
+    ::close(gate[1]);
+    (void)::read(gate[0], &byte, 1);  // until the parent closes its end
+    ::_exit(0);
+  }
+  ::close(gate[0]);
+  const std::vector<pid_t> children = ReadChildPids(::getpid());
+  ::close(gate[1]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_NE(std::find(children.begin(), children.end(), child), children.end());
+  const std::vector<pid_t> after = ReadChildPids(::getpid());
+  EXPECT_EQ(std::find(after.begin(), after.end(), child), after.end());
 }
 
 TEST(ReadProcessSample, ReadsThisProcess) {

@@ -195,6 +195,8 @@ TEST_F(ProfileRunTest, PollingUsersFollowEveryExecutionToItsResult) {
   EXPECT_GT(stats.server_memory.rss_max_bytes, 0u);
   EXPECT_GE(stats.server_memory.hwm_bytes, stats.server_memory.rss_max_bytes);
   EXPECT_GT(stats.server_cpu_s, 0);
+  EXPECT_GT(stats.sandbox_cpu_s, 0);  // every python run uses some CPU
+  EXPECT_GT(stats.busy_cpu_s, 0);
   EXPECT_DOUBLE_EQ(stats.window_s, 1.5);
 }
 

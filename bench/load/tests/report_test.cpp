@@ -23,6 +23,8 @@ LoadReport SampleReport() {
   baseline.failures = 0;
   baseline.run_latency.Add(milliseconds(20));
   report.baseline = baseline;
+  baseline.runs = 1200;  // after the profiles: 120 runs/s, so the mean is 110
+  report.baseline_after = baseline;
 
   ProfileStats stress;
   stress.spec = ProfileSpec{"stress", 200, FollowMode::kPoll};
@@ -36,6 +38,9 @@ LoadReport SampleReport() {
   stress.end_to_end.Add(milliseconds(1500));
   stress.execution_errors["failed"] = 7;
   stress.http_errors["POST /execute 503"] = 3;
+  stress.server_cpu_s = 3;
+  stress.sandbox_cpu_s = 24;
+  stress.busy_cpu_s = 60;
   stress.server_memory.samples = 4;
   stress.server_memory.rss_max_bytes = 64ull << 20;
   report.profiles.push_back(stress);
@@ -47,18 +52,29 @@ LoadReport SampleReport() {
   return report;
 }
 
+TEST(Report, BareRunsPerSecondIsTheMeanOfBeforeAndAfter) {
+  LoadReport report = SampleReport();
+  EXPECT_DOUBLE_EQ(*BaselineRunsPerSecond(report), 110.0);
+  report.baseline_after.reset();
+  EXPECT_DOUBLE_EQ(*BaselineRunsPerSecond(report), 100.0);
+  report.baseline.reset();
+  EXPECT_FALSE(BaselineRunsPerSecond(report));
+}
+
 TEST(Report, RatioIsCompletedPerSecondOverBareRunsPerSecond) {
   const LoadReport report = SampleReport();
-  const auto ratio = RatioToBaseline(report.profiles[0], report.baseline);
+  const auto ratio = RatioToBaseline(report.profiles[0], 100.0);
   ASSERT_TRUE(ratio);
-  EXPECT_DOUBLE_EQ(*ratio, (2400.0 / 30) / (1000.0 / 10));
+  EXPECT_DOUBLE_EQ(*ratio, (2400.0 / 30) / 100.0);
   EXPECT_FALSE(RatioToBaseline(report.profiles[0], std::nullopt));
 }
 
 TEST(Report, JsonCarriesEveryFigure) {
   const json::value document = json::parse(ReportJson(SampleReport()));
   EXPECT_EQ(document.at("machine").at("cpus").to_number<std::uint64_t>(), 2u);
-  EXPECT_DOUBLE_EQ(document.at("baseline").at("runs_per_second").to_number<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(document.at("baseline").at("runs_per_second").to_number<double>(), 110.0);
+  EXPECT_DOUBLE_EQ(document.at("baseline").at("before").at("runs_per_second").to_number<double>(), 100.0);
+  EXPECT_DOUBLE_EQ(document.at("baseline").at("after").at("runs_per_second").to_number<double>(), 120.0);
   const json::array& profiles = document.at("profiles").as_array();
   ASSERT_EQ(profiles.size(), 2u);
   const json::value& stress = profiles[0];
@@ -66,7 +82,11 @@ TEST(Report, JsonCarriesEveryFigure) {
   EXPECT_EQ(stress.at("users").to_number<std::uint64_t>(), 200u);
   EXPECT_EQ(stress.at("mode").as_string(), "poll");
   EXPECT_DOUBLE_EQ(stress.at("completed_per_second").to_number<double>(), 80.0);
-  EXPECT_DOUBLE_EQ(stress.at("ratio_to_baseline").to_number<double>(), 0.8);
+  EXPECT_DOUBLE_EQ(stress.at("ratio_to_baseline").to_number<double>(), 0.727);  // 80 / 110
+  EXPECT_DOUBLE_EQ(stress.at("cpu_s").at("sandboxed_programs").to_number<double>(), 24.0);
+  EXPECT_DOUBLE_EQ(stress.at("cpu_ms_per_completed").at("server").to_number<double>(), 1.25);  // 3 s / 2400
+  EXPECT_DOUBLE_EQ(stress.at("cpu_ms_per_completed").at("machine_busy").to_number<double>(), 25.0);
+  EXPECT_TRUE(profiles[1].at("cpu_ms_per_completed").at("server").is_null());
   EXPECT_DOUBLE_EQ(stress.at("latency_ms").at("result_read").at("p99").to_number<double>(), 0.99);
   EXPECT_DOUBLE_EQ(stress.at("latency_ms").at("result_read").at("max").to_number<double>(), 1.0);
   EXPECT_EQ(stress.at("latency_ms").at("end_to_end").at("count").to_number<std::uint64_t>(), 1u);
@@ -80,6 +100,8 @@ TEST(Report, JsonCarriesEveryFigure) {
 TEST(Report, TableNamesProfilesAndListsEachErrorKind) {
   const std::string table = ReportTable(SampleReport());
   EXPECT_NE(table.find("100.0 runs/s"), std::string::npos) << table;
+  EXPECT_NE(table.find("120.0 runs/s"), std::string::npos) << table;
+  EXPECT_NE(table.find("compared with 110.0 bare runs/s"), std::string::npos) << table;
   EXPECT_NE(table.find("stress"), std::string::npos);
   EXPECT_NE(table.find("64.0 MiB"), std::string::npos) << table;
   EXPECT_NE(table.find("POST /execute 503"), std::string::npos) << table;
