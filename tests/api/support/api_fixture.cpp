@@ -74,6 +74,7 @@ void ServerSuite::StartServer(std::vector<std::pair<std::string, std::string>> s
   dir_ = std::make_unique<TempDir>("integr8scode-api");
   ServerOptions options;
   options.data_dir = dir_->Path() / "data";
+  for (const auto& [key, value] : settings) options.tls = options.tls || key == "server.tls_cert";
   options.settings = std::move(settings);
   server_ = ServerProcess::Start(options, start_error_);
 }

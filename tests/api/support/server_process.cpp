@@ -64,6 +64,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options
     args.push_back("--set");
     args.push_back(key + "=" + value);
   }
+  const std::size_t log_start = server->Log().size();
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());
   argv.push_back(nullptr);
@@ -105,14 +106,15 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options
     return nullptr;
   }
 
-  // The server logs {"msg":"serving",…,"port":N} once it listens.
+  // The server logs {"msg":"serving",…,"port":N} once it listens. A restart on the same
+  // data directory appends to the same log: only this run's lines count.
   const auto deadline = Clock::now() + std::chrono::seconds(90);
   while (server->port_ == 0) {
     if (Clock::now() > deadline || !server->Running()) {
       error = "the server did not start; its log:\n" + server->Log();
       return nullptr;
     }
-    std::istringstream lines(server->Log());
+    std::istringstream lines(server->Log().substr(log_start));
     std::string line;
     while (std::getline(lines, line)) {
       if (line.find("\"msg\":\"serving\"") == std::string::npos) continue;
@@ -124,7 +126,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options
     }
     if (server->port_ == 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  HttpClient client(server->port_);
+  HttpClient client(server->port_, options.tls);
   while (true) {
     const HttpResult ready = client.Get("/api/v1/health/ready");
     if (ready.status == 200) break;

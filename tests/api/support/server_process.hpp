@@ -36,6 +36,7 @@ struct ServerOptions {
   std::vector<std::pair<std::string, std::string>> settings;
   std::filesystem::path config_file;  // optional --config
   std::uint16_t port = 0;             // 0: any free port
+  bool tls = false;                   // the server speaks HTTPS (server.tls_cert is set)
 };
 
 class ServerProcess {
