@@ -50,7 +50,16 @@ class ApiServerImpl final : public ApiServer {
     context_.metrics = &metrics;
     context_.rate_limiter = std::make_unique<RateLimiter>(context_.options.rate_limits.max_keys);
     context_.static_files = std::make_unique<StaticFiles>(context_.options.web_root);
-    context_.post = [this](std::function<void()> work) { boost::asio::post(pool_, std::move(work)); };
+    context_.post = [this](std::function<void()> work) {
+      boost::asio::post(pool_, [work = std::move(work)] {
+        // An exception escaping here would end the process from a pool thread.
+        try {
+          work();
+        } catch (const std::exception& error) {
+          Log(LogLevel::kError, "background API task failed", {{"error", error.what()}});
+        }
+      });
+    };
     for (const RouteSpec& route : routes_) router_.Add(route.method, route.pattern);
   }
 

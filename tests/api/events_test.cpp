@@ -154,5 +154,30 @@ TEST_F(Events, AClientThatLeavesEarlyCostsNothing) {
   EXPECT_EQ(Str(run.Json().at("stdout")), "after\n");
 }
 
+TEST_F(Events, AReaderThatStopsReadingHoldsUpNoWorker) {
+  HttpClient client(Port());
+  // Six MiB of output, far more than a stream buffers for one client.
+  const HttpResult submitted = client.PostJson(
+      "/api/v1/execute",
+      boost::json::object{{"script", "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(6 * 1024):\n"
+                                     "    sys.stdout.write(line)\n"},
+                          {"lang", "python"},
+                          {"lang_version", "3.11"},
+                          {"limits", {{"output_bytes", 8 << 20}}}});
+  ASSERT_EQ(submitted.status, 202) << submitted.Describe();
+  const std::string id = Str(submitted.Json().at("execution_id"));
+  RawConnection stalled(Port(), 4096);
+  ASSERT_TRUE(stalled.Send(Request(id)));
+  // Never read from `stalled`. The run must still end, and the server keep answering.
+  const boost::json::object done = WaitForEnd(client, id);
+  EXPECT_EQ(Str(done.at("status")), "completed");
+  EXPECT_EQ(Str(done.at("stdout")).size(), 6u << 20);
+  // The stream was cut off at its bound rather than buffering everything for it.
+  EXPECT_NE(Server().Log().find("event stream: client too slow"), std::string::npos);
+  const HttpResult other = Submit(client, "print('meanwhile')", {}, "?wait=true");
+  ASSERT_EQ(other.status, 200) << other.Describe();
+  EXPECT_EQ(Str(other.Json().at("stdout")), "meanwhile\n");
+}
+
 }  // namespace
 }  // namespace integr8scode::testing

@@ -60,7 +60,8 @@ class HttpClient {
 // A raw TCP connection for tests that speak HTTP by hand (slow headers, streams).
 class RawConnection {
  public:
-  explicit RawConnection(std::uint16_t port);
+  // `receive_buffer` > 0 shrinks the socket's receive buffer (a slow reader).
+  explicit RawConnection(std::uint16_t port, int receive_buffer = 0);
   ~RawConnection();
   bool Send(std::string_view bytes);
   // Reads what is available, waiting at most `timeout` for the first byte. Empty at EOF
