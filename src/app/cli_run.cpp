@@ -128,6 +128,12 @@ void ConfigureCliLogging() {
 
 int Run(const RunOptions& options, const GlobalOptions& global) {
   ConfigureCliLogging();
+  using Clock = std::chrono::steady_clock;
+  const auto t0 = Clock::now();
+  const auto since = [t0] {
+    return static_cast<std::int64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t0).count());
+  };
   const auto fail = [](const Error& error, int code) {
     fmt::print(stderr, "integr8scode: {}\n", error.Describe());
     return code;
@@ -149,6 +155,10 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     stdin_data = std::move(*text);
   }
 
+  const std::int64_t inputs_us = since();
+  // The inputs are checked first: a typo deserves its own message, before anything
+  // about the host. Creating the sandbox then starts the run's network namespace on a
+  // helper thread while the slot's cgroups are made.
   SandboxOptions sandbox;
   sandbox.slots = 1;
   sandbox.use_spawner = false;  // this process is small and single-threaded
@@ -157,6 +167,7 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   auto executor = CreateLocalExecutor(sandbox);
   if (!executor) return fail(executor.error(), kExitPlatform);
 
+  const std::int64_t executor_us = since();
   TerminalSink sink;
   RunRequest request;
   request.runtime = *runtime;
@@ -165,6 +176,13 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   request.limits = *limits;
   request.sink = options.json ? nullptr : &sink;
   const RunResult result = (*executor)->Run(request);
+  const std::int64_t run_us = since();
+  executor->reset();
+  if (LogEnabled(LogLevel::kDebug)) {
+    Log(LogLevel::kDebug, "cli timings",
+        {{"inputs_us", inputs_us}, {"executor_us", executor_us - inputs_us},
+         {"run_us", run_us - executor_us}, {"cleanup_us", since() - run_us}});
+  }
 
   if (options.json) {
     const auto json = RunResultToJson(result, options.language, options.version, *limits);
@@ -193,7 +211,7 @@ void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_co
   command->add_flag("--json", options->json, "Print one JSON object with the result");
   command->add_option("--cgroup", options->cgroup_mode, "cgroup version: auto, v1 or v2")
       ->check(CLI::IsMember({"auto", "v1", "v2"}));
-  command->add_option("--state-dir", options->state_dir, "Directory for sandbox mount points and slot locks");
+  command->add_option("--state-dir", options->state_dir, "Directory for the sandbox mount point");
   command->callback([options, &global, &exit_code] { exit_code = Run(*options, global); });
 }
 

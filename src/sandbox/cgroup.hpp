@@ -41,6 +41,9 @@ class CgroupSlot {
   // the sandbox is born in its slot and never migrates. -1 under v1.
   virtual int CloneIntoFd() const = 0;
   virtual bool Empty() = 0;
+  // False when a directory of the slot has disappeared (removed by an operator or a
+  // cleanup script): the slot must then be created again.
+  virtual bool Intact() = 0;
   // Kills every process left in the slot and waits until it is empty.
   virtual Status KillAll() = 0;
 };

@@ -159,6 +159,14 @@ class CgroupV1Slot final : public CgroupSlot {
     return true;
   }
 
+  bool Intact() override {
+    struct stat st{};
+    for (const std::string& procs : procs_files_) {
+      if (::stat(procs.c_str(), &st) != 0) return false;
+    }
+    return true;
+  }
+
   Status KillAll() override {
     // v1 has no cgroup.kill: signal every listed process until none is left. Processes
     // of a sandbox normally die with its PID namespace; this is the backstop.

@@ -136,6 +136,11 @@ class CgroupV2Slot final : public CgroupSlot {
     return events && ParseKeyedValue(*events, "populated").value_or(1) == 0;
   }
 
+  bool Intact() override {
+    struct stat st{};
+    return ::stat((dir_ + "/cgroup.procs").c_str(), &st) == 0;
+  }
+
   Status KillAll() override {
     if (Empty()) return {};
     // cgroup.kill (Linux 5.14+) SIGKILLs every process in the subtree at once; then

@@ -220,6 +220,11 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   pollfd hangup{fds.control, 0, 0};
   if (::poll(&hangup, 1, 0) > 0 && (hangup.revents & (POLLHUP | POLLERR))) ::_exit(1);
 
+  // The network namespace made ahead of time (none when the clone made one).
+  if (fds.netns >= 0 && ::setns(fds.netns, CLONE_NEWNET) != 0) {
+    FailSetup(fds.control, SystemError("join the network namespace"));
+  }
+
   // Checklist. Order matters: the cgroup first (v1: join now; v2: born there), so that
   // everything below is charged to the slot; the cgroup namespace after joining, so
   // the slot is its root.

@@ -61,6 +61,7 @@ std::vector<int> LaunchFds::All() const {
   std::vector<int> fds{control, source};
   if (stdin_fd >= 0) fds.push_back(stdin_fd);
   if (cgroup_dir >= 0) fds.push_back(cgroup_dir);
+  if (netns >= 0) fds.push_back(netns);
   fds.insert(fds.end(), step_stdout.begin(), step_stdout.end());
   fds.insert(fds.end(), step_stderr.begin(), step_stderr.end());
   return fds;

@@ -49,6 +49,7 @@ struct LaunchFds {
   int source = -1;        // the program text (read from offset 0)
   int stdin_fd = -1;      // read-only; -1 means /dev/null
   int cgroup_dir = -1;    // cgroup v2: the slot, for clone3(CLONE_INTO_CGROUP)
+  int netns = -1;         // a fresh network namespace made ahead of time; -1: clone one
   std::vector<int> step_stdout;  // write ends, one per step
   std::vector<int> step_stderr;
 

@@ -19,7 +19,10 @@ Result<LaunchedSandbox> LaunchSandbox(const LaunchSpec& spec, const LaunchFds& f
   std::memset(&args, 0, sizeof args);
   // clone3 rather than fork + unshare: the child is PID 1 of its namespace at once,
   // and CLONE_PIDFD gives a race-free handle to it.
-  args.flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS;
+  args.flags = CLONE_PIDFD | CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
+  // A network namespace made ahead of time is joined by the init (setns); without one,
+  // the clone makes it.
+  if (fds.netns < 0) args.flags |= CLONE_NEWNET;
   args.pidfd = reinterpret_cast<std::uint64_t>(&pidfd);
   args.exit_signal = SIGCHLD;
   if (fds.cgroup_dir >= 0) {
@@ -35,8 +38,18 @@ Result<LaunchedSandbox> LaunchSandbox(const LaunchSpec& spec, const LaunchFds& f
   return launched;
 }
 
+DirectLauncher::DirectLauncher(SeccompProgram seccomp) : seccomp_(std::move(seccomp)) {
+  // Made while the caller prepares the run (the CLI reads its inputs meanwhile).
+  netns_.Prepare();
+}
+
 Result<LaunchedSandbox> DirectLauncher::Launch(const LaunchSpec& spec, const LaunchFds& fds) {
-  return LaunchSandbox(spec, fds, seccomp_);
+  // Take() joins the helper thread: the clone below must copy a single-threaded process.
+  auto netns = netns_.Take();
+  if (!netns) return Fail(std::move(netns.error()).WithContext("network namespace"));
+  LaunchFds with_netns = fds;
+  with_netns.netns = netns->Get();
+  return LaunchSandbox(spec, with_netns, seccomp_);
 }
 
 }  // namespace integr8scode

@@ -5,6 +5,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "sandbox/launch_spec.hpp"
+#include "sandbox/network_namespace.hpp"
 #include "sandbox/seccomp_policy.hpp"
 
 namespace integr8scode {
@@ -24,14 +25,17 @@ class SandboxLauncher {
   virtual bool IsParent() const = 0;
 };
 
+// Clones from this process, which must be small and single-threaded at the moment of
+// the clone (the CLI). Makes the run's network namespace ahead on a helper thread.
 class DirectLauncher final : public SandboxLauncher {
  public:
-  explicit DirectLauncher(SeccompProgram seccomp) : seccomp_(std::move(seccomp)) {}
+  explicit DirectLauncher(SeccompProgram seccomp);
   Result<LaunchedSandbox> Launch(const LaunchSpec& spec, const LaunchFds& fds) override;
   bool IsParent() const override { return true; }
 
  private:
   SeccompProgram seccomp_;
+  NetworkNamespaceAhead netns_;
 };
 
 // Clones the sandbox init into new PID, mount, network, IPC and UTS namespaces (the

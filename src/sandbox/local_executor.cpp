@@ -137,6 +137,13 @@ class LocalExecutor final : public Executor {
   RunResult Run(const RunRequest& request) override {
     if (request.runtime == nullptr) return PlatformError("run", MakeError(ErrorCode::kInternal, "no runtime"));
     SlotPool::Lease slot = slots_->Acquire();
+    if (!slot->cgroup->Intact()) {
+      Log(LogLevel::kWarn, "a sandbox slot's cgroup disappeared; creating it again", {{"slot", slot->number}});
+      slot->cgroup.reset();
+      auto recreated = cgroups_->CreateSlot(SlotPool::CgroupName(slot->number));
+      if (!recreated) return PlatformError("slot", recreated.error());
+      slot->cgroup = std::move(*recreated);
+    }
     RunResult result = RunInSlot(request, *slot);
     // A sandbox never outlives its run; if something is left in the slot, that is a
     // bug to see in the logs, and the slot is cleaned before anyone else gets it.
@@ -311,7 +318,7 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& opti
   cgroup_options.allow_missing_controllers = options.allow_missing_cgroup_controllers;
   auto cgroups = OpenCgroups(cgroup_options);
   if (!cgroups) return Fail(cgroups.error());
-  auto slots = SlotPool::Create(**cgroups, options.slots, options.state_dir / "slots", options.first_uid);
+  auto slots = SlotPool::Create(**cgroups, options.slots, kSlotLockDir, options.first_uid);
   if (!slots) return Fail(slots.error());
   Log(LogLevel::kDebug, "local sandbox ready",
       {{"cgroups", (*cgroups)->Describe()}, {"slots", options.slots}, {"spawner", options.use_spawner}});

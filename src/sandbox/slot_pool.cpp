@@ -23,7 +23,7 @@ Result<std::unique_ptr<SlotPool>> SlotPool::Create(CgroupManager& cgroups, std::
       return Fail(SystemError(saved, "open " + path));
     }
     if (::flock(lock.Get(), LOCK_EX | LOCK_NB) != 0) continue;  // another process has it
-    auto cgroup = cgroups.CreateSlot(fmt::format("slot-{}", number));
+    auto cgroup = cgroups.CreateSlot(CgroupName(number));
     if (!cgroup) return Fail(std::move(cgroup.error()).WithContext(fmt::format("slot {}", number)));
     auto slot = std::make_unique<Slot>();
     slot->number = number;
@@ -39,6 +39,8 @@ Result<std::unique_ptr<SlotPool>> SlotPool::Create(CgroupManager& cgroups, std::
   }
   return pool;
 }
+
+std::string SlotPool::CgroupName(std::size_t number) { return fmt::format("slot-{}", number); }
 
 SlotPool::Lease SlotPool::Acquire() {
   std::unique_lock lock(mutex_);

@@ -28,11 +28,12 @@ struct Slot {
 // A fixed set of slots; Acquire blocks until one is free. Thread-safe.
 class SlotPool {
  public:
-  // Claims `count` free slot numbers (trying 0, 1, 2, … up to max_slots) by locking
-  // `<lock_dir>/<n>.lock`, and creates their cgroups.
+  // Claims `count` free slot numbers (trying 0, 1, 2, … up to kMaxSlotsPerHost) by
+  // locking `<lock_dir>/<n>.lock`, and creates their cgroups.
   static Result<std::unique_ptr<SlotPool>> Create(CgroupManager& cgroups, std::size_t count,
                                                   const std::filesystem::path& lock_dir,
                                                   uid_t first_uid);
+  static std::string CgroupName(std::size_t number);
 
   class Lease {
    public:
@@ -65,5 +66,8 @@ class SlotPool {
 };
 
 inline constexpr std::size_t kMaxSlotsPerHost = 1024;
+// Host-wide, whatever a process's state directory: every process that sandboxes on
+// this host must see the same locks, or two of them would claim one slot's cgroups.
+inline constexpr const char* kSlotLockDir = "/run/integr8scode/slots";
 
 }  // namespace integr8scode

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "common/log.hpp"
+#include "sandbox/network_namespace.hpp"
 
 extern char** environ;
 
@@ -115,7 +116,17 @@ int RunSpawner(int socket_fd) {
   }
   if (!SendWithFds(socket_fd, kHello, sizeof kHello, {})) return 1;
   std::vector<char> buffer(kMaxMessage);
+  // Network namespaces made while idle, one per sandbox (see network_namespace.hpp).
+  std::vector<UniqueFd> namespaces;
+  constexpr std::size_t kNamespacesAhead = 4;
   for (;;) {
+    while (namespaces.size() < kNamespacesAhead) {
+      pollfd pending{socket_fd, POLLIN, 0};
+      if (::poll(&pending, 1, 0) != 0) break;  // a request (or hang-up) comes first
+      auto made = CreateNetworkNamespace();
+      if (!made) break;
+      namespaces.push_back(std::move(*made));
+    }
     std::vector<UniqueFd> fds;
     auto received = ReceiveWithFds(socket_fd, buffer, fds);
     if (!received || *received == 0) return 0;  // the server is gone
@@ -141,6 +152,12 @@ int RunSpawner(int socket_fd) {
       if (header.has_cgroup_dir) launch.cgroup_dir = fds[next++].Get();
       for (std::uint32_t i = 0; i < header.steps; ++i) launch.step_stdout.push_back(fds[next++].Get());
       for (std::uint32_t i = 0; i < header.steps; ++i) launch.step_stderr.push_back(fds[next++].Get());
+      UniqueFd netns;
+      if (!namespaces.empty()) {
+        netns = std::move(namespaces.back());
+        namespaces.pop_back();
+        launch.netns = netns.Get();
+      }
       auto launched = LaunchSandbox(*spec, launch, *seccomp);
       if (launched) {
         reply.pid = launched->pid;

@@ -1,6 +1,7 @@
 // Real programs through the real local sandbox (needs root; skipped otherwise).
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <thread>
@@ -223,7 +224,7 @@ TEST_F(SandboxRun, CancelStopsARunningProgram) {
   options.cancel = &cancel;
   options.sink = &sink;
   std::thread canceller([&] {
-    while (sink.MillisUntilStdoutContains("waiting") < 0) std::this_thread::yield();
+    while (sink.MillisUntilStdoutContains("waiting\n") < 0) std::this_thread::yield();
     cancel.Cancel();
   });
   const RunResult result = RunCode("python", "3.11", "import time\nprint('waiting')\ntime.sleep(30)\n", options);
@@ -272,6 +273,24 @@ TEST_F(SandboxRun, CgroupV2BackendOnTheUnifiedHierarchy) {
   const auto before = testing::TakeHostSnapshot();
   executor->reset();
   EXPECT_EQ(testing::DescribeLeaks(before, testing::TakeHostSnapshot()), "");
+}
+
+TEST_F(SandboxRun, ASlotWhoseCgroupVanishedIsRebuilt) {
+  testing::SharedExecutor();
+  const auto without = testing::TakeHostSnapshot().cgroup_entries;
+  auto executor = testing::MakeExecutor(1, /*use_spawner=*/true);
+  RunOptions options;
+  options.executor = executor.get();
+  ASSERT_EQ(RunCode("python", "3.11", "print(1)\n", options).status, ExecutionStatus::kCompleted);
+  // An operator's cleanup script removes the idle slot's cgroup directories.
+  int removed = 0;
+  for (const std::string& dir : testing::TakeHostSnapshot().cgroup_entries) {
+    if (std::find(without.begin(), without.end(), dir) == without.end()) removed += ::rmdir(dir.c_str()) == 0;
+  }
+  ASSERT_GT(removed, 0);
+  const RunResult again = RunCode("python", "3.11", "print(2)\n", options);
+  EXPECT_EQ(again.status, ExecutionStatus::kCompleted) << again.message;
+  EXPECT_EQ(again.stdout_text, "2\n");
 }
 
 TEST_F(SandboxRun, LeavesNothingBehind) {
