@@ -320,6 +320,16 @@ class SqlExecutionStore final : public ExecutionStore {
                       {SqlParam::Text(id), SqlParam::Int(finished_at_ms)});
   }
 
+  Result<bool> Requeue(std::string_view id) override {
+    // A graceful shutdown stopped it: it goes back as if never started, and the attempt
+    // it had used is given back (the platform stopped it, not the program).
+    return Transition(id,
+                      "UPDATE executions SET status = 'queued', worker_id = '', started_at = NULL,"
+                      " attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END"
+                      " WHERE id = $1 AND status = 'running'",
+                      {SqlParam::Text(id)});
+  }
+
   Result<RecoveryReport> RecoverInterrupted(int max_attempts, std::string_view reason,
                                             std::int64_t now_ms) override {
     return TransactFor<RecoveryReport>(*database_, TxMode::kWrite,

@@ -192,6 +192,31 @@ TEST_P(ExecutionStoreTest, EveryTerminalStatusRoundTrips) {
   }
 }
 
+TEST_P(ExecutionStoreTest, RequeueHandsARunningExecutionBackWithItsAttempt) {
+  Put(Queued("stopped"));
+  Put(Queued("done"));
+  ASSERT_TRUE(*Executions().MarkRunning("stopped", "w1", 5000));
+  ASSERT_TRUE(*Executions().MarkRunning("done", "w1", 5000));
+  ASSERT_TRUE(*Executions().Finish("done", Completed(), 6000));
+
+  auto requeued = Executions().Requeue("stopped");
+  ASSERT_TRUE(requeued) << requeued.error().Describe();
+  EXPECT_TRUE(*requeued);
+  const Execution e = Load("stopped");
+  EXPECT_EQ(e.status, ExecutionStatus::kQueued);
+  EXPECT_EQ(e.attempts, 0);
+  EXPECT_EQ(e.worker_id, "");
+  EXPECT_FALSE(e.started_at_ms.has_value());
+  // Only a running execution goes back; a queued or finished one stays as it is.
+  EXPECT_FALSE(*Executions().Requeue("stopped"));
+  EXPECT_FALSE(*Executions().Requeue("done"));
+  EXPECT_EQ(Load("done").status, ExecutionStatus::kCompleted);
+  EXPECT_FALSE(Executions().Requeue("nope").has_value());
+  // And it can run again.
+  EXPECT_TRUE(*Executions().MarkRunning("stopped", "w2", 7000));
+  EXPECT_EQ(Load("stopped").attempts, 1);
+}
+
 TEST_P(ExecutionStoreTest, CancelStopsQueuedAndRunningButNotFinished) {
   Put(Queued("queued"));
   Put(Queued("running"));
