@@ -3,6 +3,7 @@
 // Internal to the api module: what route handlers share. Includes Boost.JSON; only
 // the api .cpp files include it.
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>

@@ -314,6 +314,12 @@ void Call::ReplyError(const Error& error) {
   if (error.code == ErrorCode::kResourceExhausted || error.code == ErrorCode::kUnavailable) {
     response.SetHeader("Retry-After", "5");
   }
+  if (error.code == ErrorCode::kUnauthenticated) {
+    // RFC 6750 §3: tell the client which scheme, and whether its token was the problem.
+    response.SetHeader("WWW-Authenticate", error.reason == "invalid_token" || error.reason == "token_expired"
+                                               ? "Bearer realm=\"integr8scode\", error=\"invalid_token\""
+                                               : "Bearer realm=\"integr8scode\"");
+  }
   Reply(std::move(response));
 }
 

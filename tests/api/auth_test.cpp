@@ -28,6 +28,7 @@ TEST_F(Auth, MissingTokenOnAProtectedRouteIs401) {
   EXPECT_EQ(me.status, 401);
   EXPECT_EQ(Str(me.Json().at("code")), "unauthenticated");
   EXPECT_FALSE(Str(me.Json().at("detail")).empty());
+  EXPECT_EQ(me.Header("www-authenticate"), "Bearer realm=\"integr8scode\"");
 }
 
 TEST_F(Auth, TamperedTokensAreRefused) {
@@ -44,6 +45,7 @@ TEST_F(Auth, TamperedTokensAreRefused) {
     const HttpResult me = client.Get("/api/v1/auth/me", {{"Authorization", "Bearer " + token}});
     EXPECT_EQ(me.status, 401) << token;
     EXPECT_EQ(Str(me.Json().at("code")), "invalid_token") << token;
+    EXPECT_NE(me.Header("www-authenticate").find("error=\"invalid_token\""), std::string::npos);
   }
   // A bad bearer token is refused even where anonymous calls are allowed: the client
   // meant to be someone.
