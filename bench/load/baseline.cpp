@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,15 @@ bool RunOnce(const std::vector<char*>& argv, const std::string& expected) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 && output == expected;
 }
 
+double ChildrenCpuSeconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_CHILDREN, &usage);
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
 }  // namespace
 
 Result<BaselineResult> RunBaseline(const BaselineSettings& settings) {
@@ -75,6 +85,7 @@ Result<BaselineResult> RunBaseline(const BaselineSettings& settings) {
   BaselineResult result;
   result.settings = settings;
   std::mutex mutex;
+  const double cpu_before = ChildrenCpuSeconds();
   const Clock::time_point start = Clock::now();
   const Clock::time_point deadline = start + settings.duration;
   {
@@ -99,6 +110,7 @@ Result<BaselineResult> RunBaseline(const BaselineSettings& settings) {
     }
   }
   result.elapsed_s = std::chrono::duration<double>(Clock::now() - start).count();
+  result.cpu_s = ChildrenCpuSeconds() - cpu_before;
   return result;
 }
 

@@ -42,6 +42,7 @@ json::value BaselineJson(const BaselineResult& baseline) {
                       {"runs", baseline.runs},
                       {"failures", baseline.failures},
                       {"runs_per_second", Round(baseline.RunsPerSecond(), 2)},
+                      {"cpu_ms_per_run", Round(baseline.CpuMillisecondsPerRun(), 2)},
                       {"run_latency_ms", LatencyJson(baseline.run_latency)}};
 }
 
@@ -209,9 +210,9 @@ std::string ReportTable(const LoadReport& report) {
     const BaselineResult& bare = **baseline;
     out += fmt::format(
         "Bare baseline {}: {} in {} parallel loops for {:.1f} s: {} runs, {} failed → {:.1f} runs/s "
-        "(one run p50 {:.1f} ms)\n",
+        "(one run: p50 {:.1f} ms, {:.1f} ms CPU)\n",
         when, Command(bare.settings.argv), bare.settings.jobs, bare.elapsed_s, bare.runs, bare.failures,
-        bare.RunsPerSecond(), bare.run_latency.Summarize().p50_ms);
+        bare.RunsPerSecond(), bare.run_latency.Summarize().p50_ms, bare.CpuMillisecondsPerRun());
   }
   const std::optional<double> bare = BaselineRunsPerSecond(report);
   if (bare) out += fmt::format("Profiles are compared with {:.1f} bare runs/s.\n\n", *bare);

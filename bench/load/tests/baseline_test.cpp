@@ -27,6 +27,17 @@ TEST(RunBaseline, CountsRunsOfAllLoopsWithTheirLatencies) {
   EXPECT_EQ(result->settings.jobs, 2u);
 }
 
+TEST(RunBaseline, MeasuresTheCpuTimeOfTheRuns) {
+  BaselineSettings settings = Echo("", 1);
+  // Each run burns a few milliseconds of CPU in a shell loop.
+  settings.argv = {"/bin/sh", "-c", "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"};
+  auto result = RunBaseline(settings);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->failures, 0u);
+  EXPECT_GT(result->cpu_s, 0.0);
+  EXPECT_GT(result->CpuMillisecondsPerRun(), 0.0);
+}
+
 TEST(RunBaseline, OtherOutputIsAFailureAndNotCountedInThroughput) {
   auto result = RunBaseline(Echo("bye\n", 1));
   ASSERT_TRUE(result) << result.error().message;

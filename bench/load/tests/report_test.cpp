@@ -22,6 +22,7 @@ LoadReport SampleReport() {
   baseline.runs = 1000;
   baseline.failures = 0;
   baseline.run_latency.Add(milliseconds(20));
+  baseline.cpu_s = 8;  // 8 ms a run
   report.baseline = baseline;
   baseline.runs = 1200;  // after the profiles: 120 runs/s, so the mean is 110
   report.baseline_after = baseline;
@@ -75,6 +76,7 @@ TEST(Report, JsonCarriesEveryFigure) {
   EXPECT_DOUBLE_EQ(document.at("baseline").at("runs_per_second").to_number<double>(), 110.0);
   EXPECT_DOUBLE_EQ(document.at("baseline").at("before").at("runs_per_second").to_number<double>(), 100.0);
   EXPECT_DOUBLE_EQ(document.at("baseline").at("after").at("runs_per_second").to_number<double>(), 120.0);
+  EXPECT_DOUBLE_EQ(document.at("baseline").at("before").at("cpu_ms_per_run").to_number<double>(), 8.0);
   const json::array& profiles = document.at("profiles").as_array();
   ASSERT_EQ(profiles.size(), 2u);
   const json::value& stress = profiles[0];
