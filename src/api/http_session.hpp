@@ -404,8 +404,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
       return WriteRaw(true);
     }
     chunk_ = std::move(header);
+    stream_writing_ = true;
     ArmWriteTimer();
     net::async_write(stream_, net::buffer(chunk_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+      self->stream_writing_ = false;
       self->write_timer_.cancel();
       self->Uncount();
       if (ec) return self->Close();
@@ -461,9 +463,12 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void ArmWriteTimer() {
     // A client that stops reading would hold the connection forever: give each write
     // the idle timeout.
+    // A generation number, because a timer that fired just as the write completed is
+    // already queued and cannot be cancelled any more.
+    const std::uint64_t generation = ++write_generation_;
     write_timer_.expires_after(state_->options.idle_timeout);
-    write_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
-      if (!ec) self->Close();
+    write_timer_.async_wait([self = this->shared_from_this(), generation](beast::error_code ec) {
+      if (!ec && generation == self->write_generation_ && self->stream_writing_) self->Close();
     });
   }
 
@@ -550,6 +555,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   std::string chunk_;
   bool stream_waiting_ = false;
   bool stream_writing_ = false;
+  std::uint64_t write_generation_ = 0;
   std::optional<std::pair<std::string, bool>> pending_;
   net::steady_timer keepalive_timer_;
   net::steady_timer write_timer_;
