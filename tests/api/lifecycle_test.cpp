@@ -118,13 +118,16 @@ TEST_F(Lifecycle, KillNineDuringABurstLosesNothingAndRunsNothingTwice) {
     ASSERT_EQ(page.status, 200) << page.Describe();
     const boost::json::value body = page.Json();
     total = body.at("total").to_number<int>();
-    for (const auto& item : body.at("items").as_array()) {
-      ++seen[Str(item.at("execution_id"))];
-      EXPECT_TRUE(IsTerminalStatus(Str(item.at("status")))) << boost::json::serialize(item);
-    }
+    for (const auto& item : body.at("items").as_array()) ++seen[Str(item.at("execution_id"))];
     if (body.at("items").as_array().size() < 100) break;
   }
   for (const std::string& id : ids) EXPECT_EQ(seen[id], 1) << id;
+  // Those whose 202 was lost were accepted by the store all the same: they end too.
+  for (const auto& [id, count] : seen) {
+    if (!ids.contains(id)) {
+      EXPECT_TRUE(IsTerminalStatus(Str(WaitForEnd(client, id).at("status")))) << id;
+    }
+  }
   EXPECT_LE(total, static_cast<int>(accepted.size()) + kThreads);
   EXPECT_EQ(static_cast<int>(seen.size()), total);
 }
