@@ -275,7 +275,9 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   Send(fds.control, ready);
 
   for (std::uint32_t i = 0; i < steps.size(); ++i) {
-    if (i > 0 && !WaitForGo(fds.control, i)) break;
+    // Every step waits for the go: the supervisor writes that step's limits to the slot
+    // and resets its accounting first.
+    if (!WaitForGo(fds.control, i)) break;
     if (!RunStep(steps[i], i, spec, fds, seccomp, signal_fd)) break;
   }
   ::_exit(0);

@@ -7,8 +7,8 @@ namespace integr8scode {
 
 // The sandbox's first process (PID 1 of its PID namespace), in its new namespaces:
 // joins the slot's cgroups, builds the filesystem, reports Ready, then runs the steps
-// one after the other as the unprivileged user (step 0 at once, later steps when the
-// supervisor says so), reaps every process, and after each step kills whatever the
+// one after the other as the unprivileged user (each when the supervisor says so),
+// reaps every process, and after each step kills whatever the
 // step left behind. When it exits, the kernel kills everything left in the namespace.
 // Never returns.
 [[noreturn]] void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds,

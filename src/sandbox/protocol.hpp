@@ -9,7 +9,7 @@ namespace integr8scode {
 // packet, both ends are this binary.
 
 enum class InitEvent : std::uint32_t {
-  kReady = 1,        // the sandbox is built; step 0 starts at once
+  kReady = 1,        // the sandbox is built; steps start on kRunStep
   kSetupFailed = 2,  // value = errno, text = what failed
   kStepStarted = 3,  // step forked; at_ns = when
   kStepExited = 4,   // wait_status, rusage; at_ns = when; value = exec errno (0 if exec worked)
