@@ -138,7 +138,7 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     fmt::print(stderr, "integr8scode: {}\n", error.Describe());
     return code;
   };
-  auto catalog = LoadCatalog(global.catalog);
+  auto catalog = LoadCatalog(global.catalog, CatalogExamples::kSkip);
   if (!catalog) return fail(catalog.error(), kExitUsage);
   auto runtime = catalog->Find(options.language, options.version);
   if (!runtime) return fail(runtime.error(), kExitUsage);

@@ -13,7 +13,7 @@ namespace integr8scode {
 void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   CLI::App* command = app.add_subcommand("runtimes", "List the runtimes this host can run");
   command->callback([&global, &exit_code] {
-    auto catalog = LoadCatalog(global.catalog);
+    auto catalog = LoadCatalog(global.catalog, CatalogExamples::kSkip);
     if (!catalog) {
       fmt::print(stderr, "integr8scode: {}\n", catalog.error().Describe());
       exit_code = kExitUsage;

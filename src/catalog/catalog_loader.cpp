@@ -116,7 +116,8 @@ Result<std::string> ReadText(const fs::path& file) {
   return text.str();
 }
 
-Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const fs::path& base) {
+Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const fs::path& base,
+                            CatalogExamples examples) {
   const EntryReader reader(table, fmt::format("runtime #{}", index + 1));
   if (auto status = reader.CheckKeys({"language", "version", "display_name", "implementation",
                                       "source_file", "file_extension", "editor_mode",
@@ -191,7 +192,7 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
   }
   std::string example_file;
   if (auto status = take("example", example_file, false); !status) return Fail(status.error());
-  if (!example_file.empty()) {
+  if (!example_file.empty() && examples == CatalogExamples::kLoad) {
     auto text = ReadText(base / example_file);
     if (!text) return Fail(std::move(text.error()).WithContext(where));
     runtime.example = std::move(*text);
@@ -201,7 +202,7 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
 
 }  // namespace
 
-Result<RuntimeCatalog> LoadCatalog(const fs::path& file) {
+Result<RuntimeCatalog> LoadCatalog(const fs::path& file, CatalogExamples examples) {
   toml::table root;
   try {
     root = toml::parse_file(file.string());
@@ -227,7 +228,7 @@ Result<RuntimeCatalog> LoadCatalog(const fs::path& file) {
     if (table == nullptr) {
       return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: runtime #{} is not a table", file.string(), i + 1));
     }
-    auto runtime = ReadRuntime(*table, i, file.parent_path());
+    auto runtime = ReadRuntime(*table, i, file.parent_path(), examples);
     if (!runtime) return Fail(std::move(runtime.error()).WithContext(file.string()));
     if (!keys.insert(runtime->Key()).second) {
       return Fail(ErrorCode::kInvalidArgument,

@@ -73,6 +73,13 @@ struct CgroupOptions {
   bool allow_missing_controllers = false;
 };
 
+// What /proc/self says about this process's cgroups, read once per start.
+struct CgroupHostView {
+  std::string mountinfo;  // /proc/self/mountinfo
+  std::string own;        // /proc/self/cgroup
+  static Result<CgroupHostView> Read(const std::filesystem::path& proc_self);
+};
+
 // Picks the version: v2 when the unified hierarchy has the memory, cpu and pids
 // controllers, else v1 when those are mounted as v1 hierarchies (hybrid hosts such as
 // this project's CI). kUnavailable with the reason when neither works.
@@ -80,6 +87,8 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroups(const CgroupOptions& options)
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options);
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options);
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options, const CgroupHostView& host);
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options, const CgroupHostView& host);
 
 // The CFS quota for `millicores` with period `period_us`: at least 1 ms per period.
 std::uint64_t CpuQuotaMicros(std::uint32_t millicores, std::uint32_t period_us);

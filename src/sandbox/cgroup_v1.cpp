@@ -22,11 +22,14 @@ namespace fs = std::filesystem;
 
 constexpr const char* kControllers[] = {"memory", "cpu", "cpuacct", "pids"};
 
-Status MakeDirectory(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) != 0 && errno != EEXIST) {
+// Creates `path`; `existed` tells whether it was already there.
+Status MakeDirectory(const std::string& path, bool* existed = nullptr) {
+  const bool made = ::mkdir(path.c_str(), 0755) == 0;
+  if (!made && errno != EEXIST) {
     const int saved = errno;
     return Fail(SystemError(saved, "mkdir " + path));
   }
+  if (existed != nullptr) *existed = !made;
   return {};
 }
 
@@ -225,18 +228,23 @@ class CgroupV1Manager final : public CgroupManager {
   Result<std::unique_ptr<CgroupSlot>> CreateSlot(std::string_view name) override {
     std::lock_guard lock(mutex_);
     std::map<std::string, std::string> dirs;
+    bool adopted = false;
     for (const auto& [controller, parent] : parents_) {
       // The shared parent may have been removed by another process's cleanup between
       // runs: (re)create it before the slot.
       if (auto s = MakeDirectory(parent); !s) return Fail(s.error());
       const std::string dir = parent + "/" + std::string(name);
-      if (auto s = MakeDirectory(dir); !s) return Fail(s.error());
+      bool existed = false;
+      if (auto s = MakeDirectory(dir, &existed); !s) return Fail(s.error());
+      adopted = adopted || existed;
       dirs[controller] = dir;
     }
     auto slot = std::make_unique<CgroupV1Slot>(std::move(dirs), cpu_period_us_);
     if (auto s = slot->Open(); !s) return Fail(std::move(s.error()).WithContext("cgroup v1 slot"));
     // A slot adopted after a crash may still hold processes.
-    if (auto s = slot->KillAll(); !s) return Fail(s.error());
+    if (adopted) {
+      if (auto s = slot->KillAll(); !s) return Fail(s.error());
+    }
     return std::unique_ptr<CgroupSlot>(std::move(slot));
   }
 
@@ -249,12 +257,14 @@ class CgroupV1Manager final : public CgroupManager {
 }  // namespace
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options) {
-  auto mountinfo = ReadControlFile((options.proc_self / "mountinfo").string());
-  if (!mountinfo) return Fail(mountinfo.error());
-  auto own = ReadControlFile((options.proc_self / "cgroup").string());
-  if (!own) return Fail(own.error());
-  const auto mounts = ParseCgroupMounts(*mountinfo);
-  const auto memberships = ParseProcCgroup(*own);
+  auto host = CgroupHostView::Read(options.proc_self);
+  if (!host) return Fail(host.error());
+  return OpenCgroupV1(options, *host);
+}
+
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options, const CgroupHostView& host) {
+  const auto mounts = ParseCgroupMounts(host.mountinfo);
+  const auto memberships = ParseProcCgroup(host.own);
 
   std::map<std::string, std::string> parents;
   for (const char* controller : kControllers) {
@@ -294,6 +304,17 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options
   }
   return std::unique_ptr<CgroupManager>(
       std::make_unique<CgroupV1Manager>(std::move(parents), options.cpu_period_us));
+}
+
+Result<CgroupHostView> CgroupHostView::Read(const std::filesystem::path& proc_self) {
+  CgroupHostView view;
+  auto mountinfo = ReadControlFile((proc_self / "mountinfo").string());
+  if (!mountinfo) return Fail(mountinfo.error());
+  auto own = ReadControlFile((proc_self / "cgroup").string());
+  if (!own) return Fail(own.error());
+  view.mountinfo = std::move(*mountinfo);
+  view.own = std::move(*own);
+  return view;
 }
 
 std::uint64_t CpuQuotaMicros(std::uint32_t millicores, std::uint32_t period_us) {

@@ -184,13 +184,17 @@ class CgroupV2Manager final : public CgroupManager {
     std::lock_guard lock(mutex_);
     if (auto s = EnsureParent(); !s) return Fail(s.error());
     const std::string dir = parent_ + "/" + std::string(name);
-    if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    const bool made = ::mkdir(dir.c_str(), 0755) == 0;
+    if (!made && errno != EEXIST) {
       const int saved = errno;
       return Fail(SystemError(saved, "mkdir " + dir));
     }
     auto slot = std::make_unique<CgroupV2Slot>(dir, cpu_period_us_, allow_missing_);
     if (auto s = slot->Open(); !s) return Fail(std::move(s.error()).WithContext("cgroup v2 slot"));
-    if (auto s = slot->KillAll(); !s) return Fail(s.error());
+    // A slot adopted after a crash may still hold processes.
+    if (!made) {
+      if (auto s = slot->KillAll(); !s) return Fail(s.error());
+    }
     return std::unique_ptr<CgroupSlot>(std::move(slot));
   }
 
@@ -251,10 +255,14 @@ Status EnableDownTo(const fs::path& mount_point, const fs::path& dir, bool allow
 }  // namespace
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options) {
-  auto mountinfo = ReadControlFile((options.proc_self / "mountinfo").string());
-  if (!mountinfo) return Fail(mountinfo.error());
+  auto host = CgroupHostView::Read(options.proc_self);
+  if (!host) return Fail(host.error());
+  return OpenCgroupV2(options, *host);
+}
+
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options, const CgroupHostView& host) {
   const CgroupMount* unified = nullptr;
-  const auto mounts = ParseCgroupMounts(*mountinfo);
+  const auto mounts = ParseCgroupMounts(host.mountinfo);
   for (const CgroupMount& mount : mounts) {
     if (mount.v2) unified = &mount;
   }
@@ -273,10 +281,8 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
   if (!options.parent.empty()) {
     parent = fs::path(unified->mount_point) / options.parent.relative_path();
   } else {
-    auto own = ReadControlFile((options.proc_self / "cgroup").string());
-    if (!own) return Fail(own.error());
     std::string own_path = "/";
-    for (const CgroupMembership& membership : ParseProcCgroup(*own)) {
+    for (const CgroupMembership& membership : ParseProcCgroup(host.own)) {
       if (membership.hierarchy_id == 0) own_path = membership.path;
     }
     // Our own cgroup holds our process, so it cannot delegate controllers to children
@@ -299,9 +305,11 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroups(const CgroupOptions& options)
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("sandbox.cgroup_mode '{}' must be auto, v1 or v2", options.mode));
   }
-  auto v2 = OpenCgroupV2(options);
+  auto host = CgroupHostView::Read(options.proc_self);
+  if (!host) return Fail(host.error());
+  auto v2 = OpenCgroupV2(options, *host);
   if (v2) return v2;
-  auto v1 = OpenCgroupV1(options);
+  auto v1 = OpenCgroupV1(options, *host);
   if (v1) return v1;
   return Fail(ErrorCode::kUnavailable,
               fmt::format("no usable cgroups: v2: {}; v1: {}", v2.error().Describe(),

@@ -307,9 +307,7 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& opti
     if (!spawner) return Fail(spawner.error());
     launcher = std::move(*spawner);
   } else {
-    auto seccomp = BuildSeccompProgram();
-    if (!seccomp) return Fail(seccomp.error());
-    launcher = std::make_unique<DirectLauncher>(std::move(*seccomp));
+    launcher = std::make_unique<DirectLauncher>(EmbeddedSeccompProgram());
   }
   CgroupOptions cgroup_options;
   cgroup_options.mode = options.cgroup_mode;

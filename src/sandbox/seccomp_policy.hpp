@@ -27,7 +27,10 @@ struct SeccompProgram {
   }
 };
 
+// Compiles the policy with libseccomp (the build-time generator and the tests use it).
 Result<SeccompProgram> BuildSeccompProgram();
+// The same program, compiled at build time (seccomp_codegen.cpp) and embedded.
+const SeccompProgram& EmbeddedSeccompProgram();
 
 // Installs a program in the calling thread (after PR_SET_NO_NEW_PRIVS). Async-signal-safe.
 int InstallSeccompProgram(const sock_fprog& program);

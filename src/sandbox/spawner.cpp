@@ -109,11 +109,7 @@ int RunSpawner(int socket_fd) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::prctl(PR_SET_NAME, "i8c-spawner");
   if (::getppid() == 1) return 1;  // the server died before the prctl
-  auto seccomp = BuildSeccompProgram();
-  if (!seccomp) {
-    Log(LogLevel::kError, "spawner: cannot build the seccomp filter", {{"error", seccomp.error().Describe()}});
-    return 1;
-  }
+  const SeccompProgram* seccomp = &EmbeddedSeccompProgram();
   if (!SendWithFds(socket_fd, kHello, sizeof kHello, {})) return 1;
   std::vector<char> buffer(kMaxMessage);
   // Network namespaces made while idle, one per sandbox (see network_namespace.hpp).

@@ -66,5 +66,17 @@ TEST(SeccompPolicy, CompilesToABpfProgram) {
   EXPECT_LT(program->instructions.size(), 4096u);
 }
 
+TEST(SeccompPolicy, TheEmbeddedProgramIsTheCurrentPolicy) {
+  auto built = BuildSeccompProgram();
+  ASSERT_TRUE(built.has_value());
+  const SeccompProgram& embedded = EmbeddedSeccompProgram();
+  ASSERT_EQ(embedded.instructions.size(), built->instructions.size());
+  for (std::size_t i = 0; i < built->instructions.size(); ++i) {
+    const sock_filter& a = embedded.instructions[i];
+    const sock_filter& b = built->instructions[i];
+    EXPECT_TRUE(a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k) << "instruction " << i;
+  }
+}
+
 }  // namespace
 }  // namespace integr8scode
