@@ -159,6 +159,8 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
 
   std::int64_t started_ns = 0;
   std::int64_t ended_ns = 0;
+  std::int64_t rusage_cpu_us = 0;       // wait4: the step's main process and its waited children
+  std::uint64_t rusage_peak_bytes = 0;
   bool step_exited = false;
   bool init_dead = false;
   auto deadline = Clock::now() + std::chrono::seconds(30);  // until the step has started
@@ -192,6 +194,8 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
           ended_ns = message.at_ns;
           facts.wait_status = message.wait_status;
           facts.exec_errno = message.value;
+          rusage_cpu_us = message.user_cpu_us + message.system_cpu_us;
+          rusage_peak_bytes = static_cast<std::uint64_t>(message.max_rss_kib) * 1024;
         }
       }
     }
@@ -221,8 +225,12 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   if (!usage) return Fail(std::move(usage.error()).WithContext("cgroup usage"));
   facts.oom_kills = usage->oom_kills;
   facts.pids_limit_hits = usage->pids_limit_hits;
-  report.usage.cpu_time_ms = usage->cpu_time_us / 1000;
-  report.usage.peak_memory_bytes = usage->peak_memory_bytes;
+  // The cgroup counts every process of the step (orphans and daemons included); wait4
+  // only the main process and the children it waited for. The cgroup wins; wait4 stands
+  // in where the cgroup has no counter (a v2 host without the memory controller).
+  report.usage.cpu_time_ms = std::max(usage->cpu_time_us, rusage_cpu_us) / 1000;
+  report.usage.peak_memory_bytes =
+      usage->peak_memory_bytes > 0 ? usage->peak_memory_bytes : rusage_peak_bytes;
   if (started_ns == 0) started_ns = ended_ns;
   report.usage.wall_time_ms = (ended_ns - started_ns) / 1'000'000;
   report.verdict = Judge(facts);

@@ -267,6 +267,7 @@ TEST_F(SandboxRun, CgroupV2BackendOnTheUnifiedHierarchy) {
   EXPECT_EQ(hello.status, ExecutionStatus::kCompleted) << hello.message;
   EXPECT_EQ(hello.stdout_text, "1999999000000\n");
   EXPECT_GT(hello.usage.cpu_time_ms, 10);  // from the v2 slot's cpu.stat
+  EXPECT_GT(hello.usage.peak_memory_bytes, 1u << 20);  // wait4's maxrss: no memory.peak here
   run.limits.timeout = std::chrono::milliseconds(500);
   const RunResult stuck = RunCode("python", "3.11", "import os, time\nos.fork()\ntime.sleep(30)\n", run);
   EXPECT_EQ(stuck.status, ExecutionStatus::kTimedOut);
