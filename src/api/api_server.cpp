@@ -73,10 +73,12 @@ class ApiServerImpl final : public ApiServer {
     };
     callbacks.on_connection_opened = [this] { context_.metrics->ConnectionOpened(); };
     callbacks.on_connection_closed = [this] { context_.metrics->ConnectionClosed(); };
-    auto server = HttpServer::Start(context_.options.http, std::move(callbacks));
+    auto server = HttpServer::Bind(context_.options.http, std::move(callbacks));
     if (!server) return Fail(server.error());
     server_ = std::move(*server);
+    // Handlers use the server (timers): set it before the first request can arrive.
     context_.server = server_.get();
+    server_->Run();
     return {};
   }
 

@@ -55,7 +55,7 @@ class AsioHttpServer final : public HttpServer {
     return {};
   }
 
-  void StartThreads() {
+  void Run() override {
     Accept();
     const std::size_t count = std::max<std::size_t>(1, state_->options.io_threads);
     for (std::size_t i = 0; i < count; ++i) threads_.emplace_back([this] { io_.run(); });
@@ -215,7 +215,7 @@ std::string RequestIdFor(std::string_view client_value) {
   return fmt::format("{:016x}{:016x}", random(), random());
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options, HttpCallbacks callbacks) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Bind(HttpServerOptions options, HttpCallbacks callbacks) {
   auto state = std::make_shared<ServerState>();
   state->options = std::move(options);
   state->callbacks = std::move(callbacks);
@@ -239,7 +239,6 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(HttpServerOptions options,
   }
   auto server = std::make_unique<AsioHttpServer>(std::move(state));
   if (auto status = server->Listen(); !status) return Fail(status.error());
-  server->StartThreads();
   return std::unique_ptr<HttpServer>(std::move(server));
 }
 

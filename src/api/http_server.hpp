@@ -84,10 +84,14 @@ class TimerHandle {
 // Thread-safety: all public methods may be called from any thread.
 class HttpServer {
  public:
-  // Binds and starts the I/O threads. kUnavailable when the address cannot be bound,
-  // kInvalidArgument for unreadable TLS files.
-  static Result<std::unique_ptr<HttpServer>> Start(HttpServerOptions options, HttpCallbacks callbacks);
+  // Binds the address (connections queue in the backlog until Run). kUnavailable when
+  // the address cannot be bound, kInvalidArgument for unreadable TLS files.
+  static Result<std::unique_ptr<HttpServer>> Bind(HttpServerOptions options, HttpCallbacks callbacks);
   virtual ~HttpServer() = default;
+
+  // Starts the I/O threads and accepting. Call once, after whatever the callbacks use is
+  // ready.
+  virtual void Run() = 0;
 
   virtual std::uint16_t Port() const = 0;
   // Stops accepting; idle keep-alive connections close, requests in progress finish.
