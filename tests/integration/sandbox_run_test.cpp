@@ -26,24 +26,11 @@ class SandboxRun : public ::testing::Test {
   }
 };
 
-constexpr const char* kMatchSample = R"(from typing import TypeGuard
-
-def is_string(value: object) -> TypeGuard[str]:
-    return isinstance(value, str)
-
-def example_function(data: object):
-    match data:  # Match statement introduced in Python 3.10
-        case int() if data > 10:
-            print("An integer greater than 10")
-        case str() if is_string(data):
-            print(f"A string: {data}")
-        case _:
-            print("Something else")
-
-example_function(15)
-example_function("hello")
-example_function([1, 2, 3])
-)";
+// The original README's sample: the catalog's Python 3.11 example is that script.
+const std::string& MatchSample() {
+  static const std::string sample = testing::RuntimeFor("python", "3.11").example;
+  return sample;
+}
 
 TEST_F(SandboxRun, PythonPrintsAndReportsUsage) {
   const RunResult result = RunCode("python", "3.11", "print('hi')\n");
@@ -60,13 +47,13 @@ TEST_F(SandboxRun, PythonPrintsAndReportsUsage) {
 }
 
 TEST_F(SandboxRun, TheOriginalsSampleOnPython311) {
-  const RunResult result = RunCode("python", "3.11", kMatchSample);
+  const RunResult result = RunCode("python", "3.11", MatchSample());
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
   EXPECT_EQ(result.stdout_text, "An integer greater than 10\nA string: hello\nSomething else\n");
 }
 
 TEST_F(SandboxRun, TheOriginalsSampleOnPython39IsASyntaxError) {
-  const RunResult result = RunCode("python", "3.9", kMatchSample);
+  const RunResult result = RunCode("python", "3.9", MatchSample());
   EXPECT_EQ(result.status, ExecutionStatus::kFailed);
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.stderr_text.find("File \"/scripts/script.py\", line 7"), std::string::npos) << result.stderr_text;
