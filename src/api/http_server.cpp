@@ -4,7 +4,9 @@
 #include <thread>
 #include <vector>
 
-#include "api/http_session.hpp"
+#include <fmt/format.h>
+
+#include "api/http_server_state.hpp"
 #include "common/log.hpp"
 
 namespace integr8scode {
@@ -35,7 +37,7 @@ class AsioHttpServer final : public HttpServer {
   ~AsioHttpServer() override { Stop(Clock::now()); }
 
   Status Listen() {
-    beast::error_code ec;
+    boost::system::error_code ec;
     const auto address = net::ip::make_address(state_->options.host, ec);
     if (ec) {
       return Fail(ErrorCode::kInvalidArgument,
@@ -66,7 +68,7 @@ class AsioHttpServer final : public HttpServer {
   void StopAccepting() override {
     if (state_->stopping.exchange(true)) return;
     net::post(acceptor_.get_executor(), [this] {
-      beast::error_code ignored;
+      boost::system::error_code ignored;
       acceptor_.close(ignored);
     });
     for (const auto& session : Sessions()) session->Stop();
@@ -110,7 +112,7 @@ class AsioHttpServer final : public HttpServer {
   std::unique_ptr<TimerHandle> After(std::chrono::milliseconds delay, std::function<void()> callback) override {
     auto timer = std::make_shared<net::steady_timer>(net::make_strand(io_));
     timer->expires_after(delay);
-    timer->async_wait([timer, callback = std::move(callback)](beast::error_code ec) {
+    timer->async_wait([timer, callback = std::move(callback)](boost::system::error_code ec) {
       if (!ec) callback();
     });
     return std::make_unique<AsioTimer>(state_, std::move(timer));
@@ -128,14 +130,14 @@ class AsioHttpServer final : public HttpServer {
   }
 
   void Accept() {
-    acceptor_.async_accept(net::make_strand(io_), [this](beast::error_code ec, tcp::socket socket) {
+    acceptor_.async_accept(net::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
       if (state_->stopping.load()) return;
       if (ec) {
         if (ec == net::error::operation_aborted) return;
         // Out of file descriptors and the like: log once, wait a little, go on.
         Log(LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
         auto pause = std::make_shared<net::steady_timer>(acceptor_.get_executor(), std::chrono::milliseconds(100));
-        pause->async_wait([this, pause](beast::error_code) { Accept(); });
+        pause->async_wait([this, pause](boost::system::error_code) { Accept(); });
         return;
       }
       OnAccepted(std::move(socket));
@@ -144,7 +146,7 @@ class AsioHttpServer final : public HttpServer {
   }
 
   void OnAccepted(tcp::socket socket) {
-    beast::error_code ec;
+    boost::system::error_code ec;
     const auto remote = socket.remote_endpoint(ec);
     if (ec) return;
     std::string peer = remote.address().to_string();
@@ -152,7 +154,6 @@ class AsioHttpServer final : public HttpServer {
       peer = net::ip::make_address_v4(net::ip::v4_mapped, remote.address().to_v6()).to_string();
     }
     socket.set_option(tcp::no_delay(true), ec);
-    std::shared_ptr<SessionBase> session;
     std::uint64_t id = 0;
     {
       std::lock_guard lock(state_->mutex);
@@ -162,17 +163,13 @@ class AsioHttpServer final : public HttpServer {
       }
       id = ++state_->next_session;
     }
+    const SessionRegistrar registrar = [this, id](std::shared_ptr<SessionBase> made) {
+      Register(id, std::move(made));
+    };
     if (state_->tls) {
-      auto tls = std::make_shared<Session<beast::ssl_stream<beast::tcp_stream>>>(state_, id, std::move(peer),
-                                                                                 std::move(socket), *state_->tls);
-      session = tls;
-      Register(id, session);
-      tls->Run();
+      StartTlsSession(state_, id, std::move(peer), std::move(socket), registrar);
     } else {
-      auto plain = std::make_shared<Session<beast::tcp_stream>>(state_, id, std::move(peer), std::move(socket));
-      session = plain;
-      Register(id, session);
-      plain->Run();
+      StartPlainSession(state_, id, std::move(peer), std::move(socket), registrar);
     }
   }
 
@@ -221,7 +218,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Bind(HttpServerOptions options, 
   state->callbacks = std::move(callbacks);
   if (!state->options.tls_cert.empty()) {
     auto tls = std::make_unique<ssl::context>(ssl::context::tls_server);
-    beast::error_code ec;
+    boost::system::error_code ec;
     tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
                      ec);
