@@ -46,15 +46,20 @@ std::chrono::milliseconds Millis(double seconds) {
   return std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000));
 }
 
+// Each profile in both modes back to back: on a shared machine, the two modes of one
+// profile then meet about the same background load.
 Result<std::vector<ProfileSpec>> PlannedProfiles(const Flags& flags) {
   std::vector<FollowMode> modes;
   if (flags.mode == "poll" || flags.mode == "both") modes.push_back(FollowMode::kPoll);
   if (flags.mode == "wait" || flags.mode == "both") modes.push_back(FollowMode::kWait);
+  auto profiles = ParseProfiles(flags.profiles, FollowMode::kPoll);
+  if (!profiles) return Fail(profiles.error());
   std::vector<ProfileSpec> planned;
-  for (FollowMode mode : modes) {
-    auto profiles = ParseProfiles(flags.profiles, mode);
-    if (!profiles) return Fail(profiles.error());
-    planned.insert(planned.end(), profiles->begin(), profiles->end());
+  for (const ProfileSpec& profile : *profiles) {
+    for (FollowMode mode : modes) {
+      planned.push_back(profile);
+      planned.back().mode = mode;
+    }
   }
   return planned;
 }

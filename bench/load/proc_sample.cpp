@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <charconv>
 #include <filesystem>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -105,22 +106,36 @@ Result<ProcessSample> ParseProcStatus(std::string_view status_text) {
   return sample;
 }
 
-Result<double> ParseProcStatCpuSeconds(std::string_view stat_text, long ticks_per_second) {
+Result<ProcStat> ParseProcStat(std::string_view stat_text) {
   // The command name (field 2) is in parentheses and may itself hold spaces or ')':
   // the fields are counted from the last ')' (proc(5)).
   const std::size_t close = stat_text.rfind(')');
   if (close == std::string_view::npos) return Fail(ErrorCode::kInvalidArgument, "stat: no ')' after the command name");
   const std::vector<std::string_view> fields = Words(stat_text.substr(close + 1));
-  // After the name come field 3 (state) onwards: utime is field 14, stime field 15.
-  constexpr std::size_t kUtime = 14 - 3;
-  constexpr std::size_t kStime = 15 - 3;
-  if (fields.size() <= kStime) return Fail(ErrorCode::kInvalidArgument, "stat: too few fields");
-  auto utime = Number(fields[kUtime], "stat utime");
-  if (!utime) return Fail(utime.error());
-  auto stime = Number(fields[kStime], "stat stime");
-  if (!stime) return Fail(stime.error());
+  // fields[0] is field 3 (state).
+  const auto field = [&](std::size_t number) -> Result<std::uint64_t> {
+    if (fields.size() <= number - 3) return Fail(ErrorCode::kInvalidArgument, "stat: too few fields");
+    return Number(fields[number - 3], "stat");
+  };
+  ProcStat stat;
+  std::uint64_t* const targets[] = {&stat.utime, &stat.stime, &stat.cutime, &stat.cstime, &stat.start_time};
+  const std::size_t numbers[] = {14, 15, 16, 17, 22};
+  for (std::size_t i = 0; i < std::size(numbers); ++i) {
+    auto value = field(numbers[i]);
+    if (!value) return Fail(value.error());
+    *targets[i] = *value;
+  }
+  auto ppid = field(4);
+  if (!ppid) return Fail(ppid.error());
+  stat.ppid = static_cast<pid_t>(*ppid);
+  return stat;
+}
+
+Result<double> ParseProcStatCpuSeconds(std::string_view stat_text, long ticks_per_second) {
   if (ticks_per_second <= 0) return Fail(ErrorCode::kInvalidArgument, "stat: clock ticks per second must be positive");
-  return static_cast<double>(*utime + *stime) / static_cast<double>(ticks_per_second);
+  auto stat = ParseProcStat(stat_text);
+  if (!stat) return Fail(stat.error());
+  return static_cast<double>(stat->utime + stat->stime) / static_cast<double>(ticks_per_second);
 }
 
 Result<SystemCpuSample> ParseSystemCpu(std::string_view proc_stat_text) {
@@ -152,6 +167,12 @@ Result<ProcessSample> ReadProcessSample(pid_t pid) {
   if (!cpu) return Fail(cpu.error());
   sample->cpu_seconds = *cpu;
   return sample;
+}
+
+Result<ProcStat> ReadProcStat(pid_t pid) {
+  auto text = ReadSmallFile(fmt::format("/proc/{}/stat", pid));
+  if (!text) return Fail(text.error());
+  return ParseProcStat(*text);
 }
 
 Result<SystemCpuSample> ReadSystemCpu() {

@@ -24,9 +24,20 @@ struct SystemCpuSample {
   std::uint64_t total_ticks = 0;
 };
 
+// The fields of /proc/<pid>/stat the load figures use, in clock ticks (proc(5)).
+struct ProcStat {
+  pid_t ppid = 0;
+  std::uint64_t utime = 0;
+  std::uint64_t stime = 0;
+  std::uint64_t cutime = 0;  // of waited-for children, added when they are reaped
+  std::uint64_t cstime = 0;
+  std::uint64_t start_time = 0;  // since boot: tells a reused pid from the old process
+};
+
 // Parsers of the kernel's text, separate from the reads so that tests can feed them.
 // Fail with kInvalidArgument when a field is missing or not a number.
 Result<ProcessSample> ParseProcStatus(std::string_view status_text);  // VmRSS, VmHWM
+Result<ProcStat> ParseProcStat(std::string_view stat_text);
 Result<double> ParseProcStatCpuSeconds(std::string_view stat_text, long ticks_per_second);
 Result<SystemCpuSample> ParseSystemCpu(std::string_view proc_stat_text);
 
@@ -39,6 +50,7 @@ std::vector<pid_t> ParseChildPids(std::string_view children_text);
 // Reads /proc/<pid>/status and /proc/<pid>/stat. Fails with kNotFound once the process
 // is gone, kUnavailable on other read errors.
 Result<ProcessSample> ReadProcessSample(pid_t pid);
+Result<ProcStat> ReadProcStat(pid_t pid);
 Result<SystemCpuSample> ReadSystemCpu();
 
 // Busy share of all CPUs between two samples, 0..1 (0 when no tick elapsed).

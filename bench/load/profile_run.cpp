@@ -6,6 +6,7 @@
 #include <exception>
 #include <map>
 #include <optional>
+#include <vector>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -14,6 +15,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "common/log.hpp"
+#include "load/other_load.hpp"
 #include "load/proc_sample.hpp"
 #include "load/virtual_user.hpp"
 
@@ -40,6 +42,7 @@ struct CpuMark {
   std::optional<double> server_cpu_s;
   std::map<pid_t, double> children_cpu_s;
   double own_cpu_s = 0;
+  ProcessTable processes;
 };
 
 CpuMark MarkCpu(pid_t server_pid) {
@@ -52,13 +55,15 @@ CpuMark MarkCpu(pid_t server_pid) {
     }
   }
   mark.own_cpu_s = OwnCpuSeconds();
+  mark.processes = ReadProcessTable();
   return mark;
 }
 
-void ApplyWindowCpu(const CpuMark& start, const CpuMark& end, ProfileStats& stats) {
+void ApplyWindowCpu(const CpuMark& start, const CpuMark& end, pid_t server_pid, ProfileStats& stats) {
+  const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
   if (start.system && end.system) {
     stats.system_busy = BusyShare(*start.system, *end.system);
-    stats.busy_cpu_s = BusySeconds(*start.system, *end.system, ::sysconf(_SC_CLK_TCK));
+    stats.busy_cpu_s = BusySeconds(*start.system, *end.system, ticks_per_second);
   }
   if (start.server_cpu_s && end.server_cpu_s) stats.server_cpu_s = *end.server_cpu_s - *start.server_cpu_s;
   // Children alive at both ends: the spawner. Sandboxes live for milliseconds and are
@@ -68,6 +73,10 @@ void ApplyWindowCpu(const CpuMark& start, const CpuMark& end, ProfileStats& stat
     if (before != start.children_cpu_s.end()) stats.children_cpu_s += cpu_s - before->second;
   }
   stats.generator_cpu_s = end.own_cpu_s - start.own_cpu_s;
+  std::vector<pid_t> own_roots{::getpid()};
+  if (server_pid > 0) own_roots.push_back(server_pid);
+  stats.other_cpu_s = static_cast<double>(OtherProcessesTicks(start.processes, end.processes, own_roots)) /
+                      static_cast<double>(ticks_per_second);
 }
 
 // Samples the server's memory every interval until stopped (the timer is cancelled).
@@ -160,7 +169,7 @@ ProfileStats RunProfile(const LoadSettings& settings, const ProfileSpec& spec) {
   asio::steady_timer window_end(io);
   window_end.expires_at(deadline);
   window_end.async_wait([&](const boost::system::error_code&) {
-    ApplyWindowCpu(start_mark, MarkCpu(settings.server_pid), stats);
+    ApplyWindowCpu(start_mark, MarkCpu(settings.server_pid), settings.server_pid, stats);
   });
 
   io.run();

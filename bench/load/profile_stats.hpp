@@ -51,15 +51,16 @@ struct ProfileStats {
   std::map<std::string, std::uint64_t> transport_errors;
   std::map<std::string, std::uint64_t> execution_errors;
 
-  // Where the CPU time of the window went. The parts do not add up to the machine's
-  // busy time: the rest is sandbox set-up and teardown in the kernel and in the
-  // sandboxes' init processes, and whatever else runs on the machine.
+  // Where the CPU time of the window went. The machine's busy time less the other
+  // processes and the named parts is sandbox set-up and teardown (the sandboxes' init
+  // processes, namespace cleanup in kernel workers), which no counter here names.
   ServerMemory server_memory;
   double server_cpu_s = 0;     // the server process (all threads)
   double children_cpu_s = 0;   // its long-lived child processes (the sandbox spawner)
   double sandbox_cpu_s = 0;    // the programs, as their cgroups counted (resource_usage)
   double generator_cpu_s = 0;  // this tool
   double busy_cpu_s = 0;       // all CPUs together, from /proc/stat
+  double other_cpu_s = 0;      // every other process on the machine (other_load.hpp)
   double system_busy = 0;      // share of all CPUs busy, 0..1
 
   std::uint64_t ErrorTotal() const;

@@ -1,5 +1,6 @@
 #include "load/report.hpp"
 
+#include <algorithm>
 #include <cmath>
 
 #include <boost/json.hpp>
@@ -44,6 +45,11 @@ json::value BaselineJson(const BaselineResult& baseline) {
                       {"runs_per_second", Round(baseline.RunsPerSecond(), 2)},
                       {"cpu_ms_per_run", Round(baseline.CpuMillisecondsPerRun(), 2)},
                       {"run_latency_ms", LatencyJson(baseline.run_latency)}};
+}
+
+// The share of the machine's busy time that went to processes outside the measurement.
+double OtherShare(const ProfileStats& profile) {
+  return profile.busy_cpu_s > 0 ? std::min(1.0, profile.other_cpu_s / profile.busy_cpu_s) : 0;
 }
 
 // CPU milliseconds per completed execution, or null when none completed.
@@ -94,13 +100,16 @@ json::object ProfileJson(const ProfileStats& profile, std::optional<double> base
                              {"server_children", Round(profile.children_cpu_s, 3)},
                              {"sandboxed_programs", Round(profile.sandbox_cpu_s, 3)},
                              {"generator", Round(profile.generator_cpu_s, 3)},
-                             {"machine_busy", Round(profile.busy_cpu_s, 3)}}},
+                             {"machine_busy", Round(profile.busy_cpu_s, 3)},
+                             {"other_processes", Round(profile.other_cpu_s, 3)}}},
       {"cpu_ms_per_completed",
        json::object{{"server", PerExecution(profile.server_cpu_s, profile.completed_in_window)},
                     {"server_children", PerExecution(profile.children_cpu_s, profile.completed_in_window)},
                     {"sandboxed_programs", PerExecution(profile.sandbox_cpu_s, profile.completed_in_window)},
                     {"generator", PerExecution(profile.generator_cpu_s, profile.completed_in_window)},
-                    {"machine_busy", PerExecution(profile.busy_cpu_s, profile.completed_in_window)}}},
+                    {"machine_busy", PerExecution(profile.busy_cpu_s, profile.completed_in_window)},
+                    {"ours", PerExecution(profile.busy_cpu_s - profile.other_cpu_s, profile.completed_in_window)}}},
+      {"other_processes_share", Round(OtherShare(profile), 3)},
       {"system_cpu_busy", Round(profile.system_busy, 3)}};
 }
 
@@ -216,24 +225,28 @@ std::string ReportTable(const LoadReport& report) {
   }
   const std::optional<double> bare = BaselineRunsPerSecond(report);
   if (bare) out += fmt::format("Profiles are compared with {:.1f} bare runs/s.\n\n", *bare);
-  out += fmt::format("{:<10} {:>5} {:<4} {:>8} {:>7} {:>9} {:>9} {:>6} {:>6} {:>12}\n", "profile", "users", "mode",
-                     "exec/s", "vs bare", "submitted", "completed", "errors", "busy", "server RSS");
+  out += fmt::format("{:<10} {:>5} {:<4} {:>8} {:>7} {:>9} {:>9} {:>6} {:>6} {:>7} {:>12}\n", "profile", "users",
+                     "mode", "exec/s", "vs bare", "submitted", "completed", "errors", "busy", "others", "server RSS");
   for (const ProfileStats& profile : report.profiles) {
     const std::optional<double> ratio = RatioToBaseline(profile, bare);
-    out += fmt::format("{:<10} {:>5} {:<4} {:>8.1f} {:>7} {:>9} {:>9} {:>6} {:>5.0f}% {:>8} MiB\n", profile.spec.name,
-                       profile.spec.users, FollowModeName(profile.spec.mode), profile.CompletedPerSecond(),
-                       ratio ? fmt::format("{:.2f}", *ratio) : "-", profile.submitted, profile.completed,
-                       profile.ErrorTotal(), 100 * profile.system_busy, Mebibytes(profile.server_memory.rss_max_bytes));
+    out += fmt::format("{:<10} {:>5} {:<4} {:>8.1f} {:>7} {:>9} {:>9} {:>6} {:>5.0f}% {:>6.0f}% {:>8} MiB\n",
+                       profile.spec.name, profile.spec.users, FollowModeName(profile.spec.mode),
+                       profile.CompletedPerSecond(), ratio ? fmt::format("{:.2f}", *ratio) : "-", profile.submitted,
+                       profile.completed, profile.ErrorTotal(), 100 * profile.system_busy, 100 * OtherShare(profile),
+                       Mebibytes(profile.server_memory.rss_max_bytes));
   }
-  out += "\nCPU ms per completed execution (machine: all CPUs busy; the rest is set-up, teardown and other load)\n";
-  out += fmt::format("{:<10} {:<4} {:>8} {:>8} {:>8} {:>9} {:>8}\n", "profile", "mode", "server", "spawner", "program",
-                     "generator", "machine");
+  out += "(busy: all CPUs; others: the share of that busy time used by processes outside the measurement)\n";
+  out += "\nCPU ms per completed execution (ours = machine busy less other processes; its rest beyond the named\n"
+         "parts is sandbox set-up and teardown)\n";
+  out += fmt::format("{:<10} {:<4} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}\n", "profile", "mode", "server", "spawner",
+                     "program", "generator", "ours", "machine");
   for (const ProfileStats& profile : report.profiles) {
     const double n = static_cast<double>(profile.completed_in_window);
     const auto per = [n](double cpu_s) { return n > 0 ? fmt::format("{:.1f}", cpu_s * 1000 / n) : std::string("-"); };
-    out += fmt::format("{:<10} {:<4} {:>8} {:>8} {:>8} {:>9} {:>8}\n", profile.spec.name,
+    out += fmt::format("{:<10} {:<4} {:>8} {:>8} {:>8} {:>9} {:>8} {:>8}\n", profile.spec.name,
                        FollowModeName(profile.spec.mode), per(profile.server_cpu_s), per(profile.children_cpu_s),
-                       per(profile.sandbox_cpu_s), per(profile.generator_cpu_s), per(profile.busy_cpu_s));
+                       per(profile.sandbox_cpu_s), per(profile.generator_cpu_s),
+                       per(profile.busy_cpu_s - profile.other_cpu_s), per(profile.busy_cpu_s));
   }
   out += "\nLatency in ms, p50 / p95 / p99 / max\n";
   out += fmt::format("{:<10} {:<4} {:<28} {:<28} {:<30} {:<30}\n", "profile", "mode", "submit", "result read",
