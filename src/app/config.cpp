@@ -459,9 +459,18 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
       continue;
     }
     const KeySpec* match = nullptr;
+    bool in_a_section = false;
     for (const KeySpec& spec : Keys()) {
       if (EnvironmentName(spec.key) == name) match = &spec;
+      // INTEGR8SCODE_<SECTION>_… is meant as a setting: an unknown one is a typo. Other
+      // INTEGR8SCODE_* variables (a test harness's, say) are none of the server's business.
+      const std::string_view key = spec.key;
+      const std::size_t dot = key.find('.');
+      if (dot != std::string_view::npos && name.starts_with(EnvironmentName(key.substr(0, dot)) + "_")) {
+        in_a_section = true;
+      }
     }
+    if (match == nullptr && !in_a_section) continue;
     if (match == nullptr) {
       return Fail(Invalid(fmt::format("environment: unknown variable {}{}; every INTEGR8SCODE_* variable must "
                                       "name a setting (see docs/operations.md)",

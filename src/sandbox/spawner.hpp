@@ -55,6 +55,6 @@ std::optional<int> RunSpawnerIfRequested(int argc, char** argv);
 
 // Set in the spawner's environment. A process that has it never starts a spawner
 // itself, so a binary that does not know the spawner command cannot recurse.
-inline constexpr const char* kSpawnerEnvironmentMark = "INTEGR8SCODE_SANDBOX_SPAWNER";
+inline constexpr const char* kSpawnerEnvironmentMark = "INTEGR8SCODE_SPAWNER_PROCESS";
 
 }  // namespace integr8scode

@@ -156,6 +156,17 @@ TEST_F(ConfigTest, UnknownEnvironmentVariableIsAnError) {
   EXPECT_NE(config.error().message.find("INTEGR8SCODE_SERVER_LISTEN"), std::string::npos) << config.error().message;
 }
 
+TEST_F(ConfigTest, VariablesOutsideTheSectionsAreNotSettings) {
+  // A test harness's own variables, inherited by servers it starts, are left alone.
+  auto config = LoadConfig(FromEnv({{"INTEGR8SCODE_TEST_POSTGRES_URL", "postgres://x"},
+                                    {"INTEGR8SCODE_BIN", "/usr/bin/integr8scode"}}));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  auto typo = LoadConfig(FromEnv({{"INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUT", "5"}}));
+  ASSERT_FALSE(typo.has_value());
+  EXPECT_NE(typo.error().message.find("INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE"), std::string::npos)
+      << typo.error().message;
+}
+
 TEST_F(ConfigTest, CatalogVariableIsASetting) {
   auto config = LoadConfig(FromEnv({{"INTEGR8SCODE_CATALOG", "/tmp/c.toml"}}));
   ASSERT_TRUE(config.has_value()) << config.error().message;
