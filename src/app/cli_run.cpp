@@ -13,6 +13,7 @@
 
 #include "api/result_json.hpp"
 #include "app/commands.hpp"
+#include "app/config.hpp"
 #include "catalog/catalog_loader.hpp"
 #include "common/log.hpp"
 #include "common/units.hpp"
@@ -21,6 +22,8 @@
 
 namespace integr8scode {
 namespace {
+
+namespace fs = std::filesystem;
 
 constexpr std::uint64_t kMaxSourceBytes = 1ull << 20;
 
@@ -34,8 +37,9 @@ struct RunOptions {
   std::string timeout;
   std::string output;
   bool json = false;
-  std::string cgroup_mode = "auto";
-  std::string state_dir = "/run/integr8scode";
+  std::string config_file;
+  std::string cgroup_mode;  // empty: from the configuration
+  std::string state_dir;
 };
 
 // Prints the program's output as it comes: stdout to stdout, stderr to stderr.
@@ -114,20 +118,7 @@ int ExitCodeFor(ExecutionStatus status) {
   return kExitRunFailed;
 }
 
-// The CLI logs (debug timings, warnings) as text to stderr; the level comes from the
-// same variable as the server's logging.level.
-void ConfigureCliLogging() {
-  const char* level = std::getenv("INTEGR8SCODE_LOGGING_LEVEL");
-  const std::string_view name = level != nullptr ? level : "warn";
-  const LogLevel parsed = name == "debug" ? LogLevel::kDebug
-                          : name == "info" ? LogLevel::kInfo
-                          : name == "error" ? LogLevel::kError
-                                            : LogLevel::kWarn;
-  ConfigureLogging(parsed, LogFormat::kText);
-}
-
 int Run(const RunOptions& options, const GlobalOptions& global) {
-  ConfigureCliLogging();
   using Clock = std::chrono::steady_clock;
   const auto t0 = Clock::now();
   const auto since = [t0] {
@@ -138,13 +129,26 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     fmt::print(stderr, "integr8scode: {}\n", error.Describe());
     return code;
   };
-  auto catalog = LoadCatalog(global.catalog, CatalogExamples::kSkip);
+  // The same configuration as the server's (file, INTEGR8SCODE_* variables): its default
+  // and maximum limits and its sandbox settings apply here too.
+  ConfigSources sources;
+  if (!options.config_file.empty()) sources.file = options.config_file;
+  sources.env = ProcessEnvironment();
+  auto config = LoadConfig(sources);
+  if (!config) return fail(config.error(), kExitUsage);
+  // Text logs on stderr: warnings and errors, or everything when logging.level is debug
+  // (the sandbox's phase timings).
+  const LogLevel level = config->logging.level == LogLevel::kDebug ? LogLevel::kDebug
+                                                                    : std::max(config->logging.level, LogLevel::kWarn);
+  ConfigureLogging(level, LogFormat::kText);
+  const std::filesystem::path catalog_path = config->catalog.empty() ? global.catalog : config->catalog;
+  auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
   if (!catalog) return fail(catalog.error(), kExitUsage);
   auto runtime = catalog->Find(options.language, options.version);
   if (!runtime) return fail(runtime.error(), kExitUsage);
   auto overrides = ParseLimitFlags(options);
   if (!overrides) return fail(overrides.error(), kExitUsage);
-  auto limits = ApplyOverrides(Limits{}, *overrides, kDefaultMaximumLimits);
+  auto limits = ApplyOverrides(config->limits.defaults, *overrides, config->limits.maximum);
   if (!limits) return fail(limits.error(), kExitUsage);
   auto source = ReadFile(options.file, "file");
   if (!source) return fail(source.error(), kExitUsage);
@@ -162,8 +166,10 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   SandboxOptions sandbox;
   sandbox.slots = 1;
   sandbox.use_spawner = false;  // this process is small and single-threaded
-  sandbox.cgroup_mode = options.cgroup_mode;
-  sandbox.state_dir = options.state_dir;
+  sandbox.cgroup_mode = options.cgroup_mode.empty() ? config->sandbox.cgroup_mode : options.cgroup_mode;
+  sandbox.cgroup_parent = config->sandbox.cgroup_parent;
+  sandbox.state_dir = options.state_dir.empty() ? config->sandbox.state_dir : fs::path(options.state_dir);
+  sandbox.first_uid = config->sandbox.first_uid;
   auto executor = CreateLocalExecutor(sandbox);
   if (!executor) return fail(executor.error(), kExitPlatform);
 
@@ -209,7 +215,9 @@ void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_co
   command->add_option("--timeout", options->timeout, "Wall-clock limit, e.g. 5s (default 5s)");
   command->add_option("--output-limit", options->output, "Cap per output stream, e.g. 1M (default 1M)");
   command->add_flag("--json", options->json, "Print one JSON object with the result");
-  command->add_option("--cgroup", options->cgroup_mode, "cgroup version: auto, v1 or v2")
+  command->add_option("--config", options->config_file,
+                      "Configuration file (TOML, as for serve): default and maximum limits, sandbox settings");
+  command->add_option("--cgroup", options->cgroup_mode, "cgroup version: auto, v1 or v2 (default: configuration)")
       ->check(CLI::IsMember({"auto", "v1", "v2"}));
   command->add_option("--state-dir", options->state_dir, "Directory for the sandbox mount point");
   command->callback([options, &global, &exit_code] { exit_code = Run(*options, global); });

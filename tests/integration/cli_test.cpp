@@ -95,7 +95,23 @@ TEST_F(CliTest, LimitsAboveTheMaximumAreRefused) {
       RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "3.11", "--memory", "4G"});
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
-  EXPECT_NE(outcome.out.find("memory limit 4 GiB is above the maximum 1 GiB"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("memory limit 4 GiB is above the maximum 512 MiB"), std::string::npos) << outcome.out;
+}
+
+TEST_F(CliTest, TheConfiguredMaximumApplies) {
+  const std::string config = File("strict.toml", "[limits.default]\nmemory = \"32M\"\n[limits.maximum]\nmemory = \"64M\"\n");
+  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "3.11",
+                                  "--config", config, "--memory", "100M"});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
+  EXPECT_NE(outcome.out.find("memory limit 100 MiB is above the maximum 64 MiB"), std::string::npos) << outcome.out;
+}
+
+TEST_F(CliTest, AnUnknownConfigKeyIsNamed) {
+  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "3.11",
+                                  "--config", File("bad.toml", "[limits]\nmemroy = 1\n")});
+  EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_NE(outcome.out.find("memroy"), std::string::npos) << outcome.out;
 }
 
 TEST_F(CliTest, MissingRequiredOptionIsAUsageError) {
