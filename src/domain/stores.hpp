@@ -25,7 +25,12 @@ struct ExecutionQuery {
   std::optional<std::string> language;
   std::size_t limit = 20;
   std::size_t offset = 0;
+  // false: a listing — script and stdin come back empty and stdout/stderr cut to their
+  // first kListedOutputBytes, so a page of history does not read megabytes of output.
+  bool with_output = true;
 };
+
+inline constexpr std::size_t kListedOutputBytes = 1024;
 
 struct ExecutionPage {
   std::vector<Execution> items;  // newest first

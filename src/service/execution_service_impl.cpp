@@ -277,6 +277,7 @@ Result<ExecutionPage> ExecutionServiceImpl::List(const Caller& caller, Execution
   }
   if (query.limit == 0) query.limit = kDefaultPageSize;
   query.limit = std::min(query.limit, kMaxPageSize);
+  query.with_output = false;  // listings show a preview; the full record is one GET away
   return store_->List(query);
 }
 

@@ -24,6 +24,22 @@ constexpr std::string_view kColumns =
     "finished_at";
 constexpr int kColumnCount = 34;
 
+// The same columns for listings (ExecutionQuery::with_output = false): the large ones
+// are cut in the database, keeping their types, so a page never carries whole outputs.
+// (SQLite's substr() of an empty BLOB is NULL: coalesce gives the empty value back.)
+std::string ListingColumns() {
+  std::string columns(kColumns);
+  const auto cut = [&](std::string_view column, std::size_t bytes) {
+    const std::size_t at = columns.find(column);
+    columns.replace(at, column.size(), fmt::format("coalesce(substr({0}, 1, {1}), {0})", column, bytes));
+  };
+  cut("stdin_data", 0);
+  cut("script", 0);
+  cut("stdout_text", kListedOutputBytes);
+  cut("stderr_text", kListedOutputBytes);
+  return columns;
+}
+
 // Unsigned quantities are stored in signed 64-bit columns; the cast round-trips.
 std::int64_t ToSql(std::uint64_t value) { return static_cast<std::int64_t>(value); }
 
@@ -251,9 +267,11 @@ class SqlExecutionStore final : public ExecutionStore {
     const std::size_t filter_count = params.size();
     params.push_back(SqlParam::Int(ClampToSql(query.limit)));
     params.push_back(SqlParam::Int(ClampToSql(query.offset)));
+    static const std::string listing_select = fmt::format("SELECT {} FROM executions", ListingColumns());
     const std::string page_sql =
-        fmt::format("{}{} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}", select_,
-                    where, filter_count + 1, filter_count + 2);
+        fmt::format("{}{} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+                    query.with_output ? select_ : listing_select, where, filter_count + 1,
+                    filter_count + 2);
 
     return TransactFor<ExecutionPage>(*database_, TxMode::kRead,
                                       [&](SqlConnection& db) -> Result<ExecutionPage> {

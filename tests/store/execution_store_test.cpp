@@ -192,6 +192,39 @@ TEST_P(ExecutionStoreTest, EveryTerminalStatusRoundTrips) {
   }
 }
 
+TEST_P(ExecutionStoreTest, ListingsCutTheLargeFields) {
+  Execution big = Queued("big");
+  big.script = std::string(5000, 's');
+  big.stdin_data = "input";
+  Put(big);
+  ASSERT_TRUE(*Executions().MarkRunning("big", "w", 5000));
+  RunResult result = Completed();
+  result.stdout_text = std::string(3000, 'o');
+  result.stderr_text = std::string(10, 'e');
+  ASSERT_TRUE(*Executions().Finish("big", result, 6000));
+  ExecutionQuery query;
+  query.with_output = false;
+  auto page = Executions().List(query);
+  ASSERT_TRUE(page) << page.error().Describe();
+  ASSERT_EQ(page->items.size(), 1u);
+  const Execution& listed = page->items[0];
+  EXPECT_EQ(listed.script, "");
+  EXPECT_EQ(listed.stdin_data, "");
+  EXPECT_EQ(listed.result.stdout_text, std::string(kListedOutputBytes, 'o'));
+  EXPECT_EQ(listed.result.stderr_text, std::string(10, 'e'));
+  EXPECT_EQ(listed.status, ExecutionStatus::kCompleted);
+  EXPECT_EQ(listed.finished_at_ms, 6000);
+  query.with_output = true;
+  EXPECT_EQ(Executions().List(query)->items[0].result.stdout_text.size(), 3000u);
+
+  // Empty fields (a queued run without stdin or output yet) come back empty, not NULL.
+  Put(Queued("empty"));
+  query.with_output = false;
+  auto both = Executions().List(query);
+  ASSERT_TRUE(both) << both.error().Describe();
+  ASSERT_EQ(both->items.size(), 2u);
+}
+
 TEST_P(ExecutionStoreTest, RequeueHandsARunningExecutionBackWithItsAttempt) {
   Put(Queued("stopped"));
   Put(Queued("done"));
