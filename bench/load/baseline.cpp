@@ -75,8 +75,10 @@ double ChildrenCpuSeconds() {
 }  // namespace
 
 Result<BaselineResult> RunBaseline(const BaselineSettings& settings) {
-  if (settings.argv.empty()) return Fail(ErrorCode::kInvalidArgument, "the baseline needs a command");
-  if (settings.jobs == 0) return Fail(ErrorCode::kInvalidArgument, "the baseline needs at least one job");
+  if (settings.argv.empty())
+    return Fail(ErrorCode::kInvalidArgument, "the baseline needs a command");
+  if (settings.jobs == 0)
+    return Fail(ErrorCode::kInvalidArgument, "the baseline needs at least one job");
   std::vector<std::string> argv_storage = settings.argv;
   std::vector<char*> argv;
   for (std::string& arg : argv_storage) argv.push_back(arg.data());

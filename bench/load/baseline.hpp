@@ -28,12 +28,16 @@ struct BaselineResult {
   LatencySamples run_latency;  // spawn → output read and exit reaped
   double cpu_s = 0;            // CPU time of all the runs (RUSAGE_CHILDREN)
 
-  double RunsPerSecond() const { return elapsed_s > 0 ? static_cast<double>(runs - failures) / elapsed_s : 0; }
-  double CpuMillisecondsPerRun() const { return runs > 0 ? cpu_s * 1000 / static_cast<double>(runs) : 0; }
+  double RunsPerSecond() const {
+    return elapsed_s > 0 ? static_cast<double>(runs - failures) / elapsed_s : 0;
+  }
+  double CpuMillisecondsPerRun() const {
+    return runs > 0 ? cpu_s * 1000 / static_cast<double>(runs) : 0;
+  }
 };
 
-// Runs the baseline; each loop makes one run, then starts more only before the deadline. Each run's stdout
-// and stderr go to a pipe that is read whole, as the sandbox reads them. Fails with
+// Runs the baseline; each loop makes one run, then starts more only before the deadline. Each run's
+// stdout and stderr go to a pipe that is read whole, as the sandbox reads them. Fails with
 // kInvalidArgument for an empty argv or zero jobs; a run that cannot be started is a
 // failure in the result, not an error. The CPU time is that of every child the process
 // reaps meanwhile: run nothing else that forks at the same time.

@@ -59,8 +59,9 @@ HttpConnection::~HttpConnection() = default;
 
 std::uint64_t HttpConnection::Connects() const { return impl_->connects; }
 
-asio::awaitable<Result<HttpReply>> HttpConnection::Send(HttpMethod method, std::string target, std::string body,
-                                                         std::chrono::milliseconds timeout) {
+asio::awaitable<Result<HttpReply>> HttpConnection::Send(HttpMethod method, std::string target,
+                                                        std::string body,
+                                                        std::chrono::milliseconds timeout) {
   Impl& impl = *impl_;
   impl.stream.expires_after(timeout);
   if (!impl.open) {
@@ -75,8 +76,8 @@ asio::awaitable<Result<HttpReply>> HttpConnection::Send(HttpMethod method, std::
     ++impl.connects;
   }
 
-  http::request<http::string_body> request(method == HttpMethod::kGet ? http::verb::get : http::verb::post, target,
-                                           11);
+  http::request<http::string_body> request(
+      method == HttpMethod::kGet ? http::verb::get : http::verb::post, target, 11);
   request.set(http::field::host, impl.host_header);
   request.set(http::field::user_agent, "integr8scode-load");
   request.set(http::field::accept, "application/json");
@@ -94,7 +95,8 @@ asio::awaitable<Result<HttpReply>> HttpConnection::Send(HttpMethod method, std::
 
   http::response_parser<http::string_body> parser;
   parser.body_limit(kMaxReplyBytes);
-  auto [read_ec, read] = co_await http::async_read(impl.stream, impl.buffer, parser, kTupleAwaitable);
+  auto [read_ec, read] =
+      co_await http::async_read(impl.stream, impl.buffer, parser, kTupleAwaitable);
   (void)read;
   if (read_ec) {
     impl.Close();

@@ -38,7 +38,8 @@ class HttpConnection {
 
   // `body` is sent as application/json when not empty. `timeout` bounds the whole
   // exchange, connecting included.
-  boost::asio::awaitable<Result<HttpReply>> Send(HttpMethod method, std::string target, std::string body,
+  boost::asio::awaitable<Result<HttpReply>> Send(HttpMethod method, std::string target,
+                                                 std::string body,
                                                  std::chrono::milliseconds timeout);
 
   // How many TCP connections were opened so far (1 when keep-alive held throughout).

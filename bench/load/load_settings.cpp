@@ -15,7 +15,9 @@ std::string_view Trim(std::string_view text) {
 
 }  // namespace
 
-std::string_view FollowModeName(FollowMode mode) { return mode == FollowMode::kPoll ? "poll" : "wait"; }
+std::string_view FollowModeName(FollowMode mode) {
+  return mode == FollowMode::kPoll ? "poll" : "wait";
+}
 
 Result<std::vector<ProfileSpec>> ParseProfiles(std::string_view list, FollowMode mode) {
   std::vector<ProfileSpec> profiles;
@@ -39,8 +41,11 @@ Result<std::vector<ProfileSpec>> ParseProfiles(std::string_view list, FollowMode
       }
     }
     if (!known) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("unknown profile '{}': use smoke, light, medium, heavy, stress or a user count", item));
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          fmt::format(
+              "unknown profile '{}': use smoke, light, medium, heavy, stress or a user count",
+              item));
     }
   }
   if (profiles.empty()) return Fail(ErrorCode::kInvalidArgument, "no profile given");
@@ -50,12 +55,14 @@ Result<std::vector<ProfileSpec>> ParseProfiles(std::string_view list, FollowMode
 Result<LoopbackEndpoint> ParseLoopbackUrl(std::string_view url) {
   constexpr std::string_view kScheme = "http://";
   if (url.substr(0, kScheme.size()) != kScheme) {
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("'{}': only http:// URLs are supported", url));
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("'{}': only http:// URLs are supported", url));
   }
   std::string_view rest = url.substr(kScheme.size());
   if (!rest.empty() && rest.back() == '/') rest.remove_suffix(1);
   if (rest.find('/') != std::string_view::npos) {
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("'{}': give the server's root URL, without a path", url));
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("'{}': give the server's root URL, without a path", url));
   }
   std::string_view host;
   std::string_view port_text;
@@ -75,9 +82,12 @@ Result<LoopbackEndpoint> ParseLoopbackUrl(std::string_view url) {
     port_text = rest.substr(colon + 1);
   }
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 || port > 65535) {
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("'{}': '{}' is not a port", url, port_text));
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (ec != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+      port > 65535) {
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("'{}': '{}' is not a port", url, port_text));
   }
   LoopbackEndpoint endpoint;
   if (host == "127.0.0.1" || host == "localhost") {
@@ -85,13 +95,16 @@ Result<LoopbackEndpoint> ParseLoopbackUrl(std::string_view url) {
   } else if (host == "::1") {
     endpoint.address = "::1";
   } else {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("'{}': the load generator only drives a server on this machine (127.0.0.1, ::1 or "
-                            "localhost)",
-                            url));
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format(
+            "'{}': the load generator only drives a server on this machine (127.0.0.1, ::1 or "
+            "localhost)",
+            url));
   }
   endpoint.port = static_cast<std::uint16_t>(port);
-  endpoint.host_header = endpoint.address == "::1" ? fmt::format("[::1]:{}", port) : fmt::format("{}:{}", host, port);
+  endpoint.host_header =
+      endpoint.address == "::1" ? fmt::format("[::1]:{}", port) : fmt::format("{}:{}", host, port);
   return endpoint;
 }
 

@@ -31,7 +31,8 @@ MachineFacts ReadMachineFacts() {
   MachineFacts facts;
   cpu_set_t set;
   CPU_ZERO(&set);
-  if (::sched_getaffinity(0, sizeof set, &set) == 0) facts.cpus = static_cast<unsigned>(CPU_COUNT(&set));
+  if (::sched_getaffinity(0, sizeof set, &set) == 0)
+    facts.cpus = static_cast<unsigned>(CPU_COUNT(&set));
   facts.cpu_model = FieldOf("/proc/cpuinfo", "model name");
   const std::string memory = FieldOf("/proc/meminfo", "MemTotal");  // "24684212 kB"
   std::uint64_t kilobytes = 0;

@@ -4,8 +4,8 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
-#include <thread>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -38,7 +38,8 @@ struct Flags {
 };
 
 std::string NowRfc3339() {
-  const auto now = std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  const auto now =
+      std::chrono::time_point_cast<std::chrono::milliseconds>(std::chrono::system_clock::now());
   return fmt::format("{:%Y-%m-%dT%H:%M:%S}Z", now);
 }
 
@@ -64,15 +65,18 @@ Result<std::vector<ProfileSpec>> PlannedProfiles(const Flags& flags) {
   return planned;
 }
 
-std::optional<BaselineResult> MeasureBaseline(const BaselineSettings& baseline, std::string_view when) {
-  fmt::print(stderr, "baseline {}: {} parallel loops of {} -c \"print('hi')\" for {:.0f} s\n", when, baseline.jobs,
-             baseline.argv.front(), std::chrono::duration<double>(baseline.duration).count());
+std::optional<BaselineResult> MeasureBaseline(const BaselineSettings& baseline,
+                                              std::string_view when) {
+  fmt::print(stderr, "baseline {}: {} parallel loops of {} -c \"print('hi')\" for {:.0f} s\n", when,
+             baseline.jobs, baseline.argv.front(),
+             std::chrono::duration<double>(baseline.duration).count());
   auto result = RunBaseline(baseline);
   if (!result) {
     fmt::print(stderr, "integr8scode-load: baseline: {}\n", result.error().message);
     return std::nullopt;
   }
-  fmt::print(stderr, "baseline {}: {:.1f} runs/s, {} failed\n", when, result->RunsPerSecond(), result->failures);
+  fmt::print(stderr, "baseline {}: {:.1f} runs/s, {} failed\n", when, result->RunsPerSecond(),
+             result->failures);
   return std::move(*result);
 }
 
@@ -116,11 +120,12 @@ int Run(const Flags& flags) {
   for (std::size_t i = 0; i < planned->size(); ++i) {
     const ProfileSpec& spec = (*planned)[i];
     if (i > 0 && flags.pause_s > 0) std::this_thread::sleep_for(Millis(flags.pause_s));
-    fmt::print(stderr, "profile {} ({} users, {}) for {:.0f} s\n", spec.name, spec.users, FollowModeName(spec.mode),
-               flags.duration_s);
+    fmt::print(stderr, "profile {} ({} users, {}) for {:.0f} s\n", spec.name, spec.users,
+               FollowModeName(spec.mode), flags.duration_s);
     ProfileStats stats = RunProfile(settings, spec);
-    fmt::print(stderr, "profile {} ({}): {:.1f} completed/s, {} errors, drained in {:.1f} s\n", spec.name,
-               FollowModeName(spec.mode), stats.CompletedPerSecond(), stats.ErrorTotal(), stats.drain_s);
+    fmt::print(stderr, "profile {} ({}): {:.1f} completed/s, {} errors, drained in {:.1f} s\n",
+               spec.name, FollowModeName(spec.mode), stats.CompletedPerSecond(), stats.ErrorTotal(),
+               stats.drain_s);
     report.profiles.push_back(std::move(stats));
   }
 
@@ -150,30 +155,48 @@ int Run(const Flags& flags) {
 int main(int argc, char** argv) {
   using integr8scode::Flags;
   Flags flags;
-  CLI::App app{"Plays load profiles against an integr8scode server on loopback and reports its figures."};
-  app.add_option("--url", flags.url, "Root URL of the server (loopback only)")->capture_default_str();
-  app.add_option("--profiles", flags.profiles, "Comma-separated profiles: smoke, light, medium, heavy, stress, or a user count")
+  CLI::App app{
+      "Plays load profiles against an integr8scode server on loopback and reports its figures."};
+  app.add_option("--url", flags.url, "Root URL of the server (loopback only)")
       ->capture_default_str();
-  app.add_option("--mode", flags.mode, "How users follow results: poll (GET until finished), wait (?wait=true), both")
+  app.add_option("--profiles", flags.profiles,
+                 "Comma-separated profiles: smoke, light, medium, heavy, stress, or a user count")
+      ->capture_default_str();
+  app.add_option("--mode", flags.mode,
+                 "How users follow results: poll (GET until finished), wait (?wait=true), both")
       ->check(CLI::IsMember({"poll", "wait", "both"}))
       ->capture_default_str();
-  app.add_option("--duration", flags.duration_s, "Seconds of load per profile")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--pause", flags.pause_s, "Seconds of rest between profiles")->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--server-pid", flags.server_pid, "Server process to sample (RSS, CPU); 0: none")->capture_default_str();
+  app.add_option("--duration", flags.duration_s, "Seconds of load per profile")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str();
+  app.add_option("--pause", flags.pause_s, "Seconds of rest between profiles")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--server-pid", flags.server_pid, "Server process to sample (RSS, CPU); 0: none")
+      ->capture_default_str();
   app.add_option("--json", flags.json_path, "Write every figure to this JSON file");
   app.add_option("--lang", flags.lang, "Language of the submitted programs")->capture_default_str();
   app.add_option("--lang-version", flags.lang_version, "Its version")->capture_default_str();
   app.add_option("--poll-initial-ms", flags.poll_initial_ms, "First wait before reading a result")
-      ->check(CLI::Range(1, 60000))->capture_default_str();
-  app.add_option("--poll-max-ms", flags.poll_max_ms, "Longest gap between result reads")
-      ->check(CLI::Range(1, 60000))->capture_default_str();
-  app.add_option("--follow-timeout-ms", flags.follow_timeout_ms, "Give up on an execution after this long")
-      ->check(CLI::Range(1000, 3600000))->capture_default_str();
-  app.add_option("--baseline", flags.baseline_s, "Seconds of bare-interpreter baseline, before and again after the profiles; 0: none")
-      ->check(CLI::NonNegativeNumber)->capture_default_str();
-  app.add_option("--baseline-jobs", flags.baseline_jobs, "Parallel loops of the baseline; 0: one per CPU")
+      ->check(CLI::Range(1, 60000))
       ->capture_default_str();
-  app.add_option("--baseline-python", flags.baseline_python, "Interpreter of the baseline (absolute path)")
+  app.add_option("--poll-max-ms", flags.poll_max_ms, "Longest gap between result reads")
+      ->check(CLI::Range(1, 60000))
+      ->capture_default_str();
+  app.add_option("--follow-timeout-ms", flags.follow_timeout_ms,
+                 "Give up on an execution after this long")
+      ->check(CLI::Range(1000, 3600000))
+      ->capture_default_str();
+  app.add_option(
+         "--baseline", flags.baseline_s,
+         "Seconds of bare-interpreter baseline, before and again after the profiles; 0: none")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  app.add_option("--baseline-jobs", flags.baseline_jobs,
+                 "Parallel loops of the baseline; 0: one per CPU")
+      ->capture_default_str();
+  app.add_option("--baseline-python", flags.baseline_python,
+                 "Interpreter of the baseline (absolute path)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   // A server that drops a connection must show up as a counted error, not kill the tool.

@@ -28,7 +28,9 @@ std::set<pid_t> Descendants(const ProcessTable& table, const std::vector<pid_t>&
   return own;
 }
 
-std::uint64_t Ticks(const ProcStat& stat) { return stat.utime + stat.stime + stat.cutime + stat.cstime; }
+std::uint64_t Ticks(const ProcStat& stat) {
+  return stat.utime + stat.stime + stat.cutime + stat.cstime;
+}
 
 }  // namespace
 
@@ -54,7 +56,8 @@ std::uint64_t OtherProcessesTicks(const ProcessTable& start, const ProcessTable&
     if (own_at_end.count(pid) != 0) continue;
     const auto before = start.find(pid);
     if (before != start.end() && before->second.start_time == stat.start_time) {
-      ticks += static_cast<std::int64_t>(Ticks(stat)) - static_cast<std::int64_t>(Ticks(before->second));
+      ticks +=
+          static_cast<std::int64_t>(Ticks(stat)) - static_cast<std::int64_t>(Ticks(before->second));
     } else {
       ticks += static_cast<std::int64_t>(Ticks(stat));  // started inside the window
     }

@@ -47,7 +47,8 @@ Result<std::string> ReadSmallFile(const std::string& path) {
 
 std::string_view Trim(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n')) text.remove_suffix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\n'))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -82,7 +83,8 @@ Result<std::uint64_t> KilobyteField(std::string_view status_text, std::string_vi
     if (line.size() > key.size() && line.substr(0, key.size()) == key && line[key.size()] == ':') {
       std::string_view value = Trim(line.substr(key.size() + 1));
       if (value.size() < 3 || value.substr(value.size() - 3) != " kB") {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: expected a value in kB, got '{}'", key, value));
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: expected a value in kB, got '{}'", key, value));
       }
       auto kilobytes = Number(Trim(value.substr(0, value.size() - 3)), key);
       if (!kilobytes) return Fail(kilobytes.error());
@@ -110,15 +112,18 @@ Result<ProcStat> ParseProcStat(std::string_view stat_text) {
   // The command name (field 2) is in parentheses and may itself hold spaces or ')':
   // the fields are counted from the last ')' (proc(5)).
   const std::size_t close = stat_text.rfind(')');
-  if (close == std::string_view::npos) return Fail(ErrorCode::kInvalidArgument, "stat: no ')' after the command name");
+  if (close == std::string_view::npos)
+    return Fail(ErrorCode::kInvalidArgument, "stat: no ')' after the command name");
   const std::vector<std::string_view> fields = Words(stat_text.substr(close + 1));
   // fields[0] is field 3 (state).
   const auto field = [&](std::size_t number) -> Result<std::uint64_t> {
-    if (fields.size() <= number - 3) return Fail(ErrorCode::kInvalidArgument, "stat: too few fields");
+    if (fields.size() <= number - 3)
+      return Fail(ErrorCode::kInvalidArgument, "stat: too few fields");
     return Number(fields[number - 3], "stat");
   };
   ProcStat stat;
-  std::uint64_t* const targets[] = {&stat.utime, &stat.stime, &stat.cutime, &stat.cstime, &stat.start_time};
+  std::uint64_t* const targets[] = {&stat.utime, &stat.stime, &stat.cutime, &stat.cstime,
+                                    &stat.start_time};
   const std::size_t numbers[] = {14, 15, 16, 17, 22};
   for (std::size_t i = 0; i < std::size(numbers); ++i) {
     auto value = field(numbers[i]);
@@ -132,7 +137,8 @@ Result<ProcStat> ParseProcStat(std::string_view stat_text) {
 }
 
 Result<double> ParseProcStatCpuSeconds(std::string_view stat_text, long ticks_per_second) {
-  if (ticks_per_second <= 0) return Fail(ErrorCode::kInvalidArgument, "stat: clock ticks per second must be positive");
+  if (ticks_per_second <= 0)
+    return Fail(ErrorCode::kInvalidArgument, "stat: clock ticks per second must be positive");
   auto stat = ParseProcStat(stat_text);
   if (!stat) return Fail(stat.error());
   return static_cast<double>(stat->utime + stat->stime) / static_cast<double>(ticks_per_second);
@@ -204,9 +210,11 @@ std::vector<pid_t> ReadChildPids(pid_t pid) {
   return children;
 }
 
-double BusySeconds(const SystemCpuSample& before, const SystemCpuSample& after, long ticks_per_second) {
+double BusySeconds(const SystemCpuSample& before, const SystemCpuSample& after,
+                   long ticks_per_second) {
   if (after.busy_ticks <= before.busy_ticks || ticks_per_second <= 0) return 0;
-  return static_cast<double>(after.busy_ticks - before.busy_ticks) / static_cast<double>(ticks_per_second);
+  return static_cast<double>(after.busy_ticks - before.busy_ticks) /
+         static_cast<double>(ticks_per_second);
 }
 
 double BusyShare(const SystemCpuSample& before, const SystemCpuSample& after) {

@@ -56,6 +56,7 @@ Result<SystemCpuSample> ReadSystemCpu();
 // Busy share of all CPUs between two samples, 0..1 (0 when no tick elapsed).
 double BusyShare(const SystemCpuSample& before, const SystemCpuSample& after);
 // CPU seconds spent busy on all CPUs together between two samples.
-double BusySeconds(const SystemCpuSample& before, const SystemCpuSample& after, long ticks_per_second);
+double BusySeconds(const SystemCpuSample& before, const SystemCpuSample& after,
+                   long ticks_per_second);
 
 }  // namespace integr8scode

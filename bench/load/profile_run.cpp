@@ -32,7 +32,9 @@ double SecondsBetween(Clock::time_point from, Clock::time_point to) {
 double OwnCpuSeconds() {
   rusage usage{};
   ::getrusage(RUSAGE_SELF, &usage);
-  const auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  const auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
@@ -59,13 +61,15 @@ CpuMark MarkCpu(pid_t server_pid) {
   return mark;
 }
 
-void ApplyWindowCpu(const CpuMark& start, const CpuMark& end, pid_t server_pid, ProfileStats& stats) {
+void ApplyWindowCpu(const CpuMark& start, const CpuMark& end, pid_t server_pid,
+                    ProfileStats& stats) {
   const long ticks_per_second = ::sysconf(_SC_CLK_TCK);
   if (start.system && end.system) {
     stats.system_busy = BusyShare(*start.system, *end.system);
     stats.busy_cpu_s = BusySeconds(*start.system, *end.system, ticks_per_second);
   }
-  if (start.server_cpu_s && end.server_cpu_s) stats.server_cpu_s = *end.server_cpu_s - *start.server_cpu_s;
+  if (start.server_cpu_s && end.server_cpu_s)
+    stats.server_cpu_s = *end.server_cpu_s - *start.server_cpu_s;
   // Children alive at both ends: the spawner. Sandboxes live for milliseconds and are
   // counted through their results instead.
   for (const auto& [pid, cpu_s] : end.children_cpu_s) {
@@ -75,14 +79,16 @@ void ApplyWindowCpu(const CpuMark& start, const CpuMark& end, pid_t server_pid, 
   stats.generator_cpu_s = end.own_cpu_s - start.own_cpu_s;
   std::vector<pid_t> own_roots{::getpid()};
   if (server_pid > 0) own_roots.push_back(server_pid);
-  stats.other_cpu_s = static_cast<double>(OtherProcessesTicks(start.processes, end.processes, own_roots)) /
-                      static_cast<double>(ticks_per_second);
+  stats.other_cpu_s =
+      static_cast<double>(OtherProcessesTicks(start.processes, end.processes, own_roots)) /
+      static_cast<double>(ticks_per_second);
 }
 
 // Samples the server's memory every interval until stopped (the timer is cancelled).
 class MemorySampler {
  public:
-  MemorySampler(asio::io_context& io, pid_t pid, std::chrono::milliseconds interval, ServerMemory& memory)
+  MemorySampler(asio::io_context& io, pid_t pid, std::chrono::milliseconds interval,
+                ServerMemory& memory)
       : timer_(io), pid_(pid), interval_(interval), memory_(memory) {}
 
   asio::awaitable<void> Run() {
@@ -107,8 +113,8 @@ class MemorySampler {
     auto sample = ReadProcessSample(pid_);
     if (!sample) {
       failed_ = true;
-      Log(LogLevel::kWarn, "cannot sample the server process", {{"pid", static_cast<std::int64_t>(pid_)},
-                                                                 {"error", sample.error().Describe()}});
+      Log(LogLevel::kWarn, "cannot sample the server process",
+          {{"pid", static_cast<std::int64_t>(pid_)}, {"error", sample.error().Describe()}});
       return;
     }
     if (memory_.samples == 0) memory_.rss_start_bytes = sample->rss_bytes;

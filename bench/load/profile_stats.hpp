@@ -64,7 +64,9 @@ struct ProfileStats {
   double system_busy = 0;      // share of all CPUs busy, 0..1
 
   std::uint64_t ErrorTotal() const;
-  double CompletedPerSecond() const { return window_s > 0 ? static_cast<double>(completed_in_window) / window_s : 0; }
+  double CompletedPerSecond() const {
+    return window_s > 0 ? static_cast<double>(completed_in_window) / window_s : 0;
+  }
 };
 
 }  // namespace integr8scode

@@ -30,7 +30,8 @@ std::optional<double> BaselineRunsPerSecond(const LoadReport& report);
 
 // Completed executions per second over the bare runs per second; nullopt without a
 // baseline.
-std::optional<double> RatioToBaseline(const ProfileStats& profile, std::optional<double> baseline_runs_per_second);
+std::optional<double> RatioToBaseline(const ProfileStats& profile,
+                                      std::optional<double> baseline_runs_per_second);
 
 // Every figure as an indented JSON document (the file the tool writes).
 std::string ReportJson(const LoadReport& report);

@@ -36,8 +36,9 @@ asio::awaitable<void> Sleep(asio::steady_timer& timer, std::chrono::milliseconds
 }
 
 std::string SubmitBody(const LoadSettings& settings, const ScriptVariant& variant) {
-  return boost::json::serialize(boost::json::object{
-      {"script", variant.script}, {"lang", settings.lang}, {"lang_version", settings.lang_version}});
+  return boost::json::serialize(boost::json::object{{"script", variant.script},
+                                                    {"lang", settings.lang},
+                                                    {"lang_version", settings.lang_version}});
 }
 
 void CountTransportError(ProfileStats& stats, std::string_view route, const Error& error) {
@@ -60,9 +61,12 @@ void RecordTerminal(ProfileRun& run, const ExecutionView& view, const ScriptVari
     if (view.cpu_time_ms) stats.sandbox_cpu_s += static_cast<double>(*view.cpu_time_ms) / 1000.0;
   }
   stats.end_to_end.Add(seen - sent);
-  if (view.created_ms && view.finished_ms) stats.server_end_to_end.Add(Milliseconds(*view.finished_ms - *view.created_ms));
-  if (view.created_ms && view.started_ms) stats.server_queue_wait.Add(Milliseconds(*view.started_ms - *view.created_ms));
-  if (view.started_ms && view.finished_ms) stats.server_run.Add(Milliseconds(*view.finished_ms - *view.started_ms));
+  if (view.created_ms && view.finished_ms)
+    stats.server_end_to_end.Add(Milliseconds(*view.finished_ms - *view.created_ms));
+  if (view.created_ms && view.started_ms)
+    stats.server_queue_wait.Add(Milliseconds(*view.started_ms - *view.created_ms));
+  if (view.started_ms && view.finished_ms)
+    stats.server_run.Add(Milliseconds(*view.finished_ms - *view.started_ms));
   if (view.status != ExecutionStatus::kCompleted) {
     ++stats.execution_errors[std::string(StatusName(view.status))];
   } else if (view.stdout_text != variant.expected_stdout) {
@@ -76,8 +80,8 @@ void RecordTerminal(ProfileRun& run, const ExecutionView& view, const ScriptVari
 // Reads GET /executions/{id} with a growing gap until the status is terminal, as a
 // polite API client would. Transport and HTTP errors are counted and the reading goes
 // on: the execution exists and the user still wants its result.
-asio::awaitable<bool> Follow(UserContext& user, const std::string& execution_id, const ScriptVariant& variant,
-                             Clock::time_point sent) {
+asio::awaitable<bool> Follow(UserContext& user, const std::string& execution_id,
+                             const ScriptVariant& variant, Clock::time_point sent) {
   ProfileRun& run = user.run;
   const LoadSettings& settings = run.settings;
   const std::string target = fmt::format("/api/v1/executions/{}", execution_id);
@@ -92,7 +96,8 @@ asio::awaitable<bool> Follow(UserContext& user, const std::string& execution_id,
     co_await Sleep(user.timer, gap);
     gap = std::min(gap * 3 / 2 + std::chrono::milliseconds(1), settings.poll_max);
     const Clock::time_point read_sent = Clock::now();
-    auto reply = co_await user.connection.Send(HttpMethod::kGet, target, std::string(), settings.request_timeout);
+    auto reply = co_await user.connection.Send(HttpMethod::kGet, target, std::string(),
+                                               settings.request_timeout);
     const Clock::time_point read_answered = Clock::now();
     if (!reply) {
       CountTransportError(run.stats, kReadRoute, reply.error());
@@ -125,10 +130,11 @@ asio::awaitable<bool> RunOnce(UserContext& user, const ScriptVariant& variant) {
   const LoadSettings& settings = run.settings;
   const bool wait = run.stats.spec.mode == FollowMode::kWait;
   // A waiting request lasts as long as the execution: queue wait and run included.
-  const std::chrono::milliseconds timeout = wait ? settings.request_timeout + settings.follow_timeout
-                                                 : settings.request_timeout;
+  const std::chrono::milliseconds timeout =
+      wait ? settings.request_timeout + settings.follow_timeout : settings.request_timeout;
   const Clock::time_point sent = Clock::now();
-  auto reply = co_await user.connection.Send(HttpMethod::kPost, wait ? "/api/v1/execute?wait=true" : "/api/v1/execute",
+  auto reply = co_await user.connection.Send(HttpMethod::kPost,
+                                             wait ? "/api/v1/execute?wait=true" : "/api/v1/execute",
                                              SubmitBody(settings, variant), timeout);
   const Clock::time_point answered = Clock::now();
   if (!reply) {

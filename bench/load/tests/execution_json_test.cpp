@@ -19,7 +19,8 @@ constexpr const char* kFinished = R"json({
   "created_at": "2026-11-27T17:20:01.123Z", "started_at": "2026-11-27T17:20:01.200Z",
   "finished_at": "2026-11-27T17:20:01.231Z"})json";
 
-std::int64_t TimegmMillis(int year, int month, int day, int hour, int minute, int second, int millis) {
+std::int64_t TimegmMillis(int year, int month, int day, int hour, int minute, int second,
+                          int millis) {
   tm parts{};
   parts.tm_year = year - 1900;
   parts.tm_mon = month - 1;
@@ -32,16 +33,21 @@ std::int64_t TimegmMillis(int year, int month, int day, int hour, int minute, in
 
 TEST(ParseRfc3339, AgreesWithTimegm) {
   EXPECT_EQ(*ParseRfc3339Milliseconds("1970-01-01T00:00:00.000Z"), 0);
-  EXPECT_EQ(*ParseRfc3339Milliseconds("2026-11-27T17:20:01.123Z"), TimegmMillis(2026, 11, 27, 17, 20, 1, 123));
-  EXPECT_EQ(*ParseRfc3339Milliseconds("2024-02-29T23:59:59Z"), TimegmMillis(2024, 2, 29, 23, 59, 59, 0));
-  EXPECT_EQ(*ParseRfc3339Milliseconds("2000-03-01T00:00:00.5Z"), TimegmMillis(2000, 3, 1, 0, 0, 0, 500));
-  EXPECT_EQ(*ParseRfc3339Milliseconds("2031-12-31T12:00:00.123456789Z"), TimegmMillis(2031, 12, 31, 12, 0, 0, 123));
+  EXPECT_EQ(*ParseRfc3339Milliseconds("2026-11-27T17:20:01.123Z"),
+            TimegmMillis(2026, 11, 27, 17, 20, 1, 123));
+  EXPECT_EQ(*ParseRfc3339Milliseconds("2024-02-29T23:59:59Z"),
+            TimegmMillis(2024, 2, 29, 23, 59, 59, 0));
+  EXPECT_EQ(*ParseRfc3339Milliseconds("2000-03-01T00:00:00.5Z"),
+            TimegmMillis(2000, 3, 1, 0, 0, 0, 500));
+  EXPECT_EQ(*ParseRfc3339Milliseconds("2031-12-31T12:00:00.123456789Z"),
+            TimegmMillis(2031, 12, 31, 12, 0, 0, 123));
 }
 
 TEST(ParseRfc3339, RefusesWhatIsNotAUtcTimestamp) {
-  for (const char* text : {"", "2026-11-27", "2026-11-27T17:20:01.123", "2026-11-27T17:20:01.123+01:00",
-                           "2026-13-01T00:00:00Z", "2026-11-27 17:20:01Z", "2026-11-27T17:20:01.Z",
-                           "2026-11-27T25:00:00Z", "2026-11-27T17:20:01.123Zjunk", "abcd-11-27T17:20:01Z"}) {
+  for (const char* text :
+       {"", "2026-11-27", "2026-11-27T17:20:01.123", "2026-11-27T17:20:01.123+01:00",
+        "2026-13-01T00:00:00Z", "2026-11-27 17:20:01Z", "2026-11-27T17:20:01.Z",
+        "2026-11-27T25:00:00Z", "2026-11-27T17:20:01.123Zjunk", "abcd-11-27T17:20:01Z"}) {
     EXPECT_FALSE(ParseRfc3339Milliseconds(text)) << text;
   }
 }
@@ -74,10 +80,11 @@ TEST(ParseExecution, QueuedExecutionHasNoStartOrFinish) {
 TEST(ParseExecution, RefusesUnreadableAnswers) {
   EXPECT_FALSE(ParseExecution("not json"));
   EXPECT_FALSE(ParseExecution("[1, 2]"));
-  EXPECT_FALSE(ParseExecution(R"({"status": "completed"})"));                          // no id
-  EXPECT_FALSE(ParseExecution(R"({"execution_id": "x", "status": "finished"})"));      // unknown status
-  EXPECT_FALSE(ParseExecution(R"({"execution_id": "x", "status": 3})"));               // wrong type
-  EXPECT_FALSE(ParseExecution(R"({"execution_id": "x", "status": "queued", "created_at": "yesterday"})"));
+  EXPECT_FALSE(ParseExecution(R"({"status": "completed"})"));                      // no id
+  EXPECT_FALSE(ParseExecution(R"({"execution_id": "x", "status": "finished"})"));  // unknown status
+  EXPECT_FALSE(ParseExecution(R"({"execution_id": "x", "status": 3})"));           // wrong type
+  EXPECT_FALSE(
+      ParseExecution(R"({"execution_id": "x", "status": "queued", "created_at": "yesterday"})"));
 }
 
 TEST(ParseSubmitReply, ReadsTheAcceptedAnswer) {

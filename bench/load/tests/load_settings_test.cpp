@@ -53,10 +53,11 @@ TEST(ParseLoopbackUrl, AcceptsLoopbackAddresses) {
 }
 
 TEST(ParseLoopbackUrl, RefusesOtherHostsSchemesPathsAndPorts) {
-  for (const char* url : {"http://10.0.0.1:8080", "http://example.com:80", "http://0.0.0.0:8080",
-                          "https://127.0.0.1:8443", "127.0.0.1:8080", "http://127.0.0.1:8080/api/v1",
-                          "http://127.0.0.1", "http://127.0.0.1:0", "http://127.0.0.1:65536", "http://127.0.0.1:80x",
-                          "http://[::1]8080", "http://[fe80::1]:8080"}) {
+  for (const char* url :
+       {"http://10.0.0.1:8080", "http://example.com:80", "http://0.0.0.0:8080",
+        "https://127.0.0.1:8443", "127.0.0.1:8080", "http://127.0.0.1:8080/api/v1",
+        "http://127.0.0.1", "http://127.0.0.1:0", "http://127.0.0.1:65536", "http://127.0.0.1:80x",
+        "http://[::1]8080", "http://[fe80::1]:8080"}) {
     auto endpoint = ParseLoopbackUrl(url);
     EXPECT_FALSE(endpoint) << url;
     if (!endpoint) {

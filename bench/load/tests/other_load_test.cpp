@@ -9,7 +9,8 @@
 namespace integr8scode {
 namespace {
 
-ProcStat Stat(pid_t ppid, std::uint64_t own, std::uint64_t children = 0, std::uint64_t start_time = 1) {
+ProcStat Stat(pid_t ppid, std::uint64_t own, std::uint64_t children = 0,
+              std::uint64_t start_time = 1) {
   ProcStat stat;
   stat.ppid = ppid;
   stat.utime = own;
@@ -20,16 +21,15 @@ ProcStat Stat(pid_t ppid, std::uint64_t own, std::uint64_t children = 0, std::ui
 
 TEST(OtherProcessesTicks, CountsOthersAndLeavesOutOwnTrees) {
   ProcessTable start{{1, Stat(0, 5)},
-                     {10, Stat(1, 100)},       // a build tool
-                     {11, Stat(10, 50)},       // its compiler, ends inside the window
-                     {20, Stat(1, 1000)},      // the server
-                     {21, Stat(20, 10)}};      // its spawner
-  ProcessTable end{{1, Stat(0, 5)},
-                   {10, Stat(1, 100, 80)},    // reaped the compiler: 80 ticks in all
-                   {12, Stat(10, 30)},        // a compiler started inside the window
-                   {20, Stat(1, 2000)},
-                   {21, Stat(20, 50)},
-                   {22, Stat(21, 7)}};        // a sandbox under the spawner
+                     {10, Stat(1, 100)},   // a build tool
+                     {11, Stat(10, 50)},   // its compiler, ends inside the window
+                     {20, Stat(1, 1000)},  // the server
+                     {21, Stat(20, 10)}};  // its spawner
+  ProcessTable end{
+      {1, Stat(0, 5)},     {10, Stat(1, 100, 80)},  // reaped the compiler: 80 ticks in all
+      {12, Stat(10, 30)},                           // a compiler started inside the window
+      {20, Stat(1, 2000)}, {21, Stat(20, 50)},
+      {22, Stat(21, 7)}};  // a sandbox under the spawner
   // 80 - 50 (the first compiler within the window) + 30 (the second).
   EXPECT_EQ(OtherProcessesTicks(start, end, {20}), 60u);
   // Without roots, the server tree is other load too: + 1000 + 40 + 7.
@@ -72,9 +72,11 @@ TEST(OtherProcessesTicks, OwnTreeOfTheRealMachineIsExactlyWhatItUsed) {
     return static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
            static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   };
-  const double child_ticks = (seconds(after) - seconds(before)) * static_cast<double>(::sysconf(_SC_CLK_TCK));
+  const double child_ticks =
+      (seconds(after) - seconds(before)) * static_cast<double>(::sysconf(_SC_CLK_TCK));
   ASSERT_GT(child_ticks, 1.0);
-  EXPECT_GE(static_cast<double>(all - others) + 2, child_ticks);  // +2: tick rounding of utime and stime
+  EXPECT_GE(static_cast<double>(all - others) + 2,
+            child_ticks);  // +2: tick rounding of utime and stime
 }
 
 }  // namespace

@@ -13,7 +13,8 @@ namespace integr8scode {
 namespace {
 
 constexpr const char* kStatus =
-    "Name:\tintegr8scode\nUmask:\t0022\nState:\tS (sleeping)\nVmPeak:\t 1200000 kB\nVmSize:\t 1100000 kB\n"
+    "Name:\tintegr8scode\nUmask:\t0022\nState:\tS (sleeping)\nVmPeak:\t 1200000 kB\nVmSize:\t "
+    "1100000 kB\n"
     "VmHWM:\t   52000 kB\nVmRSS:\t   48128 kB\nThreads:\t12\n";
 
 TEST(ParseProcStatus, ReadsRssAndPeakInBytes) {

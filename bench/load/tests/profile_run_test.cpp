@@ -58,7 +58,8 @@ int GetStatus(const LoopbackEndpoint& endpoint, const std::string& target) {
       io,
       [&]() -> boost::asio::awaitable<void> {
         HttpConnection connection(io.get_executor(), endpoint);
-        auto reply = co_await connection.Send(HttpMethod::kGet, target, std::string(), milliseconds(2000));
+        auto reply =
+            co_await connection.Send(HttpMethod::kGet, target, std::string(), milliseconds(2000));
         if (reply) status = reply->status;
       },
       boost::asio::detached);
@@ -92,7 +93,8 @@ class ServerProcess {
     posix_spawn_file_actions_t actions;
     ::posix_spawn_file_actions_init(&actions);
     const std::string log = (dir_ / "server.log").string();
-    ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ::posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                       O_WRONLY | O_CREAT | O_TRUNC, 0600);
     ::posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     const int spawned = ::posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
     ::posix_spawn_file_actions_destroy(&actions);

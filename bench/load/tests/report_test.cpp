@@ -74,9 +74,12 @@ TEST(Report, JsonCarriesEveryFigure) {
   const json::value document = json::parse(ReportJson(SampleReport()));
   EXPECT_EQ(document.at("machine").at("cpus").to_number<std::uint64_t>(), 2u);
   EXPECT_DOUBLE_EQ(document.at("baseline").at("runs_per_second").to_number<double>(), 110.0);
-  EXPECT_DOUBLE_EQ(document.at("baseline").at("before").at("runs_per_second").to_number<double>(), 100.0);
-  EXPECT_DOUBLE_EQ(document.at("baseline").at("after").at("runs_per_second").to_number<double>(), 120.0);
-  EXPECT_DOUBLE_EQ(document.at("baseline").at("before").at("cpu_ms_per_run").to_number<double>(), 8.0);
+  EXPECT_DOUBLE_EQ(document.at("baseline").at("before").at("runs_per_second").to_number<double>(),
+                   100.0);
+  EXPECT_DOUBLE_EQ(document.at("baseline").at("after").at("runs_per_second").to_number<double>(),
+                   120.0);
+  EXPECT_DOUBLE_EQ(document.at("baseline").at("before").at("cpu_ms_per_run").to_number<double>(),
+                   8.0);
   const json::array& profiles = document.at("profiles").as_array();
   ASSERT_EQ(profiles.size(), 2u);
   const json::value& stress = profiles[0];
@@ -86,7 +89,8 @@ TEST(Report, JsonCarriesEveryFigure) {
   EXPECT_DOUBLE_EQ(stress.at("completed_per_second").to_number<double>(), 80.0);
   EXPECT_DOUBLE_EQ(stress.at("ratio_to_baseline").to_number<double>(), 0.727);  // 80 / 110
   EXPECT_DOUBLE_EQ(stress.at("cpu_s").at("sandboxed_programs").to_number<double>(), 24.0);
-  EXPECT_DOUBLE_EQ(stress.at("cpu_ms_per_completed").at("server").to_number<double>(), 1.25);  // 3 s / 2400
+  EXPECT_DOUBLE_EQ(stress.at("cpu_ms_per_completed").at("server").to_number<double>(),
+                   1.25);  // 3 s / 2400
   EXPECT_DOUBLE_EQ(stress.at("cpu_ms_per_completed").at("machine_busy").to_number<double>(), 25.0);
   EXPECT_TRUE(profiles[1].at("cpu_ms_per_completed").at("server").is_null());
   EXPECT_DOUBLE_EQ(stress.at("latency_ms").at("result_read").at("p99").to_number<double>(), 0.99);
