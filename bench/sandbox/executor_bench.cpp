@@ -1,0 +1,140 @@
+// The sandbox as the server uses it: print('hi') through a LocalExecutor (spawner,
+// slots prepared once) against the bare interpreter started from this same process,
+// sequentially (latency) and with every core busy (throughput). Prints medians and
+// ratios; a benchmark, never a test. Needs root.
+// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10]
+#include <fcntl.h>
+#include <spawn.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "catalog/catalog_loader.hpp"
+#include "sandbox/local_executor.hpp"
+#include "sandbox/spawner.hpp"
+
+extern char** environ;
+
+namespace integr8scode {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
+
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  return values[values.size() / 2];
+}
+
+// Bare: the interpreter the sandbox runs, with the same arguments, on a script file.
+bool RunBare(const char* script) {
+  char* argv[] = {const_cast<char*>("/usr/bin/python3.11"), const_cast<char*>("-I"), const_cast<char*>("-u"),
+                  const_cast<char*>(script), nullptr};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv, environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) return false;
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+template <class Function>
+double Throughput(std::size_t threads, std::chrono::seconds duration, Function run) {
+  std::atomic<std::size_t> done{0};
+  const auto end = Clock::now() + duration;
+  std::vector<std::thread> pool;
+  for (std::size_t i = 0; i < threads; ++i) {
+    pool.emplace_back([&] {
+      while (Clock::now() < end) {
+        if (run()) done.fetch_add(1);
+      }
+    });
+  }
+  for (auto& thread : pool) thread.join();
+  return static_cast<double>(done.load()) / static_cast<double>(duration.count());
+}
+
+int Main(int argc, char** argv) {
+  const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
+  const auto seconds = std::chrono::seconds(argc > 2 ? std::atoi(argv[2]) : 10);
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  auto catalog = LoadCatalog(DefaultCatalogPath());
+  if (!catalog) {
+    fmt::print(stderr, "{}\n", catalog.error().Describe());
+    return 1;
+  }
+  const Runtime* runtime = *catalog->Find("python", "3.11");
+  SandboxOptions options;
+  options.slots = cores;
+  auto executor = CreateLocalExecutor(options);
+  if (!executor) {
+    fmt::print(stderr, "{}\n", executor.error().Describe());
+    return 1;
+  }
+  char script[] = "/tmp/integr8scode-bench-XXXXXX.py";
+  const int fd = ::mkstemps(script, 3);
+  const std::string source = "print('hi')\n";
+  if (fd < 0 || ::write(fd, source.data(), source.size()) != static_cast<ssize_t>(source.size())) return 1;
+  ::close(fd);
+
+  RunRequest request;
+  request.runtime = runtime;
+  request.source = source;
+  const auto sandboxed = [&] {
+    const RunResult result = (*executor)->Run(request);
+    return result.status == ExecutionStatus::kCompleted && result.stdout_text == "hi\n";
+  };
+  const auto bare = [&] { return RunBare(script); };
+
+  // Warm both paths, then alternate so that drift on a shared machine hits both alike.
+  for (int i = 0; i < 10; ++i) {
+    sandboxed();
+    bare();
+  }
+  std::vector<double> bare_ms, sandbox_ms, setup_ms;
+  int failures = 0;
+  for (int i = 0; i < runs; ++i) {
+    auto start = Clock::now();
+    failures += bare() ? 0 : 1;
+    bare_ms.push_back(Millis(Clock::now() - start));
+    start = Clock::now();
+    const RunResult result = (*executor)->Run(request);
+    sandbox_ms.push_back(Millis(Clock::now() - start));
+    setup_ms.push_back(static_cast<double>(result.setup_us) / 1000);
+    failures += result.status == ExecutionStatus::kCompleted ? 0 : 1;
+  }
+  const double bare_tp = Throughput(cores, seconds, bare);
+  const double sandbox_tp = Throughput(cores, seconds, sandboxed);
+  ::unlink(script);
+
+  fmt::print("print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n", runs, cores,
+             seconds.count());
+  fmt::print("{:<22} {:>10} {:>10} {:>10}\n", "", "median", "ratio", "runs/s");
+  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", "bare python3.11", Median(bare_ms), 1.0, bare_tp);
+  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", "sandbox (executor)", Median(sandbox_ms),
+             Median(sandbox_ms) / Median(bare_ms), sandbox_tp);
+  fmt::print("sandbox setup (clone to ready): median {:.2f} ms; throughput {:.2f}x of bare; failures {}\n",
+             Median(setup_ms), sandbox_tp / bare_tp, failures);
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace integr8scode
+
+int main(int argc, char** argv) {
+  if (auto code = integr8scode::RunSpawnerIfRequested(argc, argv)) return *code;
+  return integr8scode::Main(argc, argv);
+}
