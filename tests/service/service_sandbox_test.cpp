@@ -384,7 +384,9 @@ TEST_F(ServiceSandboxTest, HistoryListsOnlyTheCallersOwnUnlessAdminAsksForAll) {
   ASSERT_TRUE(mine);
   EXPECT_EQ(mine->total, 2u);
   for (const auto& e : mine->items) EXPECT_EQ(e.owner_id, 1);
-  EXPECT_EQ(mine->items[0].script, "print(2)");  // newest first
+  // Newest first. Listings carry an output preview, not the script (ExecutionQuery::with_output).
+  EXPECT_EQ(mine->items[0].result.stdout_text, "2\n");
+  EXPECT_EQ(mine->items[0].script, "");
 
   ExecutionQuery sneaky;
   sneaky.owner_id = 2;
