@@ -5,9 +5,12 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -245,6 +248,61 @@ attempt("own-loopback", own_loopback)
   ::close(listener);
 }
 
+TEST_F(Hostile, HostAbstractUnixSocketsAreUnreachable) {
+  // Abstract unix sockets belong to the network namespace: a service listening on one on
+  // the host (as X11 or a debugger may) must be out of reach.
+  const int listener = ::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  const std::string name = "integr8scode-hostile-" + std::to_string(::getpid());
+  std::memcpy(address.sun_path + 1, name.data(), name.size());
+  const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&address), length), 0);
+  ASSERT_EQ(::listen(listener, 8), 0);
+  const RunResult result = Python(fmt::format(R"(
+import socket
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+try:
+    s.connect("\0{}")
+    print("REACHED")
+except OSError as e:
+    print("blocked", e.errno)
+)", name));
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
+  EXPECT_NE(result.stdout_text.find("blocked"), std::string::npos) << result.stdout_text;
+  EXPECT_LT(::accept(listener, nullptr, nullptr), 0) << "a connection reached the host";
+  ::close(listener);
+}
+
+TEST_F(Hostile, ForeignSystemCallAbisAreKilled) {
+  // The x32 ABI (syscall number | 0x40000000) and int 0x80 (i386) would reach the kernel
+  // with other numbers than the filter checks: both end the process.
+  const RunResult x32 = C(R"(
+#include <stdio.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+int main(void) { puts("before"); fflush(stdout); syscall(0x40000000 | SYS_getpid); puts("ALIVE"); return 0; })");
+  EXPECT_EQ(x32.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(x32.signal, SIGSYS) << x32.message;
+  EXPECT_EQ(x32.stdout_text, "before\n");
+  const RunResult i386 = C(R"(
+#include <stdio.h>
+int main(void) {
+  puts("before"); fflush(stdout);
+  long result;
+  __asm__ volatile("int $0x80" : "=a"(result) : "a"(20L) : "memory");  /* i386 getpid */
+  puts("ALIVE");
+  return 0;
+})");
+  EXPECT_EQ(i386.status, ExecutionStatus::kFailed);
+  // SIGSYS from the filter; a kernel built without IA-32 emulation refuses the
+  // instruction itself (SIGSEGV). Either way the call never ran.
+  ASSERT_TRUE(i386.signal.has_value());
+  EXPECT_TRUE(*i386.signal == SIGSYS || *i386.signal == SIGSEGV) << i386.message;
+  EXPECT_EQ(i386.stdout_text, "before\n");
+}
+
 TEST_F(Hostile, HostFilesAndProcessesAreInvisible) {
   const std::string secret = "/tmp/integr8scode-hostile-secret";
   std::ofstream(secret) << "top secret";
@@ -303,6 +361,7 @@ TEST_F(Hostile, PrivilegedCallsAreRefused) {
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
