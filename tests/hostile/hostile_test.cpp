@@ -434,6 +434,26 @@ for key in ["CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb", "NoNewPrivs", "Sec
             "CapBnd 0000000000000000\nCapAmb 0000000000000000\nNoNewPrivs 1\nSeccomp 2\n");
 }
 
+TEST_F(Hostile, NoDescriptorOfThePlatformReachesTheProgram) {
+  // Only stdin, stdout and stderr: no control socket, no cgroup or store descriptor, no
+  // other run's pipe.
+  RunOptions options;
+  options.stdin_data = "data";
+  const RunResult result = Python(R"(
+import os
+open_fds = []
+for fd in range(1024):
+    try:
+        os.fstat(fd)
+        open_fds.append(fd)
+    except OSError:
+        pass
+print(open_fds)
+)", options);
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "[0, 1, 2]\n") << result.stdout_text;
+}
+
 TEST_F(Hostile, PlantedSymlinksLeadNowhere) {
   const RunResult first = Python(R"(
 import os
