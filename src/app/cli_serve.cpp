@@ -121,6 +121,7 @@ SandboxOptions SandboxOptionsFrom(const Config& config) {
   options.cgroup_parent = config.sandbox.cgroup_parent;
   options.state_dir = config.sandbox.state_dir;
   options.first_uid = config.sandbox.first_uid;
+  options.prebuild = config.sandbox.prebuild;
   return options;
 }
 

@@ -193,6 +193,7 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key("sandbox.cgroup_parent", AsString, [](Config& c) -> auto& { return c.sandbox.cgroup_parent; }));
     k.push_back(Key("sandbox.state_dir", AsString, [](Config& c) -> auto& { return c.sandbox.state_dir; }));
     k.push_back(Key("sandbox.first_uid", Integer(1000, 4'000'000'000), [](Config& c) -> auto& { return c.sandbox.first_uid; }));
+    k.push_back(Key("sandbox.prebuild", AsBool, [](Config& c) -> auto& { return c.sandbox.prebuild; }));
     // [queue]
     k.push_back(Key("queue.workers", Integer(0, 1024), [](Config& c) -> auto& { return c.queue.workers; }));
     k.push_back(Key("queue.capacity", Integer(1, 100'000'000), [](Config& c) -> auto& { return c.queue.capacity; }));

@@ -59,6 +59,7 @@ struct SandboxConfig {
   std::filesystem::path cgroup_parent;
   std::filesystem::path state_dir = "/run/integr8scode";
   uid_t first_uid = 61000;
+  bool prebuild = true;  // build each idle slot's next sandbox ahead (lower latency)
 };
 
 struct QueueConfig {

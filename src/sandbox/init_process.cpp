@@ -21,6 +21,7 @@
 
 #include "sandbox/cgroup_files.hpp"
 #include "sandbox/identity.hpp"
+#include "sandbox/launch_message.hpp"
 #include "sandbox/mounts.hpp"
 #include "sandbox/protocol.hpp"
 #include "sandbox/rlimits.hpp"
@@ -234,9 +235,25 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
   return true;
 }
 
+[[noreturn]] void RunPrepared(const LaunchSpec& spec, const LaunchFds& fds, const SeccompProgram& seccomp);
+
+// Our own stdio came from the launching process (a terminal, the server's log) and so
+// did other descriptors: the sandbox keeps none of them. Call after pivot_root (the
+// new /dev/null).
+void CloseInherited(std::vector<int> keep, int control) {
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd < 0) FailSetup(control, SystemError("open /dev/null"));
+  for (const int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null_fd, target);
+  keep.push_back(STDIN_FILENO);
+  keep.push_back(STDOUT_FILENO);
+  keep.push_back(STDERR_FILENO);
+  CloseAllExcept(keep);
+}
+
 }  // namespace
 
 void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompProgram& seccomp) {
+  ::prctl(PR_SET_NAME, "i8c-sandbox");  // what `ps` shows for every sandbox's init
   ResetSignals();
   // If the process that cloned us dies, so do we — and with us the namespace. The
   // control socket's hang-up covers the window before this prctl.
@@ -257,25 +274,46 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   }
   if (::unshare(CLONE_NEWCGROUP) != 0) FailSetup(fds.control, SystemError("unshare cgroup namespace"));
   ::umask(022);
-  if (auto s = BuildRootFilesystem(spec, fds.source); !s) FailSetup(fds.control, s.error());
+  if (auto s = BuildRootFilesystem(spec); !s) FailSetup(fds.control, s.error());
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
     FailSetup(fds.control, SystemError("sethostname"));
   }
   ::setdomainname("", 0);
 
+  if (!spec.prebuilt) {
+    if (auto s = FinishRootFilesystem(spec, fds.source, spec.tmpfs_bytes); !s) FailSetup(fds.control, s.error());
+    RunPrepared(spec, fds, seccomp);
+  }
+  // Built ahead: keep only the control socket, say so, then wait for the run.
+  CloseInherited({fds.control}, fds.control);
+  InitMessage prebuilt;
+  prebuilt.event = InitEvent::kPrebuilt;
+  prebuilt.at_ns = NowNs();
+  Send(fds.control, prebuilt);
+  auto run = ReceiveLaunch(fds.control);
+  if (!run) ::_exit(run.error().code == ErrorCode::kUnavailable ? 0 : 1);  // no run came
+  if (!LaunchSpec::Fits(spec, run->spec) || run->fds.source < 0) {
+    FailSetup(fds.control, MakeError(ErrorCode::kInternal, "the run does not fit the sandbox built ahead"));
+  }
+  if (auto s = FinishRootFilesystem(run->spec, run->fds.source, spec.tmpfs_bytes); !s) {
+    FailSetup(fds.control, s.error());
+  }
+  LaunchFds run_fds = run->fds;
+  run_fds.control = fds.control;
+  // `run` owns the received descriptors; it lives until this process exits.
+  RunPrepared(run->spec, run_fds, seccomp);
+}
+
+namespace {
+
+// The sandbox is built and holds the program: drop everything else, report Ready, run
+// the steps. Never returns.
+[[noreturn]] void RunPrepared(const LaunchSpec& spec, const LaunchFds& fds, const SeccompProgram& seccomp) {
   std::vector<int> keep = fds.step_stdout;
   keep.insert(keep.end(), fds.step_stderr.begin(), fds.step_stderr.end());
   keep.push_back(fds.control);
   keep.push_back(fds.stdin_fd);
-  // Our own stdio came from the launching process (a terminal, the server's log): the
-  // sandbox gets none of it.
-  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null_fd < 0) FailSetup(fds.control, SystemError("open /dev/null"));
-  for (const int target : {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO}) ::dup2(null_fd, target);
-  keep.push_back(STDIN_FILENO);
-  keep.push_back(STDOUT_FILENO);
-  keep.push_back(STDERR_FILENO);
-  CloseAllExcept(keep);
+  CloseInherited(keep, fds.control);
 
   std::vector<PreparedStep> steps(spec.steps.size());
   for (std::size_t i = 0; i < spec.steps.size(); ++i) {
@@ -306,5 +344,7 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   }
   ::_exit(0);
 }
+
+}  // namespace
 
 }  // namespace integr8scode

@@ -58,10 +58,10 @@ class Reader {
 }  // namespace
 
 std::vector<int> LaunchFds::All() const {
-  std::vector<int> fds{control, source};
-  if (stdin_fd >= 0) fds.push_back(stdin_fd);
-  if (cgroup_dir >= 0) fds.push_back(cgroup_dir);
-  if (netns >= 0) fds.push_back(netns);
+  std::vector<int> fds;
+  for (const int fd : {control, source, stdin_fd, cgroup_dir, netns}) {
+    if (fd >= 0) fds.push_back(fd);
+  }
   fds.insert(fds.end(), step_stdout.begin(), step_stdout.end());
   fds.insert(fds.end(), step_stderr.begin(), step_stderr.end());
   return fds;
@@ -83,6 +83,7 @@ std::string LaunchSpec::Serialize() const {
   w.U64(tmpfs_bytes);
   w.Strs(cgroup_join_files);
   w.Str(hostname);
+  w.U64(prebuilt ? 1 : 0);
   w.U64(steps.size());
   for (const StepSpec& step : steps) {
     w.Strs(step.argv);
@@ -106,8 +107,11 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
     ok = r.Str(link) && r.Str(target);
     spec.root_symlinks.emplace_back(std::move(link), std::move(target));
   }
+  std::uint64_t prebuilt = 0;
   ok = ok && r.Strs(spec.host_etc_files) && r.Str(spec.source_name) && r.U64(spec.tmpfs_bytes) &&
-       r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.U64(steps) && steps <= bytes.size();
+       r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.U64(prebuilt) && r.U64(steps) &&
+       steps <= bytes.size();
+  spec.prebuilt = prebuilt != 0;
   for (std::uint64_t i = 0; ok && i < steps; ++i) {
     StepSpec step;
     std::uint64_t open_files = 0, processes = 0, cpu_seconds = 0;
@@ -122,6 +126,13 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
   spec.uid = static_cast<uid_t>(uid);
   spec.gid = static_cast<gid_t>(gid);
   return spec;
+}
+
+bool LaunchSpec::Fits(const LaunchSpec& shape, const LaunchSpec& run) {
+  return shape.uid == run.uid && shape.gid == run.gid && shape.root_mount_point == run.root_mount_point &&
+         shape.host_paths == run.host_paths && shape.root_symlinks == run.root_symlinks &&
+         shape.host_etc_files == run.host_etc_files && shape.cgroup_join_files == run.cgroup_join_files &&
+         shape.hostname == run.hostname;
 }
 
 }  // namespace integr8scode

@@ -36,9 +36,16 @@ struct LaunchSpec {
   std::vector<std::string> cgroup_join_files;  // cgroup v1: files the init writes "0" into
   std::string hostname = "sandbox";
   std::vector<StepSpec> steps;
+  // Built ahead of its run: the sandbox is made without program and steps, reports
+  // kPrebuilt, and waits on the control socket for the run's LaunchSpec and descriptors
+  // (launch_message.hpp). The run's spec must have the same shape (Fits()).
+  bool prebuilt = false;
 
   std::string Serialize() const;
   static Result<LaunchSpec> Deserialize(std::string_view bytes);
+  // Whether a sandbox built for `shape` can run `run`: same identity, host paths, links,
+  // /etc files, cgroup and hostname.
+  static bool Fits(const LaunchSpec& shape, const LaunchSpec& run);
 };
 
 // The file descriptors that go with a LaunchSpec. In the parent they are owned by
@@ -46,7 +53,7 @@ struct LaunchSpec {
 // SCM_RIGHTS) and then owned by the receiving process.
 struct LaunchFds {
   int control = -1;       // SOCK_SEQPACKET to the supervisor
-  int source = -1;        // the program text (read from offset 0)
+  int source = -1;        // the program text (read from offset 0); -1 when built ahead
   int stdin_fd = -1;      // read-only; -1 means /dev/null
   int cgroup_dir = -1;    // cgroup v2: the slot, for clone3(CLONE_INTO_CGROUP)
   int netns = -1;         // a fresh network namespace made ahead of time; -1: clone one

@@ -9,13 +9,18 @@
 
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <deque>
 #include <mutex>
+#include <optional>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "sandbox/cgroup.hpp"
 #include "sandbox/launcher.hpp"
+#include "sandbox/prebuilt.hpp"
 #include "sandbox/seccomp_policy.hpp"
 #include "sandbox/slot_pool.hpp"
 #include "sandbox/spawner.hpp"
@@ -123,7 +128,29 @@ class LocalExecutor final : public Executor {
         cgroups_(std::move(cgroups)),
         launcher_(std::move(launcher)),
         slots_(std::move(slots)),
-        root_symlinks_(HostRootSymlinks()) {}
+        root_symlinks_(HostRootSymlinks()) {
+    if (options_.prebuild) {
+      prebuilder_ = std::thread([this] { PrebuildLoop(); });
+      for (std::size_t i = 0; i < slots_->Size(); ++i) {
+        SlotPool::Lease lease = slots_->Acquire();
+        Slot& slot = *lease;
+        Prebuild(slot);  // after the release below: the prebuilder takes it if still free
+      }
+    }
+  }
+
+  ~LocalExecutor() override {
+    if (prebuilder_.joinable()) {
+      {
+        std::lock_guard lock(prebuild_mutex_);
+        stopping_ = true;
+      }
+      prebuild_changed_.notify_all();
+      prebuilder_.join();
+    }
+    // The slots (and the sandboxes built ahead in them) go before the launcher.
+    slots_.reset();
+  }
 
   std::size_t Capacity() const override { return slots_->Size(); }
   std::string_view Kind() const override { return "local"; }
@@ -139,6 +166,7 @@ class LocalExecutor final : public Executor {
     SlotPool::Lease slot = slots_->Acquire();
     if (!slot->cgroup->Intact()) {
       Log(LogLevel::kWarn, "a sandbox slot's cgroup disappeared; creating it again", {{"slot", slot->number}});
+      slot->prebuilt.reset();
       slot->cgroup.reset();
       auto recreated = cgroups_->CreateSlot(SlotPool::CgroupName(slot->number));
       if (!recreated) return PlatformError("slot", recreated.error());
@@ -151,26 +179,96 @@ class LocalExecutor final : public Executor {
       Log(LogLevel::kError, "processes left in a sandbox slot after the run", {{"slot", slot->number}});
       (void)slot->cgroup->KillAll();
     }
+    slot->last_host_paths = request.runtime->host_paths;
+    Slot& released = *slot;
+    { SlotPool::Lease done = std::move(slot); }  // free for the next run at once
+    if (options_.prebuild) Prebuild(released);
     return result;
   }
 
  private:
+  // Asks the prebuilder thread to build the slot's next sandbox while it is idle. If a
+  // run takes the slot first, it builds its own: under load, runs do not wait for
+  // sandboxes built ahead; when idle, runs find theirs ready.
+  void Prebuild(Slot& slot) {
+    {
+      std::lock_guard lock(prebuild_mutex_);
+      to_prebuild_.push_back(&slot);
+    }
+    prebuild_changed_.notify_one();
+  }
+
+  void PrebuildLoop() {
+    for (;;) {
+      Slot* candidate = nullptr;
+      {
+        std::unique_lock lock(prebuild_mutex_);
+        prebuild_changed_.wait(lock, [&] { return stopping_ || !to_prebuild_.empty(); });
+        if (stopping_) return;
+        candidate = to_prebuild_.front();
+        to_prebuild_.pop_front();
+      }
+      std::optional<SlotPool::Lease> slot = slots_->TryAcquire(*candidate);
+      if (!slot || (*slot)->prebuilt) continue;  // busy again, or already has one
+      Slot& s = **slot;
+      LaunchSpec shape = SlotShape(s);
+      shape.host_paths = s.last_host_paths;
+      shape.tmpfs_bytes = Limits{}.tmpfs_bytes;
+      auto built = PrebuiltSandbox::Build(*launcher_, std::move(shape), s.cgroup->CloneIntoFd());
+      if (built) {
+        s.prebuilt = std::move(*built);
+      } else {
+        Log(LogLevel::kWarn, "cannot build a sandbox ahead; the next run builds its own",
+            {{"slot", s.number}, {"error", built.error().Describe()}});
+      }
+    }
+  }
+
+  // What every sandbox of this slot has in common, whatever runs in it.
+  LaunchSpec SlotShape(const Slot& slot) const {
+    LaunchSpec spec;
+    spec.uid = slot.uid;
+    spec.gid = slot.uid;
+    spec.root_mount_point = RootMountPoint();
+    spec.root_symlinks = root_symlinks_;
+    spec.host_etc_files.assign(std::begin(kHostEtcFiles), std::end(kHostEtcFiles));
+    spec.cgroup_join_files = slot.cgroup->JoinFiles();
+    return spec;
+  }
+
   std::string RootMountPoint() const { return (options_.state_dir / "root").string(); }
+
+  // The sandbox built ahead for this slot when it fits the run; else a new one.
+  Result<SandboxHandle> Launch(Slot& slot, const LaunchSpec& spec, const LaunchFds& fds) {
+    if (std::optional<PrebuiltSandbox> prebuilt = std::exchange(slot.prebuilt, std::nullopt)) {
+      if (LaunchSpec::Fits(prebuilt->Shape(), spec)) {
+        auto handle = prebuilt->HandOver(spec, fds, std::chrono::seconds(10));
+        if (handle) return handle;
+        Log(LogLevel::kWarn, "a sandbox built ahead failed; building one now",
+            {{"slot", slot.number}, {"error", handle.error().Describe()}});
+      }
+      // An unfitting or failed one dies here, before the new one joins the slot.
+    }
+    int pair[2];
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return Fail(SystemError("socketpair"));
+    SandboxHandle handle{UniqueFd(pair[0]), {}};
+    UniqueFd child_end(pair[1]);
+    LaunchFds with_control = fds;
+    with_control.control = child_end.Get();
+    auto launched = launcher_->Launch(spec, with_control);
+    if (!launched) return Fail(launched.error());
+    handle.pidfd = std::move(launched->pidfd);
+    return handle;
+  }
 
   RunResult RunInSlot(const RunRequest& request, Slot& slot) {
     const Runtime& runtime = *request.runtime;
     const auto started = Clock::now();
     std::vector<StepPlan> plans;
-    LaunchSpec spec;
-    spec.uid = slot.uid;
-    spec.gid = slot.uid;
-    spec.root_mount_point = RootMountPoint();
+    LaunchSpec spec = SlotShape(slot);
     spec.host_paths = runtime.host_paths;
-    spec.root_symlinks = root_symlinks_;
-    spec.host_etc_files.assign(std::begin(kHostEtcFiles), std::end(kHostEtcFiles));
     spec.source_name = runtime.source_file;
     spec.tmpfs_bytes = request.limits.tmpfs_bytes;
-    spec.cgroup_join_files = slot.cgroup->JoinFiles();
     const auto env = BaseEnvironment(runtime);
     if (runtime.has_compile) {
       const Limits compile_limits = MergeLimits(request.limits, runtime.compile.limits);
@@ -192,12 +290,6 @@ class LocalExecutor final : public Executor {
       if (!read_only) return PlatformError("stdin", read_only.error());
       stdin_fd = std::move(*read_only);
     }
-    int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-      return PlatformError("socketpair", SystemError("socketpair"));
-    }
-    UniqueFd control(pair[0]);
-    UniqueFd control_child(pair[1]);
     std::vector<UniqueFd> out_read, err_read, out_write, err_write;
     for (std::size_t i = 0; i < spec.steps.size(); ++i) {
       auto out = MakePipe();
@@ -209,7 +301,6 @@ class LocalExecutor final : public Executor {
       err_write.push_back(std::move(err->write));
     }
     LaunchFds fds;
-    fds.control = control_child.Get();
     fds.source = source->Get();
     fds.stdin_fd = stdin_fd ? stdin_fd.Get() : -1;
     fds.cgroup_dir = slot.cgroup->CloneIntoFd();
@@ -219,17 +310,16 @@ class LocalExecutor final : public Executor {
     }
 
     const auto prepared = Clock::now();
-    auto launched = launcher_->Launch(spec, fds);
+    auto launched = Launch(slot, spec, fds);
     const auto cloned = Clock::now();
     // The sandbox has its own copies now; ours must go, or the pipes never reach EOF.
-    control_child.Reset();
     out_write.clear();
     err_write.clear();
     source->Reset();
     stdin_fd.Reset();
     if (!launched) return PlatformError("launch", launched.error());
 
-    Supervisor supervisor(std::move(control), std::move(launched->pidfd), launcher_->IsParent(),
+    Supervisor supervisor(std::move(launched->control), std::move(launched->pidfd), launcher_->IsParent(),
                           std::move(out_read), std::move(err_read), *slot.cgroup, request.limits,
                           request.cancel, request.sink);
     if (auto ready = supervisor.AwaitReady(std::chrono::seconds(10)); !ready) {
@@ -277,6 +367,12 @@ class LocalExecutor final : public Executor {
   std::unique_ptr<SandboxLauncher> launcher_;
   std::unique_ptr<SlotPool> slots_;
   std::vector<std::pair<std::string, std::string>> root_symlinks_;
+  // Sandboxes built ahead (options_.prebuild): slots waiting for theirs.
+  std::mutex prebuild_mutex_;
+  std::condition_variable prebuild_changed_;
+  std::deque<Slot*> to_prebuild_;
+  bool stopping_ = false;
+  std::thread prebuilder_;
 };
 
 Status CheckHost(const SandboxOptions& options) {
@@ -320,8 +416,10 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& opti
   if (!slots) return Fail(slots.error());
   Log(LogLevel::kDebug, "local sandbox ready",
       {{"cgroups", (*cgroups)->Describe()}, {"slots", options.slots}, {"spawner", options.use_spawner}});
+  SandboxOptions effective = options;
+  effective.prebuild = options.prebuild && options.use_spawner;  // needs idle time: the server's
   return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(
-      options, std::move(*cgroups), std::move(launcher), std::move(*slots)));
+      effective, std::move(*cgroups), std::move(launcher), std::move(*slots)));
 }
 
 }  // namespace integr8scode

@@ -24,6 +24,9 @@ struct SandboxOptions {
   // address space grows large and which has many threads). The CLI, itself small and
   // single-threaded, clones directly.
   bool use_spawner = true;
+  // With the spawner: build each slot's next sandbox ahead while the slot is idle (the
+  // run then only adds its program and starts). Each sandbox still serves one run.
+  bool prebuild = true;
   // Tests only (see CgroupOptions::allow_missing_controllers).
   bool allow_missing_cgroup_controllers = false;
 };

@@ -203,7 +203,7 @@ Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec
 
 }  // namespace
 
-Status BuildRootFilesystem(const LaunchSpec& spec, int source_fd) {
+Status BuildRootFilesystem(const LaunchSpec& spec) {
   // Nothing we mount may propagate back to the host's mount namespace.
   if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s) return s;
   const std::string& root_path = spec.root_mount_point;
@@ -232,11 +232,6 @@ Status BuildRootFilesystem(const LaunchSpec& spec, int source_fd) {
   }
   if (auto s = MakeEtc(root.Get(), spec); !s) return s;
   if (auto s = MakeDev(root.Get()); !s) return s;
-  {
-    UniqueFd scripts(::openat(root.Get(), "scripts", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!scripts) return Fail(SystemError("open /scripts"));
-    if (auto s = CopyFdInto(scripts.Get(), spec.source_name.c_str(), source_fd, 0444); !s) return s;
-  }
   if (auto s = MakeWritableArea(root.Get(), root_path, spec); !s) return s;
   // hidepid=2: the sandbox user cannot see the init (root) in /proc.
   if (auto s = Mount("proc", root_path + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -251,12 +246,27 @@ Status BuildRootFilesystem(const LaunchSpec& spec, int source_fd) {
   if (::syscall(SYS_pivot_root, ".", ".") != 0) return Fail(SystemError("pivot_root"));
   if (::umount2(".", MNT_DETACH) != 0) return Fail(SystemError("detach old root"));
   if (::chdir("/") != 0) return Fail(SystemError("chdir /"));
-  if (auto s = Mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, nullptr,
-                     "/ read-only");
-      !s) {
-    return s;
-  }
   return {};
+}
+
+Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd, std::uint64_t built_tmpfs_bytes) {
+  // Still no user code has run here: the paths below are the init's own.
+  {
+    UniqueFd scripts(::open("/scripts", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!scripts) return Fail(SystemError("open /scripts"));
+    if (auto s = CopyFdInto(scripts.Get(), spec.source_name.c_str(), source_fd, 0444); !s) return s;
+  }
+  if (spec.tmpfs_bytes != built_tmpfs_bytes) {
+    // A remount without MS_BIND reconfigures the tmpfs itself: both of its binds
+    // (/tmp and /home/sandbox) get the new size.
+    const std::string size = fmt::format("size={}", spec.tmpfs_bytes);
+    if (auto s = Mount(nullptr, "/tmp", nullptr, MS_REMOUNT | MS_NOSUID | MS_NODEV, size.c_str(),
+                       "the writable area (resize)");
+        !s) {
+      return s;
+    }
+  }
+  return Mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, nullptr, "/ read-only");
 }
 
 }  // namespace integr8scode

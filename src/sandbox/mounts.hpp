@@ -17,6 +17,13 @@ namespace integr8scode {
 //   /home/sandbox and /tmp: one writable tmpfs (size-limited), nosuid, nodev
 // Every path is created relative to a directory fd of the new root; nothing inside it
 // is ever followed from a path the sandboxed program could have written.
-Status BuildRootFilesystem(const LaunchSpec& spec, int source_fd);
+//
+// Two halves, so that a sandbox can be built ahead of its run: BuildRootFilesystem does
+// everything up to and including pivot_root (the root stays writable, for the init
+// only: no user code has run); FinishRootFilesystem places the program, sizes the
+// writable area for the run (it was built with `built_tmpfs_bytes`) and makes /
+// read-only.
+Status BuildRootFilesystem(const LaunchSpec& spec);
+Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd, std::uint64_t built_tmpfs_bytes);
 
 }  // namespace integr8scode

@@ -13,6 +13,7 @@ enum class InitEvent : std::uint32_t {
   kSetupFailed = 2,  // value = errno, text = what failed
   kStepStarted = 3,  // step forked; at_ns = when
   kStepExited = 4,   // wait_status, rusage; at_ns = when; value = exec errno (0 if exec worked)
+  kPrebuilt = 5,     // built ahead of its run: waiting for the run's LaunchSpec (launch_message.hpp)
 };
 
 struct InitMessage {

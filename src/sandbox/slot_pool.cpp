@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 namespace integr8scode {
@@ -45,9 +47,21 @@ std::string SlotPool::CgroupName(std::size_t number) { return fmt::format("slot-
 SlotPool::Lease SlotPool::Acquire() {
   std::unique_lock lock(mutex_);
   available_.wait(lock, [&] { return !free_.empty(); });
-  Slot* slot = free_.back();
-  free_.pop_back();
+  // A free slot's fields are written only by its last holder, before its release (under
+  // this mutex): reading them here is safe.
+  auto chosen = std::find_if(free_.begin(), free_.end(), [](const Slot* s) { return s->prebuilt.has_value(); });
+  if (chosen == free_.end()) chosen = free_.end() - 1;
+  Slot* slot = *chosen;
+  free_.erase(chosen);
   return Lease(*this, *slot);
+}
+
+std::optional<SlotPool::Lease> SlotPool::TryAcquire(Slot& slot) {
+  std::lock_guard lock(mutex_);
+  auto found = std::find(free_.begin(), free_.end(), &slot);
+  if (found == free_.end()) return std::nullopt;
+  free_.erase(found);
+  return Lease(*this, slot);
 }
 
 void SlotPool::Release(Slot& slot) {

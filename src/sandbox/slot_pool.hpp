@@ -7,11 +7,14 @@
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/prebuilt.hpp"
 
 namespace integr8scode {
 
@@ -23,6 +26,11 @@ struct Slot {
   std::size_t number = 0;
   uid_t uid = 0;
   std::unique_ptr<CgroupSlot> cgroup;
+  // The sandbox built ahead for the slot's next run, if any; destroyed (killed) before
+  // the cgroup it lives in.
+  std::optional<PrebuiltSandbox> prebuilt;
+  // Host paths of the last run here: the next sandbox is built ahead with them.
+  std::vector<std::string> last_host_paths{"/usr"};
 };
 
 // A fixed set of slots; Acquire blocks until one is free. Thread-safe.
@@ -53,7 +61,10 @@ class SlotPool {
     Slot* slot_;
   };
 
+  // Blocks until a slot is free; prefers one whose next sandbox is already built.
   Lease Acquire();
+  // `slot` if it is free now (for building its next sandbox while it is idle).
+  std::optional<Lease> TryAcquire(Slot& slot);
   std::size_t Size() const { return slots_.size(); }
 
  private:

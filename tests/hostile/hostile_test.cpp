@@ -25,6 +25,8 @@ namespace {
 using testing::RunCode;
 using testing::RunOptions;
 
+constexpr std::size_t kSlack = testing::PrebuiltFdSlack(testing::kSharedExecutorSlots);
+
 class Hostile : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -43,7 +45,7 @@ class Hostile : public ::testing::Test {
   }
   void TearDown() override {
     if (!testing::CanSandbox()) return;
-    EXPECT_EQ(testing::DescribeLeaks(before_, testing::TakeHostSnapshot()), "") << "after this attack";
+    EXPECT_EQ(testing::DescribeLeaks(before_, testing::TakeHostSnapshot(), kSlack), "") << "after this attack";
   }
 
   static RunResult Python(std::string_view code, RunOptions options = {}) {
@@ -506,7 +508,7 @@ TEST_F(Hostile, ANormalRunStillWorksAfterAllOfIt) {
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted);
   EXPECT_EQ(result.stdout_text, "45\n");
   ASSERT_NE(suite_before_, nullptr);
-  EXPECT_EQ(testing::DescribeLeaks(*suite_before_, testing::TakeHostSnapshot()), "");
+  EXPECT_EQ(testing::DescribeLeaks(*suite_before_, testing::TakeHostSnapshot(), kSlack), "");
 }
 
 }  // namespace

@@ -52,10 +52,11 @@ const Runtime& RuntimeFor(std::string_view language, std::string_view version) {
   return **runtime;
 }
 
-std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner) {
+std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner, bool prebuild) {
   SandboxOptions options;
   options.slots = slots;
   options.use_spawner = use_spawner;
+  options.prebuild = prebuild;
   if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
   auto executor = CreateLocalExecutor(options);
   if (!executor) throw std::runtime_error("cannot create the sandbox: " + executor.error().Describe());
@@ -63,7 +64,7 @@ std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner) {
 }
 
 Executor& SharedExecutor() {
-  static std::unique_ptr<Executor> executor = MakeExecutor(4, true);
+  static std::unique_ptr<Executor> executor = MakeExecutor(kSharedExecutorSlots, true);
   return *executor;
 }
 
@@ -165,7 +166,13 @@ HostSnapshot TakeHostSnapshot() {
   return snapshot;
 }
 
-std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after) {
+std::vector<pid_t> ProcessesIn(const std::string& cgroup_dir) {
+  std::vector<pid_t> pids;
+  for (const int pid : ParsePidList(ReadAll(fs::path(cgroup_dir) / "cgroup.procs"))) pids.push_back(pid);
+  return pids;
+}
+
+std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after, std::size_t fd_slack) {
   std::string leaks;
   if (after.mounts > before.mounts) {
     leaks += fmt::format("host mounts grew from {} to {}; ", before.mounts, after.mounts);
@@ -176,7 +183,7 @@ std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after)
                            ReadAll(fmt::format("/proc/{}/cmdline", pid)));
     }
   }
-  if (after.open_fds > before.open_fds) {
+  if (after.open_fds > before.open_fds + fd_slack) {
     leaks += fmt::format("open descriptors grew from {} to {}; ", before.open_fds, after.open_fds);
   }
   for (const std::string& dir : after.cgroup_entries) {

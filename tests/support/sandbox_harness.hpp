@@ -28,7 +28,10 @@ const Runtime& RuntimeFor(std::string_view language, std::string_view version);
 
 // One executor per test binary, with the spawner (as the server uses it).
 Executor& SharedExecutor();
-std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner);
+std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner, bool prebuild = true);
+
+// The pids in a cgroup directory (cgroup.procs).
+std::vector<pid_t> ProcessesIn(const std::string& cgroup_dir);
 
 struct RunOptions {
   LimitOverrides limits;
@@ -50,8 +53,15 @@ struct HostSnapshot {
   std::size_t mount_point_entries = 0;     // entries in the sandbox mount point directory
 };
 HostSnapshot TakeHostSnapshot();
-// Empty when `after` shows nothing more than `before`; else what leaked.
-std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after);
+// Empty when `after` shows nothing more than `before`; else what leaked. `fd_slack`
+// allows for descriptors that come and go in the steady state: a slot's sandbox built
+// ahead holds two (its control socket and pidfd) and is rebuilt asynchronously after
+// each run. A per-run leak still shows in a long series of runs.
+std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after, std::size_t fd_slack = 0);
+
+// The slack for executors with sandboxes built ahead: two descriptors per slot.
+constexpr std::size_t PrebuiltFdSlack(std::size_t slots) { return 2 * slots; }
+inline constexpr std::size_t kSharedExecutorSlots = 4;
 
 // Records streamed output with arrival times (steady clock).
 class RecordingSink final : public OutputSink {
