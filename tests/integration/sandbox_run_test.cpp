@@ -320,6 +320,16 @@ TEST_F(SandboxRun, EachSandboxBuiltAheadServesOneRun) {
   // A compiled runtime (another file name, two steps) takes the next one as well.
   const RunResult c = RunCode("c", "12", "#include <stdio.h>\nint main(void){puts(\"c too\");return 0;}\n", options);
   EXPECT_EQ(c.stdout_text, "c too\n") << c.message << c.stderr_text;
+  // The disk limit of the run applies, not the size the sandbox was built with.
+  RunOptions small = options;
+  small.limits.tmpfs_bytes = 8ull << 20;
+  const RunResult disk = RunCode("python", "3.11", R"(
+import os
+st = os.statvfs("/tmp")
+home = os.statvfs("/home/sandbox")
+print(st.f_blocks * st.f_frsize // (1 << 20), home.f_blocks * home.f_frsize // (1 << 20))
+)", small);
+  EXPECT_EQ(disk.stdout_text, "8 8\n") << disk.message << disk.stderr_text;
   // One that died while waiting is replaced by a sandbox built on the spot.
   ASSERT_TRUE(Eventually([&] { return (waiting = testing::ProcessesIn(slot_dir)).size() == 1; }));
   ASSERT_EQ(::kill(waiting[0], SIGKILL), 0);
