@@ -84,7 +84,18 @@ Status SendLaunch(int socket, const LaunchSpec& spec, const LaunchFds& fds) {
 }
 
 Result<ReceivedLaunch> ReceiveLaunch(int socket) {
-  std::vector<char> buffer(kMaxMessage);
+  // The packet's size first (MSG_PEEK|MSG_TRUNC answers the whole length of a
+  // SOCK_SEQPACKET packet), so that the buffer is as large as the message, not the
+  // largest message: every sandbox start passes through here.
+  char probe = 0;
+  ssize_t length = 0;
+  do {
+    length = ::recv(socket, &probe, 1, MSG_PEEK | MSG_TRUNC);
+  } while (length < 0 && errno == EINTR);
+  if (length < 0) return Fail(SystemError("recv"));
+  if (length == 0) return Fail(ErrorCode::kUnavailable, "the peer closed the socket");
+  if (static_cast<std::size_t>(length) > kMaxMessage) return Fail(ErrorCode::kInternal, "launch message too large");
+  std::vector<char> buffer(static_cast<std::size_t>(length));
   ReceivedLaunch received;
   auto n = ReceiveWithFds(socket, buffer, received.owned);
   if (!n) return Fail(n.error());

@@ -33,6 +33,8 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kHostEtcFiles[] = {"/etc/ld.so.cache", "/etc/localtime"};
+// How long a slot must stay unused before its next sandbox is built ahead.
+constexpr auto kIdleBeforePrebuild = std::chrono::milliseconds(5);
 
 // The host's top-level links into /usr (merged /usr: /bin → usr/bin …), mirrored in
 // every sandbox root.
@@ -193,7 +195,7 @@ class LocalExecutor final : public Executor {
   void Prebuild(Slot& slot) {
     {
       std::lock_guard lock(prebuild_mutex_);
-      to_prebuild_.push_back(&slot);
+      to_prebuild_.push_back({&slot, Clock::now() + kIdleBeforePrebuild});
     }
     prebuild_changed_.notify_one();
   }
@@ -205,7 +207,12 @@ class LocalExecutor final : public Executor {
         std::unique_lock lock(prebuild_mutex_);
         prebuild_changed_.wait(lock, [&] { return stopping_ || !to_prebuild_.empty(); });
         if (stopping_) return;
-        candidate = to_prebuild_.front();
+        // Only a slot that stays idle gets its sandbox built ahead: under load the next
+        // run takes the slot within a millisecond and builds its own, and nothing is
+        // built twice.
+        const auto due = to_prebuild_.front().due;
+        if (prebuild_changed_.wait_until(lock, due, [&] { return stopping_; })) return;
+        candidate = to_prebuild_.front().slot;
         to_prebuild_.pop_front();
       }
       std::optional<SlotPool::Lease> slot = slots_->TryAcquire(*candidate);
@@ -370,7 +377,11 @@ class LocalExecutor final : public Executor {
   // Sandboxes built ahead (options_.prebuild): slots waiting for theirs.
   std::mutex prebuild_mutex_;
   std::condition_variable prebuild_changed_;
-  std::deque<Slot*> to_prebuild_;
+  struct PrebuildRequest {
+    Slot* slot;
+    Clock::time_point due;
+  };
+  std::deque<PrebuildRequest> to_prebuild_;
   bool stopping_ = false;
   std::thread prebuilder_;
 };
