@@ -1,7 +1,8 @@
 #include "load/execution_json.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 namespace integr8scode {
 namespace {

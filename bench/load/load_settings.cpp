@@ -1,8 +1,8 @@
 #include "load/load_settings.hpp"
 
-#include <charconv>
-
 #include <fmt/format.h>
+
+#include <charconv>
 
 namespace integr8scode {
 namespace {

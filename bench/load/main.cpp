@@ -1,5 +1,9 @@
 // integr8scode-load: plays the original's load profiles against a server on loopback
 // and reports throughput, latencies, errors and the server's memory (docs/load.md).
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -7,10 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/chrono.h>
-#include <fmt/format.h>
 
 #include "load/baseline.hpp"
 #include "load/profile_run.hpp"

@@ -3,16 +3,15 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-#include <exception>
-#include <map>
-#include <optional>
-#include <vector>
-
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <exception>
+#include <map>
+#include <optional>
+#include <vector>
 
 #include "common/log.hpp"
 #include "load/other_load.hpp"

@@ -1,10 +1,10 @@
 #include "load/report.hpp"
 
-#include <algorithm>
-#include <cmath>
-
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cmath>
 
 namespace integr8scode {
 namespace {

@@ -1,14 +1,14 @@
 #include "load/virtual_user.hpp"
 
-#include <algorithm>
-#include <string>
+#include <fmt/format.h>
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
+#include <string>
 
 #include "load/execution_json.hpp"
 #include "load/http_connection.hpp"

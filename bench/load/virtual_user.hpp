@@ -1,9 +1,8 @@
 #pragma once
 
+#include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
-
-#include <boost/asio/awaitable.hpp>
 
 #include "load/load_settings.hpp"
 #include "load/profile_stats.hpp"

@@ -4,9 +4,10 @@
 // ratios; a benchmark, never a test. Needs root.
 // Usage: integr8scode-sandbox-bench [runs=200] [seconds=10]
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <spawn.h>
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -14,8 +15,6 @@
 #include <cstdio>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "catalog/catalog_loader.hpp"
 #include "sandbox/local_executor.hpp"
@@ -37,8 +36,8 @@ double Median(std::vector<double> values) {
 
 // Bare: the interpreter the sandbox runs, with the same arguments, on a script file.
 bool RunBare(const char* script) {
-  char* argv[] = {const_cast<char*>("/usr/bin/python3.11"), const_cast<char*>("-I"), const_cast<char*>("-u"),
-                  const_cast<char*>(script), nullptr};
+  char* argv[] = {const_cast<char*>("/usr/bin/python3.11"), const_cast<char*>("-I"),
+                  const_cast<char*>("-u"), const_cast<char*>(script), nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
@@ -89,7 +88,8 @@ int Main(int argc, char** argv) {
   char script[] = "/tmp/integr8scode-bench-XXXXXX.py";
   const int fd = ::mkstemps(script, 3);
   const std::string source = "print('hi')\n";
-  if (fd < 0 || ::write(fd, source.data(), source.size()) != static_cast<ssize_t>(source.size())) return 1;
+  if (fd < 0 || ::write(fd, source.data(), source.size()) != static_cast<ssize_t>(source.size()))
+    return 1;
   ::close(fd);
 
   RunRequest request;
@@ -133,16 +133,19 @@ int Main(int argc, char** argv) {
   sandbox_tp = (sandbox_tp + Throughput(cores, seconds, sandboxed)) / 2;
   ::unlink(script);
 
-  fmt::print("print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n", runs, cores,
-             seconds.count());
+  fmt::print("print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n", runs,
+             cores, seconds.count());
   fmt::print("{:<22} {:>10} {:>10} {:>10}\n", "", "median", "ratio", "runs/s");
-  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", "bare python3.11", Median(bare_ms), 1.0, bare_tp);
-  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}   set-up {:.2f} ms, throughput {:.2f}x of bare\n",
-             "sandbox, built ahead", Median(sandbox_ms), Median(sandbox_ms) / Median(bare_ms), sandbox_tp,
-             Median(setup_ms), sandbox_tp / bare_tp);
-  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}   set-up {:.2f} ms, throughput {:.2f}x of bare\n",
-             "sandbox, built at run", Median(plain_ms), Median(plain_ms) / Median(bare_ms), plain_tp,
-             Median(plain_setup_ms), plain_tp / bare_tp);
+  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", "bare python3.11", Median(bare_ms), 1.0,
+             bare_tp);
+  fmt::print(
+      "{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}   set-up {:.2f} ms, throughput {:.2f}x of bare\n",
+      "sandbox, built ahead", Median(sandbox_ms), Median(sandbox_ms) / Median(bare_ms), sandbox_tp,
+      Median(setup_ms), sandbox_tp / bare_tp);
+  fmt::print(
+      "{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}   set-up {:.2f} ms, throughput {:.2f}x of bare\n",
+      "sandbox, built at run", Median(plain_ms), Median(plain_ms) / Median(bare_ms), plain_tp,
+      Median(plain_setup_ms), plain_tp / bare_tp);
   fmt::print("failures: {}\n", failures);
   return failures == 0 ? 0 : 1;
 }

@@ -6,10 +6,14 @@
 
 // A C++20 concept: anything that can be added to itself.
 template <typename T>
-concept Addable = requires(T a, T b) { a + b; };
+concept Addable = requires(T a, T b) {
+  a + b;
+};
 
 template <Addable T>
-T twice(T value) { return value + value; }
+T twice(T value) {
+  return value + value;
+}
 
 int main() {
   std::vector<int> numbers{1, 2, 3, 4, 5, 6, 7, 8};

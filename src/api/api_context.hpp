@@ -4,6 +4,7 @@
 // the api .cpp files include it.
 
 #include <atomic>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -11,8 +12,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 #include "api/api_server.hpp"
 #include "api/http_server.hpp"

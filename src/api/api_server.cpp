@@ -1,11 +1,11 @@
 #include "api/api_server.hpp"
 
-#include <charconv>
+#include <fmt/format.h>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
-#include <fmt/format.h>
+#include <charconv>
 
 #include "api/api_context.hpp"
 #include "api/problem.hpp"
@@ -36,9 +36,11 @@ bool IsJsonMediaType(std::string_view content_type) {
   const std::string_view media = content_type.substr(0, content_type.find(';'));
   std::string lower;
   for (char c : media) {
-    if (c != ' ' && c != '\t') lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (c != ' ' && c != '\t')
+      lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
   }
-  return lower == "application/json" || (lower.starts_with("application/") && lower.ends_with("+json"));
+  return lower == "application/json" ||
+         (lower.starts_with("application/") && lower.ends_with("+json"));
 }
 
 class ApiServerImpl final : public ApiServer {
@@ -67,8 +69,11 @@ class ApiServerImpl final : public ApiServer {
 
   Status Listen() {
     HttpCallbacks callbacks;
-    callbacks.on_request = [this](std::shared_ptr<Exchange> exchange) { OnRequest(std::move(exchange)); };
-    callbacks.on_answered = [this](const Exchange& exchange, int status, std::chrono::nanoseconds latency) {
+    callbacks.on_request = [this](std::shared_ptr<Exchange> exchange) {
+      OnRequest(std::move(exchange));
+    };
+    callbacks.on_answered = [this](const Exchange& exchange, int status,
+                                   std::chrono::nanoseconds latency) {
       OnAnswered(exchange, status, latency);
     };
     callbacks.on_connection_opened = [this] { context_.metrics->ConnectionOpened(); };
@@ -109,7 +114,8 @@ class ApiServerImpl final : public ApiServer {
       if (request.method != "GET" && request.method != "HEAD") {
         HttpResponse response = ProblemResponse(
             MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
-                      fmt::format("{} is not allowed here; the web UI answers GET and HEAD.", request.method)),
+                      fmt::format("{} is not allowed here; the web UI answers GET and HEAD.",
+                                  request.method)),
             exchange->RequestId());
         response.SetHeader("Allow", "GET, HEAD");
         return exchange->Respond(std::move(response));
@@ -119,22 +125,25 @@ class ApiServerImpl final : public ApiServer {
     }
     if (match.kind == RouteMatch::Kind::kNotFound) {
       return exchange->Respond(ProblemResponse(
-          MakeError(ErrorCode::kNotFound, fmt::format("There is no API route {}; see /api/v1/openapi.json.",
-                                                      request.path)),
+          MakeError(
+              ErrorCode::kNotFound,
+              fmt::format("There is no API route {}; see /api/v1/openapi.json.", request.path)),
           exchange->RequestId()));
     }
     if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
-      HttpResponse response = ProblemResponse(
-          MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
-                    fmt::format("{} {} is not allowed; use {}.", request.method, request.path, match.allowed)),
-          exchange->RequestId());
+      HttpResponse response =
+          ProblemResponse(MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
+                                    fmt::format("{} {} is not allowed; use {}.", request.method,
+                                                request.path, match.allowed)),
+                          exchange->RequestId());
       response.SetHeader("Allow", match.allowed);
       return exchange->Respond(std::move(response));
     }
     const RouteSpec& route = routes_[match.index];
     exchange->route = route.pattern;
     auto call = std::make_shared<Call>(context_, exchange, std::move(match));
-    context_.post([this, call, &route] { Guarded(call->GetExchange(), [&] { Handle(call, route); }); });
+    context_.post(
+        [this, call, &route] { Guarded(call->GetExchange(), [&] { Handle(call, route); }); });
   }
 
   // Handlers report expected failures as Results; anything thrown is a bug or memory
@@ -145,26 +154,33 @@ class ApiServerImpl final : public ApiServer {
       function();
     } catch (const std::exception& error) {
       Log(LogLevel::kError, "request handler failed",
-          {{"request_id", exchange.RequestId()}, {"route", exchange.route}, {"error", error.what()}});
-      exchange.Respond(ProblemResponse(MakeError(ErrorCode::kInternal, error.what()), exchange.RequestId()));
+          {{"request_id", exchange.RequestId()},
+           {"route", exchange.route},
+           {"error", error.what()}});
+      exchange.Respond(
+          ProblemResponse(MakeError(ErrorCode::kInternal, error.what()), exchange.RequestId()));
     }
   }
 
-  void ServeStatic(Exchange& exchange) { exchange.Respond(context_.static_files->Serve(exchange.Request())); }
+  void ServeStatic(Exchange& exchange) {
+    exchange.Respond(context_.static_files->Serve(exchange.Request()));
+  }
 
   void Handle(const std::shared_ptr<Call>& call, const RouteSpec& route) {
     const HttpRequest& request = call->Request();
     call->caller_.ip = ClientAddress(request, context_.options.trust_proxy);
     if (route.access != Access::kOpen) {
-      if (auto status = Authenticate(*call, route); !status) return call->ReplyError(status.error());
+      if (auto status = Authenticate(*call, route); !status)
+        return call->ReplyError(status.error());
     }
     if (route.group != RateGroup::kNone && context_.options.rate_limits.enabled) {
       if (!AllowRate(*call, route.group)) return;
     }
     if (IsUnsafe(request.method) && !request.body.empty() && request.HasHeader("content-type") &&
         !IsJsonMediaType(request.Header("content-type"))) {
-      return call->ReplyError(MakeError(ErrorCode::kInvalidArgument, "unsupported_media_type",
-                                        "Send the request body as JSON with Content-Type: application/json."));
+      return call->ReplyError(
+          MakeError(ErrorCode::kInvalidArgument, "unsupported_media_type",
+                    "Send the request body as JSON with Content-Type: application/json."));
     }
     route.handler(call);
   }
@@ -190,20 +206,24 @@ class ApiServerImpl final : public ApiServer {
         for (std::string& cookie : ClearSessionCookies(request.tls)) {
           call.extra_headers_.emplace_back("Set-Cookie", std::move(cookie));
         }
-        if (route.access == Access::kUser || route.access == Access::kAdmin) return Fail(context.error());
+        if (route.access == Access::kUser || route.access == Access::kAdmin)
+          return Fail(context.error());
       }
     }
     if (call.cookie_auth_ && IsUnsafe(request.method)) {
       const std::string_view csrf = request.Header("x-csrf-token");
       if (csrf.empty() || !auth.CheckCsrf(*call.auth_, csrf)) {
-        return Fail(MakeError(ErrorCode::kPermissionDenied, "csrf_failed",
-                              "This request is authenticated by the session cookie and needs the header "
-                              "X-CSRF-Token with the csrf token from the login answer."));
+        return Fail(
+            MakeError(ErrorCode::kPermissionDenied, "csrf_failed",
+                      "This request is authenticated by the session cookie and needs the header "
+                      "X-CSRF-Token with the csrf token from the login answer."));
       }
     }
-    if ((route.access == Access::kUser || route.access == Access::kAdmin) && !call.caller_.Authenticated()) {
-      return Fail(MakeError(ErrorCode::kUnauthenticated,
-                            "Log in first: send 'Authorization: Bearer <access_token>' or the session cookie."));
+    if ((route.access == Access::kUser || route.access == Access::kAdmin) &&
+        !call.caller_.Authenticated()) {
+      return Fail(MakeError(
+          ErrorCode::kUnauthenticated,
+          "Log in first: send 'Authorization: Bearer <access_token>' or the session cookie."));
     }
     if (route.access == Access::kAdmin && !call.caller_.IsAdmin()) {
       return Fail(MakeError(ErrorCode::kPermissionDenied, "This route is for administrators."));
@@ -218,7 +238,8 @@ class ApiServerImpl final : public ApiServer {
     std::string key = caller.OwnerKey();
     switch (group) {
       case RateGroup::kExecute:
-        per_minute = caller.Authenticated() ? limits.execute_per_minute : limits.anonymous_execute_per_minute;
+        per_minute = caller.Authenticated() ? limits.execute_per_minute
+                                            : limits.anonymous_execute_per_minute;
         break;
       case RateGroup::kAuth:
         // Password guessing is limited per address whoever is signed in.
@@ -237,9 +258,10 @@ class ApiServerImpl final : public ApiServer {
     if (decision.allowed) return true;
     context_.metrics->RequestRateLimited(RateGroupName(group));
     call.extra_headers_.emplace_back("Retry-After", std::to_string(decision.retry_after_s));
-    call.ReplyError(MakeError(ErrorCode::kRateLimited,
-                              fmt::format("Too many requests ({} a minute allowed); try again in {} s.",
-                                          decision.limit, decision.retry_after_s)));
+    call.ReplyError(
+        MakeError(ErrorCode::kRateLimited,
+                  fmt::format("Too many requests ({} a minute allowed); try again in {} s.",
+                              decision.limit, decision.retry_after_s)));
     return false;
   }
 
@@ -254,12 +276,22 @@ class ApiServerImpl final : public ApiServer {
     const std::string address = ClientAddress(request, context_.options.trust_proxy);
     if (exchange.execution_id.empty()) {
       Log(level, "request",
-          {{"request_id", exchange.RequestId()}, {"method", request.method}, {"route", exchange.route},
-           {"status", status}, {"latency_ms", latency_ms}, {"client", address}, {"user", exchange.user}});
+          {{"request_id", exchange.RequestId()},
+           {"method", request.method},
+           {"route", exchange.route},
+           {"status", status},
+           {"latency_ms", latency_ms},
+           {"client", address},
+           {"user", exchange.user}});
     } else {
       Log(level, "request",
-          {{"request_id", exchange.RequestId()}, {"method", request.method}, {"route", exchange.route},
-           {"status", status}, {"latency_ms", latency_ms}, {"client", address}, {"user", exchange.user},
+          {{"request_id", exchange.RequestId()},
+           {"method", request.method},
+           {"route", exchange.route},
+           {"status", status},
+           {"latency_ms", latency_ms},
+           {"client", address},
+           {"user", exchange.user},
            {"execution_id", exchange.execution_id}});
     }
   }
@@ -277,16 +309,23 @@ class ApiServerImpl final : public ApiServer {
 
 std::string_view RateGroupName(RateGroup group) {
   switch (group) {
-    case RateGroup::kExecute: return "execute";
-    case RateGroup::kAuth: return "auth";
-    case RateGroup::kOther: return "other";
-    case RateGroup::kNone: return "none";
+    case RateGroup::kExecute:
+      return "execute";
+    case RateGroup::kAuth:
+      return "auth";
+    case RateGroup::kOther:
+      return "other";
+    case RateGroup::kNone:
+      return "none";
   }
   return "other";
 }
 
 Call::Call(ApiContext& api, std::shared_ptr<Exchange> exchange, RouteMatch match)
-    : api_(api), exchange_(std::move(exchange)), match_(std::move(match)), query_(ParseQuery(exchange_->Request().query)) {}
+    : api_(api),
+      exchange_(std::move(exchange)),
+      match_(std::move(match)),
+      query_(ParseQuery(exchange_->Request().query)) {}
 
 std::optional<std::string> Call::Query(std::string_view name) const {
   for (const auto& [key, value] : query_) {
@@ -300,7 +339,9 @@ void Call::Reply(HttpResponse response) {
   exchange_->Respond(std::move(response));
 }
 
-void Call::ReplyJson(int status, const boost::json::value& body) { Reply(JsonResponse(status, body)); }
+void Call::ReplyJson(int status, const boost::json::value& body) {
+  Reply(JsonResponse(status, body));
+}
 
 void Call::ReplyError(const Error& error) {
   if (error.code == ErrorCode::kInternal || error.code == ErrorCode::kUnavailable) {
@@ -309,18 +350,20 @@ void Call::ReplyError(const Error& error) {
   }
   HttpResponse response = ProblemResponse(error, RequestId());
   if (error.code == ErrorCode::kLocked) {
-    response.SetHeader("Retry-After", std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
-                                                         api_.options.lockout_duration)
-                                                         .count()));
+    response.SetHeader("Retry-After",
+                       std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                          api_.options.lockout_duration)
+                                          .count()));
   }
   if (error.code == ErrorCode::kResourceExhausted || error.code == ErrorCode::kUnavailable) {
     response.SetHeader("Retry-After", "5");
   }
   if (error.code == ErrorCode::kUnauthenticated) {
     // RFC 6750 §3: tell the client which scheme, and whether its token was the problem.
-    response.SetHeader("WWW-Authenticate", error.reason == "invalid_token" || error.reason == "token_expired"
-                                               ? "Bearer realm=\"integr8scode\", error=\"invalid_token\""
-                                               : "Bearer realm=\"integr8scode\"");
+    response.SetHeader("WWW-Authenticate",
+                       error.reason == "invalid_token" || error.reason == "token_expired"
+                           ? "Bearer realm=\"integr8scode\", error=\"invalid_token\""
+                           : "Bearer realm=\"integr8scode\"");
   }
   Reply(std::move(response));
 }
@@ -348,21 +391,24 @@ Result<std::pair<std::size_t, std::size_t>> PageParameters(const Call& call) {
     if (!text) return {};
     std::size_t value = 0;
     const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
-    if (text->empty() || ec != std::errc() || end != text->data() + text->size() || value < minimum ||
-        value > maximum) {
-      return Fail(FieldError(ErrorCode::kInvalidArgument, std::string(name),
-                             fmt::format("query parameter '{}' must be a whole number from {} to {}", name,
-                                         minimum, maximum)));
+    if (text->empty() || ec != std::errc() || end != text->data() + text->size() ||
+        value < minimum || value > maximum) {
+      return Fail(
+          FieldError(ErrorCode::kInvalidArgument, std::string(name),
+                     fmt::format("query parameter '{}' must be a whole number from {} to {}", name,
+                                 minimum, maximum)));
     }
     into = value;
     return {};
   };
   if (auto status = read("limit", 1, 100, page.first); !status) return Fail(status.error());
-  if (auto status = read("offset", 0, 1'000'000'000, page.second); !status) return Fail(status.error());
+  if (auto status = read("offset", 0, 1'000'000'000, page.second); !status)
+    return Fail(status.error());
   return page;
 }
 
-Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiOptions options, Services& services, Metrics& metrics) {
+Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiOptions options, Services& services,
+                                                    Metrics& metrics) {
   auto server = std::make_unique<ApiServerImpl>(std::move(options), services, metrics);
   if (auto status = server->Listen(); !status) return Fail(status.error());
   return std::unique_ptr<ApiServer>(std::move(server));

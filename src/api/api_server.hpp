@@ -27,11 +27,11 @@ struct ApiRateLimits {
 
 struct ApiOptions {
   HttpServerOptions http;
-  std::size_t handler_threads = 8;   // run service calls (store, Argon2) off the I/O threads
-  bool trust_proxy = false;          // client address from the last X-Forwarded-For entry
-  std::filesystem::path web_root;    // the built web UI; may be missing (then 404s)
+  std::size_t handler_threads = 8;  // run service calls (store, Argon2) off the I/O threads
+  bool trust_proxy = false;         // client address from the last X-Forwarded-For entry
+  std::filesystem::path web_root;   // the built web UI; may be missing (then 404s)
   std::chrono::milliseconds sse_ping_interval{15000};
-  std::size_t sse_buffer_bytes = 1ull << 20;  // per stream; a client further behind is cut off
+  std::size_t sse_buffer_bytes = 1ull << 20;     // per stream; a client further behind is cut off
   std::chrono::milliseconds wait_margin{10000};  // ?wait=true waits the run timeout plus this
   std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};  // Retry-After of a 423
   ApiRateLimits rate_limits;
@@ -43,7 +43,8 @@ struct ApiOptions {
 // `services` and `metrics` must outlive the ApiServer.
 class ApiServer {
  public:
-  static Result<std::unique_ptr<ApiServer>> Start(ApiOptions options, Services& services, Metrics& metrics);
+  static Result<std::unique_ptr<ApiServer>> Start(ApiOptions options, Services& services,
+                                                  Metrics& metrics);
   virtual ~ApiServer() = default;
 
   virtual std::uint16_t Port() const = 0;

@@ -1,7 +1,8 @@
 #include "api/event_stream.hpp"
 
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "api/api_context.hpp"
 #include "api/resource_json.hpp"
@@ -10,8 +11,12 @@
 
 namespace integr8scode {
 
-SseStream::SseStream(ApiContext& api, Caller caller, std::string execution_id, std::size_t buffer_limit)
-    : api_(api), caller_(std::move(caller)), execution_id_(std::move(execution_id)), buffer_limit_(buffer_limit) {}
+SseStream::SseStream(ApiContext& api, Caller caller, std::string execution_id,
+                     std::size_t buffer_limit)
+    : api_(api),
+      caller_(std::move(caller)),
+      execution_id_(std::move(execution_id)),
+      buffer_limit_(buffer_limit) {}
 
 SseStream::~SseStream() = default;
 
@@ -33,7 +38,9 @@ void SseStream::Attach(std::unique_ptr<Subscription> subscription) {
 void SseStream::OnEvent(const ExecutionEvent& event) {
   switch (event.kind) {
     case ExecutionEvent::Kind::kStatus:
-      Append(Format(event.seq, "status", boost::json::serialize(boost::json::object{{"status", event.data}})), false);
+      Append(Format(event.seq, "status",
+                    boost::json::serialize(boost::json::object{{"status", event.data}})),
+             false);
       return;
     case ExecutionEvent::Kind::kStdout:
     case ExecutionEvent::Kind::kStderr:
@@ -77,7 +84,8 @@ void SseStream::Append(std::string text, bool end) {
     if (closed_ || ended_) return;
     if (!end && buffer_.size() + text.size() > buffer_limit_) {
       // Cut off a reader this far behind; it resumes with Last-Event-ID.
-      Log(LogLevel::kInfo, "event stream: client too slow, closing", {{"execution_id", execution_id_}});
+      Log(LogLevel::kInfo, "event stream: client too slow, closing",
+          {{"execution_id", execution_id_}});
       ended_ = true;
     } else {
       buffer_ += text;

@@ -56,7 +56,9 @@ struct HttpResponse {
 
   // Replaces a header of that name (case-insensitive); AddHeader appends (Set-Cookie).
   void SetHeader(std::string name, std::string value);
-  void AddHeader(std::string name, std::string value) { headers.emplace_back(std::move(name), std::move(value)); }
+  void AddHeader(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+  }
   std::string_view Header(std::string_view name) const;  // case-insensitive
 };
 

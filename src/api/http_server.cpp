@@ -1,10 +1,10 @@
 #include "api/http_server.hpp"
 
+#include <fmt/format.h>
+
 #include <random>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "api/http_server_state.hpp"
 #include "common/log.hpp"
@@ -32,7 +32,8 @@ class AsioTimer final : public TimerHandle {
 
 class AsioHttpServer final : public HttpServer {
  public:
-  AsioHttpServer(std::shared_ptr<ServerState> state) : state_(std::move(state)), acceptor_(net::make_strand(io_)) {}
+  AsioHttpServer(std::shared_ptr<ServerState> state)
+      : state_(std::move(state)), acceptor_(net::make_strand(io_)) {}
 
   ~AsioHttpServer() override { Stop(Clock::now()); }
 
@@ -50,8 +51,8 @@ class AsioHttpServer final : public HttpServer {
     if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
     if (ec) {
       return Fail(MakeError(ErrorCode::kUnavailable,
-                            fmt::format("cannot listen on {}:{}: {}", state_->options.host, state_->options.port,
-                                        ec.message())));
+                            fmt::format("cannot listen on {}:{}: {}", state_->options.host,
+                                        state_->options.port, ec.message())));
     }
     port_ = acceptor_.local_endpoint().port();
     return {};
@@ -86,7 +87,8 @@ class AsioHttpServer final : public HttpServer {
     {
       // Give closing connections a moment to send their TLS close_notify.
       std::unique_lock lock(state_->mutex);
-      state_->changed.wait_for(lock, std::chrono::seconds(2), [&] { return state_->sessions.empty(); });
+      state_->changed.wait_for(lock, std::chrono::seconds(2),
+                               [&] { return state_->sessions.empty(); });
     }
     state_->CloseGate();
     work_.reset();
@@ -109,7 +111,8 @@ class AsioHttpServer final : public HttpServer {
     return state_->in_flight;
   }
 
-  std::unique_ptr<TimerHandle> After(std::chrono::milliseconds delay, std::function<void()> callback) override {
+  std::unique_ptr<TimerHandle> After(std::chrono::milliseconds delay,
+                                     std::function<void()> callback) override {
     auto timer = std::make_shared<net::steady_timer>(net::make_strand(io_));
     timer->expires_after(delay);
     timer->async_wait([timer, callback = std::move(callback)](boost::system::error_code ec) {
@@ -130,19 +133,21 @@ class AsioHttpServer final : public HttpServer {
   }
 
   void Accept() {
-    acceptor_.async_accept(net::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
-      if (state_->stopping.load()) return;
-      if (ec) {
-        if (ec == net::error::operation_aborted) return;
-        // Out of file descriptors and the like: log once, wait a little, go on.
-        Log(LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
-        auto pause = std::make_shared<net::steady_timer>(acceptor_.get_executor(), std::chrono::milliseconds(100));
-        pause->async_wait([this, pause](boost::system::error_code) { Accept(); });
-        return;
-      }
-      OnAccepted(std::move(socket));
-      Accept();
-    });
+    acceptor_.async_accept(
+        net::make_strand(io_), [this](boost::system::error_code ec, tcp::socket socket) {
+          if (state_->stopping.load()) return;
+          if (ec) {
+            if (ec == net::error::operation_aborted) return;
+            // Out of file descriptors and the like: log once, wait a little, go on.
+            Log(LogLevel::kWarn, "accept failed", {{"error", ec.message()}});
+            auto pause = std::make_shared<net::steady_timer>(acceptor_.get_executor(),
+                                                             std::chrono::milliseconds(100));
+            pause->async_wait([this, pause](boost::system::error_code) { Accept(); });
+            return;
+          }
+          OnAccepted(std::move(socket));
+          Accept();
+        });
   }
 
   void OnAccepted(tcp::socket socket) {
@@ -204,33 +209,37 @@ void Exchange::Respond(HttpResponse response) {
 std::string RequestIdFor(std::string_view client_value) {
   const bool valid = !client_value.empty() && client_value.size() <= 128 &&
                      std::all_of(client_value.begin(), client_value.end(), [](char c) {
-                       return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == ':' ||
-                              c == '-';
+                       return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
+                              c == ':' || c == '-';
                      });
   if (valid) return std::string(client_value);
   thread_local std::mt19937_64 random{std::random_device{}()};
   return fmt::format("{:016x}{:016x}", random(), random());
 }
 
-Result<std::unique_ptr<HttpServer>> HttpServer::Bind(HttpServerOptions options, HttpCallbacks callbacks) {
+Result<std::unique_ptr<HttpServer>> HttpServer::Bind(HttpServerOptions options,
+                                                     HttpCallbacks callbacks) {
   auto state = std::make_shared<ServerState>();
   state->options = std::move(options);
   state->callbacks = std::move(callbacks);
   if (!state->options.tls_cert.empty()) {
     auto tls = std::make_unique<ssl::context>(ssl::context::tls_server);
     boost::system::error_code ec;
-    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                         ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
+    tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                         ssl::context::no_tlsv1_1 | ssl::context::single_dh_use,
                      ec);
     if (!ec) tls->use_certificate_chain_file(state->options.tls_cert.string(), ec);
     if (ec) {
-      return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot use TLS certificate {}: {}",
-                                                           state->options.tls_cert.string(), ec.message()));
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("cannot use TLS certificate {}: {}", state->options.tls_cert.string(),
+                              ec.message()));
     }
     tls->use_private_key_file(state->options.tls_key.string(), ssl::context::pem, ec);
     if (ec) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("cannot use TLS key {}: {}", state->options.tls_key.string(), ec.message()));
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          fmt::format("cannot use TLS key {}: {}", state->options.tls_key.string(), ec.message()));
     }
     state->tls = std::move(tls);
   }

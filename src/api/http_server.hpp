@@ -86,7 +86,8 @@ class HttpServer {
  public:
   // Binds the address (connections queue in the backlog until Run). kUnavailable when
   // the address cannot be bound, kInvalidArgument for unreadable TLS files.
-  static Result<std::unique_ptr<HttpServer>> Bind(HttpServerOptions options, HttpCallbacks callbacks);
+  static Result<std::unique_ptr<HttpServer>> Bind(HttpServerOptions options,
+                                                  HttpCallbacks callbacks);
   virtual ~HttpServer() = default;
 
   // Starts the I/O threads and accepting. Call once, after whatever the callbacks use is

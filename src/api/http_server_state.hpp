@@ -7,16 +7,15 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <condition_variable>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <functional>
 #include <unordered_map>
-
-#include <boost/asio.hpp>
-#include <boost/asio/ssl.hpp>
 
 #include "api/http_server.hpp"
 

@@ -4,13 +4,13 @@
 // (a template over the stream type). Includes Boost.Beast: only http_session_plain.cpp
 // and http_session_tls.cpp include it.
 
-#include <array>
-#include <optional>
+#include <fmt/format.h>
 
+#include <array>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
-#include <fmt/format.h>
+#include <optional>
 
 #include "api/http_server_state.hpp"
 #include "api/problem.hpp"
@@ -87,13 +87,14 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (stop_requested_ || state_->stopping.load()) return Close();
     phase_ = Phase::kIdle;
     if (buffer_.size() > 0) return ReadHeader();
-    Lowest().expires_after(first_request_ ? state_->options.header_timeout : state_->options.idle_timeout);
-    stream_.async_read_some(buffer_.prepare(4096), [self = this->shared_from_this()](beast::error_code ec,
-                                                                                      std::size_t n) {
-      if (ec) return self->Close();
-      self->buffer_.commit(n);
-      self->ReadHeader();
-    });
+    Lowest().expires_after(first_request_ ? state_->options.header_timeout
+                                          : state_->options.idle_timeout);
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t n) {
+                              if (ec) return self->Close();
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
   }
 
   void ReadHeader() {
@@ -112,30 +113,35 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void OnHeader(beast::error_code ec) {
     if (phase_ == Phase::kClosed) return;
     if (ec == http::error::header_limit) {
-      return Refuse(MakeError(ErrorCode::kInvalidArgument, "bad_request",
-                              fmt::format("The request headers are larger than {} KiB.", kHeaderLimit / 1024)));
+      return Refuse(MakeError(
+          ErrorCode::kInvalidArgument, "bad_request",
+          fmt::format("The request headers are larger than {} KiB.", kHeaderLimit / 1024)));
     }
     if (ec == http::error::body_limit) {
       // Beast checks a declared Content-Length against the cap with the headers:
       // refused before reading the body, so the client learns at once and no memory is spent.
       // (The parser counts the header as unfinished here: read the field itself.)
       const std::string declared(parser_->get()[http::field::content_length]);
-      return Refuse(MakeError(ErrorCode::kTooLarge,
-                              fmt::format("The request body is {} bytes; the limit is {} bytes.",
-                                          declared.empty() ? "too many" : declared,
-                                          state_->options.max_body_bytes)));
+      return Refuse(MakeError(
+          ErrorCode::kTooLarge,
+          fmt::format("The request body is {} bytes; the limit is {} bytes.",
+                      declared.empty() ? "too many" : declared, state_->options.max_body_bytes)));
     }
     if (ec) {
       // A client that left or timed out gets no answer; one that sent garbage gets a 400.
-      const bool gone = ec == http::error::end_of_stream || ec == http::error::partial_message ||
-                        ec == http::error::short_read || ec.category() != http::make_error_code(http::error::header_limit).category();
+      const bool gone =
+          ec == http::error::end_of_stream || ec == http::error::partial_message ||
+          ec == http::error::short_read ||
+          ec.category() != http::make_error_code(http::error::header_limit).category();
       if (gone) return Close();
-      return Refuse(MakeError(ErrorCode::kInvalidArgument, "bad_request", "The HTTP request is malformed."));
+      return Refuse(
+          MakeError(ErrorCode::kInvalidArgument, "bad_request", "The HTTP request is malformed."));
     }
-    if (const auto length = parser_->content_length(); length && *length > state_->options.max_body_bytes) {
+    if (const auto length = parser_->content_length();
+        length && *length > state_->options.max_body_bytes) {
       return Refuse(MakeError(ErrorCode::kTooLarge,
-                              fmt::format("The request body is {} bytes; the limit is {} bytes.", *length,
-                                          state_->options.max_body_bytes)));
+                              fmt::format("The request body is {} bytes; the limit is {} bytes.",
+                                          *length, state_->options.max_body_bytes)));
     }
     const auto& header = parser_->get();
     if (beast::iequals(header[http::field::expect], "100-continue") && !parser_->is_done()) {
@@ -153,20 +159,25 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void ReadBody() {
     if (parser_->is_done()) return Dispatch();
     Lowest().expires_after(state_->options.body_timeout);
-    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      if (ec == http::error::body_limit) {
-        return self->Refuse(MakeError(ErrorCode::kTooLarge, fmt::format("The request body is larger than {} bytes.",
-                                                                        self->state_->options.max_body_bytes)));
-      }
-      if (ec == beast::error::timeout || ec == http::error::end_of_stream || ec == net::error::operation_aborted ||
-          ec == net::error::eof || ec == net::error::connection_reset) {
-        return self->Close();
-      }
-      if (ec) {
-        return self->Refuse(MakeError(ErrorCode::kInvalidArgument, "bad_request", "The HTTP request body is malformed."));
-      }
-      self->Dispatch();
-    });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+          if (ec == http::error::body_limit) {
+            return self->Refuse(MakeError(ErrorCode::kTooLarge,
+                                          fmt::format("The request body is larger than {} bytes.",
+                                                      self->state_->options.max_body_bytes)));
+          }
+          if (ec == beast::error::timeout || ec == http::error::end_of_stream ||
+              ec == net::error::operation_aborted || ec == net::error::eof ||
+              ec == net::error::connection_reset) {
+            return self->Close();
+          }
+          if (ec) {
+            return self->Refuse(MakeError(ErrorCode::kInvalidArgument, "bad_request",
+                                          "The HTTP request body is malformed."));
+          }
+          self->Dispatch();
+        });
   }
 
   HttpRequest TakeRequest() {
@@ -269,26 +280,33 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     status_ = response.status;
     if (response.stream) return StartStream(std::move(response));
     phase_ = Phase::kWriting;
-    const bool keep_alive = keep_alive_ && !response.close && !stop_requested_ && !state_->stopping.load();
+    const bool keep_alive =
+        keep_alive_ && !response.close && !stop_requested_ && !state_->stopping.load();
     Lowest().expires_after(state_->options.idle_timeout);
     if (head_) {
-      auto message = std::make_shared<http::response<http::empty_body>>(static_cast<http::status>(response.status), 11);
+      auto message = std::make_shared<http::response<http::empty_body>>(
+          static_cast<http::status>(response.status), 11);
       FillHeaders(*message, response);
       message->content_length(response.body.size());
       message->keep_alive(keep_alive);
-      http::async_write(stream_, *message, [self = this->shared_from_this(), message, keep_alive](
-                                               beast::error_code ec, std::size_t) { self->OnWritten(ec, keep_alive); });
+      http::async_write(
+          stream_, *message,
+          [self = this->shared_from_this(), message, keep_alive](
+              beast::error_code ec, std::size_t) { self->OnWritten(ec, keep_alive); });
       return;
     }
-    auto message = std::make_shared<http::response<http::string_body>>(static_cast<http::status>(response.status), 11);
+    auto message = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(response.status), 11);
     FillHeaders(*message, response);
     // Beast refuses a body on 204 and 304 (RFC 9110 §6.4.1).
-    if (response.status == 204 || response.status == 304 || response.status < 200) response.body.clear();
+    if (response.status == 204 || response.status == 304 || response.status < 200)
+      response.body.clear();
     message->body() = std::move(response.body);
     message->prepare_payload();
     message->keep_alive(keep_alive);
-    http::async_write(stream_, *message, [self = this->shared_from_this(), message, keep_alive](
-                                             beast::error_code ec, std::size_t) { self->OnWritten(ec, keep_alive); });
+    http::async_write(stream_, *message,
+                      [self = this->shared_from_this(), message, keep_alive](
+                          beast::error_code ec, std::size_t) { self->OnWritten(ec, keep_alive); });
   }
 
   void OnWritten(beast::error_code ec, bool keep_alive) {
@@ -311,11 +329,11 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void Drain() {
-    Lowest().async_read_some(net::buffer(discard_), [self = this->shared_from_this()](beast::error_code ec,
-                                                                                       std::size_t) {
-      if (ec || self->phase_ == Phase::kClosed) return self->Close();
-      self->Drain();
-    });
+    Lowest().async_read_some(net::buffer(discard_),
+                             [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                               if (ec || self->phase_ == Phase::kClosed) return self->Close();
+                               self->Drain();
+                             });
   }
 
   // Streaming answers: hand-written chunked framing, so that each piece the producer
@@ -325,10 +343,13 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     body_ = std::move(response.stream);
     keepalive_ = std::move(response.keepalive);
     keepalive_interval_ = response.keepalive_interval;
-    std::string header = fmt::format("HTTP/1.1 {} {}\r\n", response.status, ReasonPhrase(response.status));
-    for (const auto& [name, value] : response.headers) header += fmt::format("{}: {}\r\n", name, value);
-    header += fmt::format("X-Request-Id: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
-                          exchange_->RequestId());
+    std::string header =
+        fmt::format("HTTP/1.1 {} {}\r\n", response.status, ReasonPhrase(response.status));
+    for (const auto& [name, value] : response.headers)
+      header += fmt::format("{}: {}\r\n", name, value);
+    header +=
+        fmt::format("X-Request-Id: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+                    exchange_->RequestId());
     if (head_) {
       chunk_ = std::move(header);
       return WriteRaw(true);
@@ -336,22 +357,23 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     chunk_ = std::move(header);
     stream_writing_ = true;
     ArmWriteTimer();
-    net::async_write(stream_, net::buffer(chunk_), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
-      self->stream_writing_ = false;
-      self->write_timer_.cancel();
-      self->Uncount();
-      if (ec) return self->Close();
-      self->Lowest().expires_never();
-      self->WatchClient();
-      self->PullNext();
-    });
+    net::async_write(stream_, net::buffer(chunk_),
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->stream_writing_ = false;
+                       self->write_timer_.cancel();
+                       self->Uncount();
+                       if (ec) return self->Close();
+                       self->Lowest().expires_never();
+                       self->WatchClient();
+                       self->PullNext();
+                     });
   }
 
   // A streaming client sends nothing more; any completion (EOF, reset) means it left.
   void WatchClient() {
-    stream_.async_read_some(net::buffer(discard_), [self = this->shared_from_this()](beast::error_code, std::size_t) {
-      self->Close();
-    });
+    stream_.async_read_some(
+        net::buffer(discard_),
+        [self = this->shared_from_this()](beast::error_code, std::size_t) { self->Close(); });
   }
 
   void PullNext() {
@@ -385,7 +407,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     if (keepalive_interval_.count() <= 0 || keepalive_.empty()) return;
     keepalive_timer_.expires_after(keepalive_interval_);
     keepalive_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
-      if (ec || self->phase_ != Phase::kStreaming || !self->stream_waiting_ || self->stream_writing_) return;
+      if (ec || self->phase_ != Phase::kStreaming || !self->stream_waiting_ ||
+          self->stream_writing_)
+        return;
       self->WriteChunk(self->keepalive_, false);
     });
   }
@@ -491,6 +515,5 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   net::steady_timer write_timer_;
   std::array<char, 256> discard_{};
 };
-
 
 }  // namespace integr8scode::http_detail

@@ -1,9 +1,9 @@
 #include "api/json_request.hpp"
 
-#include <cmath>
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
+#include <cmath>
 
 #include "common/utf8.hpp"
 
@@ -12,14 +12,20 @@ namespace {
 
 std::string_view KindName(const boost::json::value& value) {
   switch (value.kind()) {
-    case boost::json::kind::null: return "null";
-    case boost::json::kind::bool_: return "a boolean";
+    case boost::json::kind::null:
+      return "null";
+    case boost::json::kind::bool_:
+      return "a boolean";
     case boost::json::kind::int64:
     case boost::json::kind::uint64:
-    case boost::json::kind::double_: return "a number";
-    case boost::json::kind::string: return "a string";
-    case boost::json::kind::array: return "an array";
-    case boost::json::kind::object: return "an object";
+    case boost::json::kind::double_:
+      return "a number";
+    case boost::json::kind::string:
+      return "a string";
+    case boost::json::kind::array:
+      return "an array";
+    case boost::json::kind::object:
+      return "an object";
   }
   return "a value";
 }
@@ -38,16 +44,17 @@ Result<boost::json::object> ParseJsonObject(std::string_view body) {
   if (ec) {
     // Point at the byte where parsing stopped, so the client can find the mistake.
     const std::size_t offset = std::min(used, body.size());
-    std::string message = body.empty()
-                              ? "The request body is empty; send a JSON object."
-                              : fmt::format("The request body is not valid JSON (error near byte {}: {}).",
-                                            offset, ec.message());
+    std::string message =
+        body.empty() ? "The request body is empty; send a JSON object."
+                     : fmt::format("The request body is not valid JSON (error near byte {}: {}).",
+                                   offset, ec.message());
     return Fail(MakeError(ErrorCode::kInvalidArgument, "malformed_json", std::move(message)));
   }
   boost::json::value value = parser.release();
   if (!value.is_object()) {
-    return Fail(MakeError(ErrorCode::kInvalidArgument,
-                          fmt::format("The request body must be a JSON object, not {}.", KindName(value))));
+    return Fail(
+        MakeError(ErrorCode::kInvalidArgument,
+                  fmt::format("The request body must be a JSON object, not {}.", KindName(value))));
   }
   return std::move(value.as_object());
 }
@@ -77,7 +84,8 @@ Result<std::string> JsonFields::RequiredString(std::string_view name) {
     return Fail(FieldError(name, fmt::format("field '{}' is required", Path(name))));
   }
   if (!value->is_string()) {
-    return Fail(FieldError(name, fmt::format("field '{}' must be a string, not {}", Path(name), KindName(*value))));
+    return Fail(FieldError(
+        name, fmt::format("field '{}' must be a string, not {}", Path(name), KindName(*value))));
   }
   return std::string(value->as_string());
 }
@@ -86,16 +94,19 @@ Result<std::optional<std::string>> JsonFields::OptionalString(std::string_view n
   const boost::json::value* value = Lookup(name);
   if (value == nullptr || value->is_null()) return std::optional<std::string>();
   if (!value->is_string()) {
-    return Fail(FieldError(name, fmt::format("field '{}' must be a string, not {}", Path(name), KindName(*value))));
+    return Fail(FieldError(
+        name, fmt::format("field '{}' must be a string, not {}", Path(name), KindName(*value))));
   }
   return std::optional<std::string>(std::string(value->as_string()));
 }
 
-Result<std::optional<std::uint64_t>> JsonFields::OptionalUnsigned(std::string_view name, std::uint64_t maximum) {
+Result<std::optional<std::uint64_t>> JsonFields::OptionalUnsigned(std::string_view name,
+                                                                  std::uint64_t maximum) {
   const boost::json::value* value = Lookup(name);
   if (value == nullptr || value->is_null()) return std::optional<std::uint64_t>();
   const auto bad = [&] {
-    return Fail(FieldError(name, fmt::format("field '{}' must be a whole number from 0 to {}", Path(name), maximum)));
+    return Fail(FieldError(
+        name, fmt::format("field '{}' must be a whole number from 0 to {}", Path(name), maximum)));
   };
   std::uint64_t number = 0;
   if (value->is_uint64()) {
@@ -108,7 +119,8 @@ Result<std::optional<std::uint64_t>> JsonFields::OptionalUnsigned(std::string_vi
     if (!(d >= 0) || d != std::floor(d) || d > static_cast<double>(maximum)) return bad();
     number = static_cast<std::uint64_t>(d);
   } else {
-    return Fail(FieldError(name, fmt::format("field '{}' must be a number, not {}", Path(name), KindName(*value))));
+    return Fail(FieldError(
+        name, fmt::format("field '{}' must be a number, not {}", Path(name), KindName(*value))));
   }
   if (number > maximum) return bad();
   return std::optional<std::uint64_t>(number);
@@ -118,7 +130,8 @@ Result<const boost::json::object*> JsonFields::OptionalObject(std::string_view n
   const boost::json::value* value = Lookup(name);
   if (value == nullptr || value->is_null()) return static_cast<const boost::json::object*>(nullptr);
   if (!value->is_object()) {
-    return Fail(FieldError(name, fmt::format("field '{}' must be an object, not {}", Path(name), KindName(*value))));
+    return Fail(FieldError(
+        name, fmt::format("field '{}' must be an object, not {}", Path(name), KindName(*value))));
   }
   return &value->as_object();
 }
@@ -130,7 +143,7 @@ Status JsonFields::Finish() const {
     std::string allowed;
     for (const std::string& name : known_) allowed += (allowed.empty() ? "" : ", ") + name;
     return Fail(FieldError(SanitizeUtf8(key), fmt::format("unknown field '{}'; allowed: {}",
-                                                         SanitizeUtf8(Path(key)), allowed)));
+                                                          SanitizeUtf8(Path(key)), allowed)));
   }
   return {};
 }

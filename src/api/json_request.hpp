@@ -1,12 +1,11 @@
 #pragma once
 
+#include <boost/json/object.hpp>
 #include <cstdint>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-
-#include <boost/json/object.hpp>
 
 #include "common/error.hpp"
 
@@ -28,7 +27,8 @@ class JsonFields {
   Result<std::string> RequiredString(std::string_view name);
   Result<std::optional<std::string>> OptionalString(std::string_view name);
   // A whole number in [0, maximum]; 12.0 counts as whole, 1.5 and -1 do not.
-  Result<std::optional<std::uint64_t>> OptionalUnsigned(std::string_view name, std::uint64_t maximum);
+  Result<std::optional<std::uint64_t>> OptionalUnsigned(std::string_view name,
+                                                        std::uint64_t maximum);
   // The nested object, or null when absent; read it with a JsonFields whose prefix is
   // Path(name).
   Result<const boost::json::object*> OptionalObject(std::string_view name);

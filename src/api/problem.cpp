@@ -21,10 +21,15 @@ constexpr ProblemRow kTable[] = {
     {ErrorCode::kInvalidArgument, "invalid_utf8", {400, "invalid_utf8", "Invalid UTF-8"}},
     {ErrorCode::kInvalidArgument, "bad_request", {400, "bad_request", "Bad request"}},
     {ErrorCode::kInvalidArgument, "unknown_runtime", {422, "unknown_runtime", "Unknown runtime"}},
-    {ErrorCode::kInvalidArgument, "limit_exceeded", {422, "limit_exceeded", "Limit above the maximum"}},
-    {ErrorCode::kInvalidArgument, "unsupported_media_type",
+    {ErrorCode::kInvalidArgument,
+     "limit_exceeded",
+     {422, "limit_exceeded", "Limit above the maximum"}},
+    {ErrorCode::kInvalidArgument,
+     "unsupported_media_type",
      {415, "unsupported_media_type", "Unsupported media type"}},
-    {ErrorCode::kInvalidArgument, "method_not_allowed", {405, "method_not_allowed", "Method not allowed"}},
+    {ErrorCode::kInvalidArgument,
+     "method_not_allowed",
+     {405, "method_not_allowed", "Method not allowed"}},
     {ErrorCode::kNotFound, "", {404, "not_found", "Not found"}},
     // A runtime that is missing from the catalog is the caller's mistake, not a missing resource.
     {ErrorCode::kNotFound, "unknown_runtime", {422, "unknown_runtime", "Unknown runtime"}},
@@ -59,7 +64,8 @@ ProblemKind ProblemFor(const Error& error) {
 std::vector<std::string_view> ProblemCodes() {
   std::vector<std::string_view> codes;
   for (const ProblemRow& row : kTable) {
-    if (std::find(codes.begin(), codes.end(), row.kind.code) == codes.end()) codes.push_back(row.kind.code);
+    if (std::find(codes.begin(), codes.end(), row.kind.code) == codes.end())
+      codes.push_back(row.kind.code);
   }
   return codes;
 }
@@ -70,17 +76,15 @@ HttpResponse ProblemResponse(const Error& error, std::string_view request_id) {
   for (char c : kind.code) type.push_back(c == '_' ? '-' : c);
   std::string detail = error.message;
   if (kind.status >= 500 && error.code == ErrorCode::kInternal) {
-    detail = "The server failed to handle this request; try again, and report the request id "
-             "if it keeps failing.";
+    detail =
+        "The server failed to handle this request; try again, and report the request id "
+        "if it keeps failing.";
   }
   if (detail.empty()) detail = std::string(kind.title) + ".";
   boost::json::object body{
-      {"type", type},
-      {"title", kind.title},
-      {"status", kind.status},
-      {"detail", SanitizeUtf8(detail)},
-      {"code", kind.code},
-      {"request_id", request_id},
+      {"type", type},          {"title", kind.title},
+      {"status", kind.status}, {"detail", SanitizeUtf8(detail)},
+      {"code", kind.code},     {"request_id", request_id},
   };
   if (!error.field.empty()) body["field"] = SanitizeUtf8(error.field);
   HttpResponse response;

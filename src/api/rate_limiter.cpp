@@ -8,7 +8,8 @@
 namespace integr8scode {
 namespace {
 
-double Refilled(double tokens, std::uint32_t per_minute, std::chrono::steady_clock::duration elapsed) {
+double Refilled(double tokens, std::uint32_t per_minute,
+                std::chrono::steady_clock::duration elapsed) {
   const double seconds = std::chrono::duration<double>(elapsed).count();
   return std::min<double>(per_minute, tokens + std::max(0.0, seconds) * per_minute / 60.0);
 }
@@ -23,7 +24,8 @@ std::int64_t SecondsUntil(double missing_tokens, std::uint32_t per_minute) {
 RateLimiter::RateLimiter(std::size_t max_keys)
     : max_per_shard_(std::max<std::size_t>(1, max_keys / kShards)), shards_(new Shard[kShards]) {}
 
-RateDecision RateLimiter::Take(std::string_view group, std::string_view key, std::uint32_t per_minute,
+RateDecision RateLimiter::Take(std::string_view group, std::string_view key,
+                               std::uint32_t per_minute,
                                std::chrono::steady_clock::time_point now) {
   per_minute = std::max<std::uint32_t>(1, per_minute);
   std::string id;
@@ -36,7 +38,9 @@ RateDecision RateLimiter::Take(std::string_view group, std::string_view key, std
   auto it = shard.buckets.find(id);
   if (it == shard.buckets.end()) {
     if (shard.buckets.size() >= max_per_shard_) Evict(shard, now);
-    it = shard.buckets.emplace(std::move(id), Bucket{static_cast<double>(per_minute), now, per_minute}).first;
+    it = shard.buckets
+             .emplace(std::move(id), Bucket{static_cast<double>(per_minute), now, per_minute})
+             .first;
   }
   Bucket& bucket = it->second;
   if (bucket.per_minute != per_minute) {  // the limit changed (config reload in tests)
@@ -53,7 +57,8 @@ RateDecision RateLimiter::Take(std::string_view group, std::string_view key, std
     decision.allowed = true;
   } else {
     decision.allowed = false;
-    decision.retry_after_s = std::max<std::int64_t>(1, SecondsUntil(1.0 - bucket.tokens, per_minute));
+    decision.retry_after_s =
+        std::max<std::int64_t>(1, SecondsUntil(1.0 - bucket.tokens, per_minute));
   }
   decision.remaining = static_cast<std::uint32_t>(std::floor(bucket.tokens));
   decision.reset_s = SecondsUntil(per_minute - bucket.tokens, per_minute);
@@ -72,7 +77,8 @@ void RateLimiter::Evict(Shard& shard, std::chrono::steady_clock::time_point now)
   times.reserve(shard.buckets.size());
   for (const auto& entry : shard.buckets) times.push_back(entry.second.updated);
   const std::size_t drop = std::max<std::size_t>(1, times.size() / 10);
-  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(drop - 1), times.end());
+  std::nth_element(times.begin(), times.begin() + static_cast<std::ptrdiff_t>(drop - 1),
+                   times.end());
   const auto cutoff = times[drop - 1];
   std::size_t dropped = 0;
   std::erase_if(shard.buckets, [&](const auto& entry) {

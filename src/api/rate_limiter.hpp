@@ -13,9 +13,9 @@ namespace integr8scode {
 
 struct RateDecision {
   bool allowed = true;
-  std::uint32_t limit = 0;      // X-RateLimit-Limit: requests per minute (the burst size)
-  std::uint32_t remaining = 0;  // X-RateLimit-Remaining
-  std::int64_t reset_s = 0;     // X-RateLimit-Reset: seconds until the bucket is full again
+  std::uint32_t limit = 0;         // X-RateLimit-Limit: requests per minute (the burst size)
+  std::uint32_t remaining = 0;     // X-RateLimit-Remaining
+  std::int64_t reset_s = 0;        // X-RateLimit-Reset: seconds until the bucket is full again
   std::int64_t retry_after_s = 0;  // Retry-After when refused: seconds until one request fits
 };
 

@@ -1,8 +1,8 @@
 #include "api/request_auth.hpp"
 
-#include <cctype>
-
 #include <fmt/format.h>
+
+#include <cctype>
 
 namespace integr8scode {
 namespace {
@@ -54,7 +54,8 @@ Result<Credentials> ReadCredentials(const HttpRequest& request) {
     for (std::size_t i = 0; scheme_ok && i < kScheme.size(); ++i) {
       scheme_ok = std::tolower(static_cast<unsigned char>(header[i])) == kScheme[i];
     }
-    const std::string_view token = scheme_ok ? Trim(header.substr(kScheme.size())) : std::string_view();
+    const std::string_view token =
+        scheme_ok ? Trim(header.substr(kScheme.size())) : std::string_view();
     if (token.empty()) {
       return Fail(MakeError(ErrorCode::kUnauthenticated, "invalid_token",
                             "The Authorization header must be 'Bearer <access_token>'."));
@@ -84,8 +85,8 @@ std::vector<std::string> SessionCookies(std::string_view token, std::string_view
   return {
       fmt::format("{}={}; Path=/; Max-Age={}; HttpOnly; SameSite=Strict{}", kSessionCookie, token,
                   lifetime.count(), secure),
-      fmt::format("{}={}; Path=/; Max-Age={}; SameSite=Strict{}", kCsrfCookie, csrf_token, lifetime.count(),
-                  secure),
+      fmt::format("{}={}; Path=/; Max-Age={}; SameSite=Strict{}", kCsrfCookie, csrf_token,
+                  lifetime.count(), secure),
   };
 }
 

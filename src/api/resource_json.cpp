@@ -1,9 +1,9 @@
 #include "api/resource_json.hpp"
 
-#include <ctime>
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
+#include <ctime>
 
 #include "api/result_json.hpp"
 #include "domain/status.hpp"
@@ -21,8 +21,8 @@ std::string Rfc3339(std::int64_t unix_ms) {
   const std::time_t seconds = static_cast<std::time_t>(unix_ms / 1000);
   std::tm tm{};
   gmtime_r(&seconds, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, unix_ms % 1000);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1,
+                     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, unix_ms % 1000);
 }
 
 std::string Utf8Prefix(const std::string& text, std::size_t characters) {
@@ -42,7 +42,8 @@ boost::json::object ExecutionToJson(const Execution& execution, bool list_item) 
   out["execution_id"] = execution.id;
   const bool finished = IsTerminal(execution.status);
   if (finished) {
-    for (auto& entry : RunResultToJson(execution.result, execution.language, execution.version, execution.limits)) {
+    for (auto& entry : RunResultToJson(execution.result, execution.language, execution.version,
+                                       execution.limits)) {
       out[entry.key()] = std::move(entry.value());
     }
   } else {
@@ -62,9 +63,11 @@ boost::json::object ExecutionToJson(const Execution& execution, bool list_item) 
   out["status"] = StatusName(execution.status);
   out["script"] = execution.script;
   out["stdin"] = execution.stdin_data;
-  out["owner_id"] = execution.owner_id ? boost::json::value(*execution.owner_id) : boost::json::value(nullptr);
+  out["owner_id"] =
+      execution.owner_id ? boost::json::value(*execution.owner_id) : boost::json::value(nullptr);
   out["attempts"] = execution.attempts;
-  out["retry_of"] = execution.retry_of ? boost::json::value(*execution.retry_of) : boost::json::value(nullptr);
+  out["retry_of"] =
+      execution.retry_of ? boost::json::value(*execution.retry_of) : boost::json::value(nullptr);
   out["created_at"] = Rfc3339(execution.created_at_ms);
   out["started_at"] = OptionalTime(execution.started_at_ms);
   out["finished_at"] = OptionalTime(execution.finished_at_ms);

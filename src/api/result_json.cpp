@@ -2,9 +2,8 @@
 
 #include <signal.h>
 
-#include <string>
-
 #include <boost/json.hpp>
+#include <string>
 
 #include "domain/status.hpp"
 
@@ -18,14 +17,10 @@ std::string SignalName(int signal) {
 
 boost::json::object LimitsToJson(const Limits& limits) {
   return {
-      {"memory_bytes", limits.memory_bytes},
-      {"cpu_millicores", limits.cpu_millicores},
-      {"timeout_ms", limits.timeout.count()},
-      {"pids", limits.pids},
-      {"output_bytes", limits.output_bytes},
-      {"tmpfs_bytes", limits.tmpfs_bytes},
-      {"file_size_bytes", limits.file_size_bytes},
-      {"open_files", limits.open_files},
+      {"memory_bytes", limits.memory_bytes},       {"cpu_millicores", limits.cpu_millicores},
+      {"timeout_ms", limits.timeout.count()},      {"pids", limits.pids},
+      {"output_bytes", limits.output_bytes},       {"tmpfs_bytes", limits.tmpfs_bytes},
+      {"file_size_bytes", limits.file_size_bytes}, {"open_files", limits.open_files},
   };
 }
 
@@ -49,8 +44,8 @@ boost::json::object RunResultToJson(const RunResult& result, std::string_view la
   out["stderr"] = result.stderr_text;
   out["stdout_truncated"] = result.stdout_truncated;
   out["stderr_truncated"] = result.stderr_truncated;
-  out["message"] = result.message.empty() ? boost::json::value(nullptr)
-                                          : boost::json::value(result.message);
+  out["message"] =
+      result.message.empty() ? boost::json::value(nullptr) : boost::json::value(result.message);
   out["resource_usage"] = ResourceUsageToJson(result.usage);
   out["limits"] = LimitsToJson(limits);
   return out;

@@ -1,8 +1,7 @@
 #pragma once
 
-#include <string_view>
-
 #include <boost/json/object.hpp>
+#include <string_view>
 
 #include "domain/execution.hpp"
 #include "domain/limits.hpp"

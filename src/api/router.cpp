@@ -64,7 +64,8 @@ RouteMatch Router::Match(std::string_view method, std::string_view path) const {
       if (IsParam(expected)) {
         std::string decoded;
         matches = !segments[s].empty() && PercentDecode(segments[s], false, decoded);
-        if (matches) params.emplace_back(expected.substr(1, expected.size() - 2), std::move(decoded));
+        if (matches)
+          params.emplace_back(expected.substr(1, expected.size() - 2), std::move(decoded));
       } else {
         matches = expected == segments[s];
       }
@@ -119,7 +120,8 @@ std::vector<std::pair<std::string, std::string>> ParseQuery(std::string_view que
     std::string key;
     std::string value;
     if (!PercentDecode(piece.substr(0, equals), true, key)) continue;
-    if (equals != std::string_view::npos && !PercentDecode(piece.substr(equals + 1), true, value)) continue;
+    if (equals != std::string_view::npos && !PercentDecode(piece.substr(equals + 1), true, value))
+      continue;
     pairs.emplace_back(std::move(key), std::move(value));
   }
   return pairs;

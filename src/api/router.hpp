@@ -13,7 +13,7 @@ struct RouteMatch {
   Kind kind = Kind::kNotFound;
   std::size_t index = 0;  // the route's position in Routes() when found
   std::vector<std::pair<std::string, std::string>> params;  // {name} → decoded segment
-  std::string allowed;    // "GET, POST" for a 405 Allow header
+  std::string allowed;                                      // "GET, POST" for a 405 Allow header
 
   std::string_view Param(std::string_view name) const;
 };

@@ -1,6 +1,7 @@
 // Routes of accounts, saved scripts and administration.
-#include <boost/json.hpp>
 #include <fmt/format.h>
+
+#include <boost/json.hpp>
 
 #include "api/api_context.hpp"
 #include "api/json_request.hpp"
@@ -51,8 +52,9 @@ void Login(const std::shared_ptr<Call>& call) {
                                                 {"csrf_token", login->csrf_token},
                                                 {"user", UserToJson(login->user)},
                                             });
-  for (std::string& cookie : SessionCookies(login->access_token, login->csrf_token,
-                                            std::chrono::seconds(login->expires_in_s), call->Request().tls)) {
+  for (std::string& cookie :
+       SessionCookies(login->access_token, login->csrf_token,
+                      std::chrono::seconds(login->expires_in_s), call->Request().tls)) {
     response.AddHeader("Set-Cookie", std::move(cookie));
   }
   call->Reply(std::move(response));
@@ -60,7 +62,8 @@ void Login(const std::shared_ptr<Call>& call) {
 
 void Logout(const std::shared_ptr<Call>& call) {
   if (call->Auth()) {
-    if (auto status = Auth(*call).Logout(*call->Auth()); !status) return call->ReplyError(status.error());
+    if (auto status = Auth(*call).Logout(*call->Auth()); !status)
+      return call->ReplyError(status.error());
   }
   HttpResponse response;
   response.status = 204;
@@ -149,8 +152,10 @@ void AdminUsers(const std::shared_ptr<Call>& call) {
   if (!total) return call->ReplyError(total.error());
   boost::json::array items;
   for (const User& user : *users) items.push_back(UserToJson(user));
-  call->ReplyJson(200, boost::json::object{
-                           {"items", std::move(items)}, {"total", *total}, {"limit", page->first}, {"offset", page->second}});
+  call->ReplyJson(200, boost::json::object{{"items", std::move(items)},
+                                           {"total", *total},
+                                           {"limit", page->first},
+                                           {"offset", page->second}});
 }
 
 void AdminStats(const std::shared_ptr<Call>& call) {
@@ -186,7 +191,8 @@ void AddAccountRoutes(std::vector<RouteSpec>& routes) {
   routes.push_back({"POST", "/api/v1/scripts", Access::kUser, RateGroup::kOther, CreateScript});
   routes.push_back({"GET", "/api/v1/scripts/{id}", Access::kUser, RateGroup::kOther, GetScript});
   routes.push_back({"PUT", "/api/v1/scripts/{id}", Access::kUser, RateGroup::kOther, UpdateScript});
-  routes.push_back({"DELETE", "/api/v1/scripts/{id}", Access::kUser, RateGroup::kOther, DeleteScript});
+  routes.push_back(
+      {"DELETE", "/api/v1/scripts/{id}", Access::kUser, RateGroup::kOther, DeleteScript});
   routes.push_back({"GET", "/api/v1/admin/users", Access::kAdmin, RateGroup::kOther, AdminUsers});
   routes.push_back({"GET", "/api/v1/admin/stats", Access::kAdmin, RateGroup::kOther, AdminStats});
 }

@@ -1,9 +1,9 @@
 // Routes of executions: submit (with ?wait=true), read, list, cancel, retry, events.
-#include <charconv>
-#include <limits>
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
+#include <charconv>
+#include <limits>
 
 #include "api/api_context.hpp"
 #include "api/event_stream.hpp"
@@ -19,8 +19,9 @@ ExecutionService& Executions(const Call& call) { return call.Api().services->Exe
 std::string Location(std::string_view id) { return fmt::format("/api/v1/executions/{}", id); }
 
 HttpResponse Accepted(int status, const Execution& execution) {
-  HttpResponse response = JsonResponse(
-      status, boost::json::object{{"execution_id", execution.id}, {"status", StatusName(execution.status)}});
+  HttpResponse response =
+      JsonResponse(status, boost::json::object{{"execution_id", execution.id},
+                                               {"status", StatusName(execution.status)}});
   response.SetHeader("Location", Location(execution.id));
   return response;
 }
@@ -76,7 +77,8 @@ Result<SubmitRequest> ReadSubmitRequest(const Call& call) {
   }
   if (call.Request().HasHeader("idempotency-key")) {
     const std::string_view key = call.Request().Header("idempotency-key");
-    const bool printable = std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+    const bool printable =
+        std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
     if (key.empty() || key.size() > 255 || !printable) {
       return Fail(FieldError(ErrorCode::kInvalidArgument, "Idempotency-Key",
                              "header Idempotency-Key must be 1 to 255 printable ASCII characters"));
@@ -201,10 +203,11 @@ void ListExecutions(const std::shared_ptr<Call>& call, bool all_users) {
   if (auto status = call->Query("status"); status && !status->empty()) {
     query.status = ParseStatus(*status);
     if (!query.status) {
-      return call->ReplyError(FieldError(ErrorCode::kInvalidArgument, "status",
-                                         fmt::format("query parameter 'status' must be a status such as "
-                                                     "'completed' or 'failed', not '{}'",
-                                                     *status)));
+      return call->ReplyError(
+          FieldError(ErrorCode::kInvalidArgument, "status",
+                     fmt::format("query parameter 'status' must be a status such as "
+                                 "'completed' or 'failed', not '{}'",
+                                 *status)));
     }
   }
   if (auto lang = call->Query("lang"); lang && !lang->empty()) query.language = *lang;
@@ -212,7 +215,8 @@ void ListExecutions(const std::shared_ptr<Call>& call, bool all_users) {
   if (!result) return call->ReplyError(result.error());
   boost::json::array items;
   items.reserve(result->items.size());
-  for (const Execution& execution : result->items) items.push_back(ExecutionToJson(execution, true));
+  for (const Execution& execution : result->items)
+    items.push_back(ExecutionToJson(execution, true));
   call->ReplyJson(200, boost::json::object{{"items", std::move(items)},
                                            {"total", result->total},
                                            {"limit", query.limit},
@@ -242,16 +246,19 @@ void StreamEvents(const std::shared_ptr<Call>& call) {
   std::uint64_t after = 0;
   std::string_view last = call->Request().Header("last-event-id");
   if (last.empty()) {
-    if (auto query = call->Query("last_event_id")) last = *query;  // for clients that cannot set headers
+    if (auto query = call->Query("last_event_id"))
+      last = *query;  // for clients that cannot set headers
   }
   if (!last.empty()) {
     const auto [end, ec] = std::from_chars(last.data(), last.data() + last.size(), after);
     if (ec != std::errc() || end != last.data() + last.size()) after = 0;
   }
   ApiContext& api = call->Api();
-  auto stream = std::make_shared<SseStream>(api, call->GetCaller(), id, api.options.sse_buffer_bytes);
+  auto stream =
+      std::make_shared<SseStream>(api, call->GetCaller(), id, api.options.sse_buffer_bytes);
   auto subscription = Executions(*call).Subscribe(
-      call->GetCaller(), id, after, [weak = std::weak_ptr<SseStream>(stream)](const ExecutionEvent& event) {
+      call->GetCaller(), id, after,
+      [weak = std::weak_ptr<SseStream>(stream)](const ExecutionEvent& event) {
         if (auto stream_alive = weak.lock()) stream_alive->OnEvent(event);
       });
   if (!subscription) return call->ReplyError(subscription.error());
@@ -271,13 +278,18 @@ void StreamEvents(const std::shared_ptr<Call>& call) {
 
 void AddExecutionRoutes(std::vector<RouteSpec>& routes) {
   routes.push_back({"POST", "/api/v1/execute", Access::kPublic, RateGroup::kExecute, Execute});
-  routes.push_back({"GET", "/api/v1/result/{id}", Access::kPublic, RateGroup::kOther, GetExecution});
+  routes.push_back(
+      {"GET", "/api/v1/result/{id}", Access::kPublic, RateGroup::kOther, GetExecution});
   routes.push_back({"GET", "/api/v1/executions", Access::kUser, RateGroup::kOther,
                     [](const std::shared_ptr<Call>& call) { ListExecutions(call, false); }});
-  routes.push_back({"GET", "/api/v1/executions/{id}", Access::kPublic, RateGroup::kOther, GetExecution});
-  routes.push_back({"POST", "/api/v1/executions/{id}/cancel", Access::kPublic, RateGroup::kOther, CancelExecution});
-  routes.push_back({"POST", "/api/v1/executions/{id}/retry", Access::kPublic, RateGroup::kExecute, RetryExecution});
-  routes.push_back({"GET", "/api/v1/executions/{id}/events", Access::kPublic, RateGroup::kOther, StreamEvents});
+  routes.push_back(
+      {"GET", "/api/v1/executions/{id}", Access::kPublic, RateGroup::kOther, GetExecution});
+  routes.push_back({"POST", "/api/v1/executions/{id}/cancel", Access::kPublic, RateGroup::kOther,
+                    CancelExecution});
+  routes.push_back({"POST", "/api/v1/executions/{id}/retry", Access::kPublic, RateGroup::kExecute,
+                    RetryExecution});
+  routes.push_back(
+      {"GET", "/api/v1/executions/{id}/events", Access::kPublic, RateGroup::kOther, StreamEvents});
   routes.push_back({"GET", "/api/v1/admin/executions", Access::kAdmin, RateGroup::kOther,
                     [](const std::shared_ptr<Call>& call) { ListExecutions(call, true); }});
 }

@@ -1,8 +1,8 @@
 // Routes that describe the service: runtimes, limits, examples, health, documents, metrics.
-#include <map>
+#include <fmt/format.h>
 
 #include <boost/json.hpp>
-#include <fmt/format.h>
+#include <map>
 
 #include "api/api_context.hpp"
 #include "api/resource_json.hpp"
@@ -20,7 +20,8 @@ boost::json::array RuntimesJson(const ExecutionService& executions) {
   const auto& availability = executions.Availability();
   boost::json::array items;
   for (std::size_t i = 0; i < runtimes.size(); ++i) {
-    const RuntimeAvailability state = i < availability.size() ? availability[i] : RuntimeAvailability{};
+    const RuntimeAvailability state =
+        i < availability.size() ? availability[i] : RuntimeAvailability{};
     items.push_back(RuntimeToJson(runtimes[i], state));
   }
   return items;
@@ -91,7 +92,9 @@ void ExampleScripts(const std::shared_ptr<Call>& call) {
   call->ReplyJson(200, boost::json::object{{"scripts", std::move(scripts)}});
 }
 
-void Live(const std::shared_ptr<Call>& call) { call->ReplyJson(200, boost::json::object{{"status", "ok"}}); }
+void Live(const std::shared_ptr<Call>& call) {
+  call->ReplyJson(200, boost::json::object{{"status", "ok"}});
+}
 
 void Ready(const std::shared_ptr<Call>& call) {
   boost::json::object checks;
@@ -104,8 +107,9 @@ void Ready(const std::shared_ptr<Call>& call) {
     checks["server"] = "shutting down";
     ready = false;
   }
-  HttpResponse response =
-      JsonResponse(ready ? 200 : 503, boost::json::object{{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
+  HttpResponse response = JsonResponse(
+      ready ? 200 : 503,
+      boost::json::object{{"status", ready ? "ready" : "not_ready"}, {"checks", checks}});
   if (!ready) response.SetHeader("Retry-After", "5");
   call->Reply(std::move(response));
 }
@@ -133,8 +137,10 @@ void MetricsRoute(const std::shared_ptr<Call>& call) {
 void AddInfoRoutes(std::vector<RouteSpec>& routes) {
   routes.push_back({"GET", "/api/v1/runtimes", Access::kPublic, RateGroup::kOther, Runtimes});
   routes.push_back({"GET", "/api/v1/limits", Access::kPublic, RateGroup::kOther, LimitsRoute});
-  routes.push_back({"GET", "/api/v1/k8s-limits", Access::kPublic, RateGroup::kOther, KubernetesLimits});
-  routes.push_back({"GET", "/api/v1/example-scripts", Access::kPublic, RateGroup::kOther, ExampleScripts});
+  routes.push_back(
+      {"GET", "/api/v1/k8s-limits", Access::kPublic, RateGroup::kOther, KubernetesLimits});
+  routes.push_back(
+      {"GET", "/api/v1/example-scripts", Access::kPublic, RateGroup::kOther, ExampleScripts});
   routes.push_back({"GET", "/api/v1/health/live", Access::kOpen, RateGroup::kNone, Live});
   routes.push_back({"GET", "/api/v1/health/ready", Access::kOpen, RateGroup::kNone, Ready});
   routes.push_back({"GET", "/api/v1/openapi.json", Access::kOpen, RateGroup::kNone, OpenApi});

@@ -1,6 +1,7 @@
 #include "api/static_files.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -11,8 +12,6 @@
 #include <cerrno>
 #include <optional>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "api/router.hpp"
 #include "common/unique_fd.hpp"
@@ -27,7 +26,8 @@ constexpr std::size_t kMinGzipBytes = 1024;
 // A strict policy: every script is a file of our own; inline styles are needed by
 // CodeMirror and Redoc, blob: workers by Redoc.
 constexpr std::string_view kContentSecurityPolicy =
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: "
+    "blob:; "
     "font-src 'self' data:; connect-src 'self'; worker-src 'self' blob:; frame-ancestors 'none'; "
     "base-uri 'self'; form-action 'self'";
 
@@ -80,7 +80,8 @@ std::optional<std::string> SafeRelativePath(std::string_view url_path) {
     const std::string_view segment = rest.substr(0, slash);
     rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash + 1);
     if (segment.empty()) continue;
-    if (segment == "." || segment == ".." || segment.front() == '.') return std::nullopt;  // no dotfiles
+    if (segment == "." || segment == ".." || segment.front() == '.')
+      return std::nullopt;  // no dotfiles
     if (!out.empty()) out.push_back('/');
     out.append(segment);
   }
@@ -121,7 +122,8 @@ bool Compressible(std::string_view mime) {
 std::string Gzip(const std::string& input) {
   z_stream stream{};
   // 15 window bits + 16: a gzip wrapper rather than raw zlib.
-  if (deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) return {};
+  if (deflateInit2(&stream, Z_BEST_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+    return {};
   std::string output(deflateBound(&stream, input.size()), '\0');
   stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(input.data()));
   stream.avail_in = static_cast<uInt>(input.size());
@@ -138,7 +140,8 @@ bool EtagMatches(std::string_view if_none_match, std::string_view etag) {
   while (!if_none_match.empty()) {
     const std::size_t comma = if_none_match.find(',');
     std::string_view candidate = if_none_match.substr(0, comma);
-    if_none_match = comma == std::string_view::npos ? std::string_view() : if_none_match.substr(comma + 1);
+    if_none_match =
+        comma == std::string_view::npos ? std::string_view() : if_none_match.substr(comma + 1);
     candidate = TrimSpaces(candidate);
     if (candidate.starts_with("W/")) candidate.remove_prefix(2);
     if (candidate == etag) return true;
@@ -195,10 +198,12 @@ std::string_view StaticFiles::MimeType(std::string_view file_name) {
   return "application/octet-stream";
 }
 
-std::string StaticFiles::GzipCached(const std::string& key, const std::string& etag, const std::string& body) {
+std::string StaticFiles::GzipCached(const std::string& key, const std::string& etag,
+                                    const std::string& body) {
   {
     std::lock_guard lock(mutex_);
-    if (auto it = gzip_cache_.find(key); it != gzip_cache_.end() && it->second.etag == etag) return it->second.body;
+    if (auto it = gzip_cache_.find(key); it != gzip_cache_.end() && it->second.etag == etag)
+      return it->second.body;
   }
   std::string compressed = Gzip(body);
   std::lock_guard lock(mutex_);
@@ -219,8 +224,9 @@ std::string StaticFiles::GzipCached(const std::string& key, const std::string& e
 HttpResponse StaticFiles::Serve(const HttpRequest& request) {
   UniqueFd root(::open(root_.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root) {
-    return NotFound("The web UI is not built on this server. Build it with <code>npm --prefix web ci && "
-                    "npm --prefix web run build</code>, or set server.web_root.");
+    return NotFound(
+        "The web UI is not built on this server. Build it with <code>npm --prefix web ci && "
+        "npm --prefix web run build</code>, or set server.web_root.");
   }
   std::string path = request.path == "/docs" ? std::string("/docs/") : request.path;
   std::optional<std::string> relative = SafeRelativePath(path);
@@ -244,11 +250,13 @@ HttpResponse StaticFiles::Serve(const HttpRequest& request) {
     file = OpenBeneath(root.Get(), *relative);
     if (!file || !S_ISREG(file->info.st_mode)) return NotFound("The web UI has no index.html.");
   }
-  if (static_cast<std::uint64_t>(file->info.st_size) > kMaxFileBytes) return NotFound("The file is too large.");
+  if (static_cast<std::uint64_t>(file->info.st_size) > kMaxFileBytes)
+    return NotFound("The file is too large.");
 
   const std::string_view mime = MimeType(*relative);
   const std::int64_t mtime_ns =
-      static_cast<std::int64_t>(file->info.st_mtim.tv_sec) * 1'000'000'000 + file->info.st_mtim.tv_nsec;
+      static_cast<std::int64_t>(file->info.st_mtim.tv_sec) * 1'000'000'000 +
+      file->info.st_mtim.tv_nsec;
   const std::string tag = fmt::format("{:x}-{:x}", file->info.st_size, mtime_ns);
   const bool compressible = Compressible(mime);
   const bool gzip = compressible && AcceptsGzip(request);
@@ -301,9 +309,10 @@ HttpResponse StaticFiles::Serve(const HttpRequest& request) {
   response.SetHeader("ETag", etag);
   if (EtagMatches(request.Header("if-none-match"), etag)) {
     response.status = 304;
-    response.headers.erase(std::remove_if(response.headers.begin(), response.headers.end(),
-                                          [](const auto& header) { return header.first == "Content-Encoding"; }),
-                           response.headers.end());
+    response.headers.erase(
+        std::remove_if(response.headers.begin(), response.headers.end(),
+                       [](const auto& header) { return header.first == "Content-Encoding"; }),
+        response.headers.end());
     return response;
   }
   response.status = 200;

@@ -1,15 +1,14 @@
 // `integr8scode run FILE --lang L --version V`: one program, one fresh sandbox, no server.
+#include <fmt/format.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <sstream>
-
-#include <CLI/CLI.hpp>
-#include <boost/json/serialize.hpp>
-#include <fmt/format.h>
 
 #include "api/result_json.hpp"
 #include "app/commands.hpp"
@@ -67,8 +66,8 @@ Result<std::string> ReadFile(const std::string& path, std::string_view what) {
   std::ostringstream text;
   text << in.rdbuf();
   if (text.str().size() > kMaxSourceBytes) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("{} '{}' is larger than {}", what, path, FormatByteSize(kMaxSourceBytes)));
+    return Fail(ErrorCode::kInvalidArgument, fmt::format("{} '{}' is larger than {}", what, path,
+                                                         FormatByteSize(kMaxSourceBytes)));
   }
   return text.str();
 }
@@ -138,10 +137,12 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   if (!config) return fail(config.error(), kExitUsage);
   // Text logs on stderr: warnings and errors, or everything when logging.level is debug
   // (the sandbox's phase timings).
-  const LogLevel level = config->logging.level == LogLevel::kDebug ? LogLevel::kDebug
-                                                                    : std::max(config->logging.level, LogLevel::kWarn);
+  const LogLevel level = config->logging.level == LogLevel::kDebug
+                             ? LogLevel::kDebug
+                             : std::max(config->logging.level, LogLevel::kWarn);
   ConfigureLogging(level, LogFormat::kText);
-  const std::filesystem::path catalog_path = config->catalog.empty() ? global.catalog : config->catalog;
+  const std::filesystem::path catalog_path =
+      config->catalog.empty() ? global.catalog : config->catalog;
   auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
   if (!catalog) return fail(catalog.error(), kExitUsage);
   auto runtime = catalog->Find(options.language, options.version);
@@ -166,9 +167,11 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   SandboxOptions sandbox;
   sandbox.slots = 1;
   sandbox.use_spawner = false;  // this process is small and single-threaded
-  sandbox.cgroup_mode = options.cgroup_mode.empty() ? config->sandbox.cgroup_mode : options.cgroup_mode;
+  sandbox.cgroup_mode =
+      options.cgroup_mode.empty() ? config->sandbox.cgroup_mode : options.cgroup_mode;
   sandbox.cgroup_parent = config->sandbox.cgroup_parent;
-  sandbox.state_dir = options.state_dir.empty() ? config->sandbox.state_dir : fs::path(options.state_dir);
+  sandbox.state_dir =
+      options.state_dir.empty() ? config->sandbox.state_dir : fs::path(options.state_dir);
   sandbox.first_uid = config->sandbox.first_uid;
   auto executor = CreateLocalExecutor(sandbox);
   if (!executor) return fail(executor.error(), kExitPlatform);
@@ -186,8 +189,10 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   executor->reset();
   if (LogEnabled(LogLevel::kDebug)) {
     Log(LogLevel::kDebug, "cli timings",
-        {{"inputs_us", inputs_us}, {"executor_us", executor_us - inputs_us},
-         {"run_us", run_us - executor_us}, {"cleanup_us", since() - run_us}});
+        {{"inputs_us", inputs_us},
+         {"executor_us", executor_us - inputs_us},
+         {"run_us", run_us - executor_us},
+         {"cleanup_us", since() - run_us}});
   }
 
   if (options.json) {
@@ -205,19 +210,25 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
 
 void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto options = std::make_shared<RunOptions>();
-  CLI::App* command = app.add_subcommand("run", "Run one file in a fresh sandbox and print the result");
+  CLI::App* command =
+      app.add_subcommand("run", "Run one file in a fresh sandbox and print the result");
   command->add_option("file", options->file, "Program to run")->required();
   command->add_option("--lang", options->language, "Language, e.g. python")->required();
   command->add_option("--version", options->version, "Language version, e.g. 3.11")->required();
   command->add_option("--stdin", options->stdin_file, "File fed to the program's standard input");
   command->add_option("--memory", options->memory, "Memory limit, e.g. 128M (default 128M)");
-  command->add_option("--cpu", options->cpu, "CPU limit in cores or millicores, e.g. 1 or 100m (default 1)");
+  command->add_option("--cpu", options->cpu,
+                      "CPU limit in cores or millicores, e.g. 1 or 100m (default 1)");
   command->add_option("--timeout", options->timeout, "Wall-clock limit, e.g. 5s (default 5s)");
-  command->add_option("--output-limit", options->output, "Cap per output stream, e.g. 1M (default 1M)");
+  command->add_option("--output-limit", options->output,
+                      "Cap per output stream, e.g. 1M (default 1M)");
   command->add_flag("--json", options->json, "Print one JSON object with the result");
-  command->add_option("--config", options->config_file,
-                      "Configuration file (TOML, as for serve): default and maximum limits, sandbox settings");
-  command->add_option("--cgroup", options->cgroup_mode, "cgroup version: auto, v1 or v2 (default: configuration)")
+  command->add_option(
+      "--config", options->config_file,
+      "Configuration file (TOML, as for serve): default and maximum limits, sandbox settings");
+  command
+      ->add_option("--cgroup", options->cgroup_mode,
+                   "cgroup version: auto, v1 or v2 (default: configuration)")
       ->check(CLI::IsMember({"auto", "v1", "v2"}));
   command->add_option("--state-dir", options->state_dir, "Directory for the sandbox mount point");
   command->callback([options, &global, &exit_code] { exit_code = Run(*options, global); });

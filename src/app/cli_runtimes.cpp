@@ -1,8 +1,8 @@
 // `integr8scode runtimes`: what this host can run, and why the rest cannot.
-#include <cstdio>
+#include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
-#include <fmt/format.h>
+#include <cstdio>
 
 #include "app/commands.hpp"
 #include "catalog/catalog_loader.hpp"

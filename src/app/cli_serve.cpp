@@ -2,16 +2,15 @@
 // sandbox (before any thread exists: it forks its spawner), load and probe the
 // catalog, open the stores, start the services and the HTTP server, then wait for
 // SIGTERM/SIGINT and shut down in order.
+#include <fmt/format.h>
 #include <signal.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "api/api_server.hpp"
 #include "app/commands.hpp"
@@ -47,8 +46,9 @@ Result<ConfigSources> Sources(const ServeFlags& flags) {
   for (const std::string& setting : flags.settings) {
     const std::size_t equals = setting.find('=');
     if (equals == std::string::npos || equals == 0) {
-      return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("--set '{}': use KEY=VALUE, e.g. --set rate_limits.enabled=false", setting));
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          fmt::format("--set '{}': use KEY=VALUE, e.g. --set rate_limits.enabled=false", setting));
     }
     sources.flags.emplace_back(setting.substr(0, equals), setting.substr(equals + 1));
   }
@@ -77,7 +77,8 @@ ServiceOptions ServiceOptionsFrom(const Config& config) {
   options.queue.max_attempts = config.queue.max_attempts;
   options.auth.jwt_secret = config.auth.jwt_secret;
   options.auth.data_dir = config.server.data_dir;
-  options.auth.token_lifetime = std::chrono::duration_cast<std::chrono::seconds>(config.auth.token_ttl);
+  options.auth.token_lifetime =
+      std::chrono::duration_cast<std::chrono::seconds>(config.auth.token_ttl);
   options.auth.password_hash = HashCost(config.auth.argon2);
   options.auth.lockout_failures = config.auth.lockout_failures;
   options.auth.lockout_duration = config.auth.lockout_duration;
@@ -107,7 +108,8 @@ ApiOptions ApiOptionsFrom(const Config& config) {
   options.lockout_duration = config.auth.lockout_duration;
   options.rate_limits.enabled = config.rate_limits.enabled;
   options.rate_limits.execute_per_minute = config.rate_limits.execute_per_minute;
-  options.rate_limits.anonymous_execute_per_minute = config.rate_limits.anonymous_execute_per_minute;
+  options.rate_limits.anonymous_execute_per_minute =
+      config.rate_limits.anonymous_execute_per_minute;
   options.rate_limits.auth_per_minute = config.rate_limits.auth_per_minute;
   options.rate_limits.other_per_minute = config.rate_limits.other_per_minute;
   options.rate_limits.max_keys = config.rate_limits.max_keys;
@@ -153,8 +155,9 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   }
   // --catalog and INTEGR8SCODE_CATALOG already chose global.catalog; a config file's
   // `catalog` applies only when neither did.
-  const fs::path catalog_path =
-      !config.catalog.empty() && global.catalog == DefaultCatalogPath() ? config.catalog : global.catalog;
+  const fs::path catalog_path = !config.catalog.empty() && global.catalog == DefaultCatalogPath()
+                                    ? config.catalog
+                                    : global.catalog;
   auto catalog = LoadCatalog(catalog_path);
   if (!catalog) return Fatal(kExitUsage, "cannot load the runtime catalog", catalog.error());
 
@@ -175,7 +178,9 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   for (std::size_t i = 0; i < catalog->All().size(); ++i) {
     const Runtime& runtime = catalog->All()[i];
     Log(availability[i].available ? LogLevel::kInfo : LogLevel::kWarn, "runtime",
-        {{"lang", runtime.language}, {"version", runtime.version}, {"available", availability[i].available},
+        {{"lang", runtime.language},
+         {"version", runtime.version},
+         {"available", availability[i].available},
          {"reason", availability[i].reason}});
   }
 
@@ -185,9 +190,10 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
       {{"backend", stores->backend}, {"url", RedactStoreUrl(config.database.url)}});
 
   Metrics metrics;
-  ServiceStores service_stores{stores->executions, stores->users, stores->scripts, stores->tokens, stores->check};
-  auto services = StartServices(std::move(service_stores), **executor, std::move(*catalog), std::move(availability),
-                                ServiceOptionsFrom(config), &metrics);
+  ServiceStores service_stores{stores->executions, stores->users, stores->scripts, stores->tokens,
+                               stores->check};
+  auto services = StartServices(std::move(service_stores), **executor, std::move(*catalog),
+                                std::move(availability), ServiceOptionsFrom(config), &metrics);
   if (!services) return Fatal(kExitPlatform, "cannot start the services", services.error());
 
   auto api = ApiServer::Start(ApiOptionsFrom(config), **services, metrics);
@@ -227,9 +233,12 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
 void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int& exit_code) {
   auto flags = std::make_shared<ServeFlags>();
   CLI::App* command = app.add_subcommand("serve", "Run the HTTP API, the web UI and the workers");
-  command->add_option("--config", flags->config_file, "TOML configuration file")->check(CLI::ExistingFile);
-  command->add_option("--listen", flags->listen, "Address to listen on, HOST:PORT (default 127.0.0.1:8080)");
-  command->add_option("--data-dir", flags->data_dir, "Directory for the database and secrets (default ./data)");
+  command->add_option("--config", flags->config_file, "TOML configuration file")
+      ->check(CLI::ExistingFile);
+  command->add_option("--listen", flags->listen,
+                      "Address to listen on, HOST:PORT (default 127.0.0.1:8080)");
+  command->add_option("--data-dir", flags->data_dir,
+                      "Directory for the database and secrets (default ./data)");
   command->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS");
   command->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
   command->add_option("--set", flags->settings, "Override one setting, KEY=VALUE (repeatable)");

@@ -1,5 +1,7 @@
 #include "app/config.hpp"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,9 +12,6 @@
 #include <map>
 #include <thread>
 #include <variant>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "common/units.hpp"
 
@@ -34,14 +33,19 @@ std::string Describe(const Value& value) {
   return std::visit(
       [](const auto& v) -> std::string {
         using V = std::decay_t<decltype(v)>;
-        if constexpr (std::is_same_v<V, std::string>) return fmt::format("'{}'", v);
-        else if constexpr (std::is_same_v<V, bool>) return v ? "true" : "false";
-        else return fmt::format("{}", v);
+        if constexpr (std::is_same_v<V, std::string>)
+          return fmt::format("'{}'", v);
+        else if constexpr (std::is_same_v<V, bool>)
+          return v ? "true" : "false";
+        else
+          return fmt::format("{}", v);
       },
       value);
 }
 
-Error Invalid(std::string message) { return MakeError(ErrorCode::kInvalidArgument, std::move(message)); }
+Error Invalid(std::string message) {
+  return MakeError(ErrorCode::kInvalidArgument, std::move(message));
+}
 
 Result<std::string> AsString(const Value& value) {
   if (const auto* text = std::get_if<std::string>(&value)) return *text;
@@ -140,16 +144,25 @@ auto Choice(std::initializer_list<std::string_view> choices) {
   };
 }
 
-void AddLimitKeys(std::vector<KeySpec>& keys, const std::string& prefix,
-                  Limits& (*get)(Config&)) {
-  keys.push_back(Key(prefix + ".memory", AsBytes, [get](Config& c) -> auto& { return get(c).memory_bytes; }));
-  keys.push_back(Key(prefix + ".cpu", AsCpu, [get](Config& c) -> auto& { return get(c).cpu_millicores; }));
-  keys.push_back(Key(prefix + ".timeout", AsDuration, [get](Config& c) -> auto& { return get(c).timeout; }));
-  keys.push_back(Key(prefix + ".pids", Integer(1, 1'000'000), [get](Config& c) -> auto& { return get(c).pids; }));
-  keys.push_back(Key(prefix + ".output", AsBytes, [get](Config& c) -> auto& { return get(c).output_bytes; }));
-  keys.push_back(Key(prefix + ".tmpfs", AsBytes, [get](Config& c) -> auto& { return get(c).tmpfs_bytes; }));
-  keys.push_back(Key(prefix + ".file_size", AsBytes, [get](Config& c) -> auto& { return get(c).file_size_bytes; }));
-  keys.push_back(Key(prefix + ".open_files", Integer(1, 1'000'000), [get](Config& c) -> auto& { return get(c).open_files; }));
+void AddLimitKeys(std::vector<KeySpec>& keys, const std::string& prefix, Limits& (*get)(Config&)) {
+  keys.push_back(Key(
+      prefix + ".memory", AsBytes, [get](Config & c) -> auto& { return get(c).memory_bytes; }));
+  keys.push_back(Key(
+      prefix + ".cpu", AsCpu, [get](Config & c) -> auto& { return get(c).cpu_millicores; }));
+  keys.push_back(Key(
+      prefix + ".timeout", AsDuration, [get](Config & c) -> auto& { return get(c).timeout; }));
+  keys.push_back(Key(
+      prefix + ".pids", Integer(1, 1'000'000), [get](Config & c) -> auto& { return get(c).pids; }));
+  keys.push_back(Key(
+      prefix + ".output", AsBytes, [get](Config & c) -> auto& { return get(c).output_bytes; }));
+  keys.push_back(Key(
+      prefix + ".tmpfs", AsBytes, [get](Config & c) -> auto& { return get(c).tmpfs_bytes; }));
+  keys.push_back(Key(
+      prefix + ".file_size",
+      AsBytes, [get](Config & c) -> auto& { return get(c).file_size_bytes; }));
+  keys.push_back(Key(
+      prefix + ".open_files",
+      Integer(1, 1'000'000), [get](Config & c) -> auto& { return get(c).open_files; }));
 }
 
 const std::vector<KeySpec>& Keys() {
@@ -165,61 +178,130 @@ const std::vector<KeySpec>& Keys() {
                    c.server.listen_port = address->second;
                    return {};
                  }});
-    k.push_back(Key("server.data_dir", AsString, [](Config& c) -> auto& { return c.server.data_dir; }));
-    k.push_back(Key("server.tls_cert", AsString, [](Config& c) -> auto& { return c.server.tls_cert; }));
-    k.push_back(Key("server.tls_key", AsString, [](Config& c) -> auto& { return c.server.tls_key; }));
-    k.push_back(Key("server.io_threads", Integer(1, 64), [](Config& c) -> auto& { return c.server.io_threads; }));
-    k.push_back(Key("server.handler_threads", Integer(1, 256), [](Config& c) -> auto& { return c.server.handler_threads; }));
-    k.push_back(Key("server.max_body_bytes", AsBytes, [](Config& c) -> auto& { return c.server.max_body_bytes; }));
-    k.push_back(Key("server.max_connections", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.server.max_connections; }));
-    k.push_back(Key("server.header_timeout", AsDuration, [](Config& c) -> auto& { return c.server.header_timeout; }));
-    k.push_back(Key("server.body_timeout", AsDuration, [](Config& c) -> auto& { return c.server.body_timeout; }));
-    k.push_back(Key("server.idle_timeout", AsDuration, [](Config& c) -> auto& { return c.server.idle_timeout; }));
-    k.push_back(Key("server.shutdown_grace", AsDuration, [](Config& c) -> auto& { return c.server.shutdown_grace; }));
-    k.push_back(Key("server.sse_ping_interval", AsDuration, [](Config& c) -> auto& { return c.server.sse_ping_interval; }));
-    k.push_back(Key("server.web_root", AsString, [](Config& c) -> auto& { return c.server.web_root; }));
-    k.push_back(Key("server.trust_proxy", AsBool, [](Config& c) -> auto& { return c.server.trust_proxy; }));
+    k.push_back(Key(
+        "server.data_dir", AsString, [](Config & c) -> auto& { return c.server.data_dir; }));
+    k.push_back(Key(
+        "server.tls_cert", AsString, [](Config & c) -> auto& { return c.server.tls_cert; }));
+    k.push_back(Key(
+        "server.tls_key", AsString, [](Config & c) -> auto& { return c.server.tls_key; }));
+    k.push_back(Key(
+        "server.io_threads", Integer(1, 64),
+        [](Config & c) -> auto& { return c.server.io_threads; }));
+    k.push_back(Key(
+        "server.handler_threads", Integer(1, 256),
+        [](Config & c) -> auto& { return c.server.handler_threads; }));
+    k.push_back(Key(
+        "server.max_body_bytes", AsBytes,
+        [](Config & c) -> auto& { return c.server.max_body_bytes; }));
+    k.push_back(Key(
+        "server.max_connections", Integer(1, 1'000'000),
+        [](Config & c) -> auto& { return c.server.max_connections; }));
+    k.push_back(Key(
+        "server.header_timeout", AsDuration,
+        [](Config & c) -> auto& { return c.server.header_timeout; }));
+    k.push_back(Key(
+        "server.body_timeout", AsDuration,
+        [](Config & c) -> auto& { return c.server.body_timeout; }));
+    k.push_back(Key(
+        "server.idle_timeout", AsDuration,
+        [](Config & c) -> auto& { return c.server.idle_timeout; }));
+    k.push_back(Key(
+        "server.shutdown_grace", AsDuration,
+        [](Config & c) -> auto& { return c.server.shutdown_grace; }));
+    k.push_back(Key(
+        "server.sse_ping_interval", AsDuration,
+        [](Config & c) -> auto& { return c.server.sse_ping_interval; }));
+    k.push_back(Key(
+        "server.web_root", AsString, [](Config & c) -> auto& { return c.server.web_root; }));
+    k.push_back(Key(
+        "server.trust_proxy", AsBool, [](Config & c) -> auto& { return c.server.trust_proxy; }));
     // [database]
-    k.push_back(Key("database.url", AsString, [](Config& c) -> auto& { return c.database.url; }));
+    k.push_back(Key(
+        "database.url", AsString, [](Config & c) -> auto& { return c.database.url; }));
     // [limits], [limits.default], [limits.maximum]
-    k.push_back(Key("limits.max_script_bytes", AsBytes, [](Config& c) -> auto& { return c.limits.max_script_bytes; }));
-    k.push_back(Key("limits.max_stdin_bytes", AsBytes, [](Config& c) -> auto& { return c.limits.max_stdin_bytes; }));
+    k.push_back(Key(
+        "limits.max_script_bytes", AsBytes,
+        [](Config & c) -> auto& { return c.limits.max_script_bytes; }));
+    k.push_back(Key(
+        "limits.max_stdin_bytes", AsBytes,
+        [](Config & c) -> auto& { return c.limits.max_stdin_bytes; }));
     AddLimitKeys(k, "limits.default", [](Config& c) -> Limits& { return c.limits.defaults; });
     AddLimitKeys(k, "limits.maximum", [](Config& c) -> Limits& { return c.limits.maximum; });
     // [sandbox]
-    k.push_back(Key("sandbox.kind", Choice({"local"}), [](Config& c) -> auto& { return c.sandbox.kind; }));
-    k.push_back(Key("sandbox.slots", Integer(0, 1024), [](Config& c) -> auto& { return c.sandbox.slots; }));
-    k.push_back(Key("sandbox.cgroup_mode", Choice({"auto", "v1", "v2"}), [](Config& c) -> auto& { return c.sandbox.cgroup_mode; }));
-    k.push_back(Key("sandbox.cgroup_parent", AsString, [](Config& c) -> auto& { return c.sandbox.cgroup_parent; }));
-    k.push_back(Key("sandbox.state_dir", AsString, [](Config& c) -> auto& { return c.sandbox.state_dir; }));
-    k.push_back(Key("sandbox.first_uid", Integer(1000, 4'000'000'000), [](Config& c) -> auto& { return c.sandbox.first_uid; }));
-    k.push_back(Key("sandbox.prebuild", AsBool, [](Config& c) -> auto& { return c.sandbox.prebuild; }));
+    k.push_back(Key(
+        "sandbox.kind", Choice({"local"}), [](Config & c) -> auto& { return c.sandbox.kind; }));
+    k.push_back(Key(
+        "sandbox.slots", Integer(0, 1024), [](Config & c) -> auto& { return c.sandbox.slots; }));
+    k.push_back(Key(
+        "sandbox.cgroup_mode", Choice({"auto", "v1", "v2"}),
+        [](Config & c) -> auto& { return c.sandbox.cgroup_mode; }));
+    k.push_back(Key(
+        "sandbox.cgroup_parent", AsString,
+        [](Config & c) -> auto& { return c.sandbox.cgroup_parent; }));
+    k.push_back(Key(
+        "sandbox.state_dir", AsString, [](Config & c) -> auto& { return c.sandbox.state_dir; }));
+    k.push_back(Key(
+        "sandbox.first_uid", Integer(1000, 4'000'000'000),
+        [](Config & c) -> auto& { return c.sandbox.first_uid; }));
+    k.push_back(Key(
+        "sandbox.prebuild", AsBool, [](Config & c) -> auto& { return c.sandbox.prebuild; }));
     // [queue]
-    k.push_back(Key("queue.workers", Integer(0, 1024), [](Config& c) -> auto& { return c.queue.workers; }));
-    k.push_back(Key("queue.capacity", Integer(1, 100'000'000), [](Config& c) -> auto& { return c.queue.capacity; }));
-    k.push_back(Key("queue.retention", AsDuration, [](Config& c) -> auto& { return c.queue.retention; }));
-    k.push_back(Key("queue.max_attempts", Integer(1, 10), [](Config& c) -> auto& { return c.queue.max_attempts; }));
+    k.push_back(Key(
+        "queue.workers", Integer(0, 1024), [](Config & c) -> auto& { return c.queue.workers; }));
+    k.push_back(Key(
+        "queue.capacity", Integer(1, 100'000'000),
+        [](Config & c) -> auto& { return c.queue.capacity; }));
+    k.push_back(Key(
+        "queue.retention", AsDuration, [](Config & c) -> auto& { return c.queue.retention; }));
+    k.push_back(Key(
+        "queue.max_attempts", Integer(1, 10),
+        [](Config & c) -> auto& { return c.queue.max_attempts; }));
     // [auth]
-    k.push_back(Key("auth.jwt_secret", AsString, [](Config& c) -> auto& { return c.auth.jwt_secret; }));
-    k.push_back(Key("auth.token_ttl", AsDuration, [](Config& c) -> auto& { return c.auth.token_ttl; }));
-    k.push_back(Key("auth.lockout_failures", Integer(1, 1000), [](Config& c) -> auto& { return c.auth.lockout_failures; }));
-    k.push_back(Key("auth.lockout_duration", AsDuration, [](Config& c) -> auto& { return c.auth.lockout_duration; }));
-    k.push_back(Key("auth.admin_username", AsString, [](Config& c) -> auto& { return c.auth.admin_username; }));
-    k.push_back(Key("auth.admin_password", AsString, [](Config& c) -> auto& { return c.auth.admin_password; }));
-    k.push_back(Key("auth.admin_email", AsString, [](Config& c) -> auto& { return c.auth.admin_email; }));
-    k.push_back(Key("auth.argon2", Choice({"interactive", "moderate", "min"}), [](Config& c) -> auto& { return c.auth.argon2; }));
+    k.push_back(Key(
+        "auth.jwt_secret", AsString, [](Config & c) -> auto& { return c.auth.jwt_secret; }));
+    k.push_back(Key(
+        "auth.token_ttl", AsDuration, [](Config & c) -> auto& { return c.auth.token_ttl; }));
+    k.push_back(Key(
+        "auth.lockout_failures", Integer(1, 1000),
+        [](Config & c) -> auto& { return c.auth.lockout_failures; }));
+    k.push_back(Key(
+        "auth.lockout_duration", AsDuration,
+        [](Config & c) -> auto& { return c.auth.lockout_duration; }));
+    k.push_back(Key(
+        "auth.admin_username", AsString,
+        [](Config & c) -> auto& { return c.auth.admin_username; }));
+    k.push_back(Key(
+        "auth.admin_password", AsString,
+        [](Config & c) -> auto& { return c.auth.admin_password; }));
+    k.push_back(Key(
+        "auth.admin_email", AsString, [](Config & c) -> auto& { return c.auth.admin_email; }));
+    k.push_back(Key(
+        "auth.argon2", Choice({"interactive", "moderate", "min"}),
+        [](Config & c) -> auto& { return c.auth.argon2; }));
     // [rate_limits]
-    k.push_back(Key("rate_limits.enabled", AsBool, [](Config& c) -> auto& { return c.rate_limits.enabled; }));
-    k.push_back(Key("rate_limits.execute_per_minute", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.rate_limits.execute_per_minute; }));
-    k.push_back(Key("rate_limits.anonymous_execute_per_minute", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.rate_limits.anonymous_execute_per_minute; }));
-    k.push_back(Key("rate_limits.auth_per_minute", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.rate_limits.auth_per_minute; }));
-    k.push_back(Key("rate_limits.other_per_minute", Integer(1, 1'000'000), [](Config& c) -> auto& { return c.rate_limits.other_per_minute; }));
-    k.push_back(Key("rate_limits.max_keys", Integer(16, 100'000'000), [](Config& c) -> auto& { return c.rate_limits.max_keys; }));
+    k.push_back(Key(
+        "rate_limits.enabled", AsBool, [](Config & c) -> auto& { return c.rate_limits.enabled; }));
+    k.push_back(Key(
+        "rate_limits.execute_per_minute", Integer(1, 1'000'000),
+        [](Config & c) -> auto& { return c.rate_limits.execute_per_minute; }));
+    k.push_back(Key(
+        "rate_limits.anonymous_execute_per_minute", Integer(1, 1'000'000),
+        [](Config & c) -> auto& { return c.rate_limits.anonymous_execute_per_minute; }));
+    k.push_back(Key(
+        "rate_limits.auth_per_minute", Integer(1, 1'000'000),
+        [](Config & c) -> auto& { return c.rate_limits.auth_per_minute; }));
+    k.push_back(Key(
+        "rate_limits.other_per_minute", Integer(1, 1'000'000),
+        [](Config & c) -> auto& { return c.rate_limits.other_per_minute; }));
+    k.push_back(Key(
+        "rate_limits.max_keys", Integer(16, 100'000'000),
+        [](Config & c) -> auto& { return c.rate_limits.max_keys; }));
     // [logging]
     k.push_back({"logging.level", [](Config& c, const Value& v) -> Status {
                    auto name = Choice({"debug", "info", "warn", "error"})(v);
                    if (!name) return Fail(name.error());
-                   for (LogLevel level : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
+                   for (LogLevel level :
+                        {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
                      if (LogLevelName(level) == *name) c.logging.level = level;
                    }
                    return {};
@@ -231,7 +313,8 @@ const std::vector<KeySpec>& Keys() {
                    return {};
                  }});
     // top level
-    k.push_back(Key("catalog", AsString, [](Config& c) -> auto& { return c.catalog; }));
+    k.push_back(Key(
+        "catalog", AsString, [](Config & c) -> auto& { return c.catalog; }));
     return k;
   }();
   return keys;
@@ -278,7 +361,8 @@ std::string Suggestion(std::string_view wrong, bool as_environment) {
 Status ApplyKey(Config& config, std::string_view key, const Value& value, std::string_view source) {
   const KeySpec* spec = FindKey(key);
   if (spec == nullptr) {
-    return Fail(Invalid(fmt::format("{}: unknown key '{}'{}", source, key, Suggestion(key, false))));
+    return Fail(
+        Invalid(fmt::format("{}: unknown key '{}'{}", source, key, Suggestion(key, false))));
   }
   if (auto status = spec->apply(config, value); !status) {
     return Fail(Invalid(fmt::format("{}: {}: {}", source, key, status.error().message)));
@@ -289,7 +373,8 @@ Status ApplyKey(Config& config, std::string_view key, const Value& value, std::s
 Status ApplyTable(Config& config, const toml::table& table, const std::string& prefix,
                   std::string_view source) {
   for (const auto& [name, node] : table) {
-    const std::string key = prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
+    const std::string key =
+        prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     if (const toml::table* nested = node.as_table()) {
       if (auto status = ApplyTable(config, *nested, key, source); !status) return status;
       continue;
@@ -304,9 +389,11 @@ Status ApplyTable(Config& config, const toml::table& table, const std::string& p
     } else if (const auto* flag = node.as_boolean()) {
       value = flag->get();
     } else if (FindKey(key) == nullptr) {
-      return Fail(Invalid(fmt::format("{}: unknown key '{}'{}", source, key, Suggestion(key, false))));
+      return Fail(
+          Invalid(fmt::format("{}: unknown key '{}'{}", source, key, Suggestion(key, false))));
     } else {
-      return Fail(Invalid(fmt::format("{}: {}: must be a single value, not a list or date", source, key)));
+      return Fail(
+          Invalid(fmt::format("{}: {}: must be a single value, not a list or date", source, key)));
     }
     if (auto status = ApplyKey(config, key, value, source); !status) return status;
   }
@@ -320,9 +407,11 @@ Status ApplyFile(Config& config, const fs::path& file) {
   } catch (const toml::parse_error& error) {
     const auto& begin = error.source().begin;
     if (begin.line == 0) {
-      return Fail(Invalid(fmt::format("cannot read config file {}: {}", file.string(), error.description())));
+      return Fail(Invalid(
+          fmt::format("cannot read config file {}: {}", file.string(), error.description())));
     }
-    return Fail(Invalid(fmt::format("{}:{}:{}: {}", file.string(), begin.line, begin.column, error.description())));
+    return Fail(Invalid(
+        fmt::format("{}:{}:{}: {}", file.string(), begin.line, begin.column, error.description())));
   }
   return ApplyTable(config, root, "", file.string());
 }
@@ -332,7 +421,8 @@ fs::path DefaultWebRoot() {
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     // build/<preset>/src/app/integr8scode → <source>/web/dist
-    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path()) {
       const fs::path candidate = dir / "web" / "dist";
       if (fs::is_directory(candidate, ec)) return candidate;
     }
@@ -353,25 +443,29 @@ Status Validate(const Config& c) {
   if (s.data_dir.empty()) return Fail(Invalid("server.data_dir must not be empty"));
   if (s.max_body_bytes < 1024) return Fail(Invalid("server.max_body_bytes must be at least 1K"));
   using std::chrono::milliseconds;
-  for (const auto& [name, value] :
-       {std::pair{"server.header_timeout", s.header_timeout}, {"server.body_timeout", s.body_timeout},
-        {"server.idle_timeout", s.idle_timeout}, {"server.sse_ping_interval", s.sse_ping_interval},
-        {"auth.token_ttl", c.auth.token_ttl}, {"auth.lockout_duration", c.auth.lockout_duration}}) {
-    if (value < milliseconds(10)) return Fail(Invalid(fmt::format("{} must be at least 10ms", name)));
+  for (const auto& [name, value] : {std::pair{"server.header_timeout", s.header_timeout},
+                                    {"server.body_timeout", s.body_timeout},
+                                    {"server.idle_timeout", s.idle_timeout},
+                                    {"server.sse_ping_interval", s.sse_ping_interval},
+                                    {"auth.token_ttl", c.auth.token_ttl},
+                                    {"auth.lockout_duration", c.auth.lockout_duration}}) {
+    if (value < milliseconds(10))
+      return Fail(Invalid(fmt::format("{} must be at least 10ms", name)));
   }
   if (c.limits.max_script_bytes == 0 || c.limits.max_script_bytes > s.max_body_bytes) {
-    return Fail(Invalid(fmt::format("limits.max_script_bytes must be between 1 and server.max_body_bytes ({})",
-                                    FormatByteSize(s.max_body_bytes))));
+    return Fail(Invalid(
+        fmt::format("limits.max_script_bytes must be between 1 and server.max_body_bytes ({})",
+                    FormatByteSize(s.max_body_bytes))));
   }
-  if (auto status = CheckWithin(c.limits.maximum, Limits{
-                                    .memory_bytes = std::numeric_limits<std::uint64_t>::max(),
-                                    .cpu_millicores = std::numeric_limits<std::uint32_t>::max(),
-                                    .timeout = milliseconds::max(),
-                                    .pids = std::numeric_limits<std::uint32_t>::max(),
-                                    .output_bytes = std::numeric_limits<std::uint64_t>::max(),
-                                    .tmpfs_bytes = std::numeric_limits<std::uint64_t>::max(),
-                                    .file_size_bytes = std::numeric_limits<std::uint64_t>::max(),
-                                    .open_files = std::numeric_limits<std::uint32_t>::max()});
+  if (auto status = CheckWithin(c.limits.maximum,
+                                Limits{.memory_bytes = std::numeric_limits<std::uint64_t>::max(),
+                                       .cpu_millicores = std::numeric_limits<std::uint32_t>::max(),
+                                       .timeout = milliseconds::max(),
+                                       .pids = std::numeric_limits<std::uint32_t>::max(),
+                                       .output_bytes = std::numeric_limits<std::uint64_t>::max(),
+                                       .tmpfs_bytes = std::numeric_limits<std::uint64_t>::max(),
+                                       .file_size_bytes = std::numeric_limits<std::uint64_t>::max(),
+                                       .open_files = std::numeric_limits<std::uint32_t>::max()});
       !status) {
     return Fail(Invalid("limits.maximum: " + status.error().message));
   }
@@ -402,7 +496,8 @@ std::string EnvironmentName(std::string_view dotted_key) {
 
 Result<std::pair<std::string, std::uint16_t>> ParseListenAddress(std::string_view text) {
   const auto bad = [&] {
-    return Fail(Invalid(fmt::format("'{}' is not an address; use HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080", text)));
+    return Fail(Invalid(fmt::format(
+        "'{}' is not an address; use HOST:PORT, e.g. 127.0.0.1:8080 or [::1]:8080", text)));
   };
   std::string host;
   std::string_view port_text;
@@ -418,9 +513,10 @@ Result<std::pair<std::string, std::uint16_t>> ParseListenAddress(std::string_vie
     port_text = text.substr(colon + 1);
   }
   unsigned port = 0;
-  const auto [end, ec] = std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
-  if (host.empty() || port_text.empty() || ec != std::errc() || end != port_text.data() + port_text.size() ||
-      port > 65535) {
+  const auto [end, ec] =
+      std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+  if (host.empty() || port_text.empty() || ec != std::errc() ||
+      end != port_text.data() + port_text.size() || port > 65535) {
     return bad();
   }
   return std::pair{host, static_cast<std::uint16_t>(port)};
@@ -467,15 +563,17 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
       // INTEGR8SCODE_* variables (a test harness's, say) are none of the server's business.
       const std::string_view key = spec.key;
       const std::size_t dot = key.find('.');
-      if (dot != std::string_view::npos && name.starts_with(EnvironmentName(key.substr(0, dot)) + "_")) {
+      if (dot != std::string_view::npos &&
+          name.starts_with(EnvironmentName(key.substr(0, dot)) + "_")) {
         in_a_section = true;
       }
     }
     if (match == nullptr && !in_a_section) continue;
     if (match == nullptr) {
-      return Fail(Invalid(fmt::format("environment: unknown variable {}{}; every INTEGR8SCODE_* variable must "
-                                      "name a setting (see docs/operations.md)",
-                                      name, Suggestion(name, true))));
+      return Fail(Invalid(
+          fmt::format("environment: unknown variable {}{}; every INTEGR8SCODE_* variable must "
+                      "name a setting (see docs/operations.md)",
+                      name, Suggestion(name, true))));
     }
     from_env[name] = {value, match};
   }
@@ -489,12 +587,14 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     }
   }
   for (const auto& [key, value] : sources.flags) {
-    if (auto status = ApplyKey(config, key, Value(value), "command line"); !status) return Fail(status.error());
+    if (auto status = ApplyKey(config, key, Value(value), "command line"); !status)
+      return Fail(status.error());
   }
 
   // Derived defaults, resolved once so every part sees the same values.
   std::error_code ec;
-  if (config.server.data_dir.is_relative()) config.server.data_dir = fs::absolute(config.server.data_dir, ec);
+  if (config.server.data_dir.is_relative())
+    config.server.data_dir = fs::absolute(config.server.data_dir, ec);
   if (config.server.web_root.empty()) config.server.web_root = DefaultWebRoot();
   if (config.database.url.empty()) {
     config.database.url = "sqlite://" + (config.server.data_dir / "integr8scode.db").string();

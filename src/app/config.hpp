@@ -28,8 +28,8 @@ struct ServerConfig {
   std::filesystem::path data_dir = "data";
   std::filesystem::path tls_cert;  // both set: HTTPS; both empty: HTTP
   std::filesystem::path tls_key;
-  std::size_t io_threads = 2;        // threads doing socket I/O (never block)
-  std::size_t handler_threads = 8;   // threads running store/auth calls (may block)
+  std::size_t io_threads = 2;       // threads doing socket I/O (never block)
+  std::size_t handler_threads = 8;  // threads running store/auth calls (may block)
   std::uint64_t max_body_bytes = 2ull << 20;
   std::size_t max_connections = 10000;
   std::chrono::milliseconds header_timeout{10000};  // first byte → end of the headers

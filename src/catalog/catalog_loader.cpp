@@ -1,14 +1,13 @@
 #include "catalog/catalog_loader.hpp"
 
+#include <fmt/format.h>
+#include <toml++/toml.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <toml++/toml.h>
 
 #include "common/units.hpp"
 
@@ -19,7 +18,8 @@ namespace fs = std::filesystem;
 
 class EntryReader {
  public:
-  EntryReader(const toml::table& table, std::string where) : table_(table), where_(std::move(where)) {}
+  EntryReader(const toml::table& table, std::string where)
+      : table_(table), where_(std::move(where)) {}
 
   Status CheckKeys(const std::set<std::string_view>& allowed) const {
     for (const auto& [key, value] : table_) {
@@ -120,10 +120,9 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
                             CatalogExamples examples) {
   const EntryReader reader(table, fmt::format("runtime #{}", index + 1));
   if (auto status = reader.CheckKeys({"language", "version", "display_name", "implementation",
-                                      "source_file", "file_extension", "editor_mode",
-                                      "interpreter", "version_probe", "version_match", "run",
-                                      "env", "host_paths", "image", "example",
-                                      "example_description", "compile"});
+                                      "source_file", "file_extension", "editor_mode", "interpreter",
+                                      "version_probe", "version_match", "run", "env", "host_paths",
+                                      "image", "example", "example_description", "compile"});
       !status) {
     return Fail(status.error());
   }
@@ -136,7 +135,8 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
   };
   for (auto status :
        {take("language", runtime.language), take("version", runtime.version),
-        take("display_name", runtime.display_name), take("implementation", runtime.implementation, false),
+        take("display_name", runtime.display_name),
+        take("implementation", runtime.implementation, false),
         take("source_file", runtime.source_file), take("file_extension", runtime.file_extension),
         take("editor_mode", runtime.editor_mode, false), take("interpreter", runtime.interpreter),
         take("version_match", runtime.version_match, false), take("image", runtime.image, false),
@@ -159,14 +159,16 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
   for (const std::string& path : runtime.host_paths) {
     if (!path.starts_with("/") || path.find("..") != std::string::npos || path == "/") {
       return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("{}: host path '{}' must be an absolute directory other than /", where, path));
+                  fmt::format("{}: host path '{}' must be an absolute directory other than /",
+                              where, path));
     }
   }
   if (const toml::table* env = reader.Table("env")) {
     for (const auto& [key, value] : *env) {
       const auto* text = value.as_string();
       if (text == nullptr) {
-        return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: env.{} must be a string", where, key.str()));
+        return Fail(ErrorCode::kInvalidArgument,
+                    fmt::format("{}: env.{} must be a string", where, key.str()));
       }
       runtime.env.emplace_back(std::string(key.str()), text->get());
     }
@@ -214,19 +216,22 @@ Result<RuntimeCatalog> LoadCatalog(const fs::path& file, CatalogExamples example
   for (const auto& [key, value] : root) {
     if (key.str() != "runtime") {
       return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("{}: unknown key '{}' (expected [[runtime]] entries)", file.string(), key.str()));
+                  fmt::format("{}: unknown key '{}' (expected [[runtime]] entries)", file.string(),
+                              key.str()));
     }
   }
   const toml::array* entries = root["runtime"].as_array();
   if (entries == nullptr || entries->empty()) {
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: no [[runtime]] entries", file.string()));
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("{}: no [[runtime]] entries", file.string()));
   }
   std::vector<Runtime> runtimes;
   std::set<std::string> keys;
   for (std::size_t i = 0; i < entries->size(); ++i) {
     const toml::table* table = (*entries)[i].as_table();
     if (table == nullptr) {
-      return Fail(ErrorCode::kInvalidArgument, fmt::format("{}: runtime #{} is not a table", file.string(), i + 1));
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: runtime #{} is not a table", file.string(), i + 1));
     }
     auto runtime = ReadRuntime(*table, i, file.parent_path(), examples);
     if (!runtime) return Fail(std::move(runtime.error()).WithContext(file.string()));
@@ -247,7 +252,8 @@ fs::path DefaultCatalogPath() {
   const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   if (!ec) {
     // build/<preset>/src/app/integr8scode → <source>/runtimes/catalog.toml
-    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path();
+         dir = dir.parent_path()) {
       const fs::path candidate = dir / "runtimes" / "catalog.toml";
       if (fs::exists(candidate, ec)) return candidate;
     }

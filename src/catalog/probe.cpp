@@ -1,11 +1,10 @@
 #include "catalog/probe.hpp"
 
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <future>
-
-#include <fmt/format.h>
 
 #include "common/subprocess.hpp"
 
@@ -26,7 +25,7 @@ RuntimeAvailability ProbeRuntime(const Runtime& runtime) {
     return result;
   }
   for (const std::string& path : runtime.host_paths) {
-    struct stat st{};
+    struct stat st {};
     if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       result.reason = fmt::format("host directory {} is missing", path);
       return result;

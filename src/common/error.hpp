@@ -2,7 +2,6 @@
 
 #include <string>
 #include <string_view>
-
 #include <tl/expected.hpp>
 
 namespace integr8scode {
@@ -10,18 +9,18 @@ namespace integr8scode {
 // What kind of failure an Error is. The API maps each code to one HTTP status
 // (api/problem.cpp); the CLI maps them to exit codes.
 enum class ErrorCode {
-  kInvalidArgument,     // the caller sent something wrong (400/422)
-  kNotFound,            // no such thing, or not the caller's (404)
-  kAlreadyExists,       // unique name taken (409)
-  kConflict,            // state does not allow it, e.g. cancel a finished run (409)
-  kUnauthenticated,     // no or bad credentials (401)
-  kPermissionDenied,    // authenticated but not allowed (403)
-  kLocked,              // account locked after failed logins (423)
-  kTooLarge,            // body or field over its cap (413)
-  kRateLimited,         // too many requests (429)
-  kResourceExhausted,   // queue full, no capacity (503)
-  kUnavailable,         // a dependency (store, sandbox) cannot be used now (503)
-  kInternal,            // a bug or a platform failure (500)
+  kInvalidArgument,    // the caller sent something wrong (400/422)
+  kNotFound,           // no such thing, or not the caller's (404)
+  kAlreadyExists,      // unique name taken (409)
+  kConflict,           // state does not allow it, e.g. cancel a finished run (409)
+  kUnauthenticated,    // no or bad credentials (401)
+  kPermissionDenied,   // authenticated but not allowed (403)
+  kLocked,             // account locked after failed logins (423)
+  kTooLarge,           // body or field over its cap (413)
+  kRateLimited,        // too many requests (429)
+  kResourceExhausted,  // queue full, no capacity (503)
+  kUnavailable,        // a dependency (store, sandbox) cannot be used now (503)
+  kInternal,           // a bug or a platform failure (500)
 };
 
 std::string_view ErrorCodeName(ErrorCode code);

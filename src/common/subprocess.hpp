@@ -9,8 +9,8 @@
 namespace integr8scode {
 
 struct CommandOutput {
-  int exit_code = -1;   // -1 when killed by a signal
-  std::string output;   // stdout and stderr interleaved, at most 64 KiB
+  int exit_code = -1;  // -1 when killed by a signal
+  std::string output;  // stdout and stderr interleaved, at most 64 KiB
 };
 
 // Runs a trusted host command (not user code: no sandbox) with an empty stdin and the

@@ -1,18 +1,20 @@
 #include "common/units.hpp"
 
+#include <fmt/format.h>
+
 #include <cctype>
 #include <charconv>
 #include <cmath>
 #include <limits>
 
-#include <fmt/format.h>
-
 namespace integr8scode {
 namespace {
 
 std::string_view Trim(std::string_view text) {
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front()))) text.remove_prefix(1);
-  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back()))) text.remove_suffix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.front())))
+    text.remove_prefix(1);
+  while (!text.empty() && std::isspace(static_cast<unsigned char>(text.back())))
+    text.remove_suffix(1);
   return text;
 }
 
@@ -105,9 +107,9 @@ Result<std::uint32_t> ParseCpu(std::string_view text) {
   double number = 0;
   std::string suffix;
   if (!SplitNumber(text, number, suffix) || (!suffix.empty() && suffix != "m")) {
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("'{}' is not a CPU amount; use cores (1, 0.5) or millicores (100m)",
-                            text));
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("'{}' is not a CPU amount; use cores (1, 0.5) or millicores (100m)", text));
   }
   const double millicores = suffix == "m" ? number : number * 1000;
   if (millicores < 1 || millicores > 1'000'000) {
@@ -122,9 +124,11 @@ std::string FormatByteSize(std::uint64_t bytes) {
   if (bytes >= kKiB * kKiB * kKiB && bytes % (kKiB * kKiB * kKiB) == 0) {
     return fmt::format("{} GiB", bytes / (kKiB * kKiB * kKiB));
   }
-  if (bytes >= kKiB * kKiB && bytes % (kKiB * kKiB) == 0) return fmt::format("{} MiB", bytes / (kKiB * kKiB));
+  if (bytes >= kKiB * kKiB && bytes % (kKiB * kKiB) == 0)
+    return fmt::format("{} MiB", bytes / (kKiB * kKiB));
   if (bytes >= kKiB && bytes % kKiB == 0) return fmt::format("{} KiB", bytes / kKiB);
-  if (bytes >= kKiB * kKiB) return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (kKiB * kKiB));
+  if (bytes >= kKiB * kKiB)
+    return fmt::format("{:.1f} MiB", static_cast<double>(bytes) / (kKiB * kKiB));
   return fmt::format("{} B", bytes);
 }
 

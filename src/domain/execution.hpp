@@ -48,12 +48,12 @@ struct Execution {
   std::string stdin_data;
   Limits limits;
   ExecutionStatus status = ExecutionStatus::kQueued;
-  RunResult result;                      // meaningful once terminal
-  std::string idempotency_key;           // empty when not given
-  std::string request_hash;              // hash of the request body, to check key reuse
-  int attempts = 0;                      // how many times a worker started it
+  RunResult result;             // meaningful once terminal
+  std::string idempotency_key;  // empty when not given
+  std::string request_hash;     // hash of the request body, to check key reuse
+  int attempts = 0;             // how many times a worker started it
   std::string worker_id;
-  std::optional<std::string> retry_of;   // id of the execution this one retries
+  std::optional<std::string> retry_of;  // id of the execution this one retries
   std::int64_t created_at_ms = 0;
   std::optional<std::int64_t> started_at_ms;
   std::optional<std::int64_t> finished_at_ms;

@@ -29,7 +29,7 @@ struct RunRequest {
   std::string_view source;
   std::string_view stdin_data;
   Limits limits;
-  OutputSink* sink = nullptr;          // optional
+  OutputSink* sink = nullptr;           // optional
   const CancelToken* cancel = nullptr;  // optional
 };
 

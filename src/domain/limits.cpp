@@ -47,14 +47,32 @@ Limits MergeLimits(const Limits& base, const LimitOverrides& o) {
 
 Status CheckWithin(const Limits& l, const Limits& max) {
   const Limits& min = kMinimumLimits;
-  if (auto s = CheckField("memory limit", l.memory_bytes, min.memory_bytes, max.memory_bytes, kBytes); !s) return s;
-  if (auto s = CheckField<std::uint64_t>("CPU limit", l.cpu_millicores, min.cpu_millicores, max.cpu_millicores, kMillicores); !s) return s;
+  if (auto s =
+          CheckField("memory limit", l.memory_bytes, min.memory_bytes, max.memory_bytes, kBytes);
+      !s)
+    return s;
+  if (auto s = CheckField<std::uint64_t>("CPU limit", l.cpu_millicores, min.cpu_millicores,
+                                         max.cpu_millicores, kMillicores);
+      !s)
+    return s;
   if (auto s = CheckField("timeout", l.timeout, min.timeout, max.timeout, kTime); !s) return s;
-  if (auto s = CheckField<std::uint64_t>("process limit", l.pids, min.pids, max.pids, kCount); !s) return s;
-  if (auto s = CheckField("output limit", l.output_bytes, min.output_bytes, max.output_bytes, kBytes); !s) return s;
-  if (auto s = CheckField("disk limit", l.tmpfs_bytes, min.tmpfs_bytes, max.tmpfs_bytes, kBytes); !s) return s;
-  if (auto s = CheckField("file size limit", l.file_size_bytes, min.file_size_bytes, max.file_size_bytes, kBytes); !s) return s;
-  if (auto s = CheckField<std::uint64_t>("open files limit", l.open_files, min.open_files, max.open_files, kCount); !s) return s;
+  if (auto s = CheckField<std::uint64_t>("process limit", l.pids, min.pids, max.pids, kCount); !s)
+    return s;
+  if (auto s =
+          CheckField("output limit", l.output_bytes, min.output_bytes, max.output_bytes, kBytes);
+      !s)
+    return s;
+  if (auto s = CheckField("disk limit", l.tmpfs_bytes, min.tmpfs_bytes, max.tmpfs_bytes, kBytes);
+      !s)
+    return s;
+  if (auto s = CheckField("file size limit", l.file_size_bytes, min.file_size_bytes,
+                          max.file_size_bytes, kBytes);
+      !s)
+    return s;
+  if (auto s = CheckField<std::uint64_t>("open files limit", l.open_files, min.open_files,
+                                         max.open_files, kCount);
+      !s)
+    return s;
   return {};
 }
 

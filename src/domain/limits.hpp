@@ -11,14 +11,14 @@ namespace integr8scode {
 
 // The limits one run is held to. Every field is enforced by the sandbox.
 struct Limits {
-  std::uint64_t memory_bytes = 128ull << 20;  // cgroup memory, no swap
-  std::uint32_t cpu_millicores = 1000;        // CPU quota: 1000 = one core
-  std::chrono::milliseconds timeout{5000};    // wall clock
-  std::uint32_t pids = 64;                    // processes + threads
-  std::uint64_t output_bytes = 1ull << 20;    // per stream (stdout, stderr)
-  std::uint64_t tmpfs_bytes = 64ull << 20;    // writable working directory + /tmp
+  std::uint64_t memory_bytes = 128ull << 20;    // cgroup memory, no swap
+  std::uint32_t cpu_millicores = 1000;          // CPU quota: 1000 = one core
+  std::chrono::milliseconds timeout{5000};      // wall clock
+  std::uint32_t pids = 64;                      // processes + threads
+  std::uint64_t output_bytes = 1ull << 20;      // per stream (stdout, stderr)
+  std::uint64_t tmpfs_bytes = 64ull << 20;      // writable working directory + /tmp
   std::uint64_t file_size_bytes = 32ull << 20;  // largest file written (RLIMIT_FSIZE)
-  std::uint32_t open_files = 256;             // RLIMIT_NOFILE
+  std::uint32_t open_files = 256;               // RLIMIT_NOFILE
 
   friend bool operator==(const Limits&, const Limits&) = default;
 };

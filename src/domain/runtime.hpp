@@ -11,7 +11,7 @@
 namespace integr8scode {
 
 // Paths a runtime's command lines may refer to, fixed inside every sandbox.
-inline constexpr std::string_view kSandboxSourceDir = "/scripts";   // read-only
+inline constexpr std::string_view kSandboxSourceDir = "/scripts";     // read-only
 inline constexpr std::string_view kSandboxWorkDir = "/home/sandbox";  // writable, the cwd
 
 // One command of a runtime: its argv (placeholders {source}, {workdir} are
@@ -23,15 +23,15 @@ struct RuntimeStep {
 
 // A language/version entry of the catalog (runtimes/catalog.toml). Plain data.
 struct Runtime {
-  std::string language;       // "python"
-  std::string version;        // "3.11"
-  std::string display_name;   // "Python 3.11"
-  std::string implementation; // "CPython"
-  std::string source_file;    // "script.py", placed at /scripts/<source_file>
-  std::string file_extension; // "py"
-  std::string editor_mode;    // syntax highlighting mode for the web editor
+  std::string language;        // "python"
+  std::string version;         // "3.11"
+  std::string display_name;    // "Python 3.11"
+  std::string implementation;  // "CPython"
+  std::string source_file;     // "script.py", placed at /scripts/<source_file>
+  std::string file_extension;  // "py"
+  std::string editor_mode;     // syntax highlighting mode for the web editor
   bool has_compile = false;
-  RuntimeStep compile;        // used when has_compile
+  RuntimeStep compile;  // used when has_compile
   RuntimeStep run;
   std::vector<std::pair<std::string, std::string>> env;  // on top of the sandbox's clean env
   // Local sandbox: the host binary that must exist, how to ask its version, and the
@@ -55,7 +55,7 @@ std::vector<std::string> ExpandArgv(const std::vector<std::string>& argv, const 
 // Whether this host can run an entry, and if not, why (for `runtimes` and /runtimes).
 struct RuntimeAvailability {
   bool available = false;
-  std::string reason;   // "ok" or e.g. "/usr/bin/pypy3 not found (apt-get install pypy3)"
+  std::string reason;            // "ok" or e.g. "/usr/bin/pypy3 not found (apt-get install pypy3)"
   std::string detected_version;  // what the probe printed, first line
 };
 

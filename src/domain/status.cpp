@@ -4,16 +4,26 @@ namespace integr8scode {
 
 std::string_view StatusName(ExecutionStatus status) {
   switch (status) {
-    case ExecutionStatus::kQueued: return "queued";
-    case ExecutionStatus::kRunning: return "running";
-    case ExecutionStatus::kCompleted: return "completed";
-    case ExecutionStatus::kFailed: return "failed";
-    case ExecutionStatus::kCompileError: return "compile_error";
-    case ExecutionStatus::kTimedOut: return "timed_out";
-    case ExecutionStatus::kMemoryExceeded: return "memory_exceeded";
-    case ExecutionStatus::kOutputExceeded: return "output_exceeded";
-    case ExecutionStatus::kCancelled: return "cancelled";
-    case ExecutionStatus::kError: return "error";
+    case ExecutionStatus::kQueued:
+      return "queued";
+    case ExecutionStatus::kRunning:
+      return "running";
+    case ExecutionStatus::kCompleted:
+      return "completed";
+    case ExecutionStatus::kFailed:
+      return "failed";
+    case ExecutionStatus::kCompileError:
+      return "compile_error";
+    case ExecutionStatus::kTimedOut:
+      return "timed_out";
+    case ExecutionStatus::kMemoryExceeded:
+      return "memory_exceeded";
+    case ExecutionStatus::kOutputExceeded:
+      return "output_exceeded";
+    case ExecutionStatus::kCancelled:
+      return "cancelled";
+    case ExecutionStatus::kError:
+      return "error";
   }
   return "error";
 }

@@ -27,11 +27,10 @@ bool IsTerminal(ExecutionStatus status);
 bool CanTransition(ExecutionStatus from, ExecutionStatus to);
 
 inline constexpr ExecutionStatus kAllStatuses[] = {
-    ExecutionStatus::kQueued,         ExecutionStatus::kRunning,
-    ExecutionStatus::kCompleted,      ExecutionStatus::kFailed,
-    ExecutionStatus::kCompileError,   ExecutionStatus::kTimedOut,
-    ExecutionStatus::kMemoryExceeded, ExecutionStatus::kOutputExceeded,
-    ExecutionStatus::kCancelled,      ExecutionStatus::kError,
+    ExecutionStatus::kQueued,         ExecutionStatus::kRunning,        ExecutionStatus::kCompleted,
+    ExecutionStatus::kFailed,         ExecutionStatus::kCompileError,   ExecutionStatus::kTimedOut,
+    ExecutionStatus::kMemoryExceeded, ExecutionStatus::kOutputExceeded, ExecutionStatus::kCancelled,
+    ExecutionStatus::kError,
 };
 
 }  // namespace integr8scode

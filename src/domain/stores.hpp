@@ -108,7 +108,7 @@ class ScriptStore {
   // kNotFound unless the script exists and belongs to owner_id.
   virtual Result<Script> Get(std::int64_t owner_id, std::string_view id) = 0;
   virtual Result<std::vector<Script>> List(std::int64_t owner_id) = 0;  // newest update first
-  virtual Status Update(const Script& script) = 0;  // by (owner_id, id)
+  virtual Status Update(const Script& script) = 0;                      // by (owner_id, id)
   virtual Status Delete(std::int64_t owner_id, std::string_view id) = 0;
 };
 

@@ -1,13 +1,13 @@
 #include "metrics/metrics.hpp"
 
-#include <sstream>
-
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+
+#include <sstream>
 
 #include "domain/status.hpp"
 
@@ -58,15 +58,15 @@ struct Metrics::Families {
   prometheus::Family<Histogram>& http_duration =
       BuildHistogram()
           .Name("integr8scode_http_request_duration_seconds")
-          .Help("Time from the end of the request headers to the end of the answer, by route "
-                "pattern, method and status code")
+          .Help(
+              "Time from the end of the request headers to the end of the answer, by route "
+              "pattern, method and status code")
           .Register(*registry);
-  prometheus::Gauge& http_connections =
-      BuildGauge()
-          .Name("integr8scode_http_open_connections")
-          .Help("HTTP connections currently open")
-          .Register(*registry)
-          .Add({});
+  prometheus::Gauge& http_connections = BuildGauge()
+                                            .Name("integr8scode_http_open_connections")
+                                            .Help("HTTP connections currently open")
+                                            .Register(*registry)
+                                            .Add({});
   prometheus::Family<prometheus::Counter>& rate_limited =
       BuildCounter()
           .Name("integr8scode_http_rate_limited_total")
@@ -127,8 +127,9 @@ Metrics::~Metrics() = default;
 
 void Metrics::ObserveRequest(std::string_view route, std::string_view method, int status,
                              std::chrono::nanoseconds latency) {
-  const prometheus::Labels labels{
-      {"route", std::string(route)}, {"method", std::string(method)}, {"code", std::to_string(status)}};
+  const prometheus::Labels labels{{"route", std::string(route)},
+                                  {"method", std::string(method)},
+                                  {"code", std::to_string(status)}};
   families_->http_requests.Add(labels).Increment();
   families_->http_duration.Add(labels, HttpBuckets()).Observe(Seconds(latency));
 }
@@ -141,29 +142,39 @@ void Metrics::RequestRateLimited(std::string_view group) {
 }
 
 void Metrics::OnQueued(std::string_view language, std::string_view version) {
-  families_->submitted.Add({{"lang", std::string(language)}, {"version", std::string(version)}}).Increment();
+  families_->submitted.Add({{"lang", std::string(language)}, {"version", std::string(version)}})
+      .Increment();
 }
 
 void Metrics::OnStarted(std::string_view, std::string_view, std::chrono::milliseconds queue_wait) {
   families_->queue_wait_all.Observe(Seconds(queue_wait));
 }
 
-void Metrics::OnFinished(std::string_view language, std::string_view version, const RunResult& result) {
-  const prometheus::Labels runtime{{"lang", std::string(language)}, {"version", std::string(version)}};
+void Metrics::OnFinished(std::string_view language, std::string_view version,
+                         const RunResult& result) {
+  const prometheus::Labels runtime{{"lang", std::string(language)},
+                                   {"version", std::string(version)}};
   prometheus::Labels with_status = runtime;
   with_status.emplace("status", std::string(StatusName(result.status)));
   families_->finished.Add(with_status).Increment();
   // A run that never started (cancelled while queued, platform error) has no usage to record.
   if (result.usage.wall_time_ms > 0 || result.usage.cpu_time_ms > 0) {
-    families_->wall.Add(runtime, RunBuckets()).Observe(static_cast<double>(result.usage.wall_time_ms) / 1000.0);
-    families_->cpu.Add(runtime, RunBuckets()).Observe(static_cast<double>(result.usage.cpu_time_ms) / 1000.0);
-    families_->memory.Add(runtime, MemoryBuckets()).Observe(static_cast<double>(result.usage.peak_memory_bytes));
+    families_->wall.Add(runtime, RunBuckets())
+        .Observe(static_cast<double>(result.usage.wall_time_ms) / 1000.0);
+    families_->cpu.Add(runtime, RunBuckets())
+        .Observe(static_cast<double>(result.usage.cpu_time_ms) / 1000.0);
+    families_->memory.Add(runtime, MemoryBuckets())
+        .Observe(static_cast<double>(result.usage.peak_memory_bytes));
   }
   if (result.setup_us > 0) families_->setup_all.Observe(static_cast<double>(result.setup_us) / 1e6);
 }
 
-void Metrics::SetQueueDepth(std::size_t queued) { families_->queue_depth.Set(static_cast<double>(queued)); }
-void Metrics::SetRunning(std::size_t running) { families_->running.Set(static_cast<double>(running)); }
+void Metrics::SetQueueDepth(std::size_t queued) {
+  families_->queue_depth.Set(static_cast<double>(queued));
+}
+void Metrics::SetRunning(std::size_t running) {
+  families_->running.Set(static_cast<double>(running));
+}
 
 std::string Metrics::Render() const {
   std::ostringstream out;

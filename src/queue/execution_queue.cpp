@@ -1,12 +1,11 @@
 #include "queue/execution_queue.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <climits>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "common/cancel.hpp"
 #include "common/log.hpp"
@@ -201,7 +200,9 @@ bool ExecutionQueue::Accepting() const {
   return !draining_;
 }
 
-void ExecutionQueue::PublishDepthLocked() { listener_.OnDepthChanged(waiting_.Size(), active_.size()); }
+void ExecutionQueue::PublishDepthLocked() {
+  listener_.OnDepthChanged(waiting_.Size(), active_.size());
+}
 
 bool ExecutionQueue::WaitStopping(std::chrono::milliseconds duration) {
   std::unique_lock lock(mu_);

@@ -23,8 +23,8 @@
 namespace integr8scode {
 
 struct QueueOptions {
-  std::size_t workers = 0;      // worker threads; 0 = hardware cores (at most the executor's capacity)
-  std::size_t capacity = 10000; // most executions waiting; more → kResourceExhausted "queue_full"
+  std::size_t workers = 0;  // worker threads; 0 = hardware cores (at most the executor's capacity)
+  std::size_t capacity = 10000;  // most executions waiting; more → kResourceExhausted "queue_full"
   // Finished executions older than this are deleted by a periodic sweep; 0 keeps them forever.
   std::chrono::milliseconds retention{0};
   std::chrono::milliseconds retention_sweep_interval{std::chrono::minutes(10)};
@@ -32,7 +32,7 @@ struct QueueOptions {
   // else it ends kError with `recovery_reason`.
   int max_attempts = 2;
   std::string recovery_reason = "the server stopped while this execution ran";
-  std::string worker_id;        // recorded on each execution; empty = "<hostname>:<pid>"
+  std::string worker_id;  // recorded on each execution; empty = "<hostname>:<pid>"
 };
 
 // What the queue reports about executions as they move. Called from worker threads (and
@@ -140,8 +140,8 @@ class ExecutionQueue {
   FairQueue waiting_;
   std::size_t reserved_ = 0;
   std::unordered_map<std::string, std::shared_ptr<Job>> active_;  // popped, not yet ended
-  bool draining_ = false;  // no new work taken
-  bool stopping_ = false;  // workers exit
+  bool draining_ = false;                                         // no new work taken
+  bool stopping_ = false;                                         // workers exit
   bool started_ = false;
   bool shut_down_ = false;
   std::vector<std::thread> workers_;

@@ -42,7 +42,7 @@ class FairQueue {
   Fifo& FifoOf(std::string_view owner_key, bool at_front);
 
   std::unordered_map<std::string, Fifo> fifos_;            // by owner key; never empty
-  std::list<std::string> turns_;                          // owners in serving order
+  std::list<std::string> turns_;                           // owners in serving order
   std::unordered_map<std::string, std::string> owner_of_;  // id → owner key
 };
 

@@ -16,8 +16,8 @@ namespace integr8scode {
 struct CgroupUsage {
   std::int64_t cpu_time_us = 0;
   std::uint64_t peak_memory_bytes = 0;
-  std::uint64_t oom_kills = 0;         // OOM kills inside the slot during the run
-  std::uint64_t pids_limit_hits = 0;   // forks refused by the pids limit during the run
+  std::uint64_t oom_kills = 0;        // OOM kills inside the slot during the run
+  std::uint64_t pids_limit_hits = 0;  // forks refused by the pids limit during the run
 };
 
 // The cgroup(s) of one sandbox slot: one directory per hierarchy under cgroup v1, one
@@ -62,8 +62,8 @@ class CgroupManager {
 };
 
 struct CgroupOptions {
-  std::string mode = "auto";           // "auto", "v1", "v2"
-  std::filesystem::path parent;        // empty: derived from this process's own cgroup
+  std::string mode = "auto";     // "auto", "v1", "v2"
+  std::filesystem::path parent;  // empty: derived from this process's own cgroup
   std::uint32_t cpu_period_us = 100000;
   // Root of the cgroup mounts; tests point it at a directory of plain files.
   std::filesystem::path proc_self = "/proc/self";
@@ -87,8 +87,10 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroups(const CgroupOptions& options)
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options);
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options);
-Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options, const CgroupHostView& host);
-Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options, const CgroupHostView& host);
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options,
+                                                    const CgroupHostView& host);
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options,
+                                                    const CgroupHostView& host);
 
 // The CFS quota for `millicores` with period `period_us`: at least 1 ms per period.
 std::uint64_t CpuQuotaMicros(std::uint32_t millicores, std::uint32_t period_us);

@@ -1,12 +1,11 @@
 #include "sandbox/cgroup_files.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <charconv>
 #include <sstream>
-
-#include <fmt/format.h>
 
 namespace integr8scode {
 namespace {
@@ -117,7 +116,8 @@ std::vector<int> ParsePidList(std::string_view text) {
 }
 
 std::vector<CgroupMount> ParseCgroupMounts(std::string_view mountinfo) {
-  // Format (proc(5)): id parent major:minor root mount_point options [optional…] - fstype source super_options
+  // Format (proc(5)): id parent major:minor root mount_point options [optional…] - fstype source
+  // super_options
   std::vector<CgroupMount> mounts;
   for (const std::string& line : Split(mountinfo, '\n')) {
     std::istringstream in(line);
@@ -152,7 +152,8 @@ std::vector<CgroupMembership> ParseProcCgroup(std::string_view text) {
   std::vector<CgroupMembership> out;
   for (const std::string& line : Split(text, '\n')) {
     const std::size_t first = line.find(':');
-    const std::size_t second = first == std::string::npos ? std::string::npos : line.find(':', first + 1);
+    const std::size_t second =
+        first == std::string::npos ? std::string::npos : line.find(':', first + 1);
     if (second == std::string::npos) continue;
     CgroupMembership membership;
     membership.hierarchy_id = static_cast<int>(ToNumber(line.substr(0, first)).value_or(0));

@@ -32,10 +32,10 @@ std::vector<int> ParsePidList(std::string_view text);
 
 // One line of /proc/self/mountinfo that mounts a cgroup hierarchy.
 struct CgroupMount {
-  std::string mount_point;              // "/sys/fs/cgroup/memory"
-  std::string root;                     // the hierarchy path mounted there, usually "/"
+  std::string mount_point;  // "/sys/fs/cgroup/memory"
+  std::string root;         // the hierarchy path mounted there, usually "/"
   bool v2 = false;
-  std::vector<std::string> controllers; // v1 controllers from the super options
+  std::vector<std::string> controllers;  // v1 controllers from the super options
 };
 std::vector<CgroupMount> ParseCgroupMounts(std::string_view mountinfo);
 

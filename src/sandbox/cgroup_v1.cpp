@@ -2,6 +2,7 @@
 // hosts whose controllers are still bound to v1 (this project's CI: hybrid layout with an
 // empty v2 mount). Docs: Documentation/admin-guide/cgroup-v1/{memory,cpuacct,pids}.rst.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -9,8 +10,6 @@
 
 #include <map>
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "sandbox/cgroup.hpp"
 #include "sandbox/cgroup_files.hpp"
@@ -60,7 +59,8 @@ class CgroupV1Slot final : public CgroupSlot {
       const std::string dir = fs::path(procs).parent_path();
       // EBUSY right after the last process left is possible while the kernel finishes
       // tearing it down; a few retries cover it.
-      for (int attempt = 0; attempt < 50 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY; ++attempt) {
+      for (int attempt = 0; attempt < 50 && ::rmdir(dir.c_str()) != 0 && errno == EBUSY;
+           ++attempt) {
         SleepMicros(1000);
       }
     }
@@ -163,7 +163,7 @@ class CgroupV1Slot final : public CgroupSlot {
   }
 
   bool Intact() override {
-    struct stat st{};
+    struct stat st {};
     for (const std::string& procs : procs_files_) {
       if (::stat(procs.c_str(), &st) != 0) return false;
     }
@@ -262,7 +262,8 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options
   return OpenCgroupV1(options, *host);
 }
 
-Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options, const CgroupHostView& host) {
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options,
+                                                    const CgroupHostView& host) {
   const auto mounts = ParseCgroupMounts(host.mountinfo);
   const auto memberships = ParseProcCgroup(host.own);
 

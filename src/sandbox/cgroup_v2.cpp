@@ -1,14 +1,13 @@
 // cgroup v2: one directory per slot in the unified hierarchy, with the memory, cpu and
 // pids controllers enabled by the parent. Docs: Documentation/admin-guide/cgroup-v2.rst.
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <mutex>
-
-#include <fmt/format.h>
 
 #include "sandbox/cgroup.hpp"
 #include "sandbox/cgroup_files.hpp"
@@ -51,9 +50,12 @@ class CgroupV2Slot final : public CgroupSlot {
       int flags;
     };
     const Spec specs[] = {
-        {&memory_max_, "memory.max", O_RDWR},     {&swap_max_, "memory.swap.max", O_RDWR},
-        {&cpu_max_, "cpu.max", O_RDWR},           {&cpu_stat_, "cpu.stat", O_RDONLY},
-        {&pids_max_, "pids.max", O_RDWR},         {&pids_events_, "pids.events", O_RDONLY},
+        {&memory_max_, "memory.max", O_RDWR},
+        {&swap_max_, "memory.swap.max", O_RDWR},
+        {&cpu_max_, "cpu.max", O_RDWR},
+        {&cpu_stat_, "cpu.stat", O_RDONLY},
+        {&pids_max_, "pids.max", O_RDWR},
+        {&pids_events_, "pids.events", O_RDONLY},
         {&memory_events_, "memory.events", O_RDONLY},
     };
     for (const Spec& spec : specs) {
@@ -78,7 +80,8 @@ class CgroupV2Slot final : public CgroupSlot {
     if (swap_max_) (void)WriteControlFd(swap_max_.Get(), "0");
     const auto quota = CpuQuotaMicros(limits.cpu_millicores, cpu_period_us_);
     if (cpu_max_) {
-      if (auto s = WriteControlFd(cpu_max_.Get(), fmt::format("{} {}", quota, cpu_period_us_)); !s) {
+      if (auto s = WriteControlFd(cpu_max_.Get(), fmt::format("{} {}", quota, cpu_period_us_));
+          !s) {
         return Fail(std::move(s.error()).WithContext("cpu.max"));
       }
     }
@@ -137,7 +140,7 @@ class CgroupV2Slot final : public CgroupSlot {
   }
 
   bool Intact() override {
-    struct stat st{};
+    struct stat st {};
     return ::stat((dir_ + "/cgroup.procs").c_str(), &st) == 0;
   }
 
@@ -212,8 +215,11 @@ class CgroupV2Manager final : public CgroupManager {
     for (const char* controller : kRequired) {
       if (HasController(*enabled, controller)) continue;
       if (allow_missing_ && !(available && HasController(*available, controller))) continue;
-      if (auto s = WriteControlFile(parent_ + "/cgroup.subtree_control", std::string("+") + controller); !s) {
-        return Fail(std::move(s.error()).WithContext(fmt::format("enable the {} controller", controller)));
+      if (auto s =
+              WriteControlFile(parent_ + "/cgroup.subtree_control", std::string("+") + controller);
+          !s) {
+        return Fail(
+            std::move(s.error()).WithContext(fmt::format("enable the {} controller", controller)));
       }
     }
     return {};
@@ -240,11 +246,11 @@ Status EnableDownTo(const fs::path& mount_point, const fs::path& dir, bool allow
       if (auto s = WriteControlFile((current / "cgroup.subtree_control").string(),
                                     std::string("+") + controller);
           !s) {
-        return Fail(std::move(s.error())
-                        .WithContext(fmt::format("enable {} in {} (a cgroup with processes cannot "
-                                                 "delegate controllers; set sandbox.cgroup_parent "
-                                                 "to a delegated, empty cgroup)",
-                                                 controller, current.string())));
+        return Fail(std::move(s.error()).WithContext(
+            fmt::format("enable {} in {} (a cgroup with processes cannot "
+                        "delegate controllers; set sandbox.cgroup_parent "
+                        "to a delegated, empty cgroup)",
+                        controller, current.string())));
       }
     }
     current /= part;
@@ -260,7 +266,8 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
   return OpenCgroupV2(options, *host);
 }
 
-Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options, const CgroupHostView& host) {
+Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options,
+                                                    const CgroupHostView& host) {
   const CgroupMount* unified = nullptr;
   const auto mounts = ParseCgroupMounts(host.mountinfo);
   for (const CgroupMount& mount : mounts) {
@@ -291,7 +298,9 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
     parent = (own_path == "/" ? own_dir : own_dir.parent_path()) / "integr8scode";
   }
   parent = parent.lexically_normal();
-  if (auto s = EnableDownTo(unified->mount_point, parent.parent_path(), options.allow_missing_controllers); !s) {
+  if (auto s = EnableDownTo(unified->mount_point, parent.parent_path(),
+                            options.allow_missing_controllers);
+      !s) {
     return Fail(s.error());
   }
   return std::unique_ptr<CgroupManager>(std::make_unique<CgroupV2Manager>(
@@ -311,9 +320,8 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroups(const CgroupOptions& options)
   if (v2) return v2;
   auto v1 = OpenCgroupV1(options, *host);
   if (v1) return v1;
-  return Fail(ErrorCode::kUnavailable,
-              fmt::format("no usable cgroups: v2: {}; v1: {}", v2.error().Describe(),
-                          v1.error().Describe()));
+  return Fail(ErrorCode::kUnavailable, fmt::format("no usable cgroups: v2: {}; v1: {}",
+                                                   v2.error().Describe(), v1.error().Describe()));
 }
 
 }  // namespace integr8scode

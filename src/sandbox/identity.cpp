@@ -23,7 +23,8 @@ int DropPrivileges(uid_t uid, gid_t gid) {
       return errno;
     }
   }
-  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL) return errno;
+  if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
+    return errno;
   // Leaving uid 0 clears the permitted and effective sets (no SECBIT_KEEP_CAPS)…
   if (::syscall(SYS_setresuid, uid, uid, uid) != 0) return errno;
   // …but not the inheritable set: clear it explicitly.

@@ -54,7 +54,7 @@ void Send(int control, const InitMessage& message) {
 }
 
 void ResetSignals() {
-  struct sigaction action{};
+  struct sigaction action {};
   action.sa_handler = SIG_DFL;
   for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &action, nullptr);
   sigset_t none;
@@ -68,7 +68,8 @@ void CloseAllExcept(std::vector<int> keep) {
   unsigned int next = 0;
   for (const int fd : keep) {
     if (fd < 0) continue;
-    if (static_cast<unsigned int>(fd) > next) ::close_range(next, static_cast<unsigned int>(fd) - 1, 0);
+    if (static_cast<unsigned int>(fd) > next)
+      ::close_range(next, static_cast<unsigned int>(fd) - 1, 0);
     next = static_cast<unsigned int>(fd) + 1;
   }
   ::close_range(next, ~0U, 0);
@@ -131,8 +132,8 @@ struct StepLaunch {
 
 int StepEntry(void* argument) {
   const StepLaunch& launch = *static_cast<const StepLaunch*>(argument);
-  ExecStep(*launch.step, *launch.spec, launch.stdin_fd, launch.stdout_fd, launch.stderr_fd, launch.error_fd,
-           *launch.seccomp);
+  ExecStep(*launch.step, *launch.spec, launch.stdin_fd, launch.stdout_fd, launch.stderr_fd,
+           launch.error_fd, *launch.seccomp);
 }
 
 // The stack the step runs on until its execve (CLONE_VM: it cannot use ours).
@@ -163,8 +164,9 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
   // vfork-style: the step shares our memory until its execve, so no page table is
   // copied and no address space torn down at the exec (a fork of this process — a copy
   // of the whole integr8scode binary's — cost about a millisecond). We sleep meanwhile.
-  StepLaunch launch{&step, &spec, fds.stdin_fd, fds.step_stdout[index], fds.step_stderr[index],
-                    error_pipe[1], &seccomp};
+  StepLaunch launch{
+      &step,         &spec,   fds.stdin_fd, fds.step_stdout[index], fds.step_stderr[index],
+      error_pipe[1], &seccomp};
   const pid_t child = ::clone(StepEntry, StepStackTop(), CLONE_VM | CLONE_VFORK | SIGCHLD, &launch);
   ::close(error_pipe[1]);
   // Our copies of this step's output pipes go, so the supervisor sees EOF when the
@@ -227,7 +229,8 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
   while (::waitpid(-1, nullptr, 0) > 0 || errno == EINTR) {
   }
   int exec_errno = 0;
-  if (::read(error_pipe[0], &exec_errno, sizeof exec_errno) == static_cast<ssize_t>(sizeof exec_errno)) {
+  if (::read(error_pipe[0], &exec_errno, sizeof exec_errno) ==
+      static_cast<ssize_t>(sizeof exec_errno)) {
     exited.value = exec_errno;
   }
   ::close(error_pipe[0]);
@@ -235,7 +238,8 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
   return true;
 }
 
-[[noreturn]] void RunPrepared(const LaunchSpec& spec, const LaunchFds& fds, const SeccompProgram& seccomp);
+[[noreturn]] void RunPrepared(const LaunchSpec& spec, const LaunchFds& fds,
+                              const SeccompProgram& seccomp);
 
 // Our own stdio came from the launching process (a terminal, the server's log) and so
 // did other descriptors: the sandbox keeps none of them. Call after pivot_root (the
@@ -270,9 +274,11 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   // everything below is charged to the slot; the cgroup namespace after joining, so
   // the slot is its root.
   for (const std::string& file : spec.cgroup_join_files) {
-    if (auto s = WriteControlFile(file, "0"); !s) FailSetup(fds.control, std::move(s.error()).WithContext("join cgroup"));
+    if (auto s = WriteControlFile(file, "0"); !s)
+      FailSetup(fds.control, std::move(s.error()).WithContext("join cgroup"));
   }
-  if (::unshare(CLONE_NEWCGROUP) != 0) FailSetup(fds.control, SystemError("unshare cgroup namespace"));
+  if (::unshare(CLONE_NEWCGROUP) != 0)
+    FailSetup(fds.control, SystemError("unshare cgroup namespace"));
   ::umask(022);
   if (auto s = BuildRootFilesystem(spec); !s) FailSetup(fds.control, s.error());
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
@@ -281,7 +287,8 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   ::setdomainname("", 0);
 
   if (!spec.prebuilt) {
-    if (auto s = FinishRootFilesystem(spec, fds.source, spec.tmpfs_bytes); !s) FailSetup(fds.control, s.error());
+    if (auto s = FinishRootFilesystem(spec, fds.source, spec.tmpfs_bytes); !s)
+      FailSetup(fds.control, s.error());
     RunPrepared(spec, fds, seccomp);
   }
   // Built ahead: keep only the control socket, say so, then wait for the run.
@@ -293,7 +300,8 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   auto run = ReceiveLaunch(fds.control);
   if (!run) ::_exit(run.error().code == ErrorCode::kUnavailable ? 0 : 1);  // no run came
   if (!LaunchSpec::Fits(spec, run->spec) || run->fds.source < 0) {
-    FailSetup(fds.control, MakeError(ErrorCode::kInternal, "the run does not fit the sandbox built ahead"));
+    FailSetup(fds.control,
+              MakeError(ErrorCode::kInternal, "the run does not fit the sandbox built ahead"));
   }
   if (auto s = FinishRootFilesystem(run->spec, run->fds.source, spec.tmpfs_bytes); !s) {
     FailSetup(fds.control, s.error());
@@ -308,7 +316,8 @@ namespace {
 
 // The sandbox is built and holds the program: drop everything else, report Ready, run
 // the steps. Never returns.
-[[noreturn]] void RunPrepared(const LaunchSpec& spec, const LaunchFds& fds, const SeccompProgram& seccomp) {
+[[noreturn]] void RunPrepared(const LaunchSpec& spec, const LaunchFds& fds,
+                              const SeccompProgram& seccomp) {
   std::vector<int> keep = fds.step_stdout;
   keep.insert(keep.end(), fds.step_stderr.begin(), fds.step_stderr.end());
   keep.push_back(fds.control);
@@ -318,9 +327,11 @@ namespace {
   std::vector<PreparedStep> steps(spec.steps.size());
   for (std::size_t i = 0; i < spec.steps.size(); ++i) {
     steps[i].spec = &spec.steps[i];
-    for (const std::string& arg : spec.steps[i].argv) steps[i].argv.push_back(const_cast<char*>(arg.c_str()));
+    for (const std::string& arg : spec.steps[i].argv)
+      steps[i].argv.push_back(const_cast<char*>(arg.c_str()));
     steps[i].argv.push_back(nullptr);
-    for (const std::string& var : spec.steps[i].env) steps[i].envp.push_back(const_cast<char*>(var.c_str()));
+    for (const std::string& var : spec.steps[i].env)
+      steps[i].envp.push_back(const_cast<char*>(var.c_str()));
     steps[i].envp.push_back(nullptr);
   }
 

@@ -46,7 +46,8 @@ Status SendWithFds(int socket, const void* data, std::size_t size, const std::ve
   }
 }
 
-Result<std::size_t> ReceiveWithFds(int socket, std::vector<char>& buffer, std::vector<UniqueFd>& fds) {
+Result<std::size_t> ReceiveWithFds(int socket, std::vector<char>& buffer,
+                                   std::vector<UniqueFd>& fds) {
   iovec iov{buffer.data(), buffer.size()};
   msghdr message{};
   message.msg_iov = &iov;
@@ -59,14 +60,16 @@ Result<std::size_t> ReceiveWithFds(int socket, std::vector<char>& buffer, std::v
     n = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return Fail(SystemError("recvmsg"));
-  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header)) {
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr;
+       header = CMSG_NXTHDR(&message, header)) {
     if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
     const std::size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     std::vector<int> raw(count);
     std::memcpy(raw.data(), CMSG_DATA(header), count * sizeof(int));
     for (const int fd : raw) fds.emplace_back(fd);
   }
-  if (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) return Fail(ErrorCode::kInternal, "truncated message");
+  if (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+    return Fail(ErrorCode::kInternal, "truncated message");
   return static_cast<std::size_t>(n);
 }
 
@@ -79,7 +82,8 @@ Status SendLaunch(int socket, const LaunchSpec& spec, const LaunchFds& fds) {
   header.has_netns = fds.netns >= 0;
   header.steps = static_cast<std::uint32_t>(fds.step_stdout.size());
   const std::string body = spec.Serialize();
-  if (sizeof header + body.size() > kMaxMessage) return Fail(ErrorCode::kInternal, "launch spec too large");
+  if (sizeof header + body.size() > kMaxMessage)
+    return Fail(ErrorCode::kInternal, "launch spec too large");
   return SendWithFds(socket, &header, sizeof header, fds.All(), body.data(), body.size());
 }
 
@@ -94,7 +98,8 @@ Result<ReceivedLaunch> ReceiveLaunch(int socket) {
   } while (length < 0 && errno == EINTR);
   if (length < 0) return Fail(SystemError("recv"));
   if (length == 0) return Fail(ErrorCode::kUnavailable, "the peer closed the socket");
-  if (static_cast<std::size_t>(length) > kMaxMessage) return Fail(ErrorCode::kInternal, "launch message too large");
+  if (static_cast<std::size_t>(length) > kMaxMessage)
+    return Fail(ErrorCode::kInternal, "launch message too large");
   std::vector<char> buffer(static_cast<std::size_t>(length));
   ReceivedLaunch received;
   auto n = ReceiveWithFds(socket, buffer, received.owned);
@@ -103,20 +108,27 @@ Result<ReceivedLaunch> ReceiveLaunch(int socket) {
   LaunchHeader header;
   if (*n < sizeof header) return Fail(ErrorCode::kInternal, "short launch message");
   std::memcpy(&header, buffer.data(), sizeof header);
-  auto spec = LaunchSpec::Deserialize(std::string_view(buffer.data() + sizeof header, *n - sizeof header));
+  auto spec =
+      LaunchSpec::Deserialize(std::string_view(buffer.data() + sizeof header, *n - sizeof header));
   if (!spec) return Fail(spec.error());
-  const std::size_t expected = header.has_control + header.has_source + header.has_stdin + header.has_cgroup_dir +
-                               header.has_netns + 2 * static_cast<std::size_t>(header.steps);
-  if (received.owned.size() != expected) return Fail(ErrorCode::kInternal, "launch message with the wrong descriptors");
+  const std::size_t expected = header.has_control + header.has_source + header.has_stdin +
+                               header.has_cgroup_dir + header.has_netns +
+                               2 * static_cast<std::size_t>(header.steps);
+  if (received.owned.size() != expected)
+    return Fail(ErrorCode::kInternal, "launch message with the wrong descriptors");
   std::size_t next = 0;
-  const auto take = [&](std::uint32_t present) { return present ? received.owned[next++].Get() : -1; };
+  const auto take = [&](std::uint32_t present) {
+    return present ? received.owned[next++].Get() : -1;
+  };
   received.fds.control = take(header.has_control);
   received.fds.source = take(header.has_source);
   received.fds.stdin_fd = take(header.has_stdin);
   received.fds.cgroup_dir = take(header.has_cgroup_dir);
   received.fds.netns = take(header.has_netns);
-  for (std::uint32_t i = 0; i < header.steps; ++i) received.fds.step_stdout.push_back(received.owned[next++].Get());
-  for (std::uint32_t i = 0; i < header.steps; ++i) received.fds.step_stderr.push_back(received.owned[next++].Get());
+  for (std::uint32_t i = 0; i < header.steps; ++i)
+    received.fds.step_stdout.push_back(received.owned[next++].Get());
+  for (std::uint32_t i = 0; i < header.steps; ++i)
+    received.fds.step_stderr.push_back(received.owned[next++].Get());
   received.spec = std::move(*spec);
   return received;
 }

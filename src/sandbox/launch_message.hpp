@@ -15,7 +15,8 @@ Status SendWithFds(int socket, const void* data, std::size_t size, const std::ve
                    const void* extra = nullptr, std::size_t extra_size = 0);
 // Receives one packet (at most buffer.size() bytes) and its descriptors, close-on-exec.
 // Returns the bytes read; 0 when the peer is gone.
-Result<std::size_t> ReceiveWithFds(int socket, std::vector<char>& buffer, std::vector<UniqueFd>& fds);
+Result<std::size_t> ReceiveWithFds(int socket, std::vector<char>& buffer,
+                                   std::vector<UniqueFd>& fds);
 
 // A LaunchSpec and its descriptors as one packet: to the spawner (which clones the
 // sandbox), or to a sandbox built ahead of its run (which then finishes itself). The

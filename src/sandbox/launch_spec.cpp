@@ -9,7 +9,9 @@ namespace {
 // versioning; lengths are checked so a truncated message fails cleanly.
 class Writer {
  public:
-  void U64(std::uint64_t value) { out_.append(reinterpret_cast<const char*>(&value), sizeof value); }
+  void U64(std::uint64_t value) {
+    out_.append(reinterpret_cast<const char*>(&value), sizeof value);
+  }
   void Str(std::string_view text) {
     U64(text.size());
     out_.append(text);
@@ -129,10 +131,10 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
 }
 
 bool LaunchSpec::Fits(const LaunchSpec& shape, const LaunchSpec& run) {
-  return shape.uid == run.uid && shape.gid == run.gid && shape.root_mount_point == run.root_mount_point &&
-         shape.host_paths == run.host_paths && shape.root_symlinks == run.root_symlinks &&
-         shape.host_etc_files == run.host_etc_files && shape.cgroup_join_files == run.cgroup_join_files &&
-         shape.hostname == run.hostname;
+  return shape.uid == run.uid && shape.gid == run.gid &&
+         shape.root_mount_point == run.root_mount_point && shape.host_paths == run.host_paths &&
+         shape.root_symlinks == run.root_symlinks && shape.host_etc_files == run.host_etc_files &&
+         shape.cgroup_join_files == run.cgroup_join_files && shape.hostname == run.hostname;
 }
 
 }  // namespace integr8scode

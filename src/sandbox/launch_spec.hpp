@@ -27,12 +27,12 @@ struct StepSpec {
 struct LaunchSpec {
   uid_t uid = 0;
   gid_t gid = 0;
-  std::string root_mount_point;  // empty host directory; the new root is mounted there
+  std::string root_mount_point;         // empty host directory; the new root is mounted there
   std::vector<std::string> host_paths;  // bound read-only at the same path
   std::vector<std::pair<std::string, std::string>> root_symlinks;  // "bin" → "usr/bin"
-  std::vector<std::string> host_etc_files;  // copied into /etc when present
-  std::string source_name;       // file name under /scripts
-  std::uint64_t tmpfs_bytes = 0; // writable /home/sandbox + /tmp, one size limit
+  std::vector<std::string> host_etc_files;                         // copied into /etc when present
+  std::string source_name;                                         // file name under /scripts
+  std::uint64_t tmpfs_bytes = 0;               // writable /home/sandbox + /tmp, one size limit
   std::vector<std::string> cgroup_join_files;  // cgroup v1: files the init writes "0" into
   std::string hostname = "sandbox";
   std::vector<StepSpec> steps;
@@ -52,11 +52,11 @@ struct LaunchSpec {
 // UniqueFds; here they are plain numbers because they are transferred (fork or
 // SCM_RIGHTS) and then owned by the receiving process.
 struct LaunchFds {
-  int control = -1;       // SOCK_SEQPACKET to the supervisor
-  int source = -1;        // the program text (read from offset 0); -1 when built ahead
-  int stdin_fd = -1;      // read-only; -1 means /dev/null
-  int cgroup_dir = -1;    // cgroup v2: the slot, for clone3(CLONE_INTO_CGROUP)
-  int netns = -1;         // a fresh network namespace made ahead of time; -1: clone one
+  int control = -1;              // SOCK_SEQPACKET to the supervisor
+  int source = -1;               // the program text (read from offset 0); -1 when built ahead
+  int stdin_fd = -1;             // read-only; -1 means /dev/null
+  int cgroup_dir = -1;           // cgroup v2: the slot, for clone3(CLONE_INTO_CGROUP)
+  int netns = -1;                // a fresh network namespace made ahead of time; -1: clone one
   std::vector<int> step_stdout;  // write ends, one per step
   std::vector<int> step_stderr;
 

@@ -2,6 +2,7 @@
 #include "sandbox/local_executor.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,8 +15,6 @@
 #include <mutex>
 #include <optional>
 #include <thread>
-
-#include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "sandbox/cgroup.hpp"
@@ -102,7 +101,8 @@ std::vector<std::string> BaseEnvironment(const Runtime& runtime) {
   return env;
 }
 
-StepSpec MakeStep(std::vector<std::string> argv, std::vector<std::string> env, const Limits& limits) {
+StepSpec MakeStep(std::vector<std::string> argv, std::vector<std::string> env,
+                  const Limits& limits) {
   StepSpec step;
   step.argv = std::move(argv);
   step.env = std::move(env);
@@ -118,7 +118,8 @@ RunResult PlatformError(std::string_view what, const Error& error) {
   Log(LogLevel::kError, "sandbox failure", {{"what", what}, {"error", error.Describe()}});
   RunResult result;
   result.status = ExecutionStatus::kError;
-  result.message = "the sandbox could not run the program; this is a fault of the service, not of your code";
+  result.message =
+      "the sandbox could not run the program; this is a fault of the service, not of your code";
   return result;
 }
 
@@ -158,16 +159,19 @@ class LocalExecutor final : public Executor {
   std::string_view Kind() const override { return "local"; }
 
   Status CheckReady() override {
-    struct stat st{};
-    if (::stat(RootMountPoint().c_str(), &st) != 0) return Fail(SystemError("sandbox mount point is missing"));
+    struct stat st {};
+    if (::stat(RootMountPoint().c_str(), &st) != 0)
+      return Fail(SystemError("sandbox mount point is missing"));
     return {};
   }
 
   RunResult Run(const RunRequest& request) override {
-    if (request.runtime == nullptr) return PlatformError("run", MakeError(ErrorCode::kInternal, "no runtime"));
+    if (request.runtime == nullptr)
+      return PlatformError("run", MakeError(ErrorCode::kInternal, "no runtime"));
     SlotPool::Lease slot = slots_->Acquire();
     if (!slot->cgroup->Intact()) {
-      Log(LogLevel::kWarn, "a sandbox slot's cgroup disappeared; creating it again", {{"slot", slot->number}});
+      Log(LogLevel::kWarn, "a sandbox slot's cgroup disappeared; creating it again",
+          {{"slot", slot->number}});
       slot->prebuilt.reset();
       slot->cgroup.reset();
       auto recreated = cgroups_->CreateSlot(SlotPool::CgroupName(slot->number));
@@ -178,7 +182,8 @@ class LocalExecutor final : public Executor {
     // A sandbox never outlives its run; if something is left in the slot, that is a
     // bug to see in the logs, and the slot is cleaned before anyone else gets it.
     if (!slot->cgroup->Empty()) {
-      Log(LogLevel::kError, "processes left in a sandbox slot after the run", {{"slot", slot->number}});
+      Log(LogLevel::kError, "processes left in a sandbox slot after the run",
+          {{"slot", slot->number}});
       (void)slot->cgroup->KillAll();
     }
     slot->last_host_paths = request.runtime->host_paths;
@@ -257,7 +262,8 @@ class LocalExecutor final : public Executor {
       // An unfitting or failed one dies here, before the new one joins the slot.
     }
     int pair[2];
-    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return Fail(SystemError("socketpair"));
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+      return Fail(SystemError("socketpair"));
     SandboxHandle handle{UniqueFd(pair[0]), {}};
     UniqueFd child_end(pair[1]);
     LaunchFds with_control = fds;
@@ -279,13 +285,15 @@ class LocalExecutor final : public Executor {
     const auto env = BaseEnvironment(runtime);
     if (runtime.has_compile) {
       const Limits compile_limits = MergeLimits(request.limits, runtime.compile.limits);
-      spec.steps.push_back(MakeStep(ExpandArgv(runtime.compile.argv, runtime), env, compile_limits));
+      spec.steps.push_back(
+          MakeStep(ExpandArgv(runtime.compile.argv, runtime), env, compile_limits));
       plans.push_back({compile_limits, true});
     }
     spec.steps.push_back(MakeStep(ExpandArgv(runtime.run.argv, runtime), env, request.limits));
     plans.push_back({request.limits, false});
     // The tmpfs is sized once for the sandbox: the larger of the steps' disk limits.
-    for (const StepPlan& plan : plans) spec.tmpfs_bytes = std::max(spec.tmpfs_bytes, plan.limits.tmpfs_bytes);
+    for (const StepPlan& plan : plans)
+      spec.tmpfs_bytes = std::max(spec.tmpfs_bytes, plan.limits.tmpfs_bytes);
 
     auto source = MakeMemfd("program", request.source);
     if (!source) return PlatformError("source", source.error());
@@ -326,15 +334,16 @@ class LocalExecutor final : public Executor {
     stdin_fd.Reset();
     if (!launched) return PlatformError("launch", launched.error());
 
-    Supervisor supervisor(std::move(launched->control), std::move(launched->pidfd), launcher_->IsParent(),
-                          std::move(out_read), std::move(err_read), *slot.cgroup, request.limits,
-                          request.cancel, request.sink);
+    Supervisor supervisor(std::move(launched->control), std::move(launched->pidfd),
+                          launcher_->IsParent(), std::move(out_read), std::move(err_read),
+                          *slot.cgroup, request.limits, request.cancel, request.sink);
     if (auto ready = supervisor.AwaitReady(std::chrono::seconds(10)); !ready) {
       return PlatformError("setup", ready.error());
     }
     RunResult result;
     const auto ready = Clock::now();
-    result.setup_us = std::chrono::duration_cast<std::chrono::microseconds>(ready - started).count();
+    result.setup_us =
+        std::chrono::duration_cast<std::chrono::microseconds>(ready - started).count();
     if (request.sink != nullptr) request.sink->OnStarted();
 
     StepReport last;
@@ -348,13 +357,17 @@ class LocalExecutor final : public Executor {
     supervisor.Finish();
     if (LogEnabled(LogLevel::kDebug)) {
       const auto us = [](auto from, auto to) {
-        return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
+        return static_cast<std::int64_t>(
+            std::chrono::duration_cast<std::chrono::microseconds>(to - from).count());
       };
       const auto finished = Clock::now();
       Log(LogLevel::kDebug, "sandbox run timings",
-          {{"prepare_us", us(started, prepared)}, {"launch_us", us(prepared, cloned)},
-           {"setup_us", us(cloned, ready)}, {"steps_us", us(ready, steps_done)},
-           {"teardown_us", us(steps_done, finished)}, {"total_us", us(started, finished)}});
+          {{"prepare_us", us(started, prepared)},
+           {"launch_us", us(prepared, cloned)},
+           {"setup_us", us(cloned, ready)},
+           {"steps_us", us(ready, steps_done)},
+           {"teardown_us", us(steps_done, finished)},
+           {"total_us", us(started, finished)}});
     }
 
     result.status = last.verdict.status;
@@ -388,14 +401,16 @@ class LocalExecutor final : public Executor {
 
 Status CheckHost(const SandboxOptions& options) {
   if (::geteuid() != 0) {
-    return Fail(ErrorCode::kUnavailable,
-                "the local sandbox needs root (it creates namespaces, mounts and cgroups); run as root");
+    return Fail(
+        ErrorCode::kUnavailable,
+        "the local sandbox needs root (it creates namespaces, mounts and cgroups); run as root");
   }
   std::error_code ec;
   fs::create_directories(options.state_dir / "root", ec);
   if (ec) {
-    return Fail(ErrorCode::kUnavailable,
-                fmt::format("cannot create {}: {}", (options.state_dir / "root").string(), ec.message()));
+    return Fail(
+        ErrorCode::kUnavailable,
+        fmt::format("cannot create {}: {}", (options.state_dir / "root").string(), ec.message()));
   }
   ::chmod(options.state_dir.c_str(), 0755);
   return {};
@@ -405,7 +420,8 @@ Status CheckHost(const SandboxOptions& options) {
 
 Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& options) {
   if (options.slots == 0 || options.slots > kMaxSlotsPerHost) {
-    return Fail(ErrorCode::kInvalidArgument, fmt::format("sandbox slots must be 1 to {}", kMaxSlotsPerHost));
+    return Fail(ErrorCode::kInvalidArgument,
+                fmt::format("sandbox slots must be 1 to {}", kMaxSlotsPerHost));
   }
   if (auto s = CheckHost(options); !s) return Fail(s.error());
   std::unique_ptr<SandboxLauncher> launcher;
@@ -426,7 +442,9 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& opti
   auto slots = SlotPool::Create(**cgroups, options.slots, kSlotLockDir, options.first_uid);
   if (!slots) return Fail(slots.error());
   Log(LogLevel::kDebug, "local sandbox ready",
-      {{"cgroups", (*cgroups)->Describe()}, {"slots", options.slots}, {"spawner", options.use_spawner}});
+      {{"cgroups", (*cgroups)->Describe()},
+       {"slots", options.slots},
+       {"spawner", options.use_spawner}});
   SandboxOptions effective = options;
   effective.prebuild = options.prebuild && options.use_spawner;  // needs idle time: the server's
   return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(

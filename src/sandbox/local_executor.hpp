@@ -18,8 +18,8 @@ struct SandboxOptions {
   std::string cgroup_mode = "auto";     // "auto", "v1" or "v2"
   std::filesystem::path cgroup_parent;  // empty: a child of this process's own cgroup
   std::filesystem::path state_dir = "/run/integr8scode";  // the mount point of sandbox roots
-  uid_t first_uid = 61000;              // slot i runs programs as uid/gid first_uid + i
-  std::uint32_t cpu_period_us = 100000; // CFS period for the CPU quota
+  uid_t first_uid = 61000;               // slot i runs programs as uid/gid first_uid + i
+  std::uint32_t cpu_period_us = 100000;  // CFS period for the CPU quota
   // Clone sandboxes from a small spawner process forked now (for the server, whose
   // address space grows large and which has many threads). The CLI, itself small and
   // single-threaded, clones directly.

@@ -1,6 +1,7 @@
 #include "sandbox/mounts.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/mount.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -9,8 +10,6 @@
 #include <unistd.h>
 
 #include <string>
-
-#include <fmt/format.h>
 
 #include "common/unique_fd.hpp"
 #include "domain/runtime.hpp"
@@ -74,11 +73,12 @@ Status CopyFdInto(int dir, const char* name, int from, mode_t mode) {
     const int saved = errno;
     return Fail(SystemError(saved, fmt::format("create {}", name)));
   }
-  struct stat st{};
+  struct stat st {};
   if (::fstat(from, &st) != 0) return Fail(SystemError("fstat source"));
   off_t offset = 0;
   while (offset < st.st_size) {
-    const ssize_t n = ::sendfile(to.Get(), from, &offset, static_cast<std::size_t>(st.st_size - offset));
+    const ssize_t n =
+        ::sendfile(to.Get(), from, &offset, static_cast<std::size_t>(st.st_size - offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       const int saved = errno;
@@ -94,7 +94,8 @@ Status CopyFdInto(int dir, const char* name, int from, mode_t mode) {
 // it are read-only too (mount_setattr, Linux 5.12+; MS_REMOUNT alone would only
 // change the top mount).
 Status BindReadOnly(const std::string& host_path, const std::string& target) {
-  if (auto s = Mount(host_path.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr, host_path); !s) return s;
+  if (auto s = Mount(host_path.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr, host_path); !s)
+    return s;
   mount_attr attr{};
   attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0) {
@@ -113,9 +114,9 @@ Status MakeEtc(int root, const LaunchSpec& spec) {
       "sandbox:x:{}:{}:sandbox:/{}:/usr/sbin/nologin\n"
       "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n",
       spec.uid, spec.gid, kHome);
-  const std::string group =
-      fmt::format("root:x:0:\nsandbox:x:{}:\nnogroup:x:65534:\n", spec.gid);
-  const std::string hosts = fmt::format("127.0.0.1\tlocalhost {0}\n::1\tlocalhost {0}\n", spec.hostname);
+  const std::string group = fmt::format("root:x:0:\nsandbox:x:{}:\nnogroup:x:65534:\n", spec.gid);
+  const std::string hosts =
+      fmt::format("127.0.0.1\tlocalhost {0}\n::1\tlocalhost {0}\n", spec.hostname);
   const struct {
     const char* name;
     std::string content;
@@ -163,7 +164,8 @@ Status MakeDev(int root) {
                {"/proc/self/fd/2", "stderr"},
                {"/tmp", "shm"}};  // POSIX shared memory and semaphores live in /tmp
   for (const auto& link : links) {
-    if (::symlinkat(link.target, dev.Get(), link.name) != 0) return Fail(SystemError("symlink in /dev"));
+    if (::symlinkat(link.target, dev.Get(), link.name) != 0)
+      return Fail(SystemError("symlink in /dev"));
   }
   return {};
 }
@@ -174,14 +176,16 @@ Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec
   if (::mkdirat(root, ".rw", 0700) != 0) return Fail(SystemError("mkdir staging"));
   const std::string staging = root_path + "/.rw";
   // nr_inodes bounds the number of files (a file-creation flood) independently of size.
-  const std::string options =
-      fmt::format("size={},nr_inodes=16384,mode=0755", spec.tmpfs_bytes);
-  if (auto s = Mount("sandbox-rw", staging, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str(), "tmpfs"); !s) {
+  const std::string options = fmt::format("size={},nr_inodes=16384,mode=0755", spec.tmpfs_bytes);
+  if (auto s =
+          Mount("sandbox-rw", staging, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str(), "tmpfs");
+      !s) {
     return s;
   }
   UniqueFd rw(::open(staging.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!rw) return Fail(SystemError("open staging"));
-  if (::mkdirat(rw.Get(), "home", 0755) != 0 || ::fchownat(rw.Get(), "home", spec.uid, spec.gid, 0) != 0) {
+  if (::mkdirat(rw.Get(), "home", 0755) != 0 ||
+      ::fchownat(rw.Get(), "home", spec.uid, spec.gid, 0) != 0) {
     return Fail(SystemError("make home"));
   }
   if (::mkdirat(rw.Get(), "tmp", 0777) != 0 || ::fchmodat(rw.Get(), "tmp", 01777, 0) != 0) {
@@ -193,7 +197,9 @@ Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec
       !s) {
     return s;
   }
-  if (auto s = Mount((staging + "/tmp").c_str(), root_path + "/tmp", nullptr, MS_BIND, nullptr, "tmp"); !s) {
+  if (auto s =
+          Mount((staging + "/tmp").c_str(), root_path + "/tmp", nullptr, MS_BIND, nullptr, "tmp");
+      !s) {
     return s;
   }
   if (::umount2(staging.c_str(), MNT_DETACH) != 0) return Fail(SystemError("detach staging"));
@@ -205,7 +211,8 @@ Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec
 
 Status BuildRootFilesystem(const LaunchSpec& spec) {
   // Nothing we mount may propagate back to the host's mount namespace.
-  if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s) return s;
+  if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s)
+    return s;
   const std::string& root_path = spec.root_mount_point;
   // No MS_NODEV here: /dev's nodes live on this tmpfs. It becomes read-only below, so
   // no one can add nodes, and the writable area is nodev.
@@ -249,7 +256,8 @@ Status BuildRootFilesystem(const LaunchSpec& spec) {
   return {};
 }
 
-Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd, std::uint64_t built_tmpfs_bytes) {
+Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd,
+                            std::uint64_t built_tmpfs_bytes) {
   // Still no user code has run here: the paths below are the init's own.
   {
     UniqueFd scripts(::open("/scripts", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -266,7 +274,8 @@ Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd, std::uint64_t
       return s;
     }
   }
-  return Mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, nullptr, "/ read-only");
+  return Mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, nullptr,
+               "/ read-only");
 }
 
 }  // namespace integr8scode

@@ -1,10 +1,9 @@
 #include "sandbox/outcome.hpp"
 
+#include <fmt/format.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
-
-#include <fmt/format.h>
 
 #include "common/units.hpp"
 
@@ -44,8 +43,9 @@ Verdict Judge(const StepFacts& facts) {
       verdict.status = ExecutionStatus::kTimedOut;
       verdict.exit_code.reset();
       verdict.signal = SIGKILL;
-      verdict.message = fmt::format("stopped after the {} time limit{}", FormatDuration(facts.limits.timeout),
-                                    facts.compile ? " while compiling" : "");
+      verdict.message =
+          fmt::format("stopped after the {} time limit{}", FormatDuration(facts.limits.timeout),
+                      facts.compile ? " while compiling" : "");
       return verdict;
     case StopReason::kOutputLimit:
       verdict.status = ExecutionStatus::kOutputExceeded;
@@ -61,8 +61,9 @@ Verdict Judge(const StepFacts& facts) {
   if (facts.exec_errno != 0) {
     verdict.status = ExecutionStatus::kError;
     verdict.exit_code.reset();
-    verdict.message = fmt::format("the {} could not be started ({})",
-                                  facts.compile ? "compiler" : "runtime", ::strerrordesc_np(facts.exec_errno));
+    verdict.message =
+        fmt::format("the {} could not be started ({})", facts.compile ? "compiler" : "runtime",
+                    ::strerrordesc_np(facts.exec_errno));
     return verdict;
   }
   if (!facts.wait_status) {
@@ -88,8 +89,9 @@ Verdict Judge(const StepFacts& facts) {
       return verdict;
     }
     verdict.status = ExecutionStatus::kCompileError;
-    verdict.message = verdict.signal ? fmt::format("the compiler was killed by {}", SignalLabel(*verdict.signal))
-                                     : fmt::format("compilation failed (exit code {})", *verdict.exit_code);
+    verdict.message =
+        verdict.signal ? fmt::format("the compiler was killed by {}", SignalLabel(*verdict.signal))
+                       : fmt::format("compilation failed (exit code {})", *verdict.exit_code);
     AddProcessHint(facts, verdict);
     return verdict;
   }

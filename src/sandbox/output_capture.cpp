@@ -31,7 +31,8 @@ void OutputCapture::Finish() {
   const std::string_view pending = std::string_view(kept_).substr(forwarded_);
   // At the cap, a cut character is dropped (as in Text()); otherwise the stream ended
   // in the middle of one, which is invalid output: show it as U+FFFD.
-  const std::string_view rest = truncated_ ? pending.substr(0, CompleteUtf8Prefix(pending)) : pending;
+  const std::string_view rest =
+      truncated_ ? pending.substr(0, CompleteUtf8Prefix(pending)) : pending;
   if (!rest.empty()) sink_->OnOutput(stream_, SanitizeUtf8(rest));
   forwarded_ = kept_.size();
 }

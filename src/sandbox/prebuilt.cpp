@@ -1,9 +1,8 @@
 #include "sandbox/prebuilt.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <sys/socket.h>
-
-#include <fmt/format.h>
 
 #include "sandbox/launch_message.hpp"
 #include "sandbox/pidfd.hpp"
@@ -11,12 +10,14 @@
 
 namespace integr8scode {
 
-Result<PrebuiltSandbox> PrebuiltSandbox::Build(SandboxLauncher& launcher, LaunchSpec shape, int cgroup_dir) {
+Result<PrebuiltSandbox> PrebuiltSandbox::Build(SandboxLauncher& launcher, LaunchSpec shape,
+                                               int cgroup_dir) {
   shape.prebuilt = true;
   shape.source_name.clear();
   shape.steps.clear();
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return Fail(SystemError("socketpair"));
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return Fail(SystemError("socketpair"));
   UniqueFd control(pair[0]);
   UniqueFd child_end(pair[1]);
   LaunchFds fds;
@@ -39,11 +40,14 @@ Result<SandboxHandle> PrebuiltSandbox::HandOver(const LaunchSpec& run, const Lau
     PidfdSendSignal(pidfd_.Get(), SIGKILL);
     return Fail(std::move(error));
   };
-  if (!LaunchSpec::Fits(shape_, run)) return fail(MakeError(ErrorCode::kInternal, "the run does not fit"));
+  if (!LaunchSpec::Fits(shape_, run))
+    return fail(MakeError(ErrorCode::kInternal, "the run does not fit"));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return fail(MakeError(ErrorCode::kInternal, "the sandbox built ahead is not ready"));
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0)
+      return fail(MakeError(ErrorCode::kInternal, "the sandbox built ahead is not ready"));
     pollfd pfds[2] = {{control_.Get(), POLLIN, 0}, {pidfd_.Get(), POLLIN, 0}};
     if (::poll(pfds, 2, static_cast<int>(left.count()) + 1) < 0 && errno != EINTR) {
       return fail(SystemError("poll"));
@@ -54,7 +58,8 @@ Result<SandboxHandle> PrebuiltSandbox::HandOver(const LaunchSpec& run, const Lau
       if (n == static_cast<ssize_t>(sizeof message) && message.event == InitEvent::kPrebuilt) break;
       if (n == static_cast<ssize_t>(sizeof message) && message.event == InitEvent::kSetupFailed) {
         message.text[sizeof message.text - 1] = '\0';
-        return fail(SystemError(message.value, fmt::format("sandbox built ahead: {}", message.text)));
+        return fail(
+            SystemError(message.value, fmt::format("sandbox built ahead: {}", message.text)));
       }
     }
     if ((pfds[0].revents & (POLLHUP | POLLERR)) || (pfds[1].revents & POLLIN)) {

@@ -13,7 +13,7 @@ enum class InitEvent : std::uint32_t {
   kSetupFailed = 2,  // value = errno, text = what failed
   kStepStarted = 3,  // step forked; at_ns = when
   kStepExited = 4,   // wait_status, rusage; at_ns = when; value = exec errno (0 if exec worked)
-  kPrebuilt = 5,     // built ahead of its run: waiting for the run's LaunchSpec (launch_message.hpp)
+  kPrebuilt = 5,  // built ahead of its run: waiting for the run's LaunchSpec (launch_message.hpp)
 };
 
 struct InitMessage {
@@ -21,8 +21,8 @@ struct InitMessage {
   std::uint32_t step = 0;
   std::int32_t value = 0;
   std::int32_t wait_status = 0;
-  std::int64_t at_ns = 0;          // CLOCK_MONOTONIC
-  std::int64_t user_cpu_us = 0;    // from wait4's rusage (the step and its waited children)
+  std::int64_t at_ns = 0;        // CLOCK_MONOTONIC
+  std::int64_t user_cpu_us = 0;  // from wait4's rusage (the step and its waited children)
   std::int64_t system_cpu_us = 0;
   std::int64_t max_rss_kib = 0;
   char text[96] = {};

@@ -1,5 +1,6 @@
 #include "sandbox/seccomp_policy.hpp"
 
+#include <fmt/format.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -13,8 +14,6 @@
 
 #include <memory>
 
-#include <fmt/format.h>
-
 #include "common/unique_fd.hpp"
 
 namespace integr8scode {
@@ -23,21 +22,75 @@ namespace {
 // Calls a code runner never needs. EPERM, as for an unprivileged process.
 constexpr const char* kDenied[] = {
     // tracing and other processes' memory
-    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_getfd",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "kcmp",
+    "pidfd_getfd",
     // mounts, roots, namespaces
-    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "fsopen", "fsconfig",
-    "fsmount", "fspick", "move_mount", "open_tree", "mount_setattr",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "unshare",
+    "setns",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "move_mount",
+    "open_tree",
+    "mount_setattr",
     // kernel administration
-    "reboot", "kexec_load", "kexec_file_load", "init_module", "finit_module", "delete_module",
-    "swapon", "swapoff", "acct", "quotactl", "quotactl_fd", "syslog", "sethostname",
-    "setdomainname", "vhangup", "iopl", "ioperm", "settimeofday", "clock_settime",
-    "clock_adjtime", "adjtimex", "_sysctl", "uselib", "ustat", "sysfs", "lookup_dcookie",
-    "nfsservctl", "get_kernel_syms", "query_module", "create_module",
+    "reboot",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "swapon",
+    "swapoff",
+    "acct",
+    "quotactl",
+    "quotactl_fd",
+    "syslog",
+    "sethostname",
+    "setdomainname",
+    "vhangup",
+    "iopl",
+    "ioperm",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "_sysctl",
+    "uselib",
+    "ustat",
+    "sysfs",
+    "lookup_dcookie",
+    "nfsservctl",
+    "get_kernel_syms",
+    "query_module",
+    "create_module",
     // attack surface with a history of kernel bugs
-    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key",
-    "io_uring_setup", "io_uring_enter", "io_uring_register", "open_by_handle_at",
-    "name_to_handle_at", "fanotify_init", "memfd_secret", "process_madvise",
-    "migrate_pages", "move_pages", "mbind", "set_mempolicy",
+    "bpf",
+    "perf_event_open",
+    "userfaultfd",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "fanotify_init",
+    "memfd_secret",
+    "process_madvise",
+    "migrate_pages",
+    "move_pages",
+    "mbind",
+    "set_mempolicy",
 };
 
 struct ContextDeleter {
@@ -62,22 +115,26 @@ Result<SeccompProgram> BuildSeccompProgram() {
     return Fail(s.error());
   }
   // Only the native ABI; i386 int 0x80 and x32 calls hit the bad-arch action.
-  if (auto s = Check(seccomp_attr_set(c, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "badarch"); !s) {
+  if (auto s =
+          Check(seccomp_attr_set(c, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "badarch");
+      !s) {
     return Fail(s.error());
   }
   for (const char* name : kDenied) {
     const int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR) continue;  // not a syscall on this architecture
-    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), nr, 0), name); !s) return Fail(s.error());
+    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), nr, 0), name); !s)
+      return Fail(s.error());
   }
   // clone3 passes its flags in memory, which a filter cannot read: make libc fall
   // back to clone, whose flags register we can check.
-  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3"); !s) {
+  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3");
+      !s) {
     return Fail(s.error());
   }
   // clone() with any namespace flag: one rule per flag (rules are ORed).
-  for (const scmp_datum_t flag : {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID,
-                                  CLONE_NEWNET, CLONE_NEWCGROUP}) {
+  for (const scmp_datum_t flag : {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
+                                  CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP}) {
     if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
                                         SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)),
                        "clone flags");
@@ -103,8 +160,8 @@ Result<SeccompProgram> BuildSeccompProgram() {
     return Fail(s.error());
   }
   // Injecting input into a terminal.
-  for (const unsigned long request : {static_cast<unsigned long>(TIOCSTI),
-                                      static_cast<unsigned long>(TIOCLINUX)}) {
+  for (const unsigned long request :
+       {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
     if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
                                         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, request)),
                        "ioctl");
@@ -114,9 +171,10 @@ Result<SeccompProgram> BuildSeccompProgram() {
   }
   // Turning off address-space randomisation (personality ADDR_NO_RANDOMIZE) helps
   // exploits and no program needs it; other personas stay allowed.
-  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
-                                      SCMP_A0(SCMP_CMP_MASKED_EQ, ADDR_NO_RANDOMIZE, ADDR_NO_RANDOMIZE)),
-                     "personality");
+  if (auto s =
+          Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
+                                 SCMP_A0(SCMP_CMP_MASKED_EQ, ADDR_NO_RANDOMIZE, ADDR_NO_RANDOMIZE)),
+                "personality");
       !s) {
     return Fail(s.error());
   }
@@ -131,7 +189,8 @@ Result<SeccompProgram> BuildSeccompProgram() {
   }
   SeccompProgram program;
   program.instructions.resize(static_cast<std::size_t>(size) / sizeof(sock_filter));
-  if (::pread(memfd.Get(), program.instructions.data(), static_cast<std::size_t>(size), 0) != size) {
+  if (::pread(memfd.Get(), program.instructions.data(), static_cast<std::size_t>(size), 0) !=
+      size) {
     return Fail(SystemError("seccomp: read exported program"));
   }
   if (program.instructions.size() > BPF_MAXINSNS) {

@@ -1,12 +1,11 @@
 #include "sandbox/slot_pool.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 
 #include <algorithm>
-
-#include <fmt/format.h>
 
 namespace integr8scode {
 
@@ -15,7 +14,9 @@ Result<std::unique_ptr<SlotPool>> SlotPool::Create(CgroupManager& cgroups, std::
                                                    uid_t first_uid) {
   std::error_code ec;
   std::filesystem::create_directories(lock_dir, ec);
-  if (ec) return Fail(ErrorCode::kUnavailable, fmt::format("cannot create {}: {}", lock_dir.string(), ec.message()));
+  if (ec)
+    return Fail(ErrorCode::kUnavailable,
+                fmt::format("cannot create {}: {}", lock_dir.string(), ec.message()));
   auto pool = std::unique_ptr<SlotPool>(new SlotPool());
   for (std::size_t number = 0; number < kMaxSlotsPerHost && pool->slots_.size() < count; ++number) {
     const std::string path = (lock_dir / fmt::format("{}.lock", number)).string();
@@ -37,7 +38,8 @@ Result<std::unique_ptr<SlotPool>> SlotPool::Create(CgroupManager& cgroups, std::
   }
   if (pool->slots_.size() < count) {
     return Fail(ErrorCode::kUnavailable,
-                fmt::format("only {} of {} sandbox slots are free on this host", pool->slots_.size(), count));
+                fmt::format("only {} of {} sandbox slots are free on this host",
+                            pool->slots_.size(), count));
   }
   return pool;
 }
@@ -49,7 +51,8 @@ SlotPool::Lease SlotPool::Acquire() {
   available_.wait(lock, [&] { return !free_.empty(); });
   // A free slot's fields are written only by its last holder, before its release (under
   // this mutex): reading them here is safe.
-  auto chosen = std::find_if(free_.begin(), free_.end(), [](const Slot* s) { return s->prebuilt.has_value(); });
+  auto chosen = std::find_if(free_.begin(), free_.end(),
+                             [](const Slot* s) { return s->prebuilt.has_value(); });
   if (chosen == free_.end()) chosen = free_.end() - 1;
   Slot* slot = *chosen;
   free_.erase(chosen);

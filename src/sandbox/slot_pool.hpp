@@ -46,7 +46,8 @@ class SlotPool {
   class Lease {
    public:
     Lease(SlotPool& pool, Slot& slot) : pool_(&pool), slot_(&slot) {}
-    Lease(Lease&& other) noexcept : pool_(std::exchange(other.pool_, nullptr)), slot_(other.slot_) {}
+    Lease(Lease&& other) noexcept
+        : pool_(std::exchange(other.pool_, nullptr)), slot_(other.slot_) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     Lease& operator=(Lease&&) = delete;

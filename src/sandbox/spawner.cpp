@@ -1,10 +1,10 @@
 #include "sandbox/spawner.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include "sandbox/pidfd.hpp"
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -15,11 +15,10 @@
 #include <cstring>
 #include <vector>
 
-#include <fmt/format.h>
-
 #include "common/log.hpp"
 #include "sandbox/launch_message.hpp"
 #include "sandbox/network_namespace.hpp"
+#include "sandbox/pidfd.hpp"
 
 extern char** environ;
 
@@ -64,7 +63,8 @@ int RunSpawner(int socket_fd) {
       namespaces.push_back(std::move(*made));
     }
     auto request = ReceiveLaunch(socket_fd);
-    if (!request && request.error().code == ErrorCode::kUnavailable) return 0;  // the server is gone
+    if (!request && request.error().code == ErrorCode::kUnavailable)
+      return 0;  // the server is gone
     Reply reply;
     std::vector<int> sent_pidfd;
     UniqueFd pidfd;
@@ -120,7 +120,8 @@ Status SpawnerClient::StartProcess() {
     return Fail(ErrorCode::kInternal, "refusing to start a sandbox spawner from inside a spawner");
   }
   int pair[2];
-  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return Fail(SystemError("socketpair"));
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0)
+    return Fail(SystemError("socketpair"));
   UniqueFd ours(pair[0]);
   UniqueFd theirs(pair[1]);
   posix_spawn_file_actions_t actions;

@@ -1,16 +1,15 @@
 #include "sandbox/supervisor.hpp"
 
+#include <fmt/format.h>
 #include <poll.h>
 #include <signal.h>
-#include "sandbox/pidfd.hpp"
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <fmt/format.h>
-
 #include "common/log.hpp"
+#include "sandbox/pidfd.hpp"
 #include "sandbox/protocol.hpp"
 
 namespace integr8scode {
@@ -25,7 +24,8 @@ std::int64_t NowNs() {
 }
 
 int PollTimeout(Clock::time_point deadline) {
-  const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  const auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   if (left <= 0) return 0;
   return static_cast<int>(std::min<long long>(left + 1, 60'000));
 }
@@ -150,8 +150,10 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   StepFacts& facts = report.facts;
   facts.compile = plan.compile;
   facts.limits = plan.limits;
-  if (auto s = slot_.Apply(plan.limits); !s) return Fail(std::move(s.error()).WithContext("cgroup limits"));
-  if (auto s = slot_.BeginAccounting(); !s) return Fail(std::move(s.error()).WithContext("cgroup accounting"));
+  if (auto s = slot_.Apply(plan.limits); !s)
+    return Fail(std::move(s.error()).WithContext("cgroup limits"));
+  if (auto s = slot_.BeginAccounting(); !s)
+    return Fail(std::move(s.error()).WithContext("cgroup accounting"));
   const SupervisorMessage go{SupervisorCommand::kRunStep, index};
   if (::send(control_.Get(), &go, sizeof go, MSG_NOSIGNAL) != static_cast<ssize_t>(sizeof go)) {
     return Fail(SystemError("start step"));
@@ -159,7 +161,7 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
 
   std::int64_t started_ns = 0;
   std::int64_t ended_ns = 0;
-  std::int64_t rusage_cpu_us = 0;       // wait4: the step's main process and its waited children
+  std::int64_t rusage_cpu_us = 0;  // wait4: the step's main process and its waited children
   std::uint64_t rusage_peak_bytes = 0;
   bool step_exited = false;
   bool init_dead = false;
@@ -169,14 +171,19 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   const int cancel_fd = cancel_ != nullptr ? cancel_->Fd() : -1;
 
   while (!step_exited && !init_dead && facts.stop == StopReason::kNone) {
-    pollfd pfds[5] = {{control_.Get(), POLLIN, 0}, {out.Get(), POLLIN, 0}, {err.Get(), POLLIN, 0},
-                      {pidfd_.Get(), POLLIN, 0}, {cancel_fd, POLLIN, 0}};
+    pollfd pfds[5] = {{control_.Get(), POLLIN, 0},
+                      {out.Get(), POLLIN, 0},
+                      {err.Get(), POLLIN, 0},
+                      {pidfd_.Get(), POLLIN, 0},
+                      {cancel_fd, POLLIN, 0}};
     const int ready = ::poll(pfds, 5, PollTimeout(deadline));
     if (ready < 0 && errno == EINTR) continue;
     bool flooded_out = false;
     bool flooded_err = false;
-    if (out && (pfds[1].revents & (POLLIN | POLLHUP | POLLERR))) ReadPipe(out, stdout_, flooded_out);
-    if (err && (pfds[2].revents & (POLLIN | POLLHUP | POLLERR))) ReadPipe(err, stderr_, flooded_err);
+    if (out && (pfds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+      ReadPipe(out, stdout_, flooded_out);
+    if (err && (pfds[2].revents & (POLLIN | POLLHUP | POLLERR)))
+      ReadPipe(err, stderr_, flooded_err);
     if (flooded_out || flooded_err) {
       facts.stop = StopReason::kOutputLimit;
       facts.flooded = flooded_out ? OutputStream::kStdout : OutputStream::kStderr;
@@ -236,8 +243,11 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   report.verdict = Judge(facts);
   if (LogEnabled(LogLevel::kDebug)) {
     Log(LogLevel::kDebug, "sandbox step finished",
-        {{"step", index}, {"status", StatusName(report.verdict.status)}, {"wall_ms", report.usage.wall_time_ms},
-         {"cpu_ms", report.usage.cpu_time_ms}, {"peak_bytes", report.usage.peak_memory_bytes}});
+        {{"step", index},
+         {"status", StatusName(report.verdict.status)},
+         {"wall_ms", report.usage.wall_time_ms},
+         {"cpu_ms", report.usage.cpu_time_ms},
+         {"peak_bytes", report.usage.peak_memory_bytes}});
   }
   return report;
 }

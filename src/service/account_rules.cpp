@@ -32,8 +32,8 @@ Status ValidateUsername(std::string_view username) {
   }
   for (const char c : username) {
     if (!UsernameChar(c)) {
-      return Fail(Invalid("username",
-                          "username may contain only letters, digits, '_', '.' and '-'"));
+      return Fail(
+          Invalid("username", "username may contain only letters, digits, '_', '.' and '-'"));
     }
   }
   return {};
@@ -49,7 +49,8 @@ Status ValidateEmail(std::string_view email) {
   }
   if (!IsValidUtf8(email)) return Fail(Invalid("email", kMessage));
   const std::size_t at = email.find('@');
-  if (at == 0 || at == std::string_view::npos || email.find('@', at + 1) != std::string_view::npos) {
+  if (at == 0 || at == std::string_view::npos ||
+      email.find('@', at + 1) != std::string_view::npos) {
     return Fail(Invalid("email", kMessage));
   }
   const std::string_view domain = email.substr(at + 1);

@@ -20,7 +20,7 @@ struct LoginResult {
 struct AuthContext {
   std::int64_t user_id = 0;
   Role role = Role::kUser;
-  std::string token_id;   // jti, for logout/revocation
+  std::string token_id;  // jti, for logout/revocation
   std::int64_t expires_at_ms = 0;
 };
 

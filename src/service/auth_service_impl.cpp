@@ -1,9 +1,9 @@
 #include "service/auth_service_impl.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "service/account_rules.hpp"
@@ -17,8 +17,7 @@ namespace {
 constexpr std::size_t kMaxListedUsers = 1000;
 
 Error WrongCredentials() {
-  return MakeError(ErrorCode::kUnauthenticated, "unauthenticated",
-                   "wrong username or password");
+  return MakeError(ErrorCode::kUnauthenticated, "unauthenticated", "wrong username or password");
 }
 
 User WithoutHash(User user) {
@@ -35,9 +34,10 @@ std::string Remaining(std::int64_t ms) {
 
 }  // namespace
 
-Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(
-    std::shared_ptr<UserStore> users, std::shared_ptr<TokenStore> tokens, AuthOptions options,
-    Clock now_ms) {
+Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(std::shared_ptr<UserStore> users,
+                                                                 std::shared_ptr<TokenStore> tokens,
+                                                                 AuthOptions options,
+                                                                 Clock now_ms) {
   if (auto ready = EnsureSodium(); !ready) return Fail(ready.error());
   if (options.token_lifetime.count() <= 0) {
     return Fail(ErrorCode::kInvalidArgument, "auth token lifetime must be positive");
@@ -136,12 +136,10 @@ Result<User> AuthServiceImpl::Register(std::string_view username, std::string_vi
 Error AuthServiceImpl::LockedError(std::int64_t locked_until_ms) const {
   return MakeError(ErrorCode::kLocked, "account_locked",
                    fmt::format("this account is locked after {} failed logins; try again in {}",
-                               options_.lockout_failures,
-                               Remaining(locked_until_ms - now_ms_())));
+                               options_.lockout_failures, Remaining(locked_until_ms - now_ms_())));
 }
 
-Result<LoginResult> AuthServiceImpl::Login(std::string_view username,
-                                           std::string_view password) {
+Result<LoginResult> AuthServiceImpl::Login(std::string_view username, std::string_view password) {
   auto found = users_->FindByUsername(username);
   if (!found) {
     if (found.error().code != ErrorCode::kNotFound) return Fail(std::move(found.error()));

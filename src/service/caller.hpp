@@ -12,14 +12,12 @@ namespace integr8scode {
 struct Caller {
   std::optional<std::int64_t> user_id;  // empty: anonymous
   Role role = Role::kUser;
-  std::string ip;                        // client address, for anonymous owner keys
+  std::string ip;  // client address, for anonymous owner keys
 
   bool Authenticated() const { return user_id.has_value(); }
   bool IsAdmin() const { return Authenticated() && role == Role::kAdmin; }
   // Scope for fairness and idempotency: "user:7" or "ip:203.0.113.9".
-  std::string OwnerKey() const {
-    return user_id ? "user:" + std::to_string(*user_id) : "ip:" + ip;
-  }
+  std::string OwnerKey() const { return user_id ? "user:" + std::to_string(*user_id) : "ip:" + ip; }
 };
 
 }  // namespace integr8scode

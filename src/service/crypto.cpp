@@ -1,8 +1,7 @@
 #include "service/crypto.hpp"
 
-#include <sodium.h>
-
 #include <fmt/format.h>
+#include <sodium.h>
 
 namespace integr8scode {
 
@@ -26,8 +25,8 @@ std::string NewUuidV4() {
   return fmt::format(
       "{:02x}{:02x}{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-{:02x}{:02x}-"
       "{:02x}{:02x}{:02x}{:02x}{:02x}{:02x}",
-      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
-      b[14], b[15]);
+      b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
+      b[15]);
 }
 
 std::string Base64UrlEncode(std::string_view bytes) {

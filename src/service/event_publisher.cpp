@@ -18,9 +18,9 @@ void EventPublisher::OnStarted(const Execution& execution) {
   hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(ExecutionStatus::kRunning));
   if (observer_ != nullptr) {
     const std::int64_t started = execution.started_at_ms.value_or(execution.created_at_ms);
-    observer_->OnStarted(execution.language, execution.version,
-                         std::chrono::milliseconds(
-                             std::max<std::int64_t>(0, started - execution.created_at_ms)));
+    observer_->OnStarted(
+        execution.language, execution.version,
+        std::chrono::milliseconds(std::max<std::int64_t>(0, started - execution.created_at_ms)));
   }
 }
 

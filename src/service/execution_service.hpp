@@ -59,8 +59,7 @@ class ExecutionService {
   virtual Result<SubmitOutcome> Retry(const Caller& caller, std::string_view id) = 0;
   // Live events after `after_seq`. If the execution already finished (or its buffer is
   // gone) the callback gets one kResult event at once. kNotFound as for Get.
-  virtual Result<std::unique_ptr<Subscription>> Subscribe(const Caller& caller,
-                                                          std::string_view id,
+  virtual Result<std::unique_ptr<Subscription>> Subscribe(const Caller& caller, std::string_view id,
                                                           std::uint64_t after_seq,
                                                           EventCallback callback) = 0;
 

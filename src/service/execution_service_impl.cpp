@@ -1,10 +1,10 @@
 #include "service/execution_service_impl.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "common/units.hpp"
@@ -82,9 +82,8 @@ std::string RequestHash(const SubmitRequest& request) {
 }
 
 Status ValidateIdempotencyKey(std::string_view key) {
-  const bool printable = std::all_of(key.begin(), key.end(), [](char c) {
-    return c >= 0x21 && c <= 0x7E;
-  });
+  const bool printable =
+      std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
   if (key.size() > kMaxIdempotencyKeyBytes || !printable) {
     return Fail(FieldError(ErrorCode::kInvalidArgument, "invalid_field", "idempotency_key",
                            "the idempotency key must be 1 to 255 printable ASCII characters"));
@@ -103,8 +102,7 @@ class NoSubscription final : public Subscription {};
 
 ExecutionServiceImpl::ExecutionServiceImpl(std::shared_ptr<ExecutionStore> store,
                                            ExecutionQueue& queue, MemoryEventHub& hub,
-                                           EventPublisher& publisher,
-                                           const RuntimeCatalog& catalog,
+                                           EventPublisher& publisher, const RuntimeCatalog& catalog,
                                            const std::vector<RuntimeAvailability>& availability,
                                            const ServiceOptions& options, Clock now_ms)
     : store_(std::move(store)),
@@ -123,18 +121,19 @@ Result<const Runtime*> ExecutionServiceImpl::CheckRuntime(std::string_view langu
                                                           std::string_view version) const {
   auto runtime = catalog_.Find(language, version);
   if (!runtime) {
-    const bool language_known = std::any_of(catalog_.All().begin(), catalog_.All().end(),
-                                            [&](const Runtime& r) { return r.language == language; });
+    const bool language_known =
+        std::any_of(catalog_.All().begin(), catalog_.All().end(),
+                    [&](const Runtime& r) { return r.language == language; });
     return Fail(FieldError(ErrorCode::kNotFound, "unknown_runtime",
                            language_known ? "lang_version" : "lang", runtime.error().message));
   }
   const auto index = static_cast<std::size_t>(*runtime - catalog_.All().data());
   if (index < availability_.size() && !availability_[index].available) {
-    return Fail(FieldError(ErrorCode::kUnavailable, "unavailable", "lang_version",
-                           fmt::format("{} is not available on this server: {}",
-                                       (*runtime)->display_name.empty() ? (*runtime)->Key()
-                                                                        : (*runtime)->display_name,
-                                       availability_[index].reason)));
+    return Fail(FieldError(
+        ErrorCode::kUnavailable, "unavailable", "lang_version",
+        fmt::format("{} is not available on this server: {}",
+                    (*runtime)->display_name.empty() ? (*runtime)->Key() : (*runtime)->display_name,
+                    availability_[index].reason)));
   }
   return runtime;
 }
@@ -162,8 +161,8 @@ Result<Limits> ExecutionServiceImpl::CheckLimits(const LimitOverrides& o) const 
        }) {
     if (error) return Fail(std::move(*error));
   }
-  return Fail(FieldError(ErrorCode::kInvalidArgument, "limit_exceeded", "limits",
-                         limits.error().message));
+  return Fail(
+      FieldError(ErrorCode::kInvalidArgument, "limit_exceeded", "limits", limits.error().message));
 }
 
 Result<std::optional<SubmitOutcome>> ExecutionServiceImpl::FindIdempotent(
@@ -190,16 +189,16 @@ Result<SubmitOutcome> ExecutionServiceImpl::SubmitNew(const Caller& caller, Subm
                            "script must not be empty"));
   }
   if (request.script.size() > max_script_bytes_) {
-    return Fail(FieldError(ErrorCode::kTooLarge, "payload_too_large", "script",
-                           fmt::format("script is {}; the limit is {}",
-                                       FormatByteSize(request.script.size()),
-                                       FormatByteSize(max_script_bytes_))));
+    return Fail(FieldError(
+        ErrorCode::kTooLarge, "payload_too_large", "script",
+        fmt::format("script is {}; the limit is {}", FormatByteSize(request.script.size()),
+                    FormatByteSize(max_script_bytes_))));
   }
   if (request.stdin_data.size() > max_stdin_bytes_) {
-    return Fail(FieldError(ErrorCode::kTooLarge, "payload_too_large", "stdin",
-                           fmt::format("stdin is {}; the limit is {}",
-                                       FormatByteSize(request.stdin_data.size()),
-                                       FormatByteSize(max_stdin_bytes_))));
+    return Fail(FieldError(
+        ErrorCode::kTooLarge, "payload_too_large", "stdin",
+        fmt::format("stdin is {}; the limit is {}", FormatByteSize(request.stdin_data.size()),
+                    FormatByteSize(max_stdin_bytes_))));
   }
   auto runtime = CheckRuntime(request.language, request.version);
   if (!runtime) return Fail(std::move(runtime.error()));
@@ -263,8 +262,8 @@ Result<Execution> ExecutionServiceImpl::Get(const Caller& caller, std::string_vi
 Result<ExecutionPage> ExecutionServiceImpl::List(const Caller& caller, ExecutionQuery query,
                                                  bool all_users) {
   if (!caller.Authenticated()) {
-    return Fail(MakeError(ErrorCode::kUnauthenticated, "unauthenticated",
-                          "log in to see your executions"));
+    return Fail(
+        MakeError(ErrorCode::kUnauthenticated, "unauthenticated", "log in to see your executions"));
   }
   if (all_users && !caller.IsAdmin()) {
     return Fail(MakeError(ErrorCode::kPermissionDenied, "forbidden",
@@ -330,9 +329,9 @@ Result<SubmitOutcome> ExecutionServiceImpl::Retry(const Caller& caller, std::str
   request.version = std::move(original->version);
   request.stdin_data = std::move(original->stdin_data);
   const Limits& l = original->limits;
-  request.limits = LimitOverrides{l.memory_bytes, l.cpu_millicores, l.timeout,     l.pids,
-                                  l.output_bytes, l.tmpfs_bytes,    l.file_size_bytes,
-                                  l.open_files};
+  request.limits =
+      LimitOverrides{l.memory_bytes, l.cpu_millicores, l.timeout,         l.pids,
+                     l.output_bytes, l.tmpfs_bytes,    l.file_size_bytes, l.open_files};
   return SubmitNew(caller, std::move(request), original->id);
 }
 

@@ -1,9 +1,8 @@
 #include "service/jwt.hpp"
 
+#include <boost/json.hpp>
 #include <charconv>
 #include <optional>
-
-#include <boost/json.hpp>
 
 #include "service/crypto.hpp"
 

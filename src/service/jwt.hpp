@@ -11,9 +11,9 @@ namespace integr8scode {
 
 // The claims of an access token.
 struct TokenClaims {
-  std::int64_t user_id = 0;  // "sub", as a decimal string
-  Role role = Role::kUser;   // "role"
-  std::string token_id;      // "jti"
+  std::int64_t user_id = 0;       // "sub", as a decimal string
+  Role role = Role::kUser;        // "role"
+  std::string token_id;           // "jti"
   std::int64_t issued_at_s = 0;   // "iat", Unix seconds
   std::int64_t expires_at_s = 0;  // "exp", Unix seconds
 
@@ -28,7 +28,6 @@ std::string SignJwt(const TokenClaims& claims, std::string_view secret);
 // other algorithm are refused), the signature (constant-time), the claims, the expiry.
 // Fails with kUnauthenticated, reason "invalid_token" or, for a genuine token past its
 // "exp", "token_expired". Never says which part of a forged token was wrong.
-Result<TokenClaims> VerifyJwt(std::string_view token, std::string_view secret,
-                              std::int64_t now_ms);
+Result<TokenClaims> VerifyJwt(std::string_view token, std::string_view secret, std::int64_t now_ms);
 
 }  // namespace integr8scode

@@ -1,13 +1,12 @@
 #include "service/jwt_secret.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <system_error>
-
-#include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "common/unique_fd.hpp"
@@ -36,7 +35,8 @@ Result<std::string> ReadSecret(const std::filesystem::path& path) {
   struct stat st {};
   if (::fstat(fd.Get(), &st) != 0) return Fail(Unusable(errno, path, "stat"));
   if (!S_ISREG(st.st_mode)) {
-    return Fail(MakeError(ErrorCode::kUnavailable, fmt::format("{} is not a regular file", path.string())));
+    return Fail(
+        MakeError(ErrorCode::kUnavailable, fmt::format("{} is not a regular file", path.string())));
   }
   if ((st.st_mode & 077) != 0) {
     Log(LogLevel::kWarn, "JWT secret file was readable by others; setting mode 0600",

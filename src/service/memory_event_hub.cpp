@@ -113,9 +113,8 @@ struct MemoryEventHub::Core {
     for (const auto& subscriber : buffer.subscribers) {
       delivered_to_all = std::min(delivered_to_all, subscriber->next_seq - 1);
     }
-    std::erase_if(buffer.events, [&](const StoredEvent& e) {
-      return !e.kept && e.event.seq <= delivered_to_all;
-    });
+    std::erase_if(buffer.events,
+                  [&](const StoredEvent& e) { return !e.kept && e.event.seq <= delivered_to_all; });
   }
 };
 
@@ -146,9 +145,8 @@ class HubSubscription final : public Subscription {
 // Adds a subscriber under the lock, then replays to it (or leaves that to the thread
 // already delivering for this buffer).
 std::unique_ptr<Subscription> Attach(const std::shared_ptr<MemoryEventHub::Core>& core,
-                                     const std::shared_ptr<Buffer>& buffer,
-                                     std::uint64_t after_seq, EventCallback callback,
-                                     std::unique_lock<std::mutex>& lock) {
+                                     const std::shared_ptr<Buffer>& buffer, std::uint64_t after_seq,
+                                     EventCallback callback, std::unique_lock<std::mutex>& lock) {
   auto subscriber = std::make_shared<Subscriber>();
   subscriber->callback = std::move(callback);
   subscriber->next_seq = after_seq + 1;

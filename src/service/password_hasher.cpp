@@ -13,8 +13,8 @@ static_assert(PasswordHashCost::Min().mem_limit == crypto_pwhash_MEMLIMIT_MIN);
 
 Result<std::string> PasswordHasher::Hash(std::string_view password) const {
   char out[crypto_pwhash_STRBYTES];
-  if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost_.ops_limit,
-                            cost_.mem_limit, crypto_pwhash_ALG_ARGON2ID13) != 0) {
+  if (crypto_pwhash_str_alg(out, password.data(), password.size(), cost_.ops_limit, cost_.mem_limit,
+                            crypto_pwhash_ALG_ARGON2ID13) != 0) {
     return Fail(ErrorCode::kInternal, "password hashing ran out of memory");
   }
   return std::string(out);

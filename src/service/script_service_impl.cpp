@@ -1,9 +1,9 @@
 #include "service/script_service_impl.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "common/units.hpp"
 #include "common/utf8.hpp"
@@ -23,8 +23,8 @@ Error FieldError(ErrorCode code, std::string reason, std::string field, std::str
 
 Status RequireUser(const Caller& caller) {
   if (caller.Authenticated()) return {};
-  return Fail(MakeError(ErrorCode::kUnauthenticated, "unauthenticated",
-                        "log in to use saved scripts"));
+  return Fail(
+      MakeError(ErrorCode::kUnauthenticated, "unauthenticated", "log in to use saved scripts"));
 }
 
 bool OnlyWhitespace(std::string_view text) {
@@ -44,22 +44,22 @@ ScriptServiceImpl::ScriptServiceImpl(std::shared_ptr<ScriptStore> store,
 Status ScriptServiceImpl::Validate(const ScriptDraft& draft) const {
   if (!IsValidUtf8(draft.name) || OnlyWhitespace(draft.name) ||
       CountCodePoints(draft.name) > kMaxNameCharacters) {
-    return Fail(FieldError(ErrorCode::kInvalidArgument, "invalid_field", "name",
-                           fmt::format("name must be 1 to {} characters, not only spaces",
-                                       kMaxNameCharacters)));
+    return Fail(FieldError(
+        ErrorCode::kInvalidArgument, "invalid_field", "name",
+        fmt::format("name must be 1 to {} characters, not only spaces", kMaxNameCharacters)));
   }
   if (auto runtime = catalog_.Find(draft.language, draft.version); !runtime) {
-    const bool language_known = std::any_of(
-        catalog_.All().begin(), catalog_.All().end(),
-        [&](const Runtime& r) { return r.language == draft.language; });
+    const bool language_known =
+        std::any_of(catalog_.All().begin(), catalog_.All().end(),
+                    [&](const Runtime& r) { return r.language == draft.language; });
     return Fail(FieldError(ErrorCode::kNotFound, "unknown_runtime",
                            language_known ? "lang_version" : "lang", runtime.error().message));
   }
   if (draft.content.size() > max_script_bytes_) {
-    return Fail(FieldError(ErrorCode::kTooLarge, "payload_too_large", "script",
-                           fmt::format("script is {}; the limit is {}",
-                                       FormatByteSize(draft.content.size()),
-                                       FormatByteSize(max_script_bytes_))));
+    return Fail(FieldError(
+        ErrorCode::kTooLarge, "payload_too_large", "script",
+        fmt::format("script is {}; the limit is {}", FormatByteSize(draft.content.size()),
+                    FormatByteSize(max_script_bytes_))));
   }
   return {};
 }

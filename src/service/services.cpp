@@ -1,8 +1,8 @@
 #include "service/services.hpp"
 
-#include <utility>
-
 #include <fmt/format.h>
+
+#include <utility>
 
 #include "common/log.hpp"
 #include "queue/periodic_task.hpp"
@@ -69,8 +69,8 @@ class ServicesImpl final : public Services {
                options_.now_ms),
         auth_(std::move(auth)),
         scripts_(stores_.scripts, catalog_, options_.max_script_bytes, options_.now_ms),
-        executions_(stores_.executions, queue_, hub_, publisher_, catalog_, availability_,
-                    options_, options_.now_ms) {}
+        executions_(stores_.executions, queue_, hub_, publisher_, catalog_, availability_, options_,
+                    options_.now_ms) {}
 
   ~ServicesImpl() override { Shutdown(std::chrono::milliseconds(0)); }
 
@@ -98,7 +98,8 @@ class ServicesImpl final : public Services {
     checks.push_back({"sandbox", executor_.CheckReady()});
     Status queue;
     if (!queue_.Accepting()) {
-      queue = Fail(MakeError(ErrorCode::kUnavailable, "unavailable", "the server is shutting down"));
+      queue =
+          Fail(MakeError(ErrorCode::kUnavailable, "unavailable", "the server is shutting down"));
     }
     checks.push_back({"queue", std::move(queue)});
     return checks;

@@ -31,19 +31,19 @@ struct AuthOptions {
   std::filesystem::path data_dir;
   std::chrono::seconds token_lifetime{std::chrono::hours(24)};
   PasswordHashCost password_hash = PasswordHashCost::Interactive();
-  int lockout_failures = 5;     // consecutive failed logins that lock an account
+  int lockout_failures = 5;  // consecutive failed logins that lock an account
   std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};
   // When admin_username is set, the account is created at start if missing (with
   // admin_password, required then) or promoted to admin if it exists.
   std::string admin_username;
   std::string admin_password;
-  std::string admin_email;      // empty: "<admin_username>@admin.invalid"
+  std::string admin_email;  // empty: "<admin_username>@admin.invalid"
 };
 
 // Everything the services can be configured with; defaults make a working laptop setup.
 struct ServiceOptions {
   Limits default_limits;                          // must lie within maximum_limits
-  Limits maximum_limits = kDefaultMaximumLimits;        // the most a request may ask for
+  Limits maximum_limits = kDefaultMaximumLimits;  // the most a request may ask for
   std::size_t max_script_bytes = 1ull << 20;      // larger → kTooLarge, field "script"
   std::size_t max_stdin_bytes = 1ull << 20;       // larger → kTooLarge, field "stdin"
   QueueOptions queue;

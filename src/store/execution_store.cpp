@@ -1,11 +1,11 @@
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <chrono>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "store/sql_stores.hpp"
 
@@ -31,7 +31,8 @@ std::string ListingColumns() {
   std::string columns(kColumns);
   const auto cut = [&](std::string_view column, std::size_t bytes) {
     const std::size_t at = columns.find(column);
-    columns.replace(at, column.size(), fmt::format("coalesce(substr({0}, 1, {1}), {0})", column, bytes));
+    columns.replace(at, column.size(),
+                    fmt::format("coalesce(substr({0}, 1, {1}), {0})", column, bytes));
   };
   cut("stdin_data", 0);
   cut("script", 0);
@@ -225,13 +226,13 @@ class SqlExecutionStore final : public ExecutionStore {
   }
 
   Result<Execution> Get(std::string_view id) override {
-    return TransactFor<Execution>(*database_, TxMode::kRead,
-                                  [&](SqlConnection& db) -> Result<Execution> {
-      auto rows = db.Query(select_ + " WHERE id = $1", {SqlParam::Text(id)});
-      if (!rows) return Fail(std::move(rows).error());
-      if (rows->empty()) return Fail(NotFound(id));
-      return DecodeExecution(rows->front());
-    });
+    return TransactFor<Execution>(
+        *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Execution> {
+          auto rows = db.Query(select_ + " WHERE id = $1", {SqlParam::Text(id)});
+          if (!rows) return Fail(std::move(rows).error());
+          if (rows->empty()) return Fail(NotFound(id));
+          return DecodeExecution(rows->front());
+        });
   }
 
   Result<std::optional<Execution>> FindByIdempotencyKey(std::string_view owner_key,
@@ -257,8 +258,7 @@ class SqlExecutionStore final : public ExecutionStore {
     std::vector<SqlParam> params;
     auto add = [&](std::string_view column, SqlParam param) {
       params.push_back(param);
-      where += fmt::format("{} {} = ${}", where.empty() ? " WHERE" : " AND", column,
-                           params.size());
+      where += fmt::format("{} {} = ${}", where.empty() ? " WHERE" : " AND", column, params.size());
     };
     if (query.owner_id) add("owner_id", SqlParam::Int(*query.owner_id));
     if (query.status) add("status", SqlParam::Text(StatusName(*query.status)));
@@ -267,27 +267,27 @@ class SqlExecutionStore final : public ExecutionStore {
     const std::size_t filter_count = params.size();
     params.push_back(SqlParam::Int(ClampToSql(query.limit)));
     params.push_back(SqlParam::Int(ClampToSql(query.offset)));
-    static const std::string listing_select = fmt::format("SELECT {} FROM executions", ListingColumns());
-    const std::string page_sql =
-        fmt::format("{}{} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
-                    query.with_output ? select_ : listing_select, where, filter_count + 1,
-                    filter_count + 2);
+    static const std::string listing_select =
+        fmt::format("SELECT {} FROM executions", ListingColumns());
+    const std::string page_sql = fmt::format(
+        "{}{} ORDER BY created_at DESC, id DESC LIMIT ${} OFFSET ${}",
+        query.with_output ? select_ : listing_select, where, filter_count + 1, filter_count + 2);
 
-    return TransactFor<ExecutionPage>(*database_, TxMode::kRead,
-                                      [&](SqlConnection& db) -> Result<ExecutionPage> {
-      ExecutionPage page;
-      Result<std::int64_t> total =
-          ReadCount(db.Query(count_sql, std::span(params.data(), filter_count)));
-      if (!total) return Fail(std::move(total).error());
-      page.total = static_cast<std::size_t>(*total);
-      if (query.limit == 0) return page;
-      auto rows = db.Query(page_sql, params);
-      if (!rows) return Fail(std::move(rows).error());
-      Result<std::vector<Execution>> items = DecodeExecutions(*rows);
-      if (!items) return Fail(std::move(items).error());
-      page.items = std::move(*items);
-      return page;
-    });
+    return TransactFor<ExecutionPage>(
+        *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<ExecutionPage> {
+          ExecutionPage page;
+          Result<std::int64_t> total =
+              ReadCount(db.Query(count_sql, std::span(params.data(), filter_count)));
+          if (!total) return Fail(std::move(total).error());
+          page.total = static_cast<std::size_t>(*total);
+          if (query.limit == 0) return page;
+          auto rows = db.Query(page_sql, params);
+          if (!rows) return Fail(std::move(rows).error());
+          Result<std::vector<Execution>> items = DecodeExecutions(*rows);
+          if (!items) return Fail(std::move(items).error());
+          page.items = std::move(*items);
+          return page;
+        });
   }
 
   Result<std::vector<Execution>> ListQueued() override {
@@ -301,19 +301,19 @@ class SqlExecutionStore final : public ExecutionStore {
 
   Result<bool> MarkRunning(std::string_view id, std::string_view worker_id,
                            std::int64_t started_at_ms) override {
-    return Transition(id,
-                      "UPDATE executions SET status = 'running', attempts = attempts + 1,"
-                      " worker_id = $2, started_at = $3 WHERE id = $1 AND status = 'queued'",
-                      {SqlParam::Text(id), SqlParam::Text(worker_id),
-                       SqlParam::Int(started_at_ms)});
+    return Transition(
+        id,
+        "UPDATE executions SET status = 'running', attempts = attempts + 1,"
+        " worker_id = $2, started_at = $3 WHERE id = $1 AND status = 'queued'",
+        {SqlParam::Text(id), SqlParam::Text(worker_id), SqlParam::Int(started_at_ms)});
   }
 
   Result<bool> Finish(std::string_view id, const RunResult& result,
                       std::int64_t finished_at_ms) override {
     if (!IsTerminal(result.status)) {
       return Fail(ErrorCode::kInvalidArgument,
-                  fmt::format("cannot finish execution {} with status '{}', which is not final",
-                              id, StatusName(result.status)));
+                  fmt::format("cannot finish execution {} with status '{}', which is not final", id,
+                              StatusName(result.status)));
     }
     return Transition(
         id,
@@ -350,46 +350,45 @@ class SqlExecutionStore final : public ExecutionStore {
 
   Result<RecoveryReport> RecoverInterrupted(int max_attempts, std::string_view reason,
                                             std::int64_t now_ms) override {
-    return TransactFor<RecoveryReport>(*database_, TxMode::kWrite,
-                                       [&](SqlConnection& db) -> Result<RecoveryReport> {
-      RecoveryReport report;
-      // A requeued execution looks as if it had never started; `attempts` remembers.
-      auto requeued = db.Query(
-          "UPDATE executions SET status = 'queued', worker_id = '', started_at = NULL"
-          " WHERE status = 'running' AND attempts < $1 RETURNING id",
-          {SqlParam::Int(max_attempts)});
-      if (!requeued) return Fail(std::move(requeued).error());
-      Result<std::vector<std::string>> requeued_ids = SortedIds(*requeued);
-      if (!requeued_ids) return Fail(std::move(requeued_ids).error());
-      report.requeued = std::move(*requeued_ids);
-      auto failed = db.Query(
-          "UPDATE executions SET status = 'error', message = $1, finished_at = $2"
-          " WHERE status = 'running' RETURNING id",
-          {SqlParam::Text(reason), SqlParam::Int(now_ms)});
-      if (!failed) return Fail(std::move(failed).error());
-      Result<std::vector<std::string>> failed_ids = SortedIds(*failed);
-      if (!failed_ids) return Fail(std::move(failed_ids).error());
-      report.failed = std::move(*failed_ids);
-      return report;
-    });
+    return TransactFor<RecoveryReport>(
+        *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<RecoveryReport> {
+          RecoveryReport report;
+          // A requeued execution looks as if it had never started; `attempts` remembers.
+          auto requeued = db.Query(
+              "UPDATE executions SET status = 'queued', worker_id = '', started_at = NULL"
+              " WHERE status = 'running' AND attempts < $1 RETURNING id",
+              {SqlParam::Int(max_attempts)});
+          if (!requeued) return Fail(std::move(requeued).error());
+          Result<std::vector<std::string>> requeued_ids = SortedIds(*requeued);
+          if (!requeued_ids) return Fail(std::move(requeued_ids).error());
+          report.requeued = std::move(*requeued_ids);
+          auto failed = db.Query(
+              "UPDATE executions SET status = 'error', message = $1, finished_at = $2"
+              " WHERE status = 'running' RETURNING id",
+              {SqlParam::Text(reason), SqlParam::Int(now_ms)});
+          if (!failed) return Fail(std::move(failed).error());
+          Result<std::vector<std::string>> failed_ids = SortedIds(*failed);
+          if (!failed_ids) return Fail(std::move(failed_ids).error());
+          report.failed = std::move(*failed_ids);
+          return report;
+        });
   }
 
   Result<std::size_t> DeleteFinishedBefore(std::int64_t cutoff_ms) override {
     return TransactFor<std::size_t>(*database_, TxMode::kWrite,
                                     [&](SqlConnection& db) -> Result<std::size_t> {
-      auto deleted = db.Execute(
-          "DELETE FROM executions WHERE finished_at < $1"
-          " AND status NOT IN ('queued', 'running')",
-          {SqlParam::Int(cutoff_ms)});
-      if (!deleted) return Fail(std::move(deleted).error());
-      return static_cast<std::size_t>(*deleted);
-    });
+                                      auto deleted = db.Execute(
+                                          "DELETE FROM executions WHERE finished_at < $1"
+                                          " AND status NOT IN ('queued', 'running')",
+                                          {SqlParam::Int(cutoff_ms)});
+                                      if (!deleted) return Fail(std::move(deleted).error());
+                                      return static_cast<std::size_t>(*deleted);
+                                    });
   }
 
   Result<std::map<ExecutionStatus, std::size_t>> CountByStatus() override {
     using Counts = std::map<ExecutionStatus, std::size_t>;
-    return TransactFor<Counts>(*database_, TxMode::kRead,
-                               [&](SqlConnection& db) -> Result<Counts> {
+    return TransactFor<Counts>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Counts> {
       auto rows = db.Query("SELECT status, count(*) FROM executions GROUP BY status");
       if (!rows) return Fail(std::move(rows).error());
       Counts counts;

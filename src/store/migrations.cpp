@@ -1,10 +1,10 @@
 #include "store/migrations.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <set>
 #include <string>
-
-#include <fmt/format.h>
 
 #include "common/log.hpp"
 
@@ -255,12 +255,11 @@ Status Migrate(SqlDatabase& database, std::span<const Migration> migrations) {
     const bool postgres = connection.Dialect() == SqlDialect::kPostgres;
     if (postgres) {
       // Held until commit; keyed by schema so databases side by side migrate in parallel.
-      auto locked = connection.Query(
-          "SELECT pg_advisory_xact_lock(1228, hashtext(current_schema()))");
+      auto locked =
+          connection.Query("SELECT pg_advisory_xact_lock(1228, hashtext(current_schema()))");
       if (!locked) return Fail(std::move(locked).error());
     }
-    if (Status created = connection.ExecuteScript(postgres ? kBootstrapPostgres
-                                                           : kBootstrapSqlite);
+    if (Status created = connection.ExecuteScript(postgres ? kBootstrapPostgres : kBootstrapSqlite);
         !created) {
       return created;
     }

@@ -18,8 +18,7 @@ Result<Stores> OpenStores(std::string_view url, const StoreOptions& options) {
   sql_options.connect_timeout_s = options.connect_timeout_s;
   Result<std::shared_ptr<SqlDatabase>> database = OpenSqlDatabase(url, sql_options);
   if (!database) {
-    return Fail(std::move(database).error().WithContext(
-        "open database " + RedactStoreUrl(url)));
+    return Fail(std::move(database).error().WithContext("open database " + RedactStoreUrl(url)));
   }
   if (Status migrated = Migrate(**database, SchemaMigrations()); !migrated) {
     return Fail(std::move(migrated).error());

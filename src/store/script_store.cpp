@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "store/sql_stores.hpp"
 
@@ -36,8 +36,7 @@ Error NotFound(std::string_view id) {
 
 class SqlScriptStore final : public ScriptStore {
  public:
-  explicit SqlScriptStore(std::shared_ptr<SqlDatabase> database)
-      : database_(std::move(database)) {}
+  explicit SqlScriptStore(std::shared_ptr<SqlDatabase> database) : database_(std::move(database)) {}
 
   Status Insert(const Script& script) override {
     return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
@@ -62,8 +61,7 @@ class SqlScriptStore final : public ScriptStore {
   }
 
   Result<Script> Get(std::int64_t owner_id, std::string_view id) override {
-    return TransactFor<Script>(*database_, TxMode::kRead,
-                               [&](SqlConnection& db) -> Result<Script> {
+    return TransactFor<Script>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Script> {
       auto rows = db.Query(std::string(kSelect) + " WHERE id = $1 AND owner_id = $2",
                            {SqlParam::Text(id), SqlParam::Int(owner_id)});
       if (!rows) return Fail(std::move(rows).error());
@@ -74,32 +72,32 @@ class SqlScriptStore final : public ScriptStore {
 
   Result<std::vector<Script>> List(std::int64_t owner_id) override {
     using Scripts = std::vector<Script>;
-    return TransactFor<Scripts>(*database_, TxMode::kRead,
-                                [&](SqlConnection& db) -> Result<Scripts> {
-      auto rows = db.Query(
-          std::string(kSelect) + " WHERE owner_id = $1 ORDER BY updated_at DESC, id DESC",
-          {SqlParam::Int(owner_id)});
-      if (!rows) return Fail(std::move(rows).error());
-      Scripts scripts;
-      scripts.reserve(rows->size());
-      for (const SqlRow& row : *rows) {
-        Result<Script> script = DecodeScript(row);
-        if (!script) return Fail(std::move(script).error());
-        scripts.push_back(std::move(*script));
-      }
-      return scripts;
-    });
+    return TransactFor<Scripts>(
+        *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Scripts> {
+          auto rows = db.Query(
+              std::string(kSelect) + " WHERE owner_id = $1 ORDER BY updated_at DESC, id DESC",
+              {SqlParam::Int(owner_id)});
+          if (!rows) return Fail(std::move(rows).error());
+          Scripts scripts;
+          scripts.reserve(rows->size());
+          for (const SqlRow& row : *rows) {
+            Result<Script> script = DecodeScript(row);
+            if (!script) return Fail(std::move(script).error());
+            scripts.push_back(std::move(*script));
+          }
+          return scripts;
+        });
   }
 
   Status Update(const Script& script) override {
     // created_at stays as it was: it belongs to the first save.
-    return ChangeOne(script.id,
-                     "UPDATE scripts SET name = $3, language = $4, version = $5, content = $6,"
-                     " updated_at = $7 WHERE id = $1 AND owner_id = $2",
-                     {SqlParam::Text(script.id), SqlParam::Int(script.owner_id),
-                      SqlParam::Text(script.name), SqlParam::Text(script.language),
-                      SqlParam::Text(script.version), SqlParam::Blob(script.content),
-                      SqlParam::Int(script.updated_at_ms)});
+    return ChangeOne(
+        script.id,
+        "UPDATE scripts SET name = $3, language = $4, version = $5, content = $6,"
+        " updated_at = $7 WHERE id = $1 AND owner_id = $2",
+        {SqlParam::Text(script.id), SqlParam::Int(script.owner_id), SqlParam::Text(script.name),
+         SqlParam::Text(script.language), SqlParam::Text(script.version),
+         SqlParam::Blob(script.content), SqlParam::Int(script.updated_at_ms)});
   }
 
   Status Delete(std::int64_t owner_id, std::string_view id) override {

@@ -12,9 +12,8 @@ const SqlValue* RowReader::Next(bool nullable) {
   const std::size_t column = next_++;
   if (error_) return nullptr;
   if (column >= row_.values.size()) {
-    error_ = MakeError(ErrorCode::kInternal,
-                       fmt::format("row has {} columns, column {} was read",
-                                   row_.values.size(), column));
+    error_ = MakeError(ErrorCode::kInternal, fmt::format("row has {} columns, column {} was read",
+                                                         row_.values.size(), column));
     return nullptr;
   }
   const SqlValue& value = row_.values[column];

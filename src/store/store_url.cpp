@@ -1,8 +1,8 @@
 #include "store/store_url.hpp"
 
-#include <algorithm>
-
 #include <fmt/format.h>
+
+#include <algorithm>
 
 namespace integr8scode {
 namespace {
@@ -32,13 +32,12 @@ Result<StoreUrl> ParseStoreUrl(std::string_view url) {
       // sqlite://<host>/path has no host to name: only the empty host form is absolute.
       path.remove_prefix(2);
       if (!path.starts_with('/')) {
-        return Fail(UrlError(fmt::format("'{}' names a host; SQLite is a local file",
-                                         RedactStoreUrl(url))));
+        return Fail(UrlError(
+            fmt::format("'{}' names a host; SQLite is a local file", RedactStoreUrl(url))));
       }
     }
   } else if (url.find("://") != std::string_view::npos) {
-    return Fail(UrlError(
-        fmt::format("unsupported scheme in '{}'", RedactStoreUrl(url))));
+    return Fail(UrlError(fmt::format("unsupported scheme in '{}'", RedactStoreUrl(url))));
   }
   if (path.empty()) return Fail(UrlError("no SQLite file path"));
   if (path.find('\0') != std::string_view::npos) return Fail(UrlError("NUL byte in path"));

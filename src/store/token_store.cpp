@@ -7,8 +7,7 @@ namespace {
 
 class SqlTokenStore final : public TokenStore {
  public:
-  explicit SqlTokenStore(std::shared_ptr<SqlDatabase> database)
-      : database_(std::move(database)) {}
+  explicit SqlTokenStore(std::shared_ptr<SqlDatabase> database) : database_(std::move(database)) {}
 
   Status Revoke(std::string_view token_id, std::int64_t expires_at_ms) override {
     // Revoking twice (two logouts racing) is not an error; the later expiry wins so
@@ -26,21 +25,21 @@ class SqlTokenStore final : public TokenStore {
 
   Result<bool> IsRevoked(std::string_view token_id) override {
     return TransactFor<bool>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<bool> {
-      auto rows = db.Query("SELECT 1 FROM revoked_tokens WHERE token_id = $1",
-                           {SqlParam::Text(token_id)});
+      auto rows =
+          db.Query("SELECT 1 FROM revoked_tokens WHERE token_id = $1", {SqlParam::Text(token_id)});
       if (!rows) return Fail(std::move(rows).error());
       return !rows->empty();
     });
   }
 
   Result<std::size_t> DeleteExpired(std::int64_t now_ms) override {
-    return TransactFor<std::size_t>(*database_, TxMode::kWrite,
-                                    [&](SqlConnection& db) -> Result<std::size_t> {
-      auto deleted = db.Execute("DELETE FROM revoked_tokens WHERE expires_at <= $1",
-                                {SqlParam::Int(now_ms)});
-      if (!deleted) return Fail(std::move(deleted).error());
-      return static_cast<std::size_t>(*deleted);
-    });
+    return TransactFor<std::size_t>(
+        *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<std::size_t> {
+          auto deleted = db.Execute("DELETE FROM revoked_tokens WHERE expires_at <= $1",
+                                    {SqlParam::Int(now_ms)});
+          if (!deleted) return Fail(std::move(deleted).error());
+          return static_cast<std::size_t>(*deleted);
+        });
   }
 
  private:

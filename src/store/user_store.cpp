@@ -1,8 +1,8 @@
+#include <fmt/format.h>
+
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "store/sql_stores.hpp"
 
@@ -38,7 +38,8 @@ Result<User> DecodeUser(const SqlRow& row) {
   if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
   const std::optional<Role> parsed = ParseRole(role);
   if (!parsed) {
-    return Fail(ErrorCode::kInternal, fmt::format("user {} has an unknown role '{}'", user.id, role));
+    return Fail(ErrorCode::kInternal,
+                fmt::format("user {} has an unknown role '{}'", user.id, role));
   }
   user.role = *parsed;
   return user;
@@ -80,8 +81,8 @@ class SqlUserStore final : public UserStore {
         const bool same_email = in.Bool();
         if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
         if (same_username) {
-          return Fail(Taken("username", fmt::format("the username '{}' is already taken",
-                                                    user.username)));
+          return Fail(
+              Taken("username", fmt::format("the username '{}' is already taken", user.username)));
         }
         if (same_email) {
           return Fail(Taken("email", "an account with this email address already exists"));
@@ -91,11 +92,10 @@ class SqlUserStore final : public UserStore {
           "INSERT INTO users (username, username_key, email, email_key, password_hash, role,"
           " failed_logins, locked_until, created_at)"
           " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-          {SqlParam::Text(user.username), SqlParam::Text(username_key),
-           SqlParam::Text(user.email), SqlParam::Text(email_key),
-           SqlParam::Text(user.password_hash), SqlParam::Text(RoleName(user.role)),
-           SqlParam::Int(user.failed_logins), SqlParam::OptInt(user.locked_until_ms),
-           SqlParam::Int(user.created_at_ms)});
+          {SqlParam::Text(user.username), SqlParam::Text(username_key), SqlParam::Text(user.email),
+           SqlParam::Text(email_key), SqlParam::Text(user.password_hash),
+           SqlParam::Text(RoleName(user.role)), SqlParam::Int(user.failed_logins),
+           SqlParam::OptInt(user.locked_until_ms), SqlParam::Int(user.created_at_ms)});
       if (!rows) {
         Error error = std::move(rows).error();
         if (error.code == ErrorCode::kAlreadyExists) {
@@ -114,17 +114,15 @@ class SqlUserStore final : public UserStore {
 
   Result<User> Get(std::int64_t id) override {
     return TransactFor<User>(*database_, TxMode::kRead, [&](SqlConnection& db) {
-      return FirstUser(db.Query(select_ + " WHERE id = $1", {SqlParam::Int(id)}),
-                       NoUser(id));
+      return FirstUser(db.Query(select_ + " WHERE id = $1", {SqlParam::Int(id)}), NoUser(id));
     });
   }
 
   Result<User> FindByUsername(std::string_view username) override {
     const std::string key = FoldCase(username);
     return TransactFor<User>(*database_, TxMode::kRead, [&](SqlConnection& db) {
-      return FirstUser(
-          db.Query(select_ + " WHERE username_key = $1", {SqlParam::Text(key)}),
-          fmt::format("no user named '{}'", username));
+      return FirstUser(db.Query(select_ + " WHERE username_key = $1", {SqlParam::Text(key)}),
+                       fmt::format("no user named '{}'", username));
     });
   }
 
@@ -149,13 +147,14 @@ class SqlUserStore final : public UserStore {
   Result<std::size_t> Count() override {
     return TransactFor<std::size_t>(*database_, TxMode::kRead,
                                     [&](SqlConnection& db) -> Result<std::size_t> {
-      auto rows = db.Query("SELECT count(*) FROM users");
-      if (!rows) return Fail(std::move(rows).error());
-      RowReader in(rows->front());
-      const std::int64_t count = in.Int();
-      if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
-      return static_cast<std::size_t>(count);
-    });
+                                      auto rows = db.Query("SELECT count(*) FROM users");
+                                      if (!rows) return Fail(std::move(rows).error());
+                                      RowReader in(rows->front());
+                                      const std::int64_t count = in.Int();
+                                      if (Status ok = in.Finish(); !ok)
+                                        return Fail(std::move(ok).error());
+                                      return static_cast<std::size_t>(count);
+                                    });
   }
 
   Status UpdateRole(std::int64_t id, Role role) override {
@@ -164,8 +163,7 @@ class SqlUserStore final : public UserStore {
   }
 
   Status UpdatePasswordHash(std::int64_t id, std::string_view hash) override {
-    return UpdateOne(id, "UPDATE users SET password_hash = $2 WHERE id = $1",
-                     SqlParam::Text(hash));
+    return UpdateOne(id, "UPDATE users SET password_hash = $2 WHERE id = $1", SqlParam::Text(hash));
   }
 
   Result<User> RecordLoginFailure(std::int64_t id, int max_failures,

@@ -1,9 +1,9 @@
 // Authentication and authorisation against a real server: tokens (missing, tampered,
 // forged, expired, revoked), the session cookie and its CSRF token, account lockout.
-#include <chrono>
-
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <chrono>
 
 #include "support/api_fixture.hpp"
 #include "support/jwt_forge.hpp"
@@ -12,7 +12,8 @@ namespace integr8scode::testing {
 namespace {
 
 std::int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -40,8 +41,9 @@ TEST_F(Auth, TamperedTokensAreRefused) {
   flipped.back() = flipped.back() == 'A' ? 'B' : 'A';
   std::string payload_edit = alice.token;
   payload_edit[payload_edit.find('.') + 3] ^= 1;
-  for (const std::string& token : {flipped, payload_edit, std::string("not.a.jwt"), alice.token + "x",
-                                   alice.token.substr(0, alice.token.rfind('.'))}) {
+  for (const std::string& token :
+       {flipped, payload_edit, std::string("not.a.jwt"), alice.token + "x",
+        alice.token.substr(0, alice.token.rfind('.'))}) {
     const HttpResult me = client.Get("/api/v1/auth/me", {{"Authorization", "Bearer " + token}});
     EXPECT_EQ(me.status, 401) << token;
     EXPECT_EQ(Str(me.Json().at("code")), "invalid_token") << token;
@@ -49,7 +51,8 @@ TEST_F(Auth, TamperedTokensAreRefused) {
   }
   // A bad bearer token is refused even where anonymous calls are allowed: the client
   // meant to be someone.
-  const HttpResult anonymous_route = client.Get("/api/v1/runtimes", {{"Authorization", "Bearer " + flipped}});
+  const HttpResult anonymous_route =
+      client.Get("/api/v1/runtimes", {{"Authorization", "Bearer " + flipped}});
   EXPECT_EQ(anonymous_route.status, 401);
   const HttpResult basic = client.Get("/api/v1/auth/me", {{"Authorization", "Basic YTpi"}});
   EXPECT_EQ(basic.status, 401);
@@ -59,13 +62,15 @@ TEST_F(Auth, TamperedTokensAreRefused) {
 TEST_F(Auth, ForgedTokensWithoutTheSecretOrWithAlgNoneAreRefused) {
   HttpClient client(Port());
   const Account bob = CreateAccount(client, "bob");
-  const std::string claims = fmt::format(R"({{"sub":"{}","role":"admin","jti":"forged","iat":{},"exp":{}}})", bob.id,
-                                         NowSeconds(), NowSeconds() + 3600);
+  const std::string claims =
+      fmt::format(R"({{"sub":"{}","role":"admin","jti":"forged","iat":{},"exp":{}}})", bob.id,
+                  NowSeconds(), NowSeconds() + 3600);
   const std::string wrong_secret = ForgeJwt(claims, "guessed-secret");
   const std::string alg_none =
       Base64Url(R"({"alg":"none","typ":"JWT"})") + "." + Base64Url(claims) + ".";
   for (const std::string& token : {wrong_secret, alg_none}) {
-    const HttpResult stats = client.Get("/api/v1/admin/stats", {{"Authorization", "Bearer " + token}});
+    const HttpResult stats =
+        client.Get("/api/v1/admin/stats", {{"Authorization", "Bearer " + token}});
     EXPECT_EQ(stats.status, 401) << token;
   }
 }
@@ -75,16 +80,16 @@ TEST_F(Auth, ExpiredTokenSaysSo) {
   const Account carol = CreateAccount(client, "carol");
   // Signed with the server's key (the harness sets it), but past its expiry.
   const std::string expired =
-      ForgeJwt(fmt::format(R"({{"sub":"{}","role":"user","jti":"old-session","iat":{},"exp":{}}})", carol.id,
-                           NowSeconds() - 7200, NowSeconds() - 3600),
+      ForgeJwt(fmt::format(R"({{"sub":"{}","role":"user","jti":"old-session","iat":{},"exp":{}}})",
+                           carol.id, NowSeconds() - 7200, NowSeconds() - 3600),
                ServerProcess::kJwtSecret);
   const HttpResult me = client.Get("/api/v1/auth/me", {{"Authorization", "Bearer " + expired}});
   EXPECT_EQ(me.status, 401) << me.Describe();
   EXPECT_EQ(Str(me.Json().at("code")), "token_expired");
   // The same claims, still valid, are accepted: the test's forging matches the server.
   const std::string fresh =
-      ForgeJwt(fmt::format(R"({{"sub":"{}","role":"user","jti":"new-session","iat":{},"exp":{}}})", carol.id,
-                           NowSeconds(), NowSeconds() + 3600),
+      ForgeJwt(fmt::format(R"({{"sub":"{}","role":"user","jti":"new-session","iat":{},"exp":{}}})",
+                           carol.id, NowSeconds(), NowSeconds() + 3600),
                ServerProcess::kJwtSecret);
   EXPECT_EQ(client.Get("/api/v1/auth/me", {{"Authorization", "Bearer " + fresh}}).status, 200);
 }
@@ -92,7 +97,8 @@ TEST_F(Auth, ExpiredTokenSaysSo) {
 TEST_F(Auth, CookieRequestsNeedTheCsrfTokenForUnsafeMethods) {
   HttpClient client(Port());
   const Account dave = CreateAccount(client, "dave");
-  const boost::json::object draft{{"name", "n"}, {"lang", "python"}, {"lang_version", "3.11"}, {"script", "1"}};
+  const boost::json::object draft{
+      {"name", "n"}, {"lang", "python"}, {"lang_version", "3.11"}, {"script", "1"}};
 
   // Reads need no CSRF token.
   const HttpResult me = client.Get("/api/v1/auth/me", dave.Cookie(false));
@@ -136,7 +142,8 @@ TEST_F(Auth, StaleCookieIsClearedAndTheRequestGoesOnAnonymously) {
   HttpClient other(Port());
   CreateAccount(other, "erin");
   const HttpResult login = client.PostJson(
-      "/api/v1/auth/login", boost::json::object{{"username", "erin"}, {"password", "password-erin"}}, stale);
+      "/api/v1/auth/login",
+      boost::json::object{{"username", "erin"}, {"password", "password-erin"}}, stale);
   EXPECT_EQ(login.status, 200) << login.Describe();
 }
 
@@ -154,10 +161,11 @@ TEST_F(Auth, LogoutRevokesTheTokenAndClearsCookies) {
 TEST_F(Auth, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   HttpClient client(Port());
   CreateAccount(client, "gina");
-  const HttpResult wrong = client.PostJson("/api/v1/auth/login",
-                                           boost::json::object{{"username", "gina"}, {"password", "nope-nope"}});
+  const HttpResult wrong = client.PostJson(
+      "/api/v1/auth/login", boost::json::object{{"username", "gina"}, {"password", "nope-nope"}});
   const HttpResult unknown = client.PostJson(
-      "/api/v1/auth/login", boost::json::object{{"username", "nobody-at-all"}, {"password", "nope-nope"}});
+      "/api/v1/auth/login",
+      boost::json::object{{"username", "nobody-at-all"}, {"password", "nope-nope"}});
   EXPECT_EQ(wrong.status, 401);
   EXPECT_EQ(unknown.status, 401);
   EXPECT_EQ(Str(wrong.Json().at("detail")), Str(unknown.Json().at("detail")));
@@ -168,8 +176,9 @@ TEST_F(Auth, RepeatedFailuresLockTheAccount) {
   HttpClient client(Port());
   CreateAccount(client, "henry");
   for (int i = 0; i < 5; ++i) {
-    const HttpResult failed = client.PostJson(
-        "/api/v1/auth/login", boost::json::object{{"username", "henry"}, {"password", "wrong-password"}});
+    const HttpResult failed =
+        client.PostJson("/api/v1/auth/login",
+                        boost::json::object{{"username", "henry"}, {"password", "wrong-password"}});
     // The fifth failure is the one that locks: it may already say so.
     if (i < 4) {
       ASSERT_EQ(failed.status, 401) << "attempt " << i << ": " << failed.Describe();
@@ -178,8 +187,9 @@ TEST_F(Auth, RepeatedFailuresLockTheAccount) {
     }
   }
   // Locked now: even the right password is refused, with when to come back.
-  const HttpResult locked = client.PostJson(
-      "/api/v1/auth/login", boost::json::object{{"username", "henry"}, {"password", "password-henry"}});
+  const HttpResult locked =
+      client.PostJson("/api/v1/auth/login",
+                      boost::json::object{{"username", "henry"}, {"password", "password-henry"}});
   EXPECT_EQ(locked.status, 423) << locked.Describe();
   EXPECT_EQ(Str(locked.Json().at("code")), "account_locked");
   EXPECT_GT(std::stoi(locked.Header("retry-after")), 0);
@@ -190,8 +200,9 @@ TEST_F(Auth, RepeatedFailuresLockTheAccount) {
 TEST_F(Auth, RegistrationRulesAreChecked) {
   HttpClient client(Port());
   const auto attempt = [&](const char* username, const char* email, const char* password) {
-    return client.PostJson("/api/v1/auth/register",
-                           boost::json::object{{"username", username}, {"email", email}, {"password", password}});
+    return client.PostJson(
+        "/api/v1/auth/register",
+        boost::json::object{{"username", username}, {"email", email}, {"password", password}});
   };
   const HttpResult short_password = attempt("jack", "jack@example.com", "short");
   EXPECT_EQ(short_password.status, 422);

@@ -1,11 +1,10 @@
 #include "app/config.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <set>
-
-#include <gtest/gtest.h>
 
 namespace integr8scode {
 namespace {
@@ -31,8 +30,9 @@ ConfigSources FromFlags(std::vector<std::pair<std::string, std::string>> flags) 
 class ConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("config-test-" + std::to_string(::getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = fs::temp_directory_path() /
+           ("config-test-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::create_directories(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -53,10 +53,12 @@ TEST_F(ConfigTest, DefaultsMakeAWorkingLaptopSetup) {
   EXPECT_EQ(config->server.listen_port, 8080);
   EXPECT_TRUE(config->server.data_dir.is_absolute());
   EXPECT_EQ(config->server.data_dir.filename(), "data");
-  EXPECT_EQ(config->database.url, "sqlite://" + (config->server.data_dir / "integr8scode.db").string());
+  EXPECT_EQ(config->database.url,
+            "sqlite://" + (config->server.data_dir / "integr8scode.db").string());
   EXPECT_EQ(config->limits.defaults, Limits{});
   EXPECT_EQ(config->rate_limits.execute_per_minute, 60u);
-  EXPECT_LT(config->rate_limits.anonymous_execute_per_minute, config->rate_limits.execute_per_minute);
+  EXPECT_LT(config->rate_limits.anonymous_execute_per_minute,
+            config->rate_limits.execute_per_minute);
   EXPECT_GE(config->sandbox.slots, 1u);
   EXPECT_EQ(config->queue.workers, config->sandbox.slots);
   EXPECT_FALSE(config->Tls());
@@ -114,8 +116,9 @@ format = "text"
 }
 
 TEST_F(ConfigTest, FlagsWinOverEnvironmentWhichWinsOverTheFile) {
-  const fs::path file = Write("[server]\nlisten = \"127.0.0.1:1000\"\n[rate_limits]\nexecute_per_minute = 10\n"
-                              "auth_per_minute = 11\n");
+  const fs::path file = Write(
+      "[server]\nlisten = \"127.0.0.1:1000\"\n[rate_limits]\nexecute_per_minute = 10\n"
+      "auth_per_minute = 11\n");
   ConfigSources sources;
   sources.file = file;
   sources.env = {{"INTEGR8SCODE_SERVER_LISTEN", "127.0.0.1:2000"},
@@ -124,10 +127,10 @@ TEST_F(ConfigTest, FlagsWinOverEnvironmentWhichWinsOverTheFile) {
   sources.flags = {{"server.listen", "127.0.0.1:3000"}};
   auto config = LoadConfig(sources);
   ASSERT_TRUE(config.has_value()) << config.error().message;
-  EXPECT_EQ(config->server.listen_port, 3000);                // flag
-  EXPECT_EQ(config->rate_limits.execute_per_minute, 20u);     // environment
-  EXPECT_EQ(config->rate_limits.auth_per_minute, 11u);        // file
-  EXPECT_EQ(config->rate_limits.other_per_minute, 600u);      // default
+  EXPECT_EQ(config->server.listen_port, 3000);             // flag
+  EXPECT_EQ(config->rate_limits.execute_per_minute, 20u);  // environment
+  EXPECT_EQ(config->rate_limits.auth_per_minute, 11u);     // file
+  EXPECT_EQ(config->rate_limits.other_per_minute, 600u);   // default
 }
 
 TEST_F(ConfigTest, ConfigFileCanBeNamedByTheEnvironment) {
@@ -142,7 +145,8 @@ TEST_F(ConfigTest, UnknownFileKeyIsAnErrorNamingTheKey) {
   ASSERT_FALSE(config.has_value());
   EXPECT_NE(config.error().message.find("unknown key 'server.listen_addr'"), std::string::npos)
       << config.error().message;
-  EXPECT_NE(config.error().message.find("did you mean 'server.listen'"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("did you mean 'server.listen'"), std::string::npos)
+      << config.error().message;
 
   config = LoadConfig(FromFile(Write("[severs]\nx = 1\n")));
   ASSERT_FALSE(config.has_value());
@@ -153,7 +157,8 @@ TEST_F(ConfigTest, UnknownEnvironmentVariableIsAnError) {
   auto config = LoadConfig(FromEnv({{"INTEGR8SCODE_SERVER_LISTN", "127.0.0.1:1"}}));
   ASSERT_FALSE(config.has_value());
   EXPECT_NE(config.error().message.find("INTEGR8SCODE_SERVER_LISTN"), std::string::npos);
-  EXPECT_NE(config.error().message.find("INTEGR8SCODE_SERVER_LISTEN"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("INTEGR8SCODE_SERVER_LISTEN"), std::string::npos)
+      << config.error().message;
 }
 
 TEST_F(ConfigTest, VariablesOutsideTheSectionsAreNotSettings) {
@@ -163,7 +168,8 @@ TEST_F(ConfigTest, VariablesOutsideTheSectionsAreNotSettings) {
   ASSERT_TRUE(config.has_value()) << config.error().message;
   auto typo = LoadConfig(FromEnv({{"INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUT", "5"}}));
   ASSERT_FALSE(typo.has_value());
-  EXPECT_NE(typo.error().message.find("INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE"), std::string::npos)
+  EXPECT_NE(typo.error().message.find("INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE"),
+            std::string::npos)
       << typo.error().message;
 }
 
@@ -197,13 +203,16 @@ TEST_F(ConfigTest, WrongTypesAndValuesAreErrors) {
 TEST_F(ConfigTest, SyntaxErrorsSayWhere) {
   auto config = LoadConfig(FromFile(Write("[server\nlisten = 1\n")));
   ASSERT_FALSE(config.has_value());
-  EXPECT_NE(config.error().message.find("integr8scode.toml:1:"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("integr8scode.toml:1:"), std::string::npos)
+      << config.error().message;
 }
 
 TEST_F(ConfigTest, ContradictionsAreErrors) {
-  auto config = LoadConfig(FromFile(Write("[limits.default]\nmemory = \"1G\"\n[limits.maximum]\nmemory = \"512M\"\n")));
+  auto config = LoadConfig(
+      FromFile(Write("[limits.default]\nmemory = \"1G\"\n[limits.maximum]\nmemory = \"512M\"\n")));
   ASSERT_FALSE(config.has_value());
-  EXPECT_NE(config.error().message.find("limits.default"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("limits.default"), std::string::npos)
+      << config.error().message;
 
   const fs::path cert = dir_ / "cert.pem";
   std::ofstream(cert) << "x";
@@ -211,9 +220,11 @@ TEST_F(ConfigTest, ContradictionsAreErrors) {
   ASSERT_FALSE(config.has_value());
   EXPECT_NE(config.error().message.find("tls_key"), std::string::npos) << config.error().message;
 
-  config = LoadConfig(FromFlags({{"server.tls_cert", cert.string()}, {"server.tls_key", (dir_ / "nope").string()}}));
+  config = LoadConfig(FromFlags(
+      {{"server.tls_cert", cert.string()}, {"server.tls_key", (dir_ / "nope").string()}}));
   ASSERT_FALSE(config.has_value());
-  EXPECT_NE(config.error().message.find("cannot read TLS file"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("cannot read TLS file"), std::string::npos)
+      << config.error().message;
 
   config = LoadConfig(FromFlags({{"auth.admin_username", "root"}}));
   ASSERT_FALSE(config.has_value());
@@ -227,7 +238,8 @@ TEST_F(ConfigTest, ContradictionsAreErrors) {
 TEST_F(ConfigTest, UnreadableFileIsAnError) {
   auto config = LoadConfig(FromFile(dir_ / "missing.toml"));
   ASSERT_FALSE(config.has_value());
-  EXPECT_NE(config.error().message.find("missing.toml"), std::string::npos) << config.error().message;
+  EXPECT_NE(config.error().message.find("missing.toml"), std::string::npos)
+      << config.error().message;
 }
 
 TEST(ConfigKeys, EnvironmentNamesAreUniqueAndFollowTheConvention) {
@@ -235,7 +247,8 @@ TEST(ConfigKeys, EnvironmentNamesAreUniqueAndFollowTheConvention) {
   for (const std::string& key : ConfigKeys()) {
     EXPECT_TRUE(names.insert(EnvironmentName(key)).second) << key;
   }
-  EXPECT_EQ(EnvironmentName("rate_limits.execute_per_minute"), "INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE");
+  EXPECT_EQ(EnvironmentName("rate_limits.execute_per_minute"),
+            "INTEGR8SCODE_RATE_LIMITS_EXECUTE_PER_MINUTE");
   EXPECT_EQ(EnvironmentName("server.listen"), "INTEGR8SCODE_SERVER_LISTEN");
   EXPECT_TRUE(names.contains("INTEGR8SCODE_CATALOG"));
 }
@@ -245,7 +258,8 @@ TEST(ConfigKeys, EveryKeyIsDocumentedInOperationsGuide) {
   ASSERT_TRUE(file) << "docs/operations.md not found";
   const std::string text((std::istreambuf_iterator<char>(file)), std::istreambuf_iterator<char>());
   for (const std::string& key : ConfigKeys()) {
-    EXPECT_NE(text.find("`" + key + "`"), std::string::npos) << key << " is not in docs/operations.md";
+    EXPECT_NE(text.find("`" + key + "`"), std::string::npos)
+        << key << " is not in docs/operations.md";
   }
 }
 

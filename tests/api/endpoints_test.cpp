@@ -33,7 +33,8 @@ TEST_F(Endpoints, EveryAnswerCarriesARequestId) {
   EXPECT_EQ(generated.Header("x-request-id").size(), 32u);
   const HttpResult echoed = client.Get("/api/v1/runtimes", {{"X-Request-Id", "trace-42.a:b"}});
   EXPECT_EQ(echoed.Header("x-request-id"), "trace-42.a:b");
-  const HttpResult replaced = client.Get("/api/v1/nowhere", {{"X-Request-Id", "bad id with spaces"}});
+  const HttpResult replaced =
+      client.Get("/api/v1/nowhere", {{"X-Request-Id", "bad id with spaces"}});
   EXPECT_EQ(replaced.Header("x-request-id").size(), 32u);
   EXPECT_EQ(Str(replaced.Json().at("request_id")), replaced.Header("x-request-id"));
 }
@@ -45,8 +46,8 @@ TEST_F(Endpoints, RuntimesLimitsAndExamples) {
   bool python311 = false;
   const boost::json::value runtimes_body = runtimes.Json();
   for (const auto& runtime : runtimes_body.at("runtimes").as_array()) {
-    for (const char* key : {"lang", "version", "display_name", "implementation", "file_extension", "editor_mode",
-                            "available", "reason", "has_compile"}) {
+    for (const char* key : {"lang", "version", "display_name", "implementation", "file_extension",
+                            "editor_mode", "available", "reason", "has_compile"}) {
       EXPECT_TRUE(runtime.as_object().contains(key)) << key;
     }
     if (Str(runtime.at("lang")) == "python" && Str(runtime.at("version")) == "3.11") {
@@ -108,7 +109,8 @@ TEST_F(Endpoints, ExecuteThenReadByBothPaths) {
 TEST_F(Endpoints, WaitAnswersWithTheFinishedResult) {
   HttpClient client(Port());
   const HttpResult result =
-      Submit(client, "import sys\nprint('out')\nprint('err', file=sys.stderr)\nsys.exit(3)", {}, "?wait=true");
+      Submit(client, "import sys\nprint('out')\nprint('err', file=sys.stderr)\nsys.exit(3)", {},
+             "?wait=true");
   ASSERT_EQ(result.status, 200) << result.Describe();
   const boost::json::value body = result.Json();
   EXPECT_EQ(Str(body.at("status")), "failed");
@@ -134,7 +136,8 @@ TEST_F(Endpoints, WaitWithLimitsAppliesThem) {
 
 TEST_F(Endpoints, CancelStopsARunAndRefusesTwice) {
   HttpClient client(Port());
-  const HttpResult submitted = Submit(client, "import time\nprint('started', flush=True)\ntime.sleep(20)");
+  const HttpResult submitted =
+      Submit(client, "import time\nprint('started', flush=True)\ntime.sleep(20)");
   ASSERT_EQ(submitted.status, 202);
   const std::string id = Str(submitted.Json().at("execution_id"));
   const HttpResult cancelled = client.Request("POST", "/api/v1/executions/" + id + "/cancel");
@@ -148,11 +151,11 @@ TEST_F(Endpoints, CancelStopsARunAndRefusesTwice) {
 
 TEST_F(Endpoints, RetryRunsTheSameProgramAgain) {
   HttpClient client(Port());
-  const HttpResult first = client.PostJson("/api/v1/execute?wait=true",
-                                           boost::json::object{{"script", "print(input())"},
-                                                               {"lang", "python"},
-                                                               {"lang_version", "3.11"},
-                                                               {"stdin", "echoed"}});
+  const HttpResult first =
+      client.PostJson("/api/v1/execute?wait=true", boost::json::object{{"script", "print(input())"},
+                                                                       {"lang", "python"},
+                                                                       {"lang_version", "3.11"},
+                                                                       {"stdin", "echoed"}});
   ASSERT_EQ(first.status, 200) << first.Describe();
   const std::string id = Str(first.Json().at("execution_id"));
   const HttpResult retried = client.Request("POST", "/api/v1/executions/" + id + "/retry");
@@ -167,28 +170,32 @@ TEST_F(Endpoints, RetryRunsTheSameProgramAgain) {
 
 TEST_F(Endpoints, AccountsLifecycle) {
   HttpClient client(Port());
-  const HttpResult registered = client.PostJson(
-      "/api/v1/auth/register",
-      boost::json::object{{"username", "grace"}, {"email", "grace@example.com"}, {"password", "hopper-1906"}});
+  const HttpResult registered =
+      client.PostJson("/api/v1/auth/register", boost::json::object{{"username", "grace"},
+                                                                   {"email", "grace@example.com"},
+                                                                   {"password", "hopper-1906"}});
   ASSERT_EQ(registered.status, 201) << registered.Describe();
   EXPECT_EQ(Str(registered.Json().at("username")), "grace");
   EXPECT_EQ(Str(registered.Json().at("role")), "user");
   EXPECT_FALSE(registered.Json().as_object().contains("password_hash"));
 
-  const HttpResult taken = client.PostJson(
-      "/api/v1/auth/register",
-      boost::json::object{{"username", "grace"}, {"email", "other@example.com"}, {"password", "hopper-1906"}});
+  const HttpResult taken =
+      client.PostJson("/api/v1/auth/register", boost::json::object{{"username", "grace"},
+                                                                   {"email", "other@example.com"},
+                                                                   {"password", "hopper-1906"}});
   EXPECT_EQ(taken.status, 409) << taken.Describe();
 
-  const HttpResult login = client.PostJson("/api/v1/auth/login",
-                                           boost::json::object{{"username", "grace"}, {"password", "hopper-1906"}});
+  const HttpResult login =
+      client.PostJson("/api/v1/auth/login",
+                      boost::json::object{{"username", "grace"}, {"password", "hopper-1906"}});
   ASSERT_EQ(login.status, 200) << login.Describe();
   const boost::json::value body = login.Json();
   EXPECT_EQ(Str(body.at("token_type")), "bearer");
   EXPECT_GT(body.at("expires_in").to_number<std::int64_t>(), 0);
   const std::vector<std::string> cookies = login.AllHeaders("set-cookie");
   ASSERT_EQ(cookies.size(), 2u);
-  EXPECT_NE(cookies[0].find("integr8scode_session=" + Str(body.at("access_token"))), std::string::npos);
+  EXPECT_NE(cookies[0].find("integr8scode_session=" + Str(body.at("access_token"))),
+            std::string::npos);
   EXPECT_NE(cookies[0].find("HttpOnly"), std::string::npos);
   EXPECT_NE(cookies[0].find("SameSite=Strict"), std::string::npos);
   EXPECT_NE(cookies[1].find("integr8scode_csrf=" + Str(body.at("csrf_token"))), std::string::npos);
@@ -237,7 +244,9 @@ TEST_F(Endpoints, OwnHistoryIsPagedNewestFirstAndFiltered) {
   ASSERT_EQ(failed.status, 200);
   ASSERT_EQ(failed.Json().at("total").to_number<int>(), 1);
   EXPECT_EQ(Str(failed.Json().at("items").as_array()[0].at("execution_id")), ids[2]);
-  EXPECT_EQ(client.Get("/api/v1/executions?lang=node", ada.Bearer()).Json().at("total").to_number<int>(), 0);
+  EXPECT_EQ(
+      client.Get("/api/v1/executions?lang=node", ada.Bearer()).Json().at("total").to_number<int>(),
+      0);
 
   EXPECT_EQ(client.Get("/api/v1/executions").status, 401);
   EXPECT_EQ(client.Get("/api/v1/executions?status=done", ada.Bearer()).status, 422);
@@ -248,7 +257,9 @@ TEST_F(Endpoints, OwnHistoryIsPagedNewestFirstAndFiltered) {
 TEST_F(Endpoints, SavedScriptsLifecycle) {
   HttpClient client(Port());
   const Account linus = CreateAccount(client, "linus");
-  const boost::json::object draft{{"name", "hello"}, {"lang", "python"}, {"lang_version", "3.11"},
+  const boost::json::object draft{{"name", "hello"},
+                                  {"lang", "python"},
+                                  {"lang_version", "3.11"},
                                   {"script", "print('hello')"}};
   const HttpResult created = client.PostJson("/api/v1/scripts", draft, linus.Bearer());
   ASSERT_EQ(created.status, 201) << created.Describe();
@@ -265,7 +276,8 @@ TEST_F(Endpoints, SavedScriptsLifecycle) {
   const HttpResult listed = client.Get("/api/v1/scripts", linus.Bearer());
   ASSERT_EQ(listed.status, 200);
   ASSERT_EQ(listed.Json().at("items").as_array().size(), 1u);
-  EXPECT_EQ(Str(client.Get("/api/v1/scripts/" + id, linus.Bearer()).Json().at("name")), "hello again");
+  EXPECT_EQ(Str(client.Get("/api/v1/scripts/" + id, linus.Bearer()).Json().at("name")),
+            "hello again");
 
   boost::json::object partial = draft;
   partial.erase("script");
@@ -322,11 +334,15 @@ TEST_F(Endpoints, DocumentsAndMetrics) {
   const HttpResult metrics = client.Get("/metrics");
   ASSERT_EQ(metrics.status, 200);
   EXPECT_TRUE(metrics.Header("content-type").starts_with("text/plain; version=0.0.4"));
-  EXPECT_NE(metrics.body.find(R"(integr8scode_http_requests_total{code="200",method="GET",route="/api/v1/openapi.json"})"),
-            std::string::npos)
+  EXPECT_NE(
+      metrics.body.find(
+          R"(integr8scode_http_requests_total{code="200",method="GET",route="/api/v1/openapi.json"})"),
+      std::string::npos)
       << metrics.body.substr(0, 3000);
-  EXPECT_NE(metrics.body.find(R"(integr8scode_executions_total{lang="python",status="completed",version="3.11"})"),
-            std::string::npos);
+  EXPECT_NE(
+      metrics.body.find(
+          R"(integr8scode_executions_total{lang="python",status="completed",version="3.11"})"),
+      std::string::npos);
   EXPECT_NE(metrics.body.find("integr8scode_sandbox_setup_seconds_count"), std::string::npos);
 }
 
@@ -369,7 +385,8 @@ TEST_F(Endpoints, WebUiAndDocsAreServed) {
   const HttpResult docs = client.Get("/docs");
   EXPECT_EQ(docs.status, 200);
   EXPECT_NE(docs.body.find("openapi.json"), std::string::npos);
-  EXPECT_EQ(client.Get("/api/v1/definitely-not-a-route").status, 404);  // no index.html fallback under /api
+  EXPECT_EQ(client.Get("/api/v1/definitely-not-a-route").status,
+            404);  // no index.html fallback under /api
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
 // Server-Sent Events on a real server: output arrives while the program still runs,
 // Last-Event-ID resumes, a finished execution answers at once, quiet streams get pings.
-#include <regex>
-
 #include <gtest/gtest.h>
+
+#include <regex>
 
 #include "support/api_fixture.hpp"
 
@@ -23,7 +23,8 @@ std::vector<Event> ParseEvents(const std::string& raw) {
   if (body == std::string::npos) return events;
   static const std::regex kEvent("id: (\\d+)\nevent: ([a-z]+)\ndata: ([^\n]*)\n\n");
   const std::string text = raw.substr(body + 4);
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), kEvent); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), kEvent);
+       it != std::sregex_iterator(); ++it) {
     events.push_back({std::stoull((*it)[1]), (*it)[2], (*it)[3]});
   }
   return events;
@@ -35,8 +36,8 @@ class Events : public ServerSuite {
   static void TearDownTestSuite() { StopServer(); }
 
   static std::string Request(const std::string& id, const std::string& extra_headers = {}) {
-    return "GET /api/v1/executions/" + id + "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n" +
-           extra_headers + "\r\n";
+    return "GET /api/v1/executions/" + id +
+           "/events HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n" + extra_headers + "\r\n";
   }
 };
 
@@ -44,8 +45,8 @@ TEST_F(Events, FirstLineArrivesBeforeTheProgramEnds) {
   HttpClient client(Port());
   // The program cannot hear the test, so it sleeps long enough between its lines that
   // any buffering on the way would be plain to see.
-  const HttpResult submitted =
-      Submit(client, "import time\nprint('first line', flush=True)\ntime.sleep(3)\nprint('second line')");
+  const HttpResult submitted = Submit(
+      client, "import time\nprint('first line', flush=True)\ntime.sleep(3)\nprint('second line')");
   ASSERT_EQ(submitted.status, 202);
   const std::string id = Str(submitted.Json().at("execution_id"));
 
@@ -81,8 +82,9 @@ TEST_F(Events, FirstLineArrivesBeforeTheProgramEnds) {
 
 TEST_F(Events, LastEventIdResumesAfterThatEvent) {
   HttpClient client(Port());
-  const HttpResult submitted =
-      Submit(client, "import time\nfor i in range(3):\n    print(f'line {i}', flush=True)\n    time.sleep(0.3)\n");
+  const HttpResult submitted = Submit(
+      client,
+      "import time\nfor i in range(3):\n    print(f'line {i}', flush=True)\n    time.sleep(0.3)\n");
   ASSERT_EQ(submitted.status, 202);
   const std::string id = Str(submitted.Json().at("execution_id"));
   RawConnection first(Port());
@@ -142,7 +144,8 @@ TEST_F(Events, UnknownExecutionIs404BeforeAnyStream) {
 TEST_F(Events, AClientThatLeavesEarlyCostsNothing) {
   HttpClient client(Port());
   for (int i = 0; i < 20; ++i) {
-    const HttpResult submitted = Submit(client, "import time\nprint('x', flush=True)\ntime.sleep(0.5)");
+    const HttpResult submitted =
+        Submit(client, "import time\nprint('x', flush=True)\ntime.sleep(0.5)");
     ASSERT_EQ(submitted.status, 202);
     RawConnection stream(Port());
     ASSERT_TRUE(stream.Send(Request(Str(submitted.Json().at("execution_id")))));
@@ -159,8 +162,9 @@ TEST_F(Events, AReaderThatStopsReadingHoldsUpNoWorker) {
   // Six MiB of output, far more than a stream buffers for one client.
   const HttpResult submitted = client.PostJson(
       "/api/v1/execute",
-      boost::json::object{{"script", "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(6 * 1024):\n"
-                                     "    sys.stdout.write(line)\n"},
+      boost::json::object{{"script",
+                           "import sys\nline = 'x' * 1023 + '\\n'\nfor _ in range(6 * 1024):\n"
+                           "    sys.stdout.write(line)\n"},
                           {"lang", "python"},
                           {"lang_version", "3.11"},
                           {"limits", {{"output_bytes", 8 << 20}}}});

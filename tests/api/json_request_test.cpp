@@ -1,7 +1,8 @@
 #include "api/json_request.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 namespace integr8scode {
 namespace {
@@ -76,7 +77,8 @@ TEST(JsonFields, UnknownFieldsAreRefusedWithTheirPath) {
 }
 
 TEST(JsonFields, UnsignedNumbersAreCheckedForSignFractionAndRange) {
-  auto object = ParseJsonObject(R"({"a": 12.0, "b": -1, "c": 1.5, "d": 1000, "e": "12", "f": 18446744073709551615})");
+  auto object = ParseJsonObject(
+      R"({"a": 12.0, "b": -1, "c": 1.5, "d": 1000, "e": "12", "f": 18446744073709551615})");
   ASSERT_TRUE(object.has_value());
   JsonFields fields(*object);
   auto a = fields.OptionalUnsigned("a", 100);

@@ -1,5 +1,6 @@
 // The server's life: a graceful SIGTERM, and a kill -9 in the middle of a burst of
 // submissions followed by a restart on the same data directory.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <atomic>
@@ -10,8 +11,6 @@
 #include <mutex>
 #include <set>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "support/api_fixture.hpp"
 
@@ -24,7 +23,8 @@ class Lifecycle : public ::testing::Test {
     if (!CanRunServer()) GTEST_SKIP() << "the server's sandbox needs root";
     dir_ = std::make_unique<TempDir>("integr8scode-lifecycle");
     options_.data_dir = dir_->Path() / "data";
-    options_.settings = {{"auth.admin_username", "admin"}, {"auth.admin_password", "admin-password"}};
+    options_.settings = {{"auth.admin_username", "admin"},
+                         {"auth.admin_password", "admin-password"}};
   }
 
   std::unique_ptr<ServerProcess> Start() {
@@ -38,7 +38,9 @@ class Lifecycle : public ::testing::Test {
   ServerOptions options_;
 };
 
-std::string BurstScript(int n) { return "import time\ntime.sleep(0.1)\nprint(" + std::to_string(n) + ")"; }
+std::string BurstScript(int n) {
+  return "import time\ntime.sleep(0.1)\nprint(" + std::to_string(n) + ")";
+}
 
 TEST_F(Lifecycle, KillNineDuringABurstLosesNothingAndRunsNothingTwice) {
   auto server = Start();
@@ -59,7 +61,8 @@ TEST_F(Lifecycle, KillNineDuringABurstLosesNothingAndRunsNothingTwice) {
       while (true) {
         const int n = next.fetch_add(1);
         if (n >= kSubmissions) return;
-        const HttpResult result = Submit(client, BurstScript(n), {{"Idempotency-Key", "burst-" + std::to_string(n)}});
+        const HttpResult result =
+            Submit(client, BurstScript(n), {{"Idempotency-Key", "burst-" + std::to_string(n)}});
         if (result.status == 0) return;  // the server is gone
         EXPECT_EQ(result.status, 202) << result.Describe();
         if (result.status != 202) continue;
@@ -89,7 +92,8 @@ TEST_F(Lifecycle, KillNineDuringABurstLosesNothingAndRunsNothingTwice) {
     ids.insert(id);
     const boost::json::object done = WaitForEnd(client, id, {}, std::chrono::seconds(120));
     const std::string status = Str(done.at("status"));
-    ASSERT_TRUE(status == "completed" || status == "error") << id << ": " << boost::json::serialize(done);
+    ASSERT_TRUE(status == "completed" || status == "error")
+        << id << ": " << boost::json::serialize(done);
     if (status == "completed") {
       ++completed;
       EXPECT_EQ(Str(done.at("stdout")), std::to_string(n) + "\n") << id;
@@ -103,7 +107,8 @@ TEST_F(Lifecycle, KillNineDuringABurstLosesNothingAndRunsNothingTwice) {
 
   // The same keys again are the same executions: nothing is run a second time.
   for (const auto& [n, id] : accepted) {
-    const HttpResult again = Submit(client, BurstScript(n), {{"Idempotency-Key", "burst-" + std::to_string(n)}});
+    const HttpResult again =
+        Submit(client, BurstScript(n), {{"Idempotency-Key", "burst-" + std::to_string(n)}});
     ASSERT_EQ(again.status, 200) << again.Describe();
     EXPECT_EQ(Str(again.Json().at("execution_id")), id);
     EXPECT_TRUE(IsTerminalStatus(Str(again.Json().at("status"))));
@@ -113,8 +118,8 @@ TEST_F(Lifecycle, KillNineDuringABurstLosesNothingAndRunsNothingTwice) {
   std::map<std::string, int> seen;
   int total = 0;
   for (int offset = 0;; offset += 100) {
-    const HttpResult page =
-        client.Get("/api/v1/admin/executions?limit=100&offset=" + std::to_string(offset), admin.Bearer());
+    const HttpResult page = client.Get(
+        "/api/v1/admin/executions?limit=100&offset=" + std::to_string(offset), admin.Bearer());
     ASSERT_EQ(page.status, 200) << page.Describe();
     const boost::json::value body = page.Json();
     total = body.at("total").to_number<int>();
@@ -139,7 +144,8 @@ TEST_F(Lifecycle, SigtermLetsRunningWorkFinishAndExitsZero) {
   HttpClient client(server->Port());
 
   // A request waiting for its result is in flight when the signal comes.
-  const std::string script = "import time\nprint('started', flush=True)\ntime.sleep(1.5)\nprint('finished')";
+  const std::string script =
+      "import time\nprint('started', flush=True)\ntime.sleep(1.5)\nprint('finished')";
   HttpResult waited;
   std::thread waiter([&] {
     HttpClient own(server->Port());
@@ -182,10 +188,12 @@ TEST_F(Lifecycle, SigtermLetsRunningWorkFinishAndExitsZero) {
 }
 
 TEST_F(Lifecycle, UnknownSettingsStopTheStartWithAClearMessage) {
-  const std::string command = ServerBinary().string() + " serve --data-dir " + (dir_->Path() / "d").string() +
-                              " --listen 127.0.0.1:0 > " + (dir_->Path() / "out").string() + " 2>&1";
+  const std::string command = ServerBinary().string() + " serve --data-dir " +
+                              (dir_->Path() / "d").string() + " --listen 127.0.0.1:0 > " +
+                              (dir_->Path() / "out").string() + " 2>&1";
   // A clean environment: only the misspelt variable is there to complain about.
-  const int env_status = std::system(("env -i PATH=/usr/bin:/bin INTEGR8SCODE_SERVER_LISTN=1 " + command).c_str());
+  const int env_status =
+      std::system(("env -i PATH=/usr/bin:/bin INTEGR8SCODE_SERVER_LISTN=1 " + command).c_str());
   ASSERT_TRUE(WIFEXITED(env_status));
   EXPECT_EQ(WEXITSTATUS(env_status), 2);
   std::ifstream out(dir_->Path() / "out");
@@ -193,11 +201,13 @@ TEST_F(Lifecycle, UnknownSettingsStopTheStartWithAClearMessage) {
   EXPECT_NE(text.find("INTEGR8SCODE_SERVER_LISTN"), std::string::npos) << text;
   EXPECT_NE(text.find("INTEGR8SCODE_SERVER_LISTEN"), std::string::npos) << text;
 
-  const int flag_status = std::system(("env -i PATH=/usr/bin:/bin " + command + " --set queue.capasity=5").c_str());
+  const int flag_status =
+      std::system(("env -i PATH=/usr/bin:/bin " + command + " --set queue.capasity=5").c_str());
   ASSERT_TRUE(WIFEXITED(flag_status));
   EXPECT_EQ(WEXITSTATUS(flag_status), 2);
   std::ifstream flag_out(dir_->Path() / "out");
-  const std::string flag_text((std::istreambuf_iterator<char>(flag_out)), std::istreambuf_iterator<char>());
+  const std::string flag_text((std::istreambuf_iterator<char>(flag_out)),
+                              std::istreambuf_iterator<char>());
   EXPECT_NE(flag_text.find("queue.capasity"), std::string::npos) << flag_text;
   EXPECT_NE(flag_text.find("queue.capacity"), std::string::npos) << flag_text;
 }

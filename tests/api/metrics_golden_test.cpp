@@ -1,10 +1,10 @@
-#include "metrics/metrics.hpp"
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
 #include <sstream>
 
-#include <gtest/gtest.h>
+#include "metrics/metrics.hpp"
 
 namespace integr8scode {
 namespace {
@@ -62,11 +62,15 @@ TEST(Metrics, RecordsLabelsAndValues) {
   metrics.OnFinished("python", "3.9", result);
   metrics.SetQueueDepth(7);
   const std::string text = metrics.Render();
-  EXPECT_NE(text.find(R"(integr8scode_http_requests_total{code="202",method="POST",route="/api/v1/execute"} 2)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          R"(integr8scode_http_requests_total{code="202",method="POST",route="/api/v1/execute"} 2)"),
+      std::string::npos)
       << text;
-  EXPECT_NE(text.find(R"(integr8scode_executions_total{lang="python",status="timed_out",version="3.9"} 1)"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          R"(integr8scode_executions_total{lang="python",status="timed_out",version="3.9"} 1)"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("integr8scode_execution_queue_depth 7"), std::string::npos) << text;
   EXPECT_NE(text.find(R"(integr8scode_execution_wall_seconds_sum{lang="python",version="3.9"} 5)"),

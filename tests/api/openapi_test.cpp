@@ -1,7 +1,7 @@
-#include <set>
+#include <gtest/gtest.h>
 
 #include <boost/json.hpp>
-#include <gtest/gtest.h>
+#include <set>
 
 #include "api/api_server.hpp"
 #include "api/problem.hpp"
@@ -49,7 +49,8 @@ TEST(OpenApi, DocumentsNoRouteThatDoesNotExist) {
   std::set<std::pair<std::string, std::string>> routes;
   for (const auto& [method, pattern] : ApiRouteList()) routes.emplace(Lower(method), pattern);
   const boost::json::object document = Document();
-  static const std::set<std::string> kMethods = {"get", "put", "post", "delete", "patch", "head", "options"};
+  static const std::set<std::string> kMethods = {"get",   "put",  "post",   "delete",
+                                                 "patch", "head", "options"};
   for (const auto& [path, item] : document.at("paths").as_object()) {
     for (const auto& [method, operation] : item.as_object()) {
       if (!kMethods.contains(std::string(method))) continue;
@@ -77,14 +78,16 @@ TEST(OpenApi, ProblemSchemaListsEveryProblemCode) {
   const auto& codes = problem.at("properties").at("code").at("enum").as_array();
   std::set<std::string> documented;
   for (const auto& code : codes) documented.emplace(code.as_string());
-  for (std::string_view code : ProblemCodes()) EXPECT_TRUE(documented.contains(std::string(code))) << code;
+  for (std::string_view code : ProblemCodes())
+    EXPECT_TRUE(documented.contains(std::string(code))) << code;
 }
 
 TEST(OpenApi, ReferencesResolve) {
   const boost::json::value document = Document();
   const std::string text = boost::json::serialize(document);
   const std::string marker = "\"$ref\":\"#/";
-  for (std::size_t at = text.find(marker); at != std::string::npos; at = text.find(marker, at + 1)) {
+  for (std::size_t at = text.find(marker); at != std::string::npos;
+       at = text.find(marker, at + 1)) {
     const std::size_t start = at + marker.size();
     const std::string pointer = "/" + text.substr(start, text.find('"', start) - start);
     boost::system::error_code ec;

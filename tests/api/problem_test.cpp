@@ -1,12 +1,12 @@
 #include "api/problem.hpp"
 
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 #include <fstream>
 #include <regex>
 #include <set>
 #include <sstream>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 namespace integr8scode {
 namespace {
@@ -70,14 +70,17 @@ TEST(Problem, EveryCodeOfTheContractCanBeProduced) {
   const std::string list = doc.substr(start, end - start);
   const std::regex code_pattern("`([a-z0-9_]+)`");
   std::set<std::string> documented;
-  for (auto it = std::sregex_iterator(list.begin(), list.end(), code_pattern); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(list.begin(), list.end(), code_pattern);
+       it != std::sregex_iterator(); ++it) {
     if ((*it)[1] != "code") documented.insert((*it)[1]);
   }
   ASSERT_GE(documented.size(), 15u);
   std::set<std::string> produced;
   for (std::string_view code : ProblemCodes()) produced.emplace(code);
-  for (const std::string& code : documented) EXPECT_TRUE(produced.contains(code)) << code << " is never produced";
-  for (const std::string& code : produced) EXPECT_TRUE(documented.contains(code)) << code << " is not in docs/api.md";
+  for (const std::string& code : documented)
+    EXPECT_TRUE(produced.contains(code)) << code << " is never produced";
+  for (const std::string& code : produced)
+    EXPECT_TRUE(documented.contains(code)) << code << " is not in docs/api.md";
 }
 
 TEST(Problem, ResponseIsProblemJsonWithFieldAndRequestId) {
@@ -97,8 +100,8 @@ TEST(Problem, ResponseIsProblemJsonWithFieldAndRequestId) {
 }
 
 TEST(Problem, InternalErrorsDoNotLeakTheirMessage) {
-  const HttpResponse response =
-      ProblemResponse(MakeError(ErrorCode::kInternal, "sqlite3_step: disk I/O error at /var/lib/x.db"), "r");
+  const HttpResponse response = ProblemResponse(
+      MakeError(ErrorCode::kInternal, "sqlite3_step: disk I/O error at /var/lib/x.db"), "r");
   EXPECT_EQ(response.status, 500);
   EXPECT_EQ(response.body.find("sqlite"), std::string::npos);
   EXPECT_EQ(response.body.find("/var/lib"), std::string::npos);

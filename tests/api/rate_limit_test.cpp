@@ -33,8 +33,9 @@ TEST_F(RateLimits, AnonymousExecutionsAreLimitedHarderThanUsers) {
   const int retry_after = std::stoi(refused.Header("retry-after"));
   EXPECT_GE(retry_after, 1);
   EXPECT_LE(retry_after, 30);  // 2 a minute: one every 30 s
-  EXPECT_NE(Str(refused.Json().at("detail")).find("try again in " + std::to_string(retry_after) + " s"),
-            std::string::npos)
+  EXPECT_NE(
+      Str(refused.Json().at("detail")).find("try again in " + std::to_string(retry_after) + " s"),
+      std::string::npos)
       << refused.body;
   EXPECT_EQ(refused.Header("x-ratelimit-remaining"), "0");
 
@@ -47,8 +48,14 @@ TEST_F(RateLimits, AnonymousExecutionsAreLimitedHarderThanUsers) {
   }
   EXPECT_EQ(Submit(client, "print(1)", user.Bearer()).status, 429);
   // Retries spend the same allowance.
-  const std::string some_id = Str(client.Get("/api/v1/executions?limit=1", user.Bearer()).Json().at("items").at(0).at("execution_id"));
-  EXPECT_EQ(client.Request("POST", "/api/v1/executions/" + some_id + "/retry", {}, user.Bearer()).status, 429);
+  const std::string some_id = Str(client.Get("/api/v1/executions?limit=1", user.Bearer())
+                                      .Json()
+                                      .at("items")
+                                      .at(0)
+                                      .at("execution_id"));
+  EXPECT_EQ(
+      client.Request("POST", "/api/v1/executions/" + some_id + "/retry", {}, user.Bearer()).status,
+      429);
 
   // Other routes have their own bucket, and health checks none.
   EXPECT_EQ(client.Get("/api/v1/runtimes").status, 200);
@@ -62,7 +69,8 @@ TEST_F(RateLimits, PasswordGuessingIsLimitedPerAddress) {
   int refused = 0;
   for (int i = 0; i < 10; ++i) {
     const HttpResult login = client.PostJson(
-        "/api/v1/auth/login", boost::json::object{{"username", "victim-" + std::to_string(i)}, {"password", "guess"}});
+        "/api/v1/auth/login",
+        boost::json::object{{"username", "victim-" + std::to_string(i)}, {"password", "guess"}});
     if (login.status == 429) {
       ++refused;
       EXPECT_FALSE(login.Header("retry-after").empty());

@@ -13,8 +13,8 @@ HttpRequest WithHeaders(std::vector<std::pair<std::string, std::string>> headers
 }
 
 TEST(Credentials, BearerHeaderWinsOverTheCookie) {
-  auto credentials = ReadCredentials(
-      WithHeaders({{"authorization", "Bearer abc.def.ghi"}, {"cookie", "integr8scode_session=cookie-token"}}));
+  auto credentials = ReadCredentials(WithHeaders(
+      {{"authorization", "Bearer abc.def.ghi"}, {"cookie", "integr8scode_session=cookie-token"}}));
   ASSERT_TRUE(credentials.has_value());
   EXPECT_EQ(credentials->token, "abc.def.ghi");
   EXPECT_FALSE(credentials->from_cookie);
@@ -33,8 +33,8 @@ TEST(Credentials, OtherAuthorizationSchemesAreRefused) {
 }
 
 TEST(Credentials, SessionCookieIsFoundAmongOthers) {
-  auto credentials = ReadCredentials(
-      WithHeaders({{"cookie", "theme=dark; integr8scode_csrf=c; integr8scode_session=tok.en.x; other=1"}}));
+  auto credentials = ReadCredentials(WithHeaders(
+      {{"cookie", "theme=dark; integr8scode_csrf=c; integr8scode_session=tok.en.x; other=1"}}));
   ASSERT_TRUE(credentials.has_value());
   EXPECT_EQ(credentials->token, "tok.en.x");
   EXPECT_TRUE(credentials->from_cookie);
@@ -54,7 +54,8 @@ TEST(ClientAddress, ForwardedForOnlyWhenTheProxyIsTrusted) {
 TEST(SessionCookies, HaveTheContractsAttributes) {
   const auto cookies = SessionCookies("tok", "csrf", std::chrono::seconds(3600), false);
   ASSERT_EQ(cookies.size(), 2u);
-  EXPECT_EQ(cookies[0], "integr8scode_session=tok; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict");
+  EXPECT_EQ(cookies[0],
+            "integr8scode_session=tok; Path=/; Max-Age=3600; HttpOnly; SameSite=Strict");
   EXPECT_EQ(cookies[1], "integr8scode_csrf=csrf; Path=/; Max-Age=3600; SameSite=Strict");
   const auto secure = SessionCookies("tok", "csrf", std::chrono::seconds(1), true);
   EXPECT_TRUE(secure[0].ends_with("; Secure"));

@@ -1,7 +1,8 @@
 #include "api/resource_json.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 namespace integr8scode {
 namespace {
@@ -95,7 +96,8 @@ TEST(ResourceJson, UsersAndScriptsHaveTheContractsFields) {
   script.version = "3.11";
   script.content = "print(1)";
   const boost::json::object script_json = ScriptToJson(script);
-  for (const char* key : {"id", "name", "lang", "lang_version", "script", "created_at", "updated_at"}) {
+  for (const char* key :
+       {"id", "name", "lang", "lang_version", "script", "created_at", "updated_at"}) {
     EXPECT_TRUE(script_json.contains(key)) << key;
   }
 }

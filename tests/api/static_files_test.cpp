@@ -1,11 +1,10 @@
 #include "api/static_files.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 #include <zlib.h>
 
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace integr8scode {
 namespace {
@@ -29,8 +28,9 @@ std::string Gunzip(const std::string& data) {
 class StaticFilesTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    base_ = fs::temp_directory_path() / ("static-test-" + std::to_string(::getpid()) + "-" +
-                                         ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    base_ = fs::temp_directory_path() /
+            ("static-test-" + std::to_string(::getpid()) + "-" +
+             ::testing::UnitTest::GetInstance()->current_test_info()->name());
     root_ = base_ / "dist";
     fs::create_directories(root_ / "assets");
     fs::create_directories(root_ / "docs");
@@ -50,7 +50,8 @@ class StaticFilesTest : public ::testing::Test {
     std::ofstream(root_ / relative, std::ios::binary) << content;
   }
 
-  HttpResponse Get(const std::string& path, std::vector<std::pair<std::string, std::string>> headers = {}) {
+  HttpResponse Get(const std::string& path,
+                   std::vector<std::pair<std::string, std::string>> headers = {}) {
     HttpRequest request;
     request.method = "GET";
     request.path = path;
@@ -140,9 +141,9 @@ TEST_F(StaticFilesTest, NothingOutsideTheRootCanBeRead) {
   fs::create_symlink(base_ / "secret.txt", root_ / "link.txt");
   fs::create_symlink(base_, root_ / "assets" / "up");
   Open();
-  for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt", "/link.txt",
-                           "/assets/up/secret.txt", "/%2E%2E%2Fsecret.txt", "/.%2e/secret.txt", "/..\\secret.txt",
-                           "/assets/%00", "/.git/config"}) {
+  for (const char* path : {"/../secret.txt", "/%2e%2e/secret.txt", "/assets/..%2f..%2fsecret.txt",
+                           "/link.txt", "/assets/up/secret.txt", "/%2E%2E%2Fsecret.txt",
+                           "/.%2e/secret.txt", "/..\\secret.txt", "/assets/%00", "/.git/config"}) {
     const HttpResponse response = Get(path);
     EXPECT_NE(response.status, 200) << path;
     EXPECT_EQ(response.body.find("outside the root"), std::string::npos) << path;

@@ -1,7 +1,7 @@
 // The connection level: TLS with the same routes, header and idle timeouts.
-#include <thread>
-
 #include <gtest/gtest.h>
+
+#include <thread>
 
 #include "support/api_fixture.hpp"
 #include "support/tls_files.hpp"
@@ -37,13 +37,16 @@ TEST_F(Tls, ServesTheApiOverHttpsWithSecureCookies) {
   ASSERT_EQ(run.status, 200) << run.Describe();
   EXPECT_EQ(Str(run.Json().at("stdout")), "over tls\n");
 
-  ASSERT_EQ(client.PostJson("/api/v1/auth/register", boost::json::object{{"username", "tls-user"},
-                                                                        {"email", "tls@example.com"},
-                                                                        {"password", "password-tls"}})
-                .status,
-            201);
-  const HttpResult login = client.PostJson(
-      "/api/v1/auth/login", boost::json::object{{"username", "tls-user"}, {"password", "password-tls"}});
+  ASSERT_EQ(
+      client
+          .PostJson("/api/v1/auth/register", boost::json::object{{"username", "tls-user"},
+                                                                 {"email", "tls@example.com"},
+                                                                 {"password", "password-tls"}})
+          .status,
+      201);
+  const HttpResult login =
+      client.PostJson("/api/v1/auth/login",
+                      boost::json::object{{"username", "tls-user"}, {"password", "password-tls"}});
   ASSERT_EQ(login.status, 200);
   for (const std::string& cookie : login.AllHeaders("set-cookie")) {
     EXPECT_NE(cookie.find("; Secure"), std::string::npos) << cookie;
@@ -94,7 +97,8 @@ TEST_F(Timeouts, IdleKeepAliveConnectionsAreClosed) {
 TEST_F(Timeouts, ALongRunningWaitIsNotCutByTheIdleTimeout) {
   // The idle timeout bounds silence from the client, not the server's own work.
   HttpClient client(Port());
-  const HttpResult run = Submit(client, "import time\ntime.sleep(1)\nprint('slept')", {}, "?wait=true");
+  const HttpResult run =
+      Submit(client, "import time\ntime.sleep(1)\nprint('slept')", {}, "?wait=true");
   ASSERT_EQ(run.status, 200) << run.Describe();
   EXPECT_EQ(Str(run.Json().at("stdout")), "slept\n") << run.body;
 }

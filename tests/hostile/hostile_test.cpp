@@ -2,6 +2,8 @@
 // and reported with the right status, and that the host kept nothing of it.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -13,9 +15,6 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "support/sandbox_harness.hpp"
 
@@ -45,13 +44,16 @@ class Hostile : public ::testing::Test {
   }
   void TearDown() override {
     if (!testing::CanSandbox()) return;
-    EXPECT_EQ(testing::DescribeLeaks(before_, testing::TakeHostSnapshot(), kSlack), "") << "after this attack";
+    EXPECT_EQ(testing::DescribeLeaks(before_, testing::TakeHostSnapshot(), kSlack), "")
+        << "after this attack";
   }
 
   static RunResult Python(std::string_view code, RunOptions options = {}) {
     return RunCode("python", "3.11", code, options);
   }
-  static RunResult C(std::string_view code, RunOptions options = {}) { return RunCode("c", "12", code, options); }
+  static RunResult C(std::string_view code, RunOptions options = {}) {
+    return RunCode("c", "12", code, options);
+  }
 
   static RunOptions Timeout(std::chrono::milliseconds timeout) {
     RunOptions options;
@@ -72,7 +74,8 @@ TEST_F(Hostile, ForkBombHitsTheProcessLimit) {
 int main(void) {
   int failures = 0;
   for (;;) { if (fork() < 0 && ++failures == 1) { puts("fork refused"); fflush(stdout); } }
-})", Timeout(std::chrono::milliseconds(1500)));
+})",
+                             Timeout(std::chrono::milliseconds(1500)));
   EXPECT_EQ(result.status, ExecutionStatus::kTimedOut) << result.message;
   EXPECT_NE(result.stdout_text.find("fork refused"), std::string::npos);
 }
@@ -90,12 +93,15 @@ except RuntimeError as e:
     print("stopped at", len(threads), "threads:", e)
 )");
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
-  EXPECT_NE(result.stdout_text.find("can't start new thread"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("can't start new thread"), std::string::npos)
+      << result.stdout_text;
 }
 
 TEST_F(Hostile, MemoryBombIsKilledAtTheLimit) {
-  const RunResult result = Python("chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))\n");
-  EXPECT_EQ(result.status, ExecutionStatus::kMemoryExceeded) << result.message << result.stderr_text;
+  const RunResult result =
+      Python("chunks = []\nwhile True:\n    chunks.append(bytearray(8 * 1024 * 1024))\n");
+  EXPECT_EQ(result.status, ExecutionStatus::kMemoryExceeded)
+      << result.message << result.stderr_text;
   EXPECT_LE(result.usage.peak_memory_bytes, (128ull << 20) + (1ull << 20));
 }
 
@@ -106,7 +112,8 @@ TEST_F(Hostile, CpuSpinIsStoppedByTheClock) {
 }
 
 TEST_F(Hostile, SleepingForeverIsStopped) {
-  const RunResult result = Python("import time\ntime.sleep(10**6)\n", Timeout(std::chrono::milliseconds(500)));
+  const RunResult result =
+      Python("import time\ntime.sleep(10**6)\n", Timeout(std::chrono::milliseconds(500)));
   EXPECT_EQ(result.status, ExecutionStatus::kTimedOut);
 }
 
@@ -136,7 +143,8 @@ except OSError as e:
 )");
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
   EXPECT_NE(result.stdout_text.find("ENOSPC"), std::string::npos) << result.stdout_text;
-  EXPECT_NE(result.stdout_text.find("full after 6"), std::string::npos) << result.stdout_text;  // ~64 MiB
+  EXPECT_NE(result.stdout_text.find("full after 6"), std::string::npos)
+      << result.stdout_text;  // ~64 MiB
 }
 
 TEST_F(Hostile, OneHugeFileHitsTheFileSizeLimit) {
@@ -197,7 +205,8 @@ print("child killed:", os.WIFSIGNALED(status), "- still here")
 )");
   for (const pid_t pid : canaries) {
     int status = 0;
-    EXPECT_EQ(::waitpid(pid, &status, WNOHANG), 0) << "canary " << pid << " was killed from the sandbox";
+    EXPECT_EQ(::waitpid(pid, &status, WNOHANG), 0)
+        << "canary " << pid << " was killed from the sandbox";
     ::kill(pid, SIGKILL);
     ::waitpid(pid, &status, 0);
   }
@@ -239,10 +248,12 @@ def own_loopback():
     server = socket.socket(); server.bind(("127.0.0.1", 0)); server.listen()
     tcp("127.0.0.1", server.getsockname()[1])
 attempt("own-loopback", own_loopback)
-)", port, port));
+)",
+                                              port, port));
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
   EXPECT_EQ(result.stdout_text.find("REACHED"), std::string::npos) << result.stdout_text;
-  for (const char* name : {"tcp-external", "tcp-host-loopback", "tcp6-loopback", "udp-external", "dns", "own-loopback"}) {
+  for (const char* name : {"tcp-external", "tcp-host-loopback", "tcp6-loopback", "udp-external",
+                           "dns", "own-loopback"}) {
     EXPECT_NE(result.stdout_text.find(std::string(name) + " blocked"), std::string::npos) << name;
   }
   EXPECT_LT(::accept(listener, nullptr, nullptr), 0) << "a connection reached the host";
@@ -270,7 +281,8 @@ try:
     print("REACHED")
 except OSError as e:
     print("blocked", e.errno)
-)", name));
+)",
+                                              name));
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
   EXPECT_NE(result.stdout_text.find("blocked"), std::string::npos) << result.stdout_text;
   EXPECT_LT(::accept(listener, nullptr, nullptr), 0) << "a connection reached the host";
@@ -315,7 +327,8 @@ for path in ["/etc/shadow", "/root", "/sys", "/run", "/var", "/boot", "/home/run
 pids = sorted(int(p) for p in os.listdir("/proc") if p.isdigit())
 print("pids", pids == [os.getpid()], pids)
 print("uid", os.getuid(), os.geteuid(), os.getgid())
-)", secret, ::getpid()));
+)",
+                                              secret, ::getpid()));
   std::filesystem::remove(secret);
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
   EXPECT_EQ(result.stdout_text.find("exists"), std::string::npos) << result.stdout_text;
@@ -413,14 +426,33 @@ int main(void) {
   ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
   const std::string& out = result.stdout_text;
   EXPECT_EQ(out.find("ALLOWED"), std::string::npos) << out;
-  for (const char* expected :
-       {"ptrace_attach EPERM", "ptrace_traceme EPERM", "mount EPERM", "umount EPERM", "unshare_user EPERM",
-        "unshare_net EPERM", "clone_newns EPERM", "setns EPERM", "setuid0 EPERM", "chroot EPERM",
-        "mknod EPERM", "sethostname EPERM", "bpf EPERM", "perf_event_open EPERM", "keyctl EPERM",
-        "io_uring_setup EPERM", "userfaultfd EPERM", "kexec_load EPERM", "reboot EPERM",
-        "open_by_handle_at EPERM", "netlink_socket EAFNOSUPPORT", "packet_socket EAFNOSUPPORT",
-        "raw_socket EPERM", "personality_no_aslr EPERM", "tiocsti EPERM", "raise_nofile EPERM",
-        "clone3 ENOSYS"}) {
+  for (const char* expected : {"ptrace_attach EPERM",
+                               "ptrace_traceme EPERM",
+                               "mount EPERM",
+                               "umount EPERM",
+                               "unshare_user EPERM",
+                               "unshare_net EPERM",
+                               "clone_newns EPERM",
+                               "setns EPERM",
+                               "setuid0 EPERM",
+                               "chroot EPERM",
+                               "mknod EPERM",
+                               "sethostname EPERM",
+                               "bpf EPERM",
+                               "perf_event_open EPERM",
+                               "keyctl EPERM",
+                               "io_uring_setup EPERM",
+                               "userfaultfd EPERM",
+                               "kexec_load EPERM",
+                               "reboot EPERM",
+                               "open_by_handle_at EPERM",
+                               "netlink_socket EAFNOSUPPORT",
+                               "packet_socket EAFNOSUPPORT",
+                               "raw_socket EPERM",
+                               "personality_no_aslr EPERM",
+                               "tiocsti EPERM",
+                               "raise_nofile EPERM",
+                               "clone3 ENOSYS"}) {
     EXPECT_NE(out.find(std::string(expected) + "\n"), std::string::npos) << expected << "\n" << out;
   }
 }
@@ -451,7 +483,8 @@ for fd in range(1024):
     except OSError:
         pass
 print(open_fds)
-)", options);
+)",
+                                  options);
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
   EXPECT_EQ(result.stdout_text, "[0, 1, 2]\n") << result.stdout_text;
 }
@@ -471,7 +504,8 @@ for link in ["/home/sandbox/shadow", "/tmp/root/etc/shadow", "/home/sandbox/init
   EXPECT_EQ(first.status, ExecutionStatus::kCompleted) << first.stderr_text;
   EXPECT_EQ(first.stdout_text.find("root:"), std::string::npos) << first.stdout_text;
   // The next sandbox is built from scratch: none of the links is there.
-  const RunResult second = Python("import os\nprint(os.listdir('/home/sandbox'), os.listdir('/tmp'))\n");
+  const RunResult second =
+      Python("import os\nprint(os.listdir('/home/sandbox'), os.listdir('/tmp'))\n");
   EXPECT_EQ(second.stdout_text, "[] []\n");
 }
 
@@ -490,7 +524,8 @@ for what, call in [("argv", lambda: os.execv("/usr/bin/true", ["true"] + ["A" * 
 }
 
 TEST_F(Hostile, ClosingStdoutDoesNotConfuseTheSupervisor) {
-  const RunResult result = Python("import os, time\nprint('bye', flush=True)\nos.close(1)\nos.close(2)\ntime.sleep(0.3)\n");
+  const RunResult result = Python(
+      "import os, time\nprint('bye', flush=True)\nos.close(1)\nos.close(2)\ntime.sleep(0.3)\n");
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted);
   EXPECT_EQ(result.stdout_text, "bye\n");
 }

@@ -1,9 +1,9 @@
 // Many short runs in a row and at once: nothing may accumulate — descriptors, mounts,
 // cgroups, processes.
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "support/sandbox_harness.hpp"
 
@@ -22,8 +22,10 @@ TEST_F(Leaks, AThousandSequentialRuns) {
   const auto before = testing::TakeHostSnapshot();
   int completed = 0;
   for (int i = 0; i < 1000; ++i) {
-    const RunResult result = testing::RunCode("python", "3.11", "print(" + std::to_string(i) + ")\n");
-    if (result.status == ExecutionStatus::kCompleted && result.stdout_text == std::to_string(i) + "\n") {
+    const RunResult result =
+        testing::RunCode("python", "3.11", "print(" + std::to_string(i) + ")\n");
+    if (result.status == ExecutionStatus::kCompleted &&
+        result.stdout_text == std::to_string(i) + "\n") {
       ++completed;
     } else {
       ADD_FAILURE() << "run " << i << ": " << StatusName(result.status) << " " << result.message;
@@ -46,7 +48,8 @@ TEST_F(Leaks, TwoHundredConcurrentRuns) {
         testing::RunOptions options;
         options.executor = executor.get();
         options.limits.timeout = std::chrono::seconds(60);  // 200 interpreters share 2 cores
-        const RunResult result = testing::RunCode("python", "3.11", "print('run', " + std::to_string(i) + ")\n", options);
+        const RunResult result = testing::RunCode(
+            "python", "3.11", "print('run', " + std::to_string(i) + ")\n", options);
         if (result.status == ExecutionStatus::kCompleted &&
             result.stdout_text == "run " + std::to_string(i) + "\n") {
           completed.fetch_add(1);

@@ -1,11 +1,10 @@
 // The `integr8scode` command line, run as a real process.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "common/subprocess.hpp"
 
@@ -28,8 +27,9 @@ Outcome RunCli(std::vector<std::string> args) {
 
 // Runs through a shell to keep the streams apart.
 Outcome CliStdoutOnly(const std::string& args) {
-  auto result = RunHostCommand({"/bin/sh", "-c", std::string(INTEGR8SCODE_BINARY) + " " + args + " 2>/dev/null"},
-                               std::chrono::seconds(60));
+  auto result = RunHostCommand(
+      {"/bin/sh", "-c", std::string(INTEGR8SCODE_BINARY) + " " + args + " 2>/dev/null"},
+      std::chrono::seconds(60));
   if (!result) return {-1, result.error().Describe()};
   return {result->exit_code, result->output};
 }
@@ -54,7 +54,8 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, MissingFileIsOneLine) {
-  const Outcome outcome = RunCli({"run", (dir_ / "nope.py").string(), "--lang", "python", "--version", "3.11"});
+  const Outcome outcome =
+      RunCli({"run", (dir_ / "nope.py").string(), "--lang", "python", "--version", "3.11"});
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
   EXPECT_NE(outcome.out.find("cannot read file"), std::string::npos) << outcome.out;
@@ -62,27 +63,35 @@ TEST_F(CliTest, MissingFileIsOneLine) {
 }
 
 TEST_F(CliTest, UnknownLanguageListsWhatIsAvailable) {
-  const Outcome outcome = RunCli({"run", File("a.rb", "puts 1"), "--lang", "ruby", "--version", "3.3"});
+  const Outcome outcome =
+      RunCli({"run", File("a.rb", "puts 1"), "--lang", "ruby", "--version", "3.3"});
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
-  EXPECT_NE(outcome.out.find("unknown language 'ruby'; available: python 3.11, python 3.9, node 20"),
-            std::string::npos)
+  EXPECT_NE(
+      outcome.out.find("unknown language 'ruby'; available: python 3.11, python 3.9, node 20"),
+      std::string::npos)
       << outcome.out;
 }
 
 TEST_F(CliTest, UnknownVersionListsTheVersions) {
-  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "2.7"});
+  const Outcome outcome =
+      RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "2.7"});
   EXPECT_EQ(outcome.exit_code, 2);
-  EXPECT_NE(outcome.out.find("unknown version '2.7' of python; available: 3.11, 3.9"), std::string::npos)
+  EXPECT_NE(outcome.out.find("unknown version '2.7' of python; available: 3.11, 3.9"),
+            std::string::npos)
       << outcome.out;
 }
 
 TEST_F(CliTest, MalformedLimitsAreOneLineEach) {
   const std::string file = File("a.py", "print(1)");
-  for (const auto& [flag, value, hint] : std::vector<std::tuple<std::string, std::string, std::string>>{
-           {"--memory", "12Q", "128M"}, {"--timeout", "soon", "5s"}, {"--cpu", "lots", "100m"},
+  for (const auto& [flag, value, hint] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"--memory", "12Q", "128M"},
+           {"--timeout", "soon", "5s"},
+           {"--cpu", "lots", "100m"},
            {"--output-limit", "-1", "128M"}}) {
-    const Outcome outcome = RunCli({"run", file, "--lang", "python", "--version", "3.11", flag, value});
+    const Outcome outcome =
+        RunCli({"run", file, "--lang", "python", "--version", "3.11", flag, value});
     EXPECT_EQ(outcome.exit_code, 2) << flag;
     EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
     EXPECT_NE(outcome.out.find(flag + ": '" + value + "'"), std::string::npos) << outcome.out;
@@ -91,25 +100,28 @@ TEST_F(CliTest, MalformedLimitsAreOneLineEach) {
 }
 
 TEST_F(CliTest, LimitsAboveTheMaximumAreRefused) {
-  const Outcome outcome =
-      RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "3.11", "--memory", "4G"});
+  const Outcome outcome = RunCli(
+      {"run", File("a.py", "print(1)"), "--lang", "python", "--version", "3.11", "--memory", "4G"});
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
-  EXPECT_NE(outcome.out.find("memory limit 4 GiB is above the maximum 512 MiB"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("memory limit 4 GiB is above the maximum 512 MiB"), std::string::npos)
+      << outcome.out;
 }
 
 TEST_F(CliTest, TheConfiguredMaximumApplies) {
-  const std::string config = File("strict.toml", "[limits.default]\nmemory = \"32M\"\n[limits.maximum]\nmemory = \"64M\"\n");
-  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "3.11",
-                                  "--config", config, "--memory", "100M"});
+  const std::string config = File(
+      "strict.toml", "[limits.default]\nmemory = \"32M\"\n[limits.maximum]\nmemory = \"64M\"\n");
+  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version",
+                                  "3.11", "--config", config, "--memory", "100M"});
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
-  EXPECT_NE(outcome.out.find("memory limit 100 MiB is above the maximum 64 MiB"), std::string::npos) << outcome.out;
+  EXPECT_NE(outcome.out.find("memory limit 100 MiB is above the maximum 64 MiB"), std::string::npos)
+      << outcome.out;
 }
 
 TEST_F(CliTest, AnUnknownConfigKeyIsNamed) {
-  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version", "3.11",
-                                  "--config", File("bad.toml", "[limits]\nmemroy = 1\n")});
+  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version",
+                                  "3.11", "--config", File("bad.toml", "[limits]\nmemroy = 1\n")});
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_NE(outcome.out.find("memroy"), std::string::npos) << outcome.out;
 }
@@ -137,7 +149,8 @@ TEST_F(CliTest, JsonHasTheResultShape) {
   EXPECT_EQ(json.at("stdout_truncated"), false);
   EXPECT_EQ(json.at("stderr_truncated"), false);
   const auto& usage = json.at("resource_usage").as_object();
-  for (const char* key : {"wall_time_ms", "cpu_time_ms", "peak_memory_bytes"}) EXPECT_TRUE(usage.contains(key)) << key;
+  for (const char* key : {"wall_time_ms", "cpu_time_ms", "peak_memory_bytes"})
+    EXPECT_TRUE(usage.contains(key)) << key;
   const auto& limits = json.at("limits").as_object();
   EXPECT_EQ(limits.at("memory_bytes"), 128 << 20);
   EXPECT_EQ(limits.at("timeout_ms"), 5000);
@@ -146,8 +159,9 @@ TEST_F(CliTest, JsonHasTheResultShape) {
 
 TEST_F(CliTest, JsonStatusForATimeout) {
   if (!Root()) GTEST_SKIP() << "the sandbox needs root";
-  const Outcome outcome = CliStdoutOnly("run " + File("a.py", "import time\nprint('tick', flush=True)\ntime.sleep(9)") +
-                                        " --lang python --version 3.11 --json --timeout 300ms");
+  const Outcome outcome =
+      CliStdoutOnly("run " + File("a.py", "import time\nprint('tick', flush=True)\ntime.sleep(9)") +
+                    " --lang python --version 3.11 --json --timeout 300ms");
   EXPECT_EQ(outcome.exit_code, 1);
   const auto json = boost::json::parse(outcome.out).as_object();
   EXPECT_EQ(json.at("status"), "timed_out");
@@ -158,7 +172,8 @@ TEST_F(CliTest, JsonStatusForATimeout) {
 
 TEST_F(CliTest, HumanOutputKeepsTheStreamsApart) {
   if (!Root()) GTEST_SKIP() << "the sandbox needs root";
-  const std::string file = File("a.py", "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\nsys.exit(4)");
+  const std::string file = File(
+      "a.py", "import sys\nprint('to stdout')\nprint('to stderr', file=sys.stderr)\nsys.exit(4)");
   const Outcome out = CliStdoutOnly("run " + file + " --lang python --version 3.11");
   EXPECT_EQ(out.exit_code, 1);
   EXPECT_EQ(out.out, "to stdout\n");
@@ -169,7 +184,8 @@ TEST_F(CliTest, HumanOutputKeepsTheStreamsApart) {
 
 TEST_F(CliTest, CompileErrorExitsNonZeroWithTheMessage) {
   if (!Root()) GTEST_SKIP() << "the sandbox needs root";
-  const Outcome outcome = RunCli({"run", File("bad.c", "int main(void) { return }"), "--lang", "c", "--version", "12"});
+  const Outcome outcome =
+      RunCli({"run", File("bad.c", "int main(void) { return }"), "--lang", "c", "--version", "12"});
   EXPECT_EQ(outcome.exit_code, 1);
   EXPECT_NE(outcome.out.find("error:"), std::string::npos) << outcome.out;
   EXPECT_NE(outcome.out.find("compile_error"), std::string::npos) << outcome.out;

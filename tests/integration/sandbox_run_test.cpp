@@ -1,12 +1,11 @@
 // Real programs through the real local sandbox (needs root; skipped otherwise).
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <thread>
-
-#include <gtest/gtest.h>
 
 #include "common/cancel.hpp"
 #include "sandbox/local_executor.hpp"
@@ -56,7 +55,8 @@ TEST_F(SandboxRun, TheOriginalsSampleOnPython39IsASyntaxError) {
   const RunResult result = RunCode("python", "3.9", MatchSample());
   EXPECT_EQ(result.status, ExecutionStatus::kFailed);
   EXPECT_EQ(result.exit_code, 1);
-  EXPECT_NE(result.stderr_text.find("File \"/scripts/script.py\", line 7"), std::string::npos) << result.stderr_text;
+  EXPECT_NE(result.stderr_text.find("File \"/scripts/script.py\", line 7"), std::string::npos)
+      << result.stderr_text;
   EXPECT_NE(result.stderr_text.find("SyntaxError"), std::string::npos) << result.stderr_text;
   EXPECT_EQ(result.stdout_text, "");
 }
@@ -65,13 +65,15 @@ TEST_F(SandboxRun, EveryCatalogExampleRuns) {
   for (const Runtime& runtime : testing::Catalog().All()) {
     SCOPED_TRACE(runtime.Key());
     const RunResult result = RunCode(runtime.language, runtime.version, runtime.example);
-    EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << "\n" << result.stderr_text;
+    EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << "\n"
+                                                          << result.stderr_text;
     EXPECT_FALSE(result.stdout_text.empty());
   }
 }
 
 TEST_F(SandboxRun, NodeRuns) {
-  const RunResult result = RunCode("node", "20", "console.log([3,1,2].toSorted().join(','), process.version.split('.')[0])");
+  const RunResult result = RunCode(
+      "node", "20", "console.log([3,1,2].toSorted().join(','), process.version.split('.')[0])");
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.stderr_text;
   EXPECT_EQ(result.stdout_text, "1,2,3 v20\n");
 }
@@ -80,21 +82,24 @@ TEST_F(SandboxRun, CompileErrorCarriesTheCompilersMessage) {
   const RunResult result = RunCode("c", "12", "int main(void) { return undeclared; }\n");
   EXPECT_EQ(result.status, ExecutionStatus::kCompileError);
   // GCC quotes with ‘’ under the sandbox's UTF-8 locale.
-  EXPECT_NE(result.stderr_text.find("error: \xE2\x80\x98undeclared\xE2\x80\x99 undeclared"), std::string::npos)
+  EXPECT_NE(result.stderr_text.find("error: \xE2\x80\x98undeclared\xE2\x80\x99 undeclared"),
+            std::string::npos)
       << result.stderr_text;
   EXPECT_NE(result.stderr_text.find("/scripts/main.c:1"), std::string::npos) << result.stderr_text;
   EXPECT_NE(result.message.find("compilation failed"), std::string::npos);
 }
 
 TEST_F(SandboxRun, CompiledProgramRunsWithItsOwnExitCode) {
-  const RunResult result = RunCode("c", "12", "#include <stdio.h>\nint main(void){puts(\"built\");return 7;}\n");
+  const RunResult result =
+      RunCode("c", "12", "#include <stdio.h>\nint main(void){puts(\"built\");return 7;}\n");
   EXPECT_EQ(result.status, ExecutionStatus::kFailed);
   EXPECT_EQ(result.exit_code, 7);
   EXPECT_EQ(result.stdout_text, "built\n");
 }
 
 TEST_F(SandboxRun, CrashIsReportedWithItsSignal) {
-  const RunResult result = RunCode("c", "12", "int main(void){ volatile int *p = 0; return *p; }\n");
+  const RunResult result =
+      RunCode("c", "12", "int main(void){ volatile int *p = 0; return *p; }\n");
   EXPECT_EQ(result.status, ExecutionStatus::kFailed);
   EXPECT_EQ(result.signal, SIGSEGV);
   EXPECT_FALSE(result.exit_code.has_value());
@@ -103,7 +108,8 @@ TEST_F(SandboxRun, CrashIsReportedWithItsSignal) {
 TEST_F(SandboxRun, StdinIsTheProgramsInput) {
   RunOptions options;
   options.stdin_data = "3\n4\n";
-  const RunResult result = RunCode("python", "3.11", "import sys\nprint(sum(int(x) for x in sys.stdin))\n", options);
+  const RunResult result =
+      RunCode("python", "3.11", "import sys\nprint(sum(int(x) for x in sys.stdin))\n", options);
   EXPECT_EQ(result.stdout_text, "7\n") << result.stderr_text;
 }
 
@@ -115,7 +121,10 @@ TEST_F(SandboxRun, WithoutStdinTheProgramReadsEndOfFile) {
 TEST_F(SandboxRun, StdinCannotBeWritten) {
   RunOptions options;
   options.stdin_data = "secret";
-  const RunResult result = RunCode("python", "3.11", "import os\ntry:\n    os.write(0, b'x')\nexcept OSError as e:\n    print(e.errno)\n", options);
+  const RunResult result =
+      RunCode("python", "3.11",
+              "import os\ntry:\n    os.write(0, b'x')\nexcept OSError as e:\n    print(e.errno)\n",
+              options);
   EXPECT_EQ(result.stdout_text, "9\n") << result.stderr_text;  // EBADF
 }
 
@@ -127,7 +136,8 @@ TEST_F(SandboxRun, ExitCodeIsPassedThrough) {
 }
 
 TEST_F(SandboxRun, InvalidUtf8OutputIsReplaced) {
-  const RunResult result = RunCode("python", "3.11", "import sys\nsys.stdout.buffer.write(b'ok \\xff\\xfe end\\n')\n");
+  const RunResult result =
+      RunCode("python", "3.11", "import sys\nsys.stdout.buffer.write(b'ok \\xff\\xfe end\\n')\n");
   EXPECT_EQ(result.stdout_text, "ok \xEF\xBF\xBD\xEF\xBF\xBD end\n");
 }
 
@@ -135,20 +145,23 @@ TEST_F(SandboxRun, OutputStreamsWhileTheProgramRuns) {
   RecordingSink sink;
   RunOptions options;
   options.sink = &sink;
-  const RunResult result =
-      RunCode("python", "3.11", "import time\nprint('first')\ntime.sleep(1.5)\nprint('second')\n", options);
+  const RunResult result = RunCode(
+      "python", "3.11", "import time\nprint('first')\ntime.sleep(1.5)\nprint('second')\n", options);
   const long long done = testing::SteadyMillis();
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted);
   const long long first = sink.MillisUntilStdoutContains("first");
   ASSERT_GE(first, 0);
   // 'first' reached us before the program's 1.5 s sleep was over, not at the end.
-  EXPECT_GE(done - first, 1000) << "the first line arrived only " << done - first << " ms before the end";
+  EXPECT_GE(done - first, 1000) << "the first line arrived only " << done - first
+                                << " ms before the end";
   EXPECT_EQ(sink.Stdout(), "first\nsecond\n");
 }
 
 TEST_F(SandboxRun, EnvironmentIsCleanAndComplete) {
   ::setenv("INTEGR8SCODE_TEST_SECRET", "must-not-leak", 1);
-  const RunResult result = RunCode("python", "3.11", "import os\nprint(sorted(os.environ))\nprint(os.getcwd(), os.environ['HOME'])\n");
+  const RunResult result =
+      RunCode("python", "3.11",
+              "import os\nprint(sorted(os.environ))\nprint(os.getcwd(), os.environ['HOME'])\n");
   ::unsetenv("INTEGR8SCODE_TEST_SECRET");
   EXPECT_EQ(result.stdout_text,
             "['HOME', 'LANG', 'LOGNAME', 'PATH', 'TMPDIR', 'USER']\n/home/sandbox /home/sandbox\n")
@@ -156,17 +169,23 @@ TEST_F(SandboxRun, EnvironmentIsCleanAndComplete) {
 }
 
 TEST_F(SandboxRun, NothingPersistsBetweenRuns) {
-  const RunResult first = RunCode("python", "3.11", "open('/tmp/mark','w').write('x')\nopen('/home/sandbox/mark','w').write('y')\nprint('written')\n");
+  const RunResult first = RunCode("python", "3.11",
+                                  "open('/tmp/mark','w').write('x')\nopen('/home/sandbox/"
+                                  "mark','w').write('y')\nprint('written')\n");
   EXPECT_EQ(first.stdout_text, "written\n") << first.stderr_text;
-  const RunResult second = RunCode("python", "3.11", "import os\nprint(os.path.exists('/tmp/mark'), os.path.exists('/home/sandbox/mark'))\n");
+  const RunResult second = RunCode(
+      "python", "3.11",
+      "import os\nprint(os.path.exists('/tmp/mark'), os.path.exists('/home/sandbox/mark'))\n");
   EXPECT_EQ(second.stdout_text, "False False\n");
 }
 
 TEST_F(SandboxRun, MemoryLimitStopsTheProgram) {
   RunOptions options;
   options.limits.memory_bytes = 64ull << 20;
-  const RunResult result = RunCode("python", "3.11", "x = bytearray(200 * 1024 * 1024)\nprint('allocated')\n", options);
-  EXPECT_EQ(result.status, ExecutionStatus::kMemoryExceeded) << result.message << result.stderr_text;
+  const RunResult result =
+      RunCode("python", "3.11", "x = bytearray(200 * 1024 * 1024)\nprint('allocated')\n", options);
+  EXPECT_EQ(result.status, ExecutionStatus::kMemoryExceeded)
+      << result.message << result.stderr_text;
   EXPECT_EQ(result.message, "stopped: the program needed more than its 64 MiB memory limit");
   EXPECT_EQ(result.stdout_text, "");
 }
@@ -174,7 +193,8 @@ TEST_F(SandboxRun, MemoryLimitStopsTheProgram) {
 TEST_F(SandboxRun, TimeoutKeepsWhatWasPrinted) {
   RunOptions options;
   options.limits.timeout = std::chrono::milliseconds(800);
-  const RunResult result = RunCode("python", "3.11", "import time\nprint('before the hang')\ntime.sleep(60)\n", options);
+  const RunResult result =
+      RunCode("python", "3.11", "import time\nprint('before the hang')\ntime.sleep(60)\n", options);
   EXPECT_EQ(result.status, ExecutionStatus::kTimedOut);
   EXPECT_EQ(result.stdout_text, "before the hang\n");
   EXPECT_EQ(result.message, "stopped after the 800 ms time limit");
@@ -186,7 +206,8 @@ TEST_F(SandboxRun, TinyCpuQuotaStillRunsButSlowly) {
   RunOptions options;
   options.limits.cpu_millicores = 100;
   options.limits.timeout = std::chrono::seconds(20);
-  const RunResult result = RunCode("python", "3.11", "n = 0\nfor i in range(3_000_000):\n    n += i\nprint(n > 0)\n", options);
+  const RunResult result = RunCode(
+      "python", "3.11", "n = 0\nfor i in range(3_000_000):\n    n += i\nprint(n > 0)\n", options);
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message;
   EXPECT_EQ(result.stdout_text, "True\n");
   // A tenth of a core: wall time is several times the CPU time.
@@ -214,7 +235,8 @@ TEST_F(SandboxRun, CancelStopsARunningProgram) {
     while (sink.MillisUntilStdoutContains("waiting\n") < 0) std::this_thread::yield();
     cancel.Cancel();
   });
-  const RunResult result = RunCode("python", "3.11", "import time\nprint('waiting')\ntime.sleep(30)\n", options);
+  const RunResult result =
+      RunCode("python", "3.11", "import time\nprint('waiting')\ntime.sleep(30)\n", options);
   canceller.join();
   EXPECT_EQ(result.status, ExecutionStatus::kCancelled);
   EXPECT_EQ(result.stdout_text, "waiting\n");
@@ -253,10 +275,11 @@ TEST_F(SandboxRun, CgroupV2BackendOnTheUnifiedHierarchy) {
   const RunResult hello = RunCode("python", "3.11", "n = sum(range(2_000_000))\nprint(n)\n", run);
   EXPECT_EQ(hello.status, ExecutionStatus::kCompleted) << hello.message;
   EXPECT_EQ(hello.stdout_text, "1999999000000\n");
-  EXPECT_GT(hello.usage.cpu_time_ms, 10);  // from the v2 slot's cpu.stat
+  EXPECT_GT(hello.usage.cpu_time_ms, 10);              // from the v2 slot's cpu.stat
   EXPECT_GT(hello.usage.peak_memory_bytes, 1u << 20);  // wait4's maxrss: no memory.peak here
   run.limits.timeout = std::chrono::milliseconds(500);
-  const RunResult stuck = RunCode("python", "3.11", "import os, time\nos.fork()\ntime.sleep(30)\n", run);
+  const RunResult stuck =
+      RunCode("python", "3.11", "import os, time\nos.fork()\ntime.sleep(30)\n", run);
   EXPECT_EQ(stuck.status, ExecutionStatus::kTimedOut);
   const auto before = testing::TakeHostSnapshot();
   executor->reset();
@@ -275,7 +298,8 @@ TEST_F(SandboxRun, ASlotWhoseCgroupVanishedIsRebuilt) {
   // An operator's cleanup script removes the idle slot's cgroup directories.
   int removed = 0;
   for (const std::string& dir : testing::TakeHostSnapshot().cgroup_entries) {
-    if (std::find(without.begin(), without.end(), dir) == without.end()) removed += ::rmdir(dir.c_str()) == 0;
+    if (std::find(without.begin(), without.end(), dir) == without.end())
+      removed += ::rmdir(dir.c_str()) == 0;
   }
   ASSERT_GT(removed, 0);
   const RunResult again = RunCode("python", "3.11", "print(2)\n", options);
@@ -308,7 +332,8 @@ TEST_F(SandboxRun, EachSandboxBuiltAheadServesOneRun) {
   ASSERT_TRUE(Eventually([&] { return (waiting = testing::ProcessesIn(slot_dir)).size() == 1; }))
       << "no sandbox was built ahead for the idle slot";
   const pid_t first = waiting[0];
-  const RunResult result = RunCode("python", "3.11", "print('in a sandbox built ahead')\n", options);
+  const RunResult result =
+      RunCode("python", "3.11", "print('in a sandbox built ahead')\n", options);
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message;
   EXPECT_EQ(result.stdout_text, "in a sandbox built ahead\n");
   // The one used is gone; a new one waits for the next run.
@@ -318,7 +343,8 @@ TEST_F(SandboxRun, EachSandboxBuiltAheadServesOneRun) {
   }));
   EXPECT_NE(::kill(first, 0), 0);
   // A compiled runtime (another file name, two steps) takes the next one as well.
-  const RunResult c = RunCode("c", "12", "#include <stdio.h>\nint main(void){puts(\"c too\");return 0;}\n", options);
+  const RunResult c = RunCode(
+      "c", "12", "#include <stdio.h>\nint main(void){puts(\"c too\");return 0;}\n", options);
   EXPECT_EQ(c.stdout_text, "c too\n") << c.message << c.stderr_text;
   // The disk limit of the run applies, not the size the sandbox was built with.
   RunOptions small = options;
@@ -328,7 +354,8 @@ import os
 st = os.statvfs("/tmp")
 home = os.statvfs("/home/sandbox")
 print(st.f_blocks * st.f_frsize // (1 << 20), home.f_blocks * home.f_frsize // (1 << 20))
-)", small);
+)",
+                                 small);
   EXPECT_EQ(disk.stdout_text, "8 8\n") << disk.message << disk.stderr_text;
   // One that died while waiting is replaced by a sandbox built on the spot.
   ASSERT_TRUE(Eventually([&] { return (waiting = testing::ProcessesIn(slot_dir)).size() == 1; }));
@@ -342,9 +369,14 @@ print(st.f_blocks * st.f_frsize // (1 << 20), home.f_blocks * home.f_frsize // (
 TEST_F(SandboxRun, LeavesNothingBehind) {
   testing::SharedExecutor();  // its slots belong in the "before" picture
   const auto before = testing::TakeHostSnapshot();
-  for (int i = 0; i < 5; ++i) RunCode("python", "3.11", "import os\nif os.fork() == 0:\n    import time; time.sleep(30)\nprint('parent done')\n");
+  for (int i = 0; i < 5; ++i)
+    RunCode(
+        "python", "3.11",
+        "import os\nif os.fork() == 0:\n    import time; time.sleep(30)\nprint('parent done')\n");
   const auto after = testing::TakeHostSnapshot();
-  EXPECT_EQ(testing::DescribeLeaks(before, after, testing::PrebuiltFdSlack(testing::kSharedExecutorSlots)), "");
+  EXPECT_EQ(testing::DescribeLeaks(before, after,
+                                   testing::PrebuiltFdSlack(testing::kSharedExecutorSlots)),
+            "");
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 #include "queue/fair_queue.hpp"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace integr8scode {
 namespace {

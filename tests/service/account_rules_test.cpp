@@ -1,8 +1,8 @@
 #include "service/account_rules.hpp"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 namespace integr8scode {
 namespace {

@@ -1,13 +1,11 @@
 // AuthService over real SQLite user and token stores, with a clock the test moves.
-#include "service/auth_service_impl.hpp"
-
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <chrono>
 #include <string>
 
-#include <gtest/gtest.h>
-
+#include "service/auth_service_impl.hpp"
 #include "service/password_hasher.hpp"
 #include "test_support.hpp"
 

@@ -1,10 +1,10 @@
 #include "service/crypto.hpp"
 
+#include <gtest/gtest.h>
+
 #include <regex>
 #include <set>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace integr8scode {
 namespace {

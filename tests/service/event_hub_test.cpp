@@ -1,4 +1,4 @@
-#include "service/memory_event_hub.hpp"
+#include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
@@ -9,7 +9,7 @@
 #include <thread>
 #include <vector>
 
-#include <gtest/gtest.h>
+#include "service/memory_event_hub.hpp"
 
 namespace integr8scode {
 namespace {

@@ -1,5 +1,6 @@
 #include "service/jwt_secret.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -9,8 +10,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "service/crypto.hpp"
 
@@ -34,9 +33,7 @@ class JwtSecretTest : public ::testing::Test {
     EXPECT_EQ(::stat(path.c_str(), &st), 0);
     return st.st_mode & 07777;
   }
-  static void Write(const fs::path& path, const std::string& text) {
-    std::ofstream(path) << text;
-  }
+  static void Write(const fs::path& path, const std::string& text) { std::ofstream(path) << text; }
 
   fs::path dir_;
 };

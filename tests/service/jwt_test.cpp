@@ -1,8 +1,8 @@
 #include "service/jwt.hpp"
 
-#include <string>
-
 #include <gtest/gtest.h>
+
+#include <string>
 
 #include "service/crypto.hpp"
 
@@ -82,9 +82,10 @@ TEST_F(JwtTest, AlgNoneIsRejected) {
                "invalid_token");
   // Even with a signature that would be valid for the HS256 header's bytes.
   const std::string resigned_input = none_header + "." + parts.payload;
-  ExpectReason(VerifyJwt(resigned_input + "." + Base64UrlEncode(HmacSha256(kSecret, resigned_input)),
-                         kSecret, kNowMs),
-               "invalid_token");
+  ExpectReason(
+      VerifyJwt(resigned_input + "." + Base64UrlEncode(HmacSha256(kSecret, resigned_input)),
+                kSecret, kNowMs),
+      "invalid_token");
 }
 
 TEST_F(JwtTest, OtherAlgorithmsAreRejectedEvenWhenCorrectlySigned) {
@@ -119,8 +120,7 @@ TEST_F(JwtTest, MalformedTokensAreRejected) {
   const std::string token = SignJwt(Claims(), kSecret);
   for (const std::string& bad :
        {std::string(), std::string("abc"), std::string("a.b"), token + ".extra", token + "=",
-        "!!!." + Split(token).payload + "." + Split(token).signature,
-        std::string(5000, 'a')}) {
+        "!!!." + Split(token).payload + "." + Split(token).signature, std::string(5000, 'a')}) {
     ExpectReason(VerifyJwt(bad, kSecret, kNowMs), "invalid_token");
   }
 }
@@ -128,12 +128,12 @@ TEST_F(JwtTest, MalformedTokensAreRejected) {
 TEST_F(JwtTest, ClaimsMustBeComplete) {
   const std::string header = Base64UrlEncode(R"({"alg":"HS256","typ":"JWT"})");
   for (const char* payload : {
-           R"({"role":"user","jti":"j","iat":1,"exp":99999999999})",             // no sub
-           R"({"sub":"x","role":"user","jti":"j","iat":1,"exp":99999999999})",   // sub not a number
-           R"({"sub":"1","role":"root","jti":"j","iat":1,"exp":99999999999})",   // unknown role
-           R"({"sub":"1","role":"user","jti":"","iat":1,"exp":99999999999})",    // empty jti
-           R"({"sub":"1","role":"user","jti":"j","iat":1})",                     // no exp
-           R"({"sub":"1","role":"user","jti":"j","iat":1,"exp":"99999999999"})", // exp a string
+           R"({"role":"user","jti":"j","iat":1,"exp":99999999999})",            // no sub
+           R"({"sub":"x","role":"user","jti":"j","iat":1,"exp":99999999999})",  // sub not a number
+           R"({"sub":"1","role":"root","jti":"j","iat":1,"exp":99999999999})",  // unknown role
+           R"({"sub":"1","role":"user","jti":"","iat":1,"exp":99999999999})",   // empty jti
+           R"({"sub":"1","role":"user","jti":"j","iat":1})",                    // no exp
+           R"({"sub":"1","role":"user","jti":"j","iat":1,"exp":"99999999999"})",  // exp a string
            R"([1,2,3])",
        }) {
     const std::string input = header + "." + Base64UrlEncode(payload);

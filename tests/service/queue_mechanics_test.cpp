@@ -1,6 +1,8 @@
 // The queue's logic through the service: fairness, capacity, cancellation at each stage,
 // graceful shutdown, retention. Real SQLite store; the executor is the GatedExecutor test
 // double (see gated_executor.hpp for why).
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <chrono>
 #include <map>
@@ -8,8 +10,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "gated_executor.hpp"
 #include "queue/retention.hpp"
@@ -177,7 +177,8 @@ TEST_F(QueueMechanicsTest, CancelWhileQueuedEndsAtOnceAndNeverRuns) {
   EXPECT_EQ(StoredStatus(queued), ExecutionStatus::kCancelled);
   EXPECT_EQ(Executions().Stats().queued, 0u);
   ASSERT_TRUE(log.WaitForResult());
-  EXPECT_EQ(log.Lines(), (std::vector<std::string>{"status:queued", "status:cancelled", "result:"}));
+  EXPECT_EQ(log.Lines(),
+            (std::vector<std::string>{"status:queued", "status:cancelled", "result:"}));
 
   executor_.ReleaseAll();
   ASSERT_TRUE(testing::WaitForResult(Executions(), caller, running));
@@ -199,9 +200,9 @@ TEST_F(QueueMechanicsTest, CancelWhileRunningStopsTheRunAndKeepsItsOutput) {
   EXPECT_EQ(cancelled->result.stdout_text, "out:long");
   EXPECT_EQ(cancelled->attempts, 1);
   ASSERT_TRUE(log.WaitForResult());
-  EXPECT_EQ(log.Lines(), (std::vector<std::string>{"status:queued", "status:running",
-                                                   "stdout:out:long", "status:cancelled",
-                                                   "result:"}));
+  EXPECT_EQ(log.Lines(),
+            (std::vector<std::string>{"status:queued", "status:running", "stdout:out:long",
+                                      "status:cancelled", "result:"}));
 }
 
 TEST_F(QueueMechanicsTest, CancelAfterTheEndIsAConflict) {
@@ -295,8 +296,8 @@ TEST_F(QueueMechanicsTest, NextStartRunsWhatShutdownInterrupted) {
 
   GatedExecutor next(1);
   next.ReleaseAll();
-  auto restarted = StartServices(testing::ToServiceStores(stores_), next, TestCatalog(), {},
-                                 options_, nullptr);
+  auto restarted =
+      StartServices(testing::ToServiceStores(stores_), next, TestCatalog(), {}, options_, nullptr);
   ASSERT_TRUE(restarted) << restarted.error().Describe();
   auto first = testing::WaitForResult((*restarted)->Executions(), caller, running);
   auto second = testing::WaitForResult((*restarted)->Executions(), caller, waiting);

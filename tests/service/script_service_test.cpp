@@ -1,10 +1,9 @@
 // ScriptService over a real SQLite script store.
-#include "service/script_service_impl.hpp"
+#include <gtest/gtest.h>
 
 #include <string>
 
-#include <gtest/gtest.h>
-
+#include "service/script_service_impl.hpp"
 #include "test_support.hpp"
 
 namespace integr8scode {
@@ -58,7 +57,8 @@ TEST_F(ScriptServiceTest, CreateGetUpdateDelete) {
   EXPECT_EQ(created->created_at_ms, clock_.Now());
 
   clock_.Advance(std::chrono::seconds(5));
-  auto updated = service_->Update(Ada(), created->id, ScriptDraft{"renamed", "python", "3.9", "x=1"});
+  auto updated =
+      service_->Update(Ada(), created->id, ScriptDraft{"renamed", "python", "3.9", "x=1"});
   ASSERT_TRUE(updated) << updated.error().Describe();
   EXPECT_EQ(updated->created_at_ms, created->created_at_ms);
   EXPECT_EQ(updated->updated_at_ms, clock_.Now());

@@ -1,6 +1,7 @@
 // The service layer end to end on the real local sandbox and a real SQLite file:
 // StartServices as `serve` does, the runtime catalog of the repository, real programs.
 // Needs root (namespaces, cgroups), like every sandbox test.
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,8 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
@@ -42,8 +41,8 @@ class SandboxEnvironment final : public ::testing::Environment {
       return;
     }
     executor_ = std::move(*executor);
-    auto catalog = LoadCatalog(std::filesystem::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" /
-                               "catalog.toml");
+    auto catalog =
+        LoadCatalog(std::filesystem::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" / "catalog.toml");
     if (!catalog) {
       error_ = catalog.error().Describe();
       return;
@@ -67,8 +66,8 @@ class SandboxEnvironment final : public ::testing::Environment {
   std::vector<RuntimeAvailability> availability_;
 };
 
-SandboxEnvironment* SandboxEnvironment::instance = static_cast<SandboxEnvironment*>(
-    ::testing::AddGlobalTestEnvironment(new SandboxEnvironment));
+SandboxEnvironment* SandboxEnvironment::instance =
+    static_cast<SandboxEnvironment*>(::testing::AddGlobalTestEnvironment(new SandboxEnvironment));
 
 class ServiceSandboxTest : public ::testing::Test {
  protected:
@@ -279,7 +278,8 @@ TEST_F(ServiceSandboxTest, RuntimeKnownButMissingOnThisHostSaysWhy) {
     if (all[i].language == "python" && all[i].version == "3.9") pypy = i;
   }
   ASSERT_LT(pypy, all.size());
-  availability_[pypy] = RuntimeAvailability{false, "/usr/bin/pypy3.9 not found (apt-get install pypy3)", ""};
+  availability_[pypy] =
+      RuntimeAvailability{false, "/usr/bin/pypy3.9 not found (apt-get install pypy3)", ""};
   Start();
   SubmitRequest request = Python("print(1)");
   request.version = "3.9";

@@ -1,8 +1,8 @@
 #include "test_support.hpp"
 
-#include <cstdlib>
-
 #include <gtest/gtest.h>
+
+#include <cstdlib>
 
 namespace integr8scode::testing {
 
@@ -54,10 +54,14 @@ Caller User(std::int64_t id, Role role) {
 
 std::string KindName(ExecutionEvent::Kind kind) {
   switch (kind) {
-    case ExecutionEvent::Kind::kStatus: return "status";
-    case ExecutionEvent::Kind::kStdout: return "stdout";
-    case ExecutionEvent::Kind::kStderr: return "stderr";
-    case ExecutionEvent::Kind::kResult: return "result";
+    case ExecutionEvent::Kind::kStatus:
+      return "status";
+    case ExecutionEvent::Kind::kStdout:
+      return "stdout";
+    case ExecutionEvent::Kind::kStderr:
+      return "stderr";
+    case ExecutionEvent::Kind::kResult:
+      return "result";
   }
   return "?";
 }

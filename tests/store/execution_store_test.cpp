@@ -1,12 +1,12 @@
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <algorithm>
 #include <atomic>
 #include <latch>
 #include <set>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "store_fixture.hpp"
 
@@ -428,8 +428,7 @@ TEST_P(ExecutionStoreTest, ListPagesNewestFirstWithFilters) {
       return a.id > b.id;
     });
     std::vector<std::string> expected;
-    for (std::size_t i = query.offset; i < matching.size() && expected.size() < query.limit;
-         ++i) {
+    for (std::size_t i = query.offset; i < matching.size() && expected.size() < query.limit; ++i) {
       expected.push_back(matching[i].id);
     }
     auto page = Executions().List(query);

@@ -1,13 +1,13 @@
+#include "store/migrations.hpp"
+
 #include <fcntl.h>
+#include <gtest/gtest.h>
 
 #include <filesystem>
 #include <set>
 #include <string>
 #include <vector>
 
-#include <gtest/gtest.h>
-
-#include "store/migrations.hpp"
 #include "store_fixture.hpp"
 
 namespace integr8scode {
@@ -18,11 +18,11 @@ class MigrationTest : public StoreTest {
   Result<std::int64_t> CountRows(const std::string& table) {
     return TransactFor<std::int64_t>(*Raw(), TxMode::kRead,
                                      [&](SqlConnection& db) -> Result<std::int64_t> {
-      auto rows = db.Query("SELECT count(*) FROM " + table);
-      if (!rows) return Fail(std::move(rows).error());
-      RowReader in(rows->front());
-      return in.Int();
-    });
+                                       auto rows = db.Query("SELECT count(*) FROM " + table);
+                                       if (!rows) return Fail(std::move(rows).error());
+                                       RowReader in(rows->front());
+                                       return in.Int();
+                                     });
   }
 
   Status Run(const std::string& sql) {

@@ -16,9 +16,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, PostgresStoreTest, ::testing::Values("postgre
 // dead; the next transaction must notice at BEGIN and use a fresh connection.
 TEST_P(PostgresStoreTest, TerminatedConnectionsAreReplaced) {
   // A name of our own, so that only this test's connections are terminated.
-  const std::string application = "i8s_" + std::to_string(::testing::UnitTest::GetInstance()
-                                                              ->random_seed()) +
-                                   "_" + std::to_string(reinterpret_cast<std::uintptr_t>(this));
+  const std::string application =
+      "i8s_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+      std::to_string(reinterpret_cast<std::uintptr_t>(this));
   stores_ = Stores{};
   StoreOptions options;
   options.pool_size = 2;

@@ -1,11 +1,10 @@
 // What only the SQLite backend promises: the file settings and the open errors.
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "store/open_store.hpp"
 #include "store/sql_database.hpp"

@@ -1,13 +1,12 @@
 #include "store_fixture.hpp"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
-
-#include <fmt/format.h>
 
 namespace integr8scode {
 
@@ -47,9 +46,9 @@ void StoreTest::SetUp() {
     options.pool_size = 1;
     auto admin = OpenSqlDatabase(admin_url_, options);
     ASSERT_TRUE(admin) << admin.error().Describe();
-    ASSERT_EQ(Unwrap((*admin)->Transact(TxMode::kWrite, [&](SqlConnection& db) {
-                return db.ExecuteScript("CREATE SCHEMA " + schema_);
-              })),
+    ASSERT_EQ(Unwrap((*admin)->Transact(
+                  TxMode::kWrite,
+                  [&](SqlConnection& db) { return db.ExecuteScript("CREATE SCHEMA " + schema_); })),
               "");
     url_ = fmt::format("{}{}options=-csearch_path%3D{}", admin_url_,
                        admin_url_.find('?') == std::string::npos ? '?' : '&', schema_);
@@ -73,10 +72,12 @@ void StoreTest::TearDown() {
     options.pool_size = 1;
     auto admin = OpenSqlDatabase(admin_url_, options);
     ASSERT_TRUE(admin) << admin.error().Describe();
-    EXPECT_EQ(Unwrap((*admin)->Transact(TxMode::kWrite, [&](SqlConnection& db) {
-                return db.ExecuteScript("DROP SCHEMA " + schema_ + " CASCADE");
-              })),
-              "");
+    EXPECT_EQ(
+        Unwrap((*admin)->Transact(TxMode::kWrite,
+                                  [&](SqlConnection& db) {
+                                    return db.ExecuteScript("DROP SCHEMA " + schema_ + " CASCADE");
+                                  })),
+        "");
   }
   if (!temp_dir_.empty()) {
     std::error_code ignored;

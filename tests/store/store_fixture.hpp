@@ -1,11 +1,11 @@
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "store/open_store.hpp"
 #include "store/sql_database.hpp"
@@ -36,16 +36,16 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
 
  private:
   std::string url_;
-  std::string temp_dir_;     // SQLite
-  std::string schema_;       // PostgreSQL
-  std::string admin_url_;    // PostgreSQL, without the schema option
+  std::string temp_dir_;   // SQLite
+  std::string schema_;     // PostgreSQL
+  std::string admin_url_;  // PostgreSQL, without the schema option
   std::shared_ptr<SqlDatabase> raw_;
 };
 
 // "sqlite" / "postgres" as test name suffixes.
 std::string BackendName(const ::testing::TestParamInfo<std::string>& info);
 
-#define INTEGR8SCODE_INSTANTIATE_STORE_SUITE(suite)                                    \
+#define INTEGR8SCODE_INSTANTIATE_STORE_SUITE(suite)                                  \
   INSTANTIATE_TEST_SUITE_P(Backends, suite, ::testing::Values("sqlite", "postgres"), \
                            ::integr8scode::BackendName)
 

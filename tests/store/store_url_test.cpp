@@ -22,7 +22,8 @@ TEST(StoreUrl, SqliteForms) {
 }
 
 TEST(StoreUrl, PostgresUrlsPassThrough) {
-  for (const char* url : {"postgres://u:p@db:5432/app", "postgresql://localhost/app?sslmode=require"}) {
+  for (const char* url :
+       {"postgres://u:p@db:5432/app", "postgresql://localhost/app?sslmode=require"}) {
     auto parsed = ParseStoreUrl(url);
     ASSERT_TRUE(parsed) << url;
     EXPECT_EQ(parsed->kind, StoreUrl::Kind::kPostgres);

@@ -1,10 +1,10 @@
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <latch>
 #include <thread>
 #include <vector>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "store_fixture.hpp"
 

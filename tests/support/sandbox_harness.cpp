@@ -1,6 +1,8 @@
 #include "support/sandbox_harness.hpp"
 
 #include <dirent.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -10,9 +12,6 @@
 #include <fstream>
 #include <map>
 #include <sstream>
-
-#include <fmt/format.h>
-#include <gtest/gtest.h>
 
 #include "catalog/catalog_loader.hpp"
 #include "sandbox/cgroup_files.hpp"
@@ -59,7 +58,8 @@ std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner, bool
   options.prebuild = prebuild;
   if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
   auto executor = CreateLocalExecutor(options);
-  if (!executor) throw std::runtime_error("cannot create the sandbox: " + executor.error().Describe());
+  if (!executor)
+    throw std::runtime_error("cannot create the sandbox: " + executor.error().Describe());
   return std::move(*executor);
 }
 
@@ -94,7 +94,7 @@ std::map<std::size_t, pid_t> SlotHolders() {
   for (const auto& entry : fs::directory_iterator("/run/integr8scode/slots", ec)) {
     const std::string name = entry.path().filename();
     if (!name.ends_with(".lock")) continue;
-    struct stat st{};
+    struct stat st {};
     if (::stat(entry.path().c_str(), &st) != 0) continue;
     const std::size_t number = std::stoul(name);
     slot_by_inode[st.st_ino] = number;
@@ -135,7 +135,8 @@ HostSnapshot TakeHostSnapshot() {
       snapshot.sandbox_user_processes.insert(static_cast<pid_t>(std::stoi(name)));
     }
   }
-  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/fd")) ++snapshot.open_fds;
+  for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/fd"))
+    ++snapshot.open_fds;
   // Our cgroup directories: "<mount>/<own path>/integr8scode" of every v1 hierarchy,
   // and the unified one's.
   const auto mounts = ParseCgroupMounts(mountinfo);
@@ -143,13 +144,16 @@ HostSnapshot TakeHostSnapshot() {
   for (const CgroupMount& mount : mounts) {
     for (const CgroupMembership& membership : memberships) {
       const bool same = mount.v2 ? membership.hierarchy_id == 0
-                                 : (!membership.controllers.empty() && mount.controllers == membership.controllers);
+                                 : (!membership.controllers.empty() &&
+                                    mount.controllers == membership.controllers);
       if (!same) continue;
-      for (const fs::path& dir : {fs::path(mount.mount_point) / fs::path(membership.path).relative_path() / "integr8scode",
-                                 fs::path(mount.mount_point) / "integr8scode"}) {
+      for (const fs::path& dir : {fs::path(mount.mount_point) /
+                                      fs::path(membership.path).relative_path() / "integr8scode",
+                                  fs::path(mount.mount_point) / "integr8scode"}) {
         std::error_code ec;
         for (const auto& entry : fs::directory_iterator(dir, ec)) {
-          if (entry.is_directory() && watched_slot_dirs.contains(entry.path().filename().string())) {
+          if (entry.is_directory() &&
+              watched_slot_dirs.contains(entry.path().filename().string())) {
             snapshot.cgroup_entries.push_back(entry.path().string());
           }
         }
@@ -157,8 +161,9 @@ HostSnapshot TakeHostSnapshot() {
     }
   }
   std::sort(snapshot.cgroup_entries.begin(), snapshot.cgroup_entries.end());
-  snapshot.cgroup_entries.erase(std::unique(snapshot.cgroup_entries.begin(), snapshot.cgroup_entries.end()),
-                                snapshot.cgroup_entries.end());
+  snapshot.cgroup_entries.erase(
+      std::unique(snapshot.cgroup_entries.begin(), snapshot.cgroup_entries.end()),
+      snapshot.cgroup_entries.end());
   std::error_code ec;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/run/integr8scode/root", ec)) {
     ++snapshot.mount_point_entries;
@@ -168,11 +173,13 @@ HostSnapshot TakeHostSnapshot() {
 
 std::vector<pid_t> ProcessesIn(const std::string& cgroup_dir) {
   std::vector<pid_t> pids;
-  for (const int pid : ParsePidList(ReadAll(fs::path(cgroup_dir) / "cgroup.procs"))) pids.push_back(pid);
+  for (const int pid : ParsePidList(ReadAll(fs::path(cgroup_dir) / "cgroup.procs")))
+    pids.push_back(pid);
   return pids;
 }
 
-std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after, std::size_t fd_slack) {
+std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after,
+                          std::size_t fd_slack) {
   std::string leaks;
   if (after.mounts > before.mounts) {
     leaks += fmt::format("host mounts grew from {} to {}; ", before.mounts, after.mounts);
@@ -187,7 +194,8 @@ std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after,
     leaks += fmt::format("open descriptors grew from {} to {}; ", before.open_fds, after.open_fds);
   }
   for (const std::string& dir : after.cgroup_entries) {
-    if (std::find(before.cgroup_entries.begin(), before.cgroup_entries.end(), dir) == before.cgroup_entries.end()) {
+    if (std::find(before.cgroup_entries.begin(), before.cgroup_entries.end(), dir) ==
+        before.cgroup_entries.end()) {
       leaks += "new cgroup " + dir + "; ";
     }
   }

@@ -6,8 +6,8 @@
 #include <sys/types.h>
 
 #include <cstddef>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -46,18 +46,19 @@ RunResult RunCode(std::string_view language, std::string_view version, std::stri
 // What a run could leave on the host, compared before and after. Slots held by other
 // processes on the host (a server, another test binary) are left out.
 struct HostSnapshot {
-  std::size_t mounts = 0;                  // lines of the host's /proc/self/mountinfo
-  std::set<pid_t> sandbox_user_processes;  // processes owned by our or free slots' uids
-  std::size_t open_fds = 0;                // this process's descriptors
-  std::vector<std::string> cgroup_entries; // slot cgroups of our or free slots
-  std::size_t mount_point_entries = 0;     // entries in the sandbox mount point directory
+  std::size_t mounts = 0;                   // lines of the host's /proc/self/mountinfo
+  std::set<pid_t> sandbox_user_processes;   // processes owned by our or free slots' uids
+  std::size_t open_fds = 0;                 // this process's descriptors
+  std::vector<std::string> cgroup_entries;  // slot cgroups of our or free slots
+  std::size_t mount_point_entries = 0;      // entries in the sandbox mount point directory
 };
 HostSnapshot TakeHostSnapshot();
 // Empty when `after` shows nothing more than `before`; else what leaked. `fd_slack`
 // allows for descriptors that come and go in the steady state: a slot's sandbox built
 // ahead holds two (its control socket and pidfd) and is rebuilt asynchronously after
 // each run. A per-run leak still shows in a long series of runs.
-std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after, std::size_t fd_slack = 0);
+std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after,
+                          std::size_t fd_slack = 0);
 
 // The slack for executors with sandboxes built ahead: two descriptors per slot.
 constexpr std::size_t PrebuiltFdSlack(std::size_t slots) { return 2 * slots; }

@@ -1,8 +1,7 @@
 #include "load/execution_json.hpp"
 
-#include <time.h>
-
 #include <gtest/gtest.h>
+#include <time.h>
 
 namespace integr8scode {
 namespace {

@@ -1,10 +1,9 @@
 #include "load/other_load.hpp"
 
+#include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-#include <gtest/gtest.h>
 
 namespace integr8scode {
 namespace {

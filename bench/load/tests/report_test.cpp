@@ -1,7 +1,8 @@
 #include "load/report.hpp"
 
-#include <boost/json.hpp>
 #include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 
 namespace integr8scode {
 namespace {

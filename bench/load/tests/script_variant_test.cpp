@@ -1,10 +1,9 @@
 #include "load/script_variant.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <set>
-
-#include <gtest/gtest.h>
 
 #include "load/baseline.hpp"
 

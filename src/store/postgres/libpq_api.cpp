@@ -1,7 +1,6 @@
 #include "store/postgres/libpq_api.hpp"
 
 #include <dlfcn.h>
-
 #include <fmt/format.h>
 
 namespace integr8scode {
@@ -11,10 +10,11 @@ Result<LibpqApi> Load() {
   // RTLD_LOCAL: libpq's own dependencies stay out of the global symbol scope.
   void* library = ::dlopen("libpq.so.5", RTLD_NOW | RTLD_LOCAL);
   if (library == nullptr) {
-    return Fail(ErrorCode::kUnavailable,
-                fmt::format("PostgreSQL needs libpq.so.5, which cannot be loaded ({}); install it with "
-                            "apt-get install libpq5",
-                            ::dlerror()));
+    return Fail(
+        ErrorCode::kUnavailable,
+        fmt::format("PostgreSQL needs libpq.so.5, which cannot be loaded ({}); install it with "
+                    "apt-get install libpq5",
+                    ::dlerror()));
   }
   LibpqApi api;
   const auto resolve = [library](auto& pointer, const char* name) -> Status {

@@ -1,13 +1,12 @@
 #include "store/postgres/pg_connection.hpp"
 
-#include "store/postgres/libpq_api.hpp"
+#include <fmt/format.h>
 
 #include <charconv>
 #include <utility>
 
-#include <fmt/format.h>
-
 #include "common/log.hpp"
+#include "store/postgres/libpq_api.hpp"
 
 namespace integr8scode {
 namespace {
@@ -57,7 +56,8 @@ std::string TrimmedMessage(const char* message) {
 
 // Maps a failure to an ErrorCode by SQLSTATE (PostgreSQL docs, Appendix A).
 Error PgError(PGconn* conn, const PGresult* result, std::string_view context) {
-  const char* state = result != nullptr ? Pq().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
+  const char* state =
+      result != nullptr ? Pq().PQresultErrorField(result, PG_DIAG_SQLSTATE) : nullptr;
   const std::string_view sqlstate = state != nullptr ? state : "";
   ErrorCode code = ErrorCode::kInternal;
   if (sqlstate == "23505") {
@@ -65,20 +65,20 @@ Error PgError(PGconn* conn, const PGresult* result, std::string_view context) {
   } else if (sqlstate == "23503") {
     code = ErrorCode::kNotFound;  // foreign_key_violation
   } else if (sqlstate == "22021" || sqlstate == "22P05") {
-    code = ErrorCode::kInvalidArgument;  // bytes that are not valid text
-  } else if (sqlstate.starts_with("08") ||                      // connection exception
-             sqlstate == "57P01" || sqlstate == "57P02" ||      // admin/crash shutdown
-             sqlstate == "57P03" || sqlstate == "53300" ||      // starting up; too many clients
-             sqlstate == "40001" || sqlstate == "40P01") {      // serialization; deadlock
+    code = ErrorCode::kInvalidArgument;                     // bytes that are not valid text
+  } else if (sqlstate.starts_with("08") ||                  // connection exception
+             sqlstate == "57P01" || sqlstate == "57P02" ||  // admin/crash shutdown
+             sqlstate == "57P03" || sqlstate == "53300" ||  // starting up; too many clients
+             sqlstate == "40001" || sqlstate == "40P01") {  // serialization; deadlock
     code = ErrorCode::kUnavailable;
   } else if (conn == nullptr || Pq().PQstatus(conn) == CONNECTION_BAD) {
     code = ErrorCode::kUnavailable;
   }
   const char* primary =
       result != nullptr ? Pq().PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
-  std::string message =
-      primary != nullptr ? TrimmedMessage(primary)
-                         : TrimmedMessage(conn != nullptr ? Pq().PQerrorMessage(conn) : nullptr);
+  std::string message = primary != nullptr
+                            ? TrimmedMessage(primary)
+                            : TrimmedMessage(conn != nullptr ? Pq().PQerrorMessage(conn) : nullptr);
   if (message.empty()) message = "unknown PostgreSQL error";
   if (!sqlstate.empty()) message += fmt::format(" (SQLSTATE {})", sqlstate);
   return MakeError(code, fmt::format("{}: {}", context, message));
@@ -126,7 +126,8 @@ class EncodedParams {
       case SqlParam::Kind::kNull:
         Push(nullptr, 0, kTextFormat);
         return {};
-      case SqlParam::Kind::kInt: return EncodeInt(param.int_value, type, number);
+      case SqlParam::Kind::kInt:
+        return EncodeInt(param.int_value, type, number);
       case SqlParam::Kind::kText:
       case SqlParam::Kind::kBlob:
         if (type == kByteaOid || IsTextLike(type)) {
@@ -165,9 +166,9 @@ class EncodedParams {
     if (bytes < 8) {
       const std::int64_t limit = std::int64_t{1} << (bytes * 8 - 1);
       if (value < -limit || value >= limit) {
-        return Fail(ErrorCode::kInvalidArgument,
-                    fmt::format("value {} of parameter ${} does not fit the column", value,
-                                number));
+        return Fail(
+            ErrorCode::kInvalidArgument,
+            fmt::format("value {} of parameter ${} does not fit the column", value, number));
       }
     }
     std::string encoded;
@@ -196,28 +197,34 @@ Result<SqlValue> DecodeValue(const PGresult* result, int row, int column) {
   const Oid type = Pq().PQftype(result, column);
   auto integer = [&](int bytes) -> Result<SqlValue> {
     if (length != bytes) {
-      return Fail(ErrorCode::kInternal,
-                  fmt::format("column {} has {} bytes for a {}-byte integer", column, length,
-                              bytes));
+      return Fail(ErrorCode::kInternal, fmt::format("column {} has {} bytes for a {}-byte integer",
+                                                    column, length, bytes));
     }
     return SqlValue{ReadBigEndian(data, bytes)};
   };
   switch (type) {
-    case kInt8Oid: return integer(8);
-    case kInt4Oid: return integer(4);
-    case kInt2Oid: return integer(2);
-    case kOidOid: return SqlValue{static_cast<std::int64_t>(
-                      static_cast<std::uint32_t>(ReadBigEndian(data, 4)))};
-    case kBoolOid: return SqlValue{std::int64_t{length == 1 && data[0] != 0}};
-    case kVoidOid: return SqlValue{};
-    default: break;
+    case kInt8Oid:
+      return integer(8);
+    case kInt4Oid:
+      return integer(4);
+    case kInt2Oid:
+      return integer(2);
+    case kOidOid:
+      return SqlValue{
+          static_cast<std::int64_t>(static_cast<std::uint32_t>(ReadBigEndian(data, 4)))};
+    case kBoolOid:
+      return SqlValue{std::int64_t{length == 1 && data[0] != 0}};
+    case kVoidOid:
+      return SqlValue{};
+    default:
+      break;
   }
   if (type == kByteaOid || IsTextLike(type)) {
     return SqlValue{std::string(data, static_cast<std::size_t>(length))};
   }
-  return Fail(ErrorCode::kInternal,
-              fmt::format("column {} has type OID {}, which the store does not read", column,
-                          type));
+  return Fail(
+      ErrorCode::kInternal,
+      fmt::format("column {} has type OID {}, which the store does not read", column, type));
 }
 
 }  // namespace
@@ -258,9 +265,9 @@ Result<PgConnection> PgConnection::Connect(const std::string& url, int connect_t
     return Fail(ErrorCode::kUnavailable, "connect to PostgreSQL: out of memory");
   }
   if (Pq().PQstatus(connection.conn_) != CONNECTION_OK) {
-    Error error = MakeError(ErrorCode::kUnavailable,
-                            "connect to PostgreSQL: " + TrimmedMessage(Pq().PQerrorMessage(
-                                                            connection.conn_)));
+    Error error = MakeError(
+        ErrorCode::kUnavailable,
+        "connect to PostgreSQL: " + TrimmedMessage(Pq().PQerrorMessage(connection.conn_)));
     return Fail(std::move(error));
   }
   // Notices (e.g. "drop cascades to …") are for people at a terminal; libpq's default
@@ -276,7 +283,9 @@ Result<PgConnection> PgConnection::Connect(const std::string& url, int connect_t
   return connection;
 }
 
-bool PgConnection::Broken() const { return conn_ == nullptr || Pq().PQstatus(conn_) != CONNECTION_OK; }
+bool PgConnection::Broken() const {
+  return conn_ == nullptr || Pq().PQstatus(conn_) != CONNECTION_OK;
+}
 
 Status PgConnection::ExecuteScript(std::string_view sql) {
   const std::string text(sql);
@@ -304,7 +313,8 @@ Result<const PgConnection::Prepared*> PgConnection::Prepare(std::string_view sql
     return Fail(PgError(conn_, described.get(), "describe SQL"));
   }
   const int count = Pq().PQnparams(described.get());
-  for (int i = 0; i < count; ++i) prepared.param_types.push_back(Pq().PQparamtype(described.get(), i));
+  for (int i = 0; i < count; ++i)
+    prepared.param_types.push_back(Pq().PQparamtype(described.get(), i));
   auto inserted = prepared_.emplace(text, std::move(prepared));
   return &inserted.first->second;
 }
@@ -318,8 +328,8 @@ Result<PgConnection::ResultPtr> PgConnection::Run(std::string_view sql,
     return Fail(std::move(ok).error());
   }
   ResultPtr result(Pq().PQexecPrepared(conn_, (*prepared)->name.c_str(), encoded.Count(),
-                                  encoded.Values(), encoded.Lengths(), encoded.Formats(),
-                                  kBinaryFormat));
+                                       encoded.Values(), encoded.Lengths(), encoded.Formats(),
+                                       kBinaryFormat));
   const ExecStatusType status = Pq().PQresultStatus(result.get());
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     return Fail(PgError(conn_, result.get(), "run SQL"));

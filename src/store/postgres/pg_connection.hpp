@@ -33,8 +33,7 @@ class PgConnection final : public SqlConnection {
 
   // `url` is any libpq connection string or URL; the values given here are defaults
   // the URL may override. kUnavailable when the server cannot be reached or refuses.
-  [[nodiscard]] static Result<PgConnection> Connect(const std::string& url,
-                                                    int connect_timeout_s);
+  [[nodiscard]] static Result<PgConnection> Connect(const std::string& url, int connect_timeout_s);
 
   // The connection is lost (server gone, network cut): drop it, do not reuse it.
   bool Broken() const;

@@ -1,13 +1,13 @@
 #include "store/postgres/pg_pool.hpp"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "store/postgres/pg_connection.hpp"
 
@@ -65,8 +65,8 @@ class PgPool final : public SqlDatabase {
  private:
   Result<PgConnection> Acquire() {
     std::unique_lock lock(mutex_);
-    const bool ready = available_.wait_for(
-        lock, kAcquireTimeout, [&] { return !idle_.empty() || open_ < max_open_; });
+    const bool ready = available_.wait_for(lock, kAcquireTimeout,
+                                           [&] { return !idle_.empty() || open_ < max_open_; });
     if (!ready) {
       return Fail(ErrorCode::kUnavailable,
                   fmt::format("all {} database connections stayed busy for {} s", max_open_,

@@ -1,11 +1,10 @@
 #include "store/sqlite/sqlite_handle.hpp"
 
+#include <fmt/format.h>
 #include <sqlite3.h>
 
 #include <string_view>
 #include <utility>
-
-#include <fmt/format.h>
 
 namespace integr8scode {
 
@@ -73,8 +72,8 @@ Status SqliteStatement::BindInt(int index, std::int64_t value) {
 }
 
 Status SqliteStatement::BindText(int index, std::string_view value) {
-  return Check(sqlite3_bind_text64(statement_, index, value.data(), value.size(),
-                                   SQLITE_TRANSIENT, SQLITE_UTF8),
+  return Check(sqlite3_bind_text64(statement_, index, value.data(), value.size(), SQLITE_TRANSIENT,
+                                   SQLITE_UTF8),
                "bind text");
 }
 
@@ -120,10 +119,13 @@ std::string SqliteStatement::ColumnBytes(int column) const {
 
 SqlValue SqliteStatement::Column(int column) const {
   switch (sqlite3_column_type(statement_, column)) {
-    case SQLITE_NULL: return std::monostate{};
+    case SQLITE_NULL:
+      return std::monostate{};
     case SQLITE_INTEGER:
-    case SQLITE_FLOAT: return ColumnInt(column);
-    default: return ColumnBytes(column);
+    case SQLITE_FLOAT:
+      return ColumnInt(column);
+    default:
+      return ColumnBytes(column);
   }
 }
 
@@ -152,8 +154,7 @@ SqliteDatabase::~SqliteDatabase() {
   sqlite3_close_v2(db_);
 }
 
-Result<SqliteDatabase> SqliteDatabase::Open(const std::string& path,
-                                            const OpenOptions& options) {
+Result<SqliteDatabase> SqliteDatabase::Open(const std::string& path, const OpenOptions& options) {
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   if (options.create) flags |= SQLITE_OPEN_CREATE;
   sqlite3* raw = nullptr;

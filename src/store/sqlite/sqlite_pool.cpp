@@ -1,5 +1,7 @@
 #include "store/sqlite/sqlite_pool.hpp"
 
+#include <fmt/format.h>
+
 #include <charconv>
 #include <condition_variable>
 #include <functional>
@@ -8,8 +10,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <fmt/format.h>
 
 #include "common/log.hpp"
 #include "store/sqlite/sqlite_handle.hpp"
@@ -58,8 +58,7 @@ class SqliteConnection final : public SqlConnection {
     return rows;
   }
 
-  Result<std::int64_t> DoExecute(std::string_view sql,
-                                 std::span<const SqlParam> params) override {
+  Result<std::int64_t> DoExecute(std::string_view sql, std::span<const SqlParam> params) override {
     auto statement = Bound(sql, params);
     if (!statement) return Fail(std::move(statement).error());
     SqliteStatement& s = **statement;
@@ -91,17 +90,25 @@ class SqliteConnection final : public SqlConnection {
           std::from_chars(name.data() + 1, name.data() + name.size(), number).ec == std::errc{};
       if (!numbered || number == 0 || number > params.size()) {
         statement.Reset();
-        return Fail(ErrorCode::kInternal,
-                    fmt::format("SQL placeholder '{}' has no parameter ({} given)", name,
-                                params.size()));
+        return Fail(
+            ErrorCode::kInternal,
+            fmt::format("SQL placeholder '{}' has no parameter ({} given)", name, params.size()));
       }
       const SqlParam& param = params[number - 1];
       Status bound;
       switch (param.kind) {
-        case SqlParam::Kind::kNull: bound = statement.BindNull(index); break;
-        case SqlParam::Kind::kInt: bound = statement.BindInt(index, param.int_value); break;
-        case SqlParam::Kind::kText: bound = statement.BindText(index, param.bytes); break;
-        case SqlParam::Kind::kBlob: bound = statement.BindBlob(index, param.bytes); break;
+        case SqlParam::Kind::kNull:
+          bound = statement.BindNull(index);
+          break;
+        case SqlParam::Kind::kInt:
+          bound = statement.BindInt(index, param.int_value);
+          break;
+        case SqlParam::Kind::kText:
+          bound = statement.BindText(index, param.bytes);
+          break;
+        case SqlParam::Kind::kBlob:
+          bound = statement.BindBlob(index, param.bytes);
+          break;
       }
       if (!bound) {
         statement.Reset();
@@ -145,8 +152,7 @@ class SqlitePool final : public SqlDatabase {
  private:
   static Status RunIn(SqliteConnection& connection, SqliteTransaction::Kind kind,
                       const std::function<Status(SqlConnection&)>& work) {
-    Result<SqliteTransaction> transaction =
-        SqliteTransaction::Begin(connection.Database(), kind);
+    Result<SqliteTransaction> transaction = SqliteTransaction::Begin(connection.Database(), kind);
     if (!transaction) return Fail(std::move(transaction).error());
     if (Status done = work(connection); !done) return done;
     return transaction->Commit();

@@ -22,8 +22,8 @@ std::string Str(const boost::json::value& value) {
 Account Login(HttpClient& client, const std::string& username, const std::string& password) {
   Account account;
   account.username = username;
-  const HttpResult login =
-      client.PostJson("/api/v1/auth/login", boost::json::object{{"username", username}, {"password", password}});
+  const HttpResult login = client.PostJson(
+      "/api/v1/auth/login", boost::json::object{{"username", username}, {"password", password}});
   EXPECT_EQ(login.status, 200) << login.Describe();
   const boost::json::value body = login.Json();
   if (login.status != 200 || !body.is_object()) return account;
@@ -63,10 +63,12 @@ boost::json::object WaitForEnd(HttpClient& client, const std::string& id, const 
   }
 }
 
-HttpResult Submit(HttpClient& client, const std::string& script, const Headers& headers, std::string_view query) {
+HttpResult Submit(HttpClient& client, const std::string& script, const Headers& headers,
+                  std::string_view query) {
   return client.PostJson(
       "/api/v1/execute" + std::string(query),
-      boost::json::object{{"script", script}, {"lang", "python"}, {"lang_version", "3.11"}}, headers);
+      boost::json::object{{"script", script}, {"lang", "python"}, {"lang_version", "3.11"}},
+      headers);
 }
 
 void ServerSuite::StartServer(std::vector<std::pair<std::string, std::string>> settings) {

@@ -3,12 +3,12 @@
 // Helpers shared by the API integration suites: a server per suite, accounts, polling
 // an execution to its end.
 
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
 #include <cstdint>
 #include <memory>
 #include <string>
-
-#include <boost/json.hpp>
-#include <gtest/gtest.h>
 
 #include "http_client.hpp"
 #include "server_process.hpp"
@@ -31,7 +31,8 @@ Account CreateAccount(HttpClient& client, const std::string& username);
 Account Login(HttpClient& client, const std::string& username, const std::string& password);
 
 // GET /api/v1/executions/{id} until the status is terminal (at most `timeout`).
-boost::json::object WaitForEnd(HttpClient& client, const std::string& id, const Headers& headers = {},
+boost::json::object WaitForEnd(HttpClient& client, const std::string& id,
+                               const Headers& headers = {},
                                std::chrono::seconds timeout = std::chrono::seconds(60));
 bool IsTerminalStatus(std::string_view status);
 

@@ -57,8 +57,8 @@ struct HttpClient::Connection {
 HttpClient::HttpClient(std::uint16_t port, bool tls) : port_(port), tls_(tls) {}
 HttpClient::~HttpClient() = default;
 
-HttpResult HttpClient::Request(std::string_view method, std::string_view target, std::string_view body,
-                               const Headers& headers) {
+HttpResult HttpClient::Request(std::string_view method, std::string_view target,
+                               std::string_view body, const Headers& headers) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     HttpResult result;
     try {
@@ -67,8 +67,8 @@ HttpResult HttpClient::Request(std::string_view method, std::string_view target,
         connection_->tls_context.set_verify_mode(net::ssl::verify_none);
         const tcp::endpoint endpoint(net::ip::make_address("127.0.0.1"), port_);
         if (tls_) {
-          connection_->secure =
-              std::make_unique<beast::ssl_stream<beast::tcp_stream>>(connection_->io, connection_->tls_context);
+          connection_->secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(
+              connection_->io, connection_->tls_context);
           beast::get_lowest_layer(*connection_->secure).connect(endpoint);
           connection_->secure->handshake(net::ssl::stream_base::client);
         } else {
@@ -112,9 +112,10 @@ HttpResult HttpClient::Request(std::string_view method, std::string_view target,
       connection_.reset();
       result.error = error.what();
       // A kept-alive connection the server closed meanwhile: one fresh try.
-      if (attempt == 0 && reused && (std::string_view(error.what()).find("end of stream") != std::string_view::npos ||
-                                     std::string_view(error.what()).find("reset") != std::string_view::npos ||
-                                     std::string_view(error.what()).find("Broken pipe") != std::string_view::npos)) {
+      if (attempt == 0 && reused &&
+          (std::string_view(error.what()).find("end of stream") != std::string_view::npos ||
+           std::string_view(error.what()).find("reset") != std::string_view::npos ||
+           std::string_view(error.what()).find("Broken pipe") != std::string_view::npos)) {
         continue;
       }
       return result;
@@ -123,13 +124,15 @@ HttpResult HttpClient::Request(std::string_view method, std::string_view target,
   return {};
 }
 
-HttpResult HttpClient::PostJson(std::string_view target, const boost::json::value& body, const Headers& headers) {
+HttpResult HttpClient::PostJson(std::string_view target, const boost::json::value& body,
+                                const Headers& headers) {
   Headers all = headers;
   all.emplace_back("Content-Type", "application/json");
   return Request("POST", target, boost::json::serialize(body), all);
 }
 
-HttpResult HttpClient::PutJson(std::string_view target, const boost::json::value& body, const Headers& headers) {
+HttpResult HttpClient::PutJson(std::string_view target, const boost::json::value& body,
+                               const Headers& headers) {
   Headers all = headers;
   all.emplace_back("Content-Type", "application/json");
   return Request("PUT", target, boost::json::serialize(body), all);
@@ -137,7 +140,8 @@ HttpResult HttpClient::PutJson(std::string_view target, const boost::json::value
 
 RawConnection::RawConnection(std::uint16_t port, int receive_buffer) {
   fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (receive_buffer > 0) ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+  if (receive_buffer > 0)
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(port);
@@ -181,7 +185,8 @@ std::string RawConnection::ReadSome(std::chrono::milliseconds timeout) {
 std::string RawConnection::ReadUntil(std::string_view needle, std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (received_.find(needle) == std::string::npos && !closed_) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     ReadSome(left);
   }

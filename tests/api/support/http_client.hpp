@@ -3,6 +3,7 @@
 // A small blocking HTTP/1.1 client for the integration tests (Boost.Beast), over plain
 // TCP or TLS (certificates not verified: the tests make their own).
 
+#include <boost/json/value.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -10,8 +11,6 @@
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <boost/json/value.hpp>
 
 namespace integr8scode::testing {
 
@@ -40,9 +39,13 @@ class HttpClient {
   // One request on the kept-alive connection (reconnecting when the server closed it).
   HttpResult Request(std::string_view method, std::string_view target, std::string_view body = {},
                      const Headers& headers = {});
-  HttpResult Get(std::string_view target, const Headers& headers = {}) { return Request("GET", target, {}, headers); }
-  HttpResult PostJson(std::string_view target, const boost::json::value& body, const Headers& headers = {});
-  HttpResult PutJson(std::string_view target, const boost::json::value& body, const Headers& headers = {});
+  HttpResult Get(std::string_view target, const Headers& headers = {}) {
+    return Request("GET", target, {}, headers);
+  }
+  HttpResult PostJson(std::string_view target, const boost::json::value& body,
+                      const Headers& headers = {});
+  HttpResult PutJson(std::string_view target, const boost::json::value& body,
+                     const Headers& headers = {});
   HttpResult Delete(std::string_view target, const Headers& headers = {}) {
     return Request("DELETE", target, {}, headers);
   }

@@ -6,7 +6,8 @@
 namespace integr8scode::testing {
 
 std::string Base64Url(std::string_view bytes) {
-  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
   std::string out;
   std::size_t i = 0;
   const auto byte = [&](std::size_t at) { return static_cast<unsigned char>(bytes[at]); };
@@ -27,13 +28,16 @@ std::string Base64Url(std::string_view bytes) {
   return out;
 }
 
-std::string ForgeJwt(std::string_view payload_json, std::string_view secret, std::string_view header_json) {
+std::string ForgeJwt(std::string_view payload_json, std::string_view secret,
+                     std::string_view header_json) {
   const std::string signing_input = Base64Url(header_json) + "." + Base64Url(payload_json);
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac, &length);
-  return signing_input + "." + Base64Url(std::string_view(reinterpret_cast<const char*>(mac), length));
+       reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(), mac,
+       &length);
+  return signing_input + "." +
+         Base64Url(std::string_view(reinterpret_cast<const char*>(mac), length));
 }
 
 }  // namespace integr8scode::testing

@@ -6,13 +6,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <boost/json.hpp>
 #include <cstring>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <thread>
-
-#include <boost/json.hpp>
 
 #include "http_client.hpp"
 
@@ -29,8 +28,8 @@ fs::path ServerBinary() { return INTEGR8SCODE_BINARY; }
 
 TempDir::TempDir(std::string_view prefix) {
   static std::mt19937_64 random{std::random_device{}()};
-  path_ = fs::temp_directory_path() /
-          (std::string(prefix) + "-" + std::to_string(::getpid()) + "-" + std::to_string(random() % 1000000));
+  path_ = fs::temp_directory_path() / (std::string(prefix) + "-" + std::to_string(::getpid()) +
+                                       "-" + std::to_string(random() % 1000000));
   fs::create_directories(path_);
 }
 
@@ -39,24 +38,27 @@ TempDir::~TempDir() {
   fs::remove_all(path_, ec);
 }
 
-std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options, std::string& error) {
+std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options,
+                                                    std::string& error) {
   auto server = std::unique_ptr<ServerProcess>(new ServerProcess());
   server->options_ = options;
   fs::create_directories(options.data_dir);
-  server->log_file_ = options.data_dir.parent_path() / (options.data_dir.filename().string() + ".log");
+  server->log_file_ =
+      options.data_dir.parent_path() / (options.data_dir.filename().string() + ".log");
 
-  std::vector<std::string> args = {ServerBinary().string(), "serve", "--listen",
-                                   "127.0.0.1:" + std::to_string(options.port), "--data-dir",
+  std::vector<std::string> args = {ServerBinary().string(),
+                                   "serve",
+                                   "--listen",
+                                   "127.0.0.1:" + std::to_string(options.port),
+                                   "--data-dir",
                                    options.data_dir.string()};
   if (!options.config_file.empty()) {
     args.push_back("--config");
     args.push_back(options.config_file.string());
   }
   std::vector<std::pair<std::string, std::string>> settings = {
-      {"rate_limits.enabled", "false"},
-      {"sandbox.slots", "2"},
-      {"auth.argon2", "min"},
-      {"auth.jwt_secret", std::string(kJwtSecret)},
+      {"rate_limits.enabled", "false"}, {"sandbox.slots", "2"},
+      {"auth.argon2", "min"},           {"auth.jwt_secret", std::string(kJwtSecret)},
       {"server.shutdown_grace", "20s"},
   };
   settings.insert(settings.end(), options.settings.begin(), options.settings.end());
@@ -98,7 +100,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options
   sigaddset(&defaults, SIGPIPE);
   posix_spawnattr_setsigdefault(&attributes, &defaults);
   posix_spawnattr_setflags(&attributes, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  const int rc = posix_spawn(&server->pid_, argv[0], &actions, &attributes, argv.data(), envp.data());
+  const int rc =
+      posix_spawn(&server->pid_, argv[0], &actions, &attributes, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attributes);
   if (rc != 0) {
@@ -131,7 +134,8 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options
     const HttpResult ready = client.Get("/api/v1/health/ready");
     if (ready.status == 200) break;
     if (Clock::now() > deadline || !server->Running()) {
-      error = "the server never became ready (" + ready.Describe() + "); its log:\n" + server->Log();
+      error =
+          "the server never became ready (" + ready.Describe() + "); its log:\n" + server->Log();
       return nullptr;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));

@@ -20,14 +20,15 @@ bool WriteSelfSignedCertificate(const std::filesystem::path& dir) {
   X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
   X509_set_pubkey(cert.get(), key.get());
   X509_NAME* name = X509_get_subject_name(cert.get());
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1,
-                             0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
   X509_set_issuer_name(cert.get(), name);
   if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0) return false;
 
   std::FILE* cert_file = std::fopen((dir / "cert.pem").c_str(), "w");
   std::FILE* key_file = std::fopen((dir / "key.pem").c_str(), "w");
-  bool ok = cert_file != nullptr && key_file != nullptr && PEM_write_X509(cert_file, cert.get()) == 1 &&
+  bool ok = cert_file != nullptr && key_file != nullptr &&
+            PEM_write_X509(cert_file, cert.get()) == 1 &&
             PEM_write_PrivateKey(key_file, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
   if (cert_file != nullptr) ok = std::fclose(cert_file) == 0 && ok;
   if (key_file != nullptr) ok = std::fclose(key_file) == 0 && ok;

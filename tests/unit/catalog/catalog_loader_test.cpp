@@ -1,10 +1,9 @@
 #include "catalog/catalog_loader.hpp"
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <fstream>
-
-#include <gtest/gtest.h>
 
 namespace integr8scode {
 namespace {
@@ -53,7 +52,8 @@ TEST(Catalog, ShippedCatalogLoadsWithItsExamples) {
   EXPECT_TRUE(c->has_compile);
   EXPECT_EQ(c->compile.limits.timeout, std::chrono::seconds(10));
   EXPECT_EQ(c->compile.limits.memory_bytes, 512ull << 20);
-  EXPECT_NE(catalog->Find("python", "3.11").value()->example.find("match data:"), std::string::npos);
+  EXPECT_NE(catalog->Find("python", "3.11").value()->example.find("match data:"),
+            std::string::npos);
 }
 
 TEST_F(CatalogFile, MinimalEntryGetsDefaults) {
@@ -83,7 +83,8 @@ TEST_F(CatalogFile, MissingFieldAndSyntaxErrorsAreReported) {
   EXPECT_NE(missing.error().message.find("missing 'version'"), std::string::npos);
   auto syntax = LoadCatalog(Write("[[runtime]\n"));
   ASSERT_FALSE(syntax.has_value());
-  EXPECT_NE(syntax.error().message.find("catalog.toml:1"), std::string::npos) << syntax.error().message;
+  EXPECT_NE(syntax.error().message.find("catalog.toml:1"), std::string::npos)
+      << syntax.error().message;
 }
 
 TEST_F(CatalogFile, SourceFileMustNotEscapeTheScriptsDirectory) {

@@ -16,14 +16,18 @@ TEST(SanitizeUtf8, KeepsValidText) {
 }
 
 TEST(SanitizeUtf8, ReplacesInvalidBytes) {
-  EXPECT_EQ(SanitizeUtf8("a\xFF" "b"), std::string("a") + std::string(kFffd) + "b");
+  EXPECT_EQ(SanitizeUtf8("a\xFF"
+                         "b"),
+            std::string("a") + std::string(kFffd) + "b");
   // Overlong encoding of '/', and a lone continuation byte.
   EXPECT_EQ(SanitizeUtf8("\xC0\xAF"), std::string(kFffd) + std::string(kFffd));
   EXPECT_EQ(SanitizeUtf8("\x80"), std::string(kFffd));
   // A surrogate half encoded in UTF-8 is invalid.
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));
   // A truncated 3-byte sequence is one maximal subpart: one U+FFFD.
-  EXPECT_EQ(SanitizeUtf8("\xE2\x82" "x"), std::string(kFffd) + "x");
+  EXPECT_EQ(SanitizeUtf8("\xE2\x82"
+                         "x"),
+            std::string(kFffd) + "x");
   EXPECT_TRUE(IsValidUtf8(SanitizeUtf8("\xF5\xF8\xFE\xFF\xC3")));
 }
 

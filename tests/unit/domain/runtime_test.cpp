@@ -40,7 +40,8 @@ TEST(RuntimeCatalog, UnknownVersionListsTheLanguagesVersions) {
 TEST(Runtime, ExpandsPlaceholders) {
   const Runtime runtime = Make("c", "12");
   const auto argv = ExpandArgv({"gcc", "-o", "{workdir}/main", "{source}"}, runtime);
-  EXPECT_EQ(argv, (std::vector<std::string>{"gcc", "-o", "/home/sandbox/main", "/scripts/script.py"}));
+  EXPECT_EQ(argv,
+            (std::vector<std::string>{"gcc", "-o", "/home/sandbox/main", "/scripts/script.py"}));
 }
 
 TEST(ExecutionStatus, NamesRoundTrip) {

@@ -2,13 +2,12 @@
 // write for each limit, how they find their directories from /proc/self/{mountinfo,
 // cgroup}, and how they read the counters back. (The real kernel interfaces are
 // exercised by the integration and hostile suites.)
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-
-#include <gtest/gtest.h>
 
 #include "sandbox/cgroup.hpp"
 
@@ -50,21 +49,23 @@ class FakeCgroupFs : public ::testing::Test {
 TEST_F(FakeCgroupFs, V1FindsEachHierarchyAndWritesLimits) {
   const fs::path cg = root_ / "cg";
   Write(root_ / "proc/mountinfo",
-        "32 31 0:29 / " + (cg / "cpu").string() + " rw - cgroup cgroup rw,cpu\n" +
-        "33 31 0:30 / " + (cg / "cpuacct").string() + " rw - cgroup cgroup rw,cpuacct\n" +
-        "35 31 0:32 / " + (cg / "memory").string() + " rw - cgroup cgroup rw,memory\n" +
-        "39 31 0:36 / " + (cg / "pids").string() + " rw - cgroup cgroup rw,pids\n");
+        "32 31 0:29 / " + (cg / "cpu").string() + " rw - cgroup cgroup rw,cpu\n" + "33 31 0:30 / " +
+            (cg / "cpuacct").string() + " rw - cgroup cgroup rw,cpuacct\n" + "35 31 0:32 / " +
+            (cg / "memory").string() + " rw - cgroup cgroup rw,memory\n" + "39 31 0:36 / " +
+            (cg / "pids").string() + " rw - cgroup cgroup rw,pids\n");
   Write(root_ / "proc/cgroup", "4:memory:/job\n1:cpu:/\n2:cpuacct:/\n8:pids:/\n");
   const fs::path memory = cg / "memory/job/integr8scode/slot-0";
   const fs::path cpu = cg / "cpu/integr8scode/slot-0";
   const fs::path cpuacct = cg / "cpuacct/integr8scode/slot-0";
   const fs::path pids = cg / "pids/integr8scode/slot-0";
-  for (const char* file : {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.swappiness",
-                           "memory.max_usage_in_bytes", "cgroup.procs", "tasks"}) {
+  for (const char* file :
+       {"memory.limit_in_bytes", "memory.memsw.limit_in_bytes", "memory.swappiness",
+        "memory.max_usage_in_bytes", "cgroup.procs", "tasks"}) {
     Write(memory / file, "");
   }
   Write(memory / "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
-  for (const char* file : {"cpu.cfs_quota_us", "cpu.cfs_period_us", "cgroup.procs", "tasks"}) Write(cpu / file, "");
+  for (const char* file : {"cpu.cfs_quota_us", "cpu.cfs_period_us", "cgroup.procs", "tasks"})
+    Write(cpu / file, "");
   for (const char* file : {"cpuacct.usage", "cgroup.procs", "tasks"}) Write(cpuacct / file, "");
   for (const char* file : {"pids.max", "cgroup.procs", "tasks"}) Write(pids / file, "");
   Write(pids / "pids.events", "max 0\n");
@@ -126,7 +127,8 @@ TEST_F(FakeCgroupFs, V2EnablesControllersAndWritesLimits) {
   Write(cg / "cgroup.subtree_control", "");
   Write(cg / "integr8scode/cgroup.subtree_control", "cpu memory pids\n");
   const fs::path slot_dir = cg / "integr8scode/slot-3";
-  for (const char* file : {"memory.max", "memory.swap.max", "cpu.max", "pids.max", "cgroup.procs"}) {
+  for (const char* file :
+       {"memory.max", "memory.swap.max", "cpu.max", "pids.max", "cgroup.procs"}) {
     Write(slot_dir / file, "");
   }
   Write(slot_dir / "cpu.stat", "usage_usec 1000\nuser_usec 600\nsystem_usec 400\n");

@@ -30,7 +30,8 @@ TEST(CgroupFiles, MountinfoOfAHybridHost) {
   const std::string mountinfo =
       "31 23 0:28 / /sys/fs/cgroup rw,relatime - tmpfs tmpfs rw,mode=755\n"
       "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
-      "33 31 0:30 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 - cgroup cgroup rw,cpu,cpuacct\n"
+      "33 31 0:30 / /sys/fs/cgroup/cpu,cpuacct rw,relatime shared:9 - cgroup cgroup "
+      "rw,cpu,cpuacct\n"
       "35 31 0:32 /docker/abc /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
       "40 31 0:37 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n"
       "41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw,nsdelegate\n"
@@ -46,7 +47,8 @@ TEST(CgroupFiles, MountinfoOfAHybridHost) {
 }
 
 TEST(CgroupFiles, ProcCgroup) {
-  const auto lines = ParseProcCgroup("4:memory:/process_api/abc\n2:cpu,cpuacct:/\n0::/user.slice\n");
+  const auto lines =
+      ParseProcCgroup("4:memory:/process_api/abc\n2:cpu,cpuacct:/\n0::/user.slice\n");
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0].controllers, std::vector<std::string>{"memory"});
   EXPECT_EQ(lines[0].path, "/process_api/abc");

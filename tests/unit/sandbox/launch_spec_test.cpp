@@ -74,7 +74,8 @@ TEST(SeccompPolicy, TheEmbeddedProgramIsTheCurrentPolicy) {
   for (std::size_t i = 0; i < built->instructions.size(); ++i) {
     const sock_filter& a = embedded.instructions[i];
     const sock_filter& b = built->instructions[i];
-    EXPECT_TRUE(a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k) << "instruction " << i;
+    EXPECT_TRUE(a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k)
+        << "instruction " << i;
   }
 }
 

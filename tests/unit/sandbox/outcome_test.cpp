@@ -1,8 +1,7 @@
 #include "sandbox/outcome.hpp"
 
-#include <signal.h>
-
 #include <gtest/gtest.h>
+#include <signal.h>
 
 namespace integr8scode {
 namespace {

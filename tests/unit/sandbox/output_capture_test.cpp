@@ -39,19 +39,27 @@ TEST(OutputCapture, ACharacterCutByTheCapIsDropped) {
 
 TEST(OutputCapture, InvalidBytesBecomeReplacementCharacters) {
   OutputCapture capture(OutputStream::kStdout, 100, nullptr);
-  capture.Append("a\xFF" "b");
-  EXPECT_EQ(capture.Text(), "a\xEF\xBF\xBD" "b");
+  capture.Append(
+      "a\xFF"
+      "b");
+  EXPECT_EQ(capture.Text(),
+            "a\xEF\xBF\xBD"
+            "b");
 }
 
 TEST(OutputCapture, SinkNeverGetsHalfACharacter) {
   RecordingSink sink;
   OutputCapture capture(OutputStream::kStderr, 100, &sink);
   capture.Append("x\xE2\x82");  // € split across reads
-  capture.Append("\xAC" "y");
+  capture.Append(
+      "\xAC"
+      "y");
   capture.Finish();
   ASSERT_EQ(sink.chunks.size(), 2u);
   EXPECT_EQ(sink.chunks[0], "x");
-  EXPECT_EQ(sink.chunks[1], "\xE2\x82\xAC" "y");
+  EXPECT_EQ(sink.chunks[1],
+            "\xE2\x82\xAC"
+            "y");
 }
 
 TEST(OutputCapture, SinkGetsOnlyWhatIsKept) {
