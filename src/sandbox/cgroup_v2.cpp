@@ -86,7 +86,7 @@ class CgroupV2Slot final : public CgroupSlot {
       }
     }
     if (pids_max_) {
-      if (auto s = WriteControlFd(pids_max_.Get(), std::to_string(limits.pids)); !s) {
+      if (auto s = WriteControlFd(pids_max_.Get(), std::to_string(SlotPidsMax(limits.pids))); !s) {
         return Fail(std::move(s.error()).WithContext("pids.max"));
       }
     }

@@ -150,8 +150,15 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   StepFacts& facts = report.facts;
   facts.compile = plan.compile;
   facts.limits = plan.limits;
-  if (auto s = slot_.Apply(plan.limits); !s)
-    return Fail(std::move(s.error()).WithContext("cgroup limits"));
+  if (auto s = slot_.Apply(plan.limits); !s) {
+    // What an earlier step left on the tmpfs is charged to the slot and cannot be
+    // reclaimed: this step could not run within its memory limit.
+    if (s.error().reason != kMemoryLimitBelowUsage)
+      return Fail(std::move(s.error()).WithContext("cgroup limits"));
+    facts.limits_unfit = true;
+    report.verdict = Judge(facts);
+    return report;
+  }
   if (auto s = slot_.BeginAccounting(); !s)
     return Fail(std::move(s.error()).WithContext("cgroup accounting"));
   const SupervisorMessage go{SupervisorCommand::kRunStep, index};
@@ -231,6 +238,7 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   auto usage = slot_.Read();
   if (!usage) return Fail(std::move(usage.error()).WithContext("cgroup usage"));
   facts.oom_kills = usage->oom_kills;
+  facts.main_cpu_us = rusage_cpu_us;
   facts.pids_limit_hits = usage->pids_limit_hits;
   // The cgroup counts every process of the step (orphans and daemons included); wait4
   // only the main process and the children it waited for. The cgroup wins; wait4 stands

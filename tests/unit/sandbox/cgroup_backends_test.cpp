@@ -86,7 +86,7 @@ TEST_F(FakeCgroupFs, V1FindsEachHierarchyAndWritesLimits) {
   EXPECT_EQ(Read(memory / "memory.limit_in_bytes"), "67108864");
   EXPECT_EQ(Read(memory / "memory.memsw.limit_in_bytes"), "67108864");
   EXPECT_EQ(Read(cpu / "cpu.cfs_quota_us"), "50000");
-  EXPECT_EQ(Read(pids / "pids.max"), "32");
+  EXPECT_EQ(Read(pids / "pids.max"), "33");  // the program's 32 and the sandbox's init
 
   ASSERT_TRUE((*slot)->BeginAccounting().has_value());
   EXPECT_EQ(Read(memory / "memory.max_usage_in_bytes"), "0");  // reset
@@ -154,7 +154,7 @@ TEST_F(FakeCgroupFs, V2EnablesControllersAndWritesLimits) {
   EXPECT_EQ(Read(slot_dir / "memory.max"), "268435456");
   EXPECT_EQ(Read(slot_dir / "memory.swap.max"), "0");
   EXPECT_EQ(Read(slot_dir / "cpu.max"), "10000 100000");
-  EXPECT_EQ(Read(slot_dir / "pids.max"), "16");
+  EXPECT_EQ(Read(slot_dir / "pids.max"), "17");  // the program's 16 and the init
 
   ASSERT_TRUE((*slot)->BeginAccounting().has_value());
   Write(slot_dir / "cpu.stat", "usage_usec 26000\nuser_usec 1\nsystem_usec 1\n");
