@@ -1,0 +1,115 @@
+// What a run shares with the host and with other runs: the host's /usr (its inodes, its
+// locks, its page cache), host-wide quotas, and what /proc and the clocks tell about
+// the host. Each test is an attack that used to get through.
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+
+#include "hostile/hostile_fixture.hpp"
+
+namespace integr8scode {
+namespace {
+
+std::string ReadHostFile(const char* path) {
+  std::ifstream file(path);
+  std::string text;
+  std::getline(file, text);
+  return text;
+}
+
+TEST_F(Hostile, NoWatchOnTheHostsFiles) {
+  // inotify on /usr (the host's) showed the host's commands and other runs' imports.
+  const RunResult result = C(R"(
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/fanotify.h>
+#include <sys/inotify.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#define TRY(name, call) do { errno = 0; long rc = (long)(call); printf("%s %s\n", name, rc < 0 ? strerrorname_np(errno) : "ALLOWED"); } while (0)
+int main(void) {
+  TRY("inotify_init", syscall(SYS_inotify_init));
+  TRY("inotify_init1", inotify_init1(IN_CLOEXEC));
+  TRY("inotify_add_watch", inotify_add_watch(0, "/usr/bin", IN_OPEN));
+  TRY("fanotify_init", fanotify_init(FAN_CLASS_NOTIF, 0));
+  return 0;
+})");
+  ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+  EXPECT_EQ(result.stdout_text,
+            "inotify_init ENOSYS\ninotify_init1 ENOSYS\ninotify_add_watch ENOSYS\n"
+            "fanotify_init EPERM\n");
+}
+
+TEST_F(Hostile, NoLockOnTheHostsFiles) {
+  // flock works on a read-only descriptor: two runs could signal through a lock on a
+  // file of /usr, and a run could hold a lock a host program waits for. Record locks
+  // on the run's own files (SQLite) keep working.
+  const RunResult result = Python(R"py(
+import errno, fcntl, sqlite3
+for path in ["/usr/bin/python3", "/tmp/own"]:
+    with open(path, "a" if path.startswith("/tmp") else "r") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            print(path, "LOCKED")
+        except OSError as e:
+            print(path, errno.errorcode[e.errno])
+db = sqlite3.connect("/tmp/db.sqlite")
+db.execute("create table t (x)")
+db.execute("insert into t values (42)")
+db.commit()
+print("sqlite", db.execute("select x from t").fetchone()[0])
+)py");
+  ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+  // ENOTSUP: Python's name for EOPNOTSUPP (both 95 on Linux).
+  EXPECT_EQ(result.stdout_text,
+            "/usr/bin/python3 ENOTSUP\n/tmp/own ENOTSUP\nsqlite 42\n");
+}
+
+TEST_F(Hostile, HostWideQuotasAndWeakPersonasAreOutOfReach) {
+  const std::string aio_before = ReadHostFile("/proc/sys/fs/aio-nr");
+  const RunResult result = C(R"(
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/aio_abi.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#define TRY(name, call) do { errno = 0; long rc = (long)(call); printf("%s %s\n", name, rc < 0 ? strerrorname_np(errno) : "ALLOWED"); } while (0)
+int main(void) {
+  aio_context_t context = 0;
+  TRY("io_setup", syscall(SYS_io_setup, 65536, &context));
+  char ldt[16] = {0};
+  TRY("modify_ldt", syscall(SYS_modify_ldt, 0, ldt, sizeof ldt));
+  TRY("read_implies_exec", personality(READ_IMPLIES_EXEC));
+  TRY("mmap_page_zero", personality(MMAP_PAGE_ZERO));
+  TRY("compat_layout", personality(ADDR_COMPAT_LAYOUT));
+  TRY("query", personality(0xffffffff));
+  TRY("linux", personality(PER_LINUX));
+  int fd = open("/usr/bin/gcc-12", O_RDONLY);
+  struct { unsigned long long off, len; } range = {0, 0};
+  struct { unsigned long long counts[5]; } stat;
+  TRY("cachestat", syscall(451, fd, &range, &stat, 0));
+  char buffer[64];
+  struct iovec iov = {buffer, sizeof buffer};
+  TRY("preadv2_nowait", preadv2(fd, &iov, 1, 0, RWF_NOWAIT));
+  TRY("preadv2", preadv2(fd, &iov, 1, 0, 0));
+  return 0;
+})");
+  ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+  EXPECT_EQ(result.stdout_text,
+            "io_setup ENOSYS\nmodify_ldt EPERM\nread_implies_exec EPERM\nmmap_page_zero EPERM\n"
+            "compat_layout EPERM\nquery ALLOWED\nlinux ALLOWED\ncachestat ENOSYS\n"
+            "preadv2_nowait EOPNOTSUPP\npreadv2 ALLOWED\n");
+  EXPECT_EQ(ReadHostFile("/proc/sys/fs/aio-nr"), aio_before);
+}
+
+}  // namespace
+}  // namespace integr8scode
