@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "sandbox/cgroup_files.hpp"
+#include "sandbox/host_information.hpp"
 #include "sandbox/identity.hpp"
 #include "sandbox/launch_message.hpp"
 #include "sandbox/mounts.hpp"
@@ -301,6 +302,7 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   }
   if (::unshare(CLONE_NEWCGROUP) != 0)
     FailSetup(fds.control, SystemError("unshare cgroup namespace"));
+  if (auto s = EnterFreshTimeNamespace(); !s) FailSetup(fds.control, s.error());
   ::umask(022);
   if (auto s = BuildRootFilesystem(spec); !s) FailSetup(fds.control, s.error());
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {

@@ -3,8 +3,12 @@
 // the host. Each test is an attack that used to get through.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "hostile/hostile_fixture.hpp"
@@ -65,8 +69,7 @@ print("sqlite", db.execute("select x from t").fetchone()[0])
 )py");
   ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
   // ENOTSUP: Python's name for EOPNOTSUPP (both 95 on Linux).
-  EXPECT_EQ(result.stdout_text,
-            "/usr/bin/python3 ENOTSUP\n/tmp/own ENOTSUP\nsqlite 42\n");
+  EXPECT_EQ(result.stdout_text, "/usr/bin/python3 ENOTSUP\n/tmp/own ENOTSUP\nsqlite 42\n");
 }
 
 TEST_F(Hostile, HostWideQuotasAndWeakPersonasAreOutOfReach) {
@@ -109,6 +112,75 @@ int main(void) {
             "compat_layout EPERM\nquery ALLOWED\nlinux ALLOWED\ncachestat ENOSYS\n"
             "preadv2_nowait EOPNOTSUPP\npreadv2 ALLOWED\n");
   EXPECT_EQ(ReadHostFile("/proc/sys/fs/aio-nr"), aio_before);
+}
+
+TEST_F(Hostile, ProcTellsNothingAboutTheHost) {
+  const RunResult result = Python(R"(
+import os
+files = ["cmdline", "sys/kernel/random/boot_id", "meminfo", "loadavg", "uptime", "interrupts",
+         "softirqs", "diskstats", "partitions", "key-users", "keys", "kallsyms", "timer_list",
+         "vmstat", "zoneinfo", "buddyinfo", "pagetypeinfo", "swaps", "locks", "iomem"]
+for name in files:
+    path = "/proc/" + name
+    if not os.path.exists(path):
+        continue
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+        print(name, "empty" if not data else "SHOWS %d bytes" % len(data))
+    except OSError as e:
+        print(name, "refused", e.errno)
+for name in ["acpi", "bus", "driver", "fs", "irq", "pressure"]:
+    path = "/proc/" + name
+    if os.path.isdir(path):
+        print(name, "empty" if not os.listdir(path) else "LISTS", os.listdir(path)[:3])
+print("cpuinfo", "processor" in open("/proc/cpuinfo").read())
+print("cpus", os.cpu_count() >= 1)
+)");
+  ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+  EXPECT_EQ(result.stdout_text.find("SHOWS"), std::string::npos) << result.stdout_text;
+  EXPECT_EQ(result.stdout_text.find("LISTS"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("cmdline empty\n"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("boot_id empty\n"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("meminfo empty\n"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("cpuinfo True\ncpus True\n"), std::string::npos)
+      << result.stdout_text;
+}
+
+// Seconds since this process started, on the host's boot clock.
+double SecondsSinceThisProcessStarted() {
+  std::ifstream stat("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) fields >> field;  // field 22: start time in clock ticks
+  const double started = std::stod(field) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+  timespec now{};
+  ::clock_gettime(CLOCK_BOOTTIME, &now);
+  return static_cast<double>(now.tv_sec) + now.tv_nsec / 1e9 - started;
+}
+
+TEST_F(Hostile, TheClocksDoNotTellTheHostsUptime) {
+  // A time namespace: the sandbox's monotonic and boot clocks start when it is built
+  // (within the second: the offsets are whole seconds), which is after this test binary
+  // started; the host's count from its boot.
+  const RunResult result = Python(R"(
+import time
+print(time.clock_gettime(time.CLOCK_BOOTTIME), time.clock_gettime(time.CLOCK_MONOTONIC))
+)");
+  const double bound = SecondsSinceThisProcessStarted() + 1;
+  ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+  std::istringstream clocks(result.stdout_text);
+  double boottime = -1;
+  double monotonic = -1;
+  clocks >> boottime >> monotonic;
+  EXPECT_GE(boottime, 0);
+  EXPECT_GE(monotonic, 0);
+  EXPECT_LE(boottime, bound) << result.stdout_text;
+  EXPECT_LE(monotonic, bound) << result.stdout_text;
+  timespec host{};
+  ::clock_gettime(CLOCK_BOOTTIME, &host);
+  EXPECT_LT(bound, static_cast<double>(host.tv_sec)) << "the host booted with this test";
 }
 
 }  // namespace
