@@ -20,21 +20,21 @@ namespace {
 // kernel-facing half of this list; the rest is host activity.) /proc/stat and
 // /proc/cpuinfo stay: libc counts CPUs from them.
 constexpr const char* kMaskedFiles[] = {
-    "cmdline",      "sys/kernel/random/boot_id",
-    "meminfo",      "loadavg",
-    "uptime",       "interrupts",
-    "softirqs",     "diskstats",
-    "partitions",   "key-users",
-    "keys",         "kallsyms",
-    "modules",      "timer_list",
-    "sched_debug",  "schedstat",
-    "vmstat",       "zoneinfo",
-    "buddyinfo",    "pagetypeinfo",
-    "slabinfo",     "vmallocinfo",
-    "swaps",        "kcore",
-    "kmsg",         "sysrq-trigger",
+    "cmdline",       "sys/kernel/random/boot_id",
+    "meminfo",       "loadavg",
+    "uptime",        "interrupts",
+    "softirqs",      "diskstats",
+    "partitions",    "key-users",
+    "keys",          "kallsyms",
+    "modules",       "timer_list",
+    "sched_debug",   "schedstat",
+    "vmstat",        "zoneinfo",
+    "buddyinfo",     "pagetypeinfo",
+    "slabinfo",      "vmallocinfo",
+    "swaps",         "kcore",
+    "kmsg",          "sysrq-trigger",
     "latency_stats", "mtrr",
-    "iomem",        "ioports",
+    "iomem",         "ioports",
     "locks",
 };
 
@@ -89,8 +89,8 @@ Status EnterFreshTimeNamespace() {
   timespec boottime{};
   ::clock_gettime(CLOCK_MONOTONIC, &monotonic);
   ::clock_gettime(CLOCK_BOOTTIME, &boottime);
-  const std::string offsets = fmt::format("monotonic -{} 0\nboottime -{} 0\n", monotonic.tv_sec,
-                                          boottime.tv_sec);
+  const std::string offsets =
+      fmt::format("monotonic -{} 0\nboottime -{} 0\n", monotonic.tv_sec, boottime.tv_sec);
   {
     UniqueFd file(::open("/proc/self/timens_offsets", O_WRONLY | O_CLOEXEC));
     if (!file) return Fail(SystemError("open timens_offsets"));

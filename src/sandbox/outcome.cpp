@@ -43,10 +43,14 @@ std::string MemoryLimitMessage(const StepFacts& facts) {
 }
 
 // SIGXCPU is the platform's only when the kernel's RLIMIT_CPU timer could have sent it:
-// the main process's own CPU time reached the soft limit.
+// the main process's own CPU time reached the soft limit. wait4 truncates user and
+// system time to microseconds each; 10 ms of slack covers that and nothing a program
+// could use (it would have to burn the whole backstop first).
 bool ReachedCpuBackstop(const StepFacts& facts) {
-  return facts.main_cpu_us >=
-         static_cast<std::int64_t>(CpuTimeBackstopSeconds(facts.limits.timeout)) * 1'000'000;
+  constexpr std::int64_t kSlackUs = 10'000;
+  const auto backstop_us =
+      static_cast<std::int64_t>(CpuTimeBackstopSeconds(facts.limits.timeout)) * 1'000'000;
+  return facts.main_cpu_us >= backstop_us - kSlackUs;
 }
 
 void AddOomHint(const StepFacts& facts, Verdict& verdict) {

@@ -76,6 +76,9 @@ TEST(Judge, CpuLimitSignalIsATimeoutOnlyAtTheBackstop) {
   EXPECT_EQ(verdict.status, ExecutionStatus::kTimedOut);
   EXPECT_EQ(verdict.message, "stopped after using 6 s of CPU time");
 
+  facts.main_cpu_us = 5'999'999;  // wait4's microseconds, truncated
+  EXPECT_EQ(Judge(facts).status, ExecutionStatus::kTimedOut);
+
   facts.main_cpu_us = 156'000;  // the program sent it to itself
   verdict = Judge(facts);
   EXPECT_EQ(verdict.status, ExecutionStatus::kFailed);
