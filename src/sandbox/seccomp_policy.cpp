@@ -176,6 +176,13 @@ Result<SeccompProgram> BuildSeccompProgram() {
       !s) {
     return Fail(s.error());
   }
+  // sync(2) writes back every filesystem of the host, syncfs(2) on /usr the host's root
+  // filesystem: host-wide I/O a run could repeat in a loop. The sandbox has nothing to
+  // write back (its files are on tmpfs), so both succeed without doing anything.
+  for (const int nr : {SCMP_SYS(sync), SCMP_SYS(syncfs)}) {
+    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(0), nr, 0), "sync"); !s)
+      return Fail(s.error());
+  }
   // preadv2(RWF_NOWAIT) tells a cached page from one that is not: the same page-cache
   // channel as cachestat. EOPNOTSUPP is what a file without non-blocking reads answers.
   if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EOPNOTSUPP), SCMP_SYS(preadv2), 1,

@@ -1,11 +1,14 @@
 // What a run shares with the host and with other runs: the host's /usr (its inodes, its
 // locks, its page cache), host-wide quotas, and what /proc and the clocks tell about
 // the host. Each test is an attack that used to get through.
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <gtest/gtest.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -112,6 +115,55 @@ int main(void) {
             "compat_layout EPERM\nquery ALLOWED\nlinux ALLOWED\ncachestat ENOSYS\n"
             "preadv2_nowait EOPNOTSUPP\npreadv2 ALLOWED\n");
   EXPECT_EQ(ReadHostFile("/proc/sys/fs/aio-nr"), aio_before);
+}
+
+// Dirty page-cache pages of a host file (cachestat(2), Linux 6.5), or -1.
+long long DirtyPages(int fd) {
+  struct {
+    std::uint64_t offset, length;
+  } range{0, 0};
+  struct {
+    std::uint64_t cache, dirty, writeback, evicted, recently_evicted;
+  } stat{};
+  constexpr long kCachestat = 451;  // x86_64; glibc has no wrapper yet
+  if (::syscall(kCachestat, fd, &range, &stat, 0) != 0) return -1;
+  return static_cast<long long>(stat.dirty);
+}
+
+TEST_F(Hostile, SyncDoesNotWriteBackTheHostsFilesystems) {
+  // A host file with dirty pages: sync() or syncfs() on /usr from a run would write
+  // them back (host-wide I/O, in a loop if the program likes). The kernel's own
+  // write-back waits 30 s (vm.dirty_expire_centisecs) before it touches them.
+  const std::string path =
+      ::testing::TempDir() + "integr8scode-dirty-" + std::to_string(::getpid());
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  const std::string block(256 * 1024, 'x');
+  ASSERT_EQ(::write(fd, block.data(), block.size()), static_cast<ssize_t>(block.size()));
+  const long long dirty_before = DirtyPages(fd);
+  if (dirty_before < 0) {
+    ::close(fd);
+    ::unlink(path.c_str());
+    GTEST_SKIP() << "no cachestat(2) on this kernel";
+  }
+  const RunResult result = C(R"(
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+  sync();
+  int usr = open("/usr", O_RDONLY | O_DIRECTORY);
+  printf("%d %d\n", syncfs(usr), syncfs(1) == 0);
+  return 0;
+})");
+  const long long dirty_after = DirtyPages(fd);
+  ::close(fd);
+  ::unlink(path.c_str());
+  ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "0 1\n");
+  EXPECT_EQ(dirty_before, 64);
+  EXPECT_EQ(dirty_after, dirty_before) << "the run wrote back the host's dirty pages";
 }
 
 TEST_F(Hostile, ProcTellsNothingAboutTheHost) {
