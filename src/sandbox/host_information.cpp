@@ -16,26 +16,47 @@ namespace {
 // Host-wide state in /proc that no program needs, or that a side channel reads: the
 // kernel's command line and boot id, host memory, load and uptime, per-device
 // interrupt and disk counters, keys of every host user, kernel symbols and timers,
-// the page allocator, the page-cache and pressure statistics. (Docker masks the
+// the page allocator, the page-cache, pressure and file-table statistics. (Docker masks the
 // kernel-facing half of this list; the rest is host activity.) /proc/stat and
 // /proc/cpuinfo stay: libc counts CPUs from them.
 constexpr const char* kMaskedFiles[] = {
-    "cmdline",       "sys/kernel/random/boot_id",
-    "meminfo",       "loadavg",
-    "uptime",        "interrupts",
-    "softirqs",      "diskstats",
-    "partitions",    "key-users",
-    "keys",          "kallsyms",
-    "modules",       "timer_list",
-    "sched_debug",   "schedstat",
-    "vmstat",        "zoneinfo",
-    "buddyinfo",     "pagetypeinfo",
-    "slabinfo",      "vmallocinfo",
-    "swaps",         "kcore",
-    "kmsg",          "sysrq-trigger",
-    "latency_stats", "mtrr",
-    "iomem",         "ioports",
+    "cmdline",
+    "sys/kernel/random/boot_id",
+    "meminfo",
+    "loadavg",
+    "uptime",
+    "interrupts",
+    "softirqs",
+    "diskstats",
+    "partitions",
+    "key-users",
+    "keys",
+    "kallsyms",
+    "modules",
+    "timer_list",
+    "sched_debug",
+    "schedstat",
+    "vmstat",
+    "zoneinfo",
+    "buddyinfo",
+    "pagetypeinfo",
+    "slabinfo",
+    "vmallocinfo",
+    "swaps",
+    "kcore",
+    "kmsg",
+    "sysrq-trigger",
+    "latency_stats",
+    "mtrr",
+    "iomem",
+    "ioports",
     "locks",
+    // host-wide counters of open files, inodes, dentries and AIO requests
+    "sys/fs/file-nr",
+    "sys/fs/inode-nr",
+    "sys/fs/inode-state",
+    "sys/fs/dentry-state",
+    "sys/fs/aio-nr",
 };
 
 // Whole directories of host devices, drivers and pressure figures.

@@ -171,7 +171,8 @@ TEST_F(Hostile, ProcTellsNothingAboutTheHost) {
 import os
 files = ["cmdline", "sys/kernel/random/boot_id", "meminfo", "loadavg", "uptime", "interrupts",
          "softirqs", "diskstats", "partitions", "key-users", "keys", "kallsyms", "timer_list",
-         "vmstat", "zoneinfo", "buddyinfo", "pagetypeinfo", "swaps", "locks", "iomem"]
+         "vmstat", "zoneinfo", "buddyinfo", "pagetypeinfo", "swaps", "locks", "iomem",
+         "sys/fs/file-nr", "sys/fs/inode-nr", "sys/fs/dentry-state", "sys/fs/aio-nr"]
 for name in files:
     path = "/proc/" + name
     if not os.path.exists(path):
@@ -195,6 +196,8 @@ print("cpus", os.cpu_count() >= 1)
   EXPECT_NE(result.stdout_text.find("cmdline empty\n"), std::string::npos) << result.stdout_text;
   EXPECT_NE(result.stdout_text.find("boot_id empty\n"), std::string::npos) << result.stdout_text;
   EXPECT_NE(result.stdout_text.find("meminfo empty\n"), std::string::npos) << result.stdout_text;
+  EXPECT_NE(result.stdout_text.find("sys/fs/file-nr empty\n"), std::string::npos)
+      << result.stdout_text;
   EXPECT_NE(result.stdout_text.find("cpuinfo True\ncpus True\n"), std::string::npos)
       << result.stdout_text;
 }
