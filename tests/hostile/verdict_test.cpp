@@ -9,6 +9,8 @@
 
 #include <atomic>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 #include <string>
 
 #include "common/cancel.hpp"
@@ -64,8 +66,22 @@ bool HaveCapSysResource() {
   return false;
 }
 
-// Checks, while a program runs, every sandbox init on the host (they are named
-// i8c-sandbox): each must be exempt from the OOM killer. Then ends the run.
+// The parent pid of a process (field 4 of /proc/<pid>/stat), or -1.
+long ParentOf(const std::string& pid) {
+  std::ifstream stat("/proc/" + pid + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return -1;
+  std::istringstream fields(text.substr(close + 2));
+  std::string state;
+  long parent = -1;
+  fields >> state >> parent;
+  return parent;
+}
+
+// Checks, while a program runs, every sandbox init of this test process (named
+// i8c-sandbox, children of our spawner; other processes on the host may run their own):
+// each must be out of the OOM killer's way. Then ends the run.
 class InitInspector final : public OutputSink {
  public:
   void OnOutput(OutputStream, std::string_view chunk) override {
@@ -88,6 +104,7 @@ class InitInspector final : public OutputSink {
       std::string comm;
       std::getline(std::ifstream("/proc/" + pid + "/comm"), comm);
       if (comm != "i8c-sandbox") continue;
+      if (ParentOf(std::to_string(ParentOf(pid))) != ::getpid()) continue;
       std::string adj;
       std::getline(std::ifstream("/proc/" + pid + "/oom_score_adj"), adj);
       ++inits_;
