@@ -1,5 +1,6 @@
 #include "sandbox/seccomp_policy.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -165,6 +166,15 @@ Result<SeccompProgram> BuildSeccompProgram() {
     if (nr == __NR_SCMP_ERROR) continue;
     if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), nr, 0), call.name); !s)
       return Fail(s.error());
+  }
+  // dnotify, inotify's ancestor: F_NOTIFY on a directory of /usr signals every access
+  // to its files, the host's included. EINVAL is a kernel without CONFIG_DNOTIFY. The
+  // mask: fcntl takes an unsigned int command, so the upper half must not evade the rule.
+  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(fcntl), 1,
+                                      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, F_NOTIFY)),
+                     "fcntl F_NOTIFY");
+      !s) {
+    return Fail(s.error());
   }
   // A lock on a shared inode (/usr is the host's) is seen by other runs and by the
   // host: flock(2) works on a read-only descriptor, so two runs could signal through

@@ -34,6 +34,7 @@ TEST_F(Hostile, NoWatchOnTheHostsFiles) {
   const RunResult result = C(R"(
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/fanotify.h>
@@ -46,12 +47,15 @@ int main(void) {
   TRY("inotify_init1", inotify_init1(IN_CLOEXEC));
   TRY("inotify_add_watch", inotify_add_watch(0, "/usr/bin", IN_OPEN));
   TRY("fanotify_init", fanotify_init(FAN_CLASS_NOTIF, 0));
+  int usr_bin = open("/usr/bin", O_RDONLY | O_DIRECTORY);
+  TRY("dnotify", fcntl(usr_bin, F_NOTIFY, DN_ACCESS | DN_MULTISHOT));
+  TRY("dnotify_high_bits", syscall(SYS_fcntl, usr_bin, 0x100000000L | F_NOTIFY, DN_ACCESS));
   return 0;
 })");
   ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
   EXPECT_EQ(result.stdout_text,
             "inotify_init ENOSYS\ninotify_init1 ENOSYS\ninotify_add_watch ENOSYS\n"
-            "fanotify_init EPERM\n");
+            "fanotify_init EPERM\ndnotify EINVAL\ndnotify_high_bits EINVAL\n");
 }
 
 TEST_F(Hostile, NoLockOnTheHostsFiles) {
