@@ -81,10 +81,29 @@ Status AuthServiceImpl::EnsureAdmin() {
   if (options_.admin_username.empty()) return {};
   auto existing = users_->FindByUsername(options_.admin_username);
   if (existing) {
-    if (existing->role == Role::kAdmin) return {};
-    Log(LogLevel::kInfo, "promoting the configured admin account",
-        {{"username", options_.admin_username}});
-    return users_->UpdateRole(existing->id, Role::kAdmin);
+    // An account registered through the API under this name has a password the operator
+    // never chose: promoting it would hand admin to whoever registered it first.
+    if (existing->role != Role::kAdmin) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("auth.admin_username '{}' names an account registered through the "
+                              "API (user id {}), not one this setting created; it is not made an "
+                              "admin because its password is not auth.admin_password. Choose "
+                              "another auth.admin_username, or delete that account first",
+                              options_.admin_username, existing->id));
+    }
+    if (options_.admin_password.empty() ||
+        hasher_.Verify(existing->password_hash, options_.admin_password)) {
+      return {};
+    }
+    // The configured password is the admin's password: a changed setting (or an account
+    // promoted by an older version) takes the configured one.
+    if (auto valid = ValidatePassword(options_.admin_password); !valid) return valid;
+    auto hash = hasher_.Hash(options_.admin_password);
+    if (!hash) return Fail(std::move(hash.error()));
+    if (auto stored = users_->UpdatePasswordHash(existing->id, *hash); !stored) return stored;
+    Log(LogLevel::kWarn, "set the configured admin account's password to auth.admin_password",
+        {{"username", options_.admin_username}, {"user_id", existing->id}});
+    return {};
   }
   if (existing.error().code != ErrorCode::kNotFound) return Fail(std::move(existing.error()));
 
@@ -122,6 +141,14 @@ Result<User> AuthServiceImpl::Register(std::string_view username, std::string_vi
   if (auto valid = ValidatePassword(password); !valid) return Fail(valid.error());
   auto hash = hasher_.Hash(password);
   if (!hash) return Fail(std::move(hash.error()));
+  if (IsReserved(username)) {
+    // The answer (and, after the hash, the time) of a taken name: a configured name is
+    // never a user's, whether or not its account exists yet.
+    Error taken = MakeError(ErrorCode::kAlreadyExists,
+                            fmt::format("the username '{}' is already taken", username));
+    taken.field = "username";
+    return Fail(std::move(taken));
+  }
   User user;
   user.username = std::string(username);
   user.email = std::string(email);
@@ -131,6 +158,10 @@ Result<User> AuthServiceImpl::Register(std::string_view username, std::string_vi
   auto created = users_->Create(user);
   if (!created) return Fail(std::move(created.error()));
   return WithoutHash(std::move(*created));
+}
+
+bool AuthServiceImpl::IsReserved(std::string_view username) const {
+  return !options_.admin_username.empty() && SameUsername(username, options_.admin_username);
 }
 
 Error AuthServiceImpl::LockedError(std::int64_t locked_until_ms) const {

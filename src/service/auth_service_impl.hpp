@@ -21,8 +21,10 @@ class AuthServiceImpl final : public AuthService {
   using Clock = std::function<std::int64_t()>;  // Unix ms
 
   // Resolves the signing key (options.jwt_secret, else <data_dir>/jwt_secret) and ensures
-  // the admin account of the options. kInvalidArgument for bad options (a secret shorter
-  // than 32 bytes, an admin without password); store errors as they come.
+  // the admin account of the options: created if missing, its password set to the
+  // configured one if it differs. kInvalidArgument for bad options (a secret shorter than
+  // 32 bytes, an admin without password, an admin name already taken by a registered
+  // user); store errors as they come.
   static Result<std::unique_ptr<AuthServiceImpl>> Create(std::shared_ptr<UserStore> users,
                                                          std::shared_ptr<TokenStore> tokens,
                                                          AuthOptions options, Clock now_ms);
@@ -45,6 +47,8 @@ class AuthServiceImpl final : public AuthService {
   AuthServiceImpl(std::shared_ptr<UserStore> users, std::shared_ptr<TokenStore> tokens,
                   AuthOptions options, Clock now_ms, std::string secret, std::string dummy_hash);
   Status EnsureAdmin();
+  // The configured admin's name, in any case: never open to registration.
+  bool IsReserved(std::string_view username) const;
   std::string CsrfToken(std::string_view token_id) const;
   Error LockedError(std::int64_t locked_until_ms) const;
 

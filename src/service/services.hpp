@@ -34,7 +34,9 @@ struct AuthOptions {
   int lockout_failures = 5;  // consecutive failed logins that lock an account
   std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};
   // When admin_username is set, the account is created at start if missing (with
-  // admin_password, required then) or promoted to admin if it exists.
+  // admin_password, required then); an existing admin gets admin_password if it has
+  // another; a user who registered the name is never promoted (start fails, saying so).
+  // The name, in any case, is refused to registration.
   std::string admin_username;
   std::string admin_password;
   std::string admin_email;  // empty: "<admin_username>@admin.invalid"

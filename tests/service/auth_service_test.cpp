@@ -267,14 +267,58 @@ TEST_F(AuthServiceTest, ConfiguredAdminIsCreated) {
   EXPECT_EQ(*count, 1u);
 }
 
-TEST_F(AuthServiceTest, ConfiguredAdminPromotesAnExistingUser) {
-  const User user = Register("grace");
+TEST_F(AuthServiceTest, ARegisteredUserIsNeverPromotedToTheConfiguredAdmin) {
+  // Someone registers the name before the operator configures it, with their own password.
+  const User squatter = Register("Admin", "squatter-password");
+  auth_.reset();
+  options_.admin_username = "admin";
+  options_.admin_password = "operator-password";
+  auto refused = AuthServiceImpl::Create(stores_.users, stores_.tokens, options_, clock_.Fn());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("auth.admin_username 'admin'"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("registered through the API"), std::string::npos)
+      << refused.error().message;
+  auto stored = stores_.users->Get(squatter.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->role, Role::kUser);
+}
+
+TEST_F(AuthServiceTest, TheConfiguredAdminNameIsReservedInAnyCase) {
+  options_.admin_username = "root-admin";
+  options_.admin_password = "admin-password";
+  for (const char* name : {"root-admin", "ROOT-ADMIN", "Root-Admin"}) {
+    auto refused = Auth().Register(name, "x@example.org", "password123");
+    ASSERT_FALSE(refused) << name;
+    EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists) << name;
+    EXPECT_EQ(refused.error().field, "username") << name;
+  }
+  EXPECT_TRUE(Auth().Register("root-admin2", "y@example.org", "password123"));
+}
+
+TEST_F(AuthServiceTest, TheAdminAlwaysHasTheConfiguredPassword) {
+  options_.admin_username = "root-admin";
+  options_.admin_password = "first-password";
+  ASSERT_TRUE(Auth().Login("root-admin", "first-password"));
+  auth_.reset();
+  options_.admin_password = "second-password";
+  EXPECT_TRUE(Auth().Login("root-admin", "second-password"));
+  EXPECT_FALSE(Auth().Login("root-admin", "first-password"));
+}
+
+TEST_F(AuthServiceTest, AnAdminWithAnotherPasswordGetsTheConfiguredOne) {
+  // As an older version left it: a registered user promoted, keeping its own password.
+  const User promoted = Register("grace", "grace-own-password");
+  ASSERT_TRUE(stores_.users->UpdateRole(promoted.id, Role::kAdmin));
   auth_.reset();
   options_.admin_username = "grace";
-  auto promoted = Auth().GetUser(user.id);
-  ASSERT_TRUE(promoted);
-  EXPECT_EQ(promoted->role, Role::kAdmin);
-  EXPECT_TRUE(promoted->password_hash.empty());
+  options_.admin_password = "operator-password";
+  EXPECT_FALSE(Auth().Login("grace", "grace-own-password"));
+  auto admin = Auth().Login("grace", "operator-password");
+  ASSERT_TRUE(admin) << admin.error().Describe();
+  EXPECT_EQ(admin->user.role, Role::kAdmin);
+  EXPECT_EQ(admin->user.id, promoted.id);
 }
 
 TEST_F(AuthServiceTest, MissingAdminNeedsAPassword) {
