@@ -75,7 +75,8 @@ AuthServiceImpl::AuthServiceImpl(std::shared_ptr<UserStore> users,
       now_ms_(std::move(now_ms)),
       secret_(std::move(secret)),
       dummy_hash_(std::move(dummy_hash)),
-      hasher_(options_.password_hash) {}
+      hasher_(options_.password_hash),
+      throttle_(LoginThrottle::Options{options_.lockout_failures, options_.lockout_duration}) {}
 
 Status AuthServiceImpl::EnsureAdmin() {
   if (options_.admin_username.empty()) return {};
@@ -166,40 +167,33 @@ bool AuthServiceImpl::IsReserved(std::string_view username) const {
 
 Error AuthServiceImpl::LockedError(std::int64_t locked_until_ms) const {
   return MakeError(ErrorCode::kLocked, "account_locked",
-                   fmt::format("this account is locked after {} failed logins; try again in {}",
-                               options_.lockout_failures, Remaining(locked_until_ms - now_ms_())));
+                   fmt::format("too many failed logins for this account from your address; try "
+                               "again in {}",
+                               Remaining(locked_until_ms - now_ms_())));
 }
 
-Result<LoginResult> AuthServiceImpl::Login(std::string_view username, std::string_view password) {
-  auto found = users_->FindByUsername(username);
-  if (!found) {
-    if (found.error().code != ErrorCode::kNotFound) return Fail(std::move(found.error()));
-    (void)hasher_.Verify(dummy_hash_, password);
-    return Fail(WrongCredentials());
-  }
-  User user = std::move(*found);
+Result<LoginResult> AuthServiceImpl::Login(std::string_view username, std::string_view password,
+                                           std::string_view source) {
   const std::int64_t now = now_ms_();
-  if (user.locked_until_ms) {
-    if (now < *user.locked_until_ms) return Fail(LockedError(*user.locked_until_ms));
-    // The lock has run out: the count starts again rather than re-locking at once.
-    if (auto reset = users_->ResetLoginFailures(user.id); !reset) return Fail(reset.error());
-    user.failed_logins = 0;
-    user.locked_until_ms.reset();
+  // Before any lookup or hash: a locked pair answers the same for known and unknown names.
+  if (auto locked = throttle_.LockedUntil(username, source, now)) {
+    return Fail(LockedError(*locked));
   }
-  if (!hasher_.Verify(user.password_hash, password)) {
-    const std::int64_t lock_until = now + options_.lockout_duration.count();
-    auto updated = users_->RecordLoginFailure(user.id, options_.lockout_failures, lock_until);
-    if (!updated) return Fail(std::move(updated.error()));
-    if (updated->locked_until_ms && now < *updated->locked_until_ms) {
-      Log(LogLevel::kWarn, "account locked after failed logins", {{"user_id", user.id}});
-      return Fail(LockedError(*updated->locked_until_ms));
+  auto found = users_->FindByUsername(username);
+  if (!found && found.error().code != ErrorCode::kNotFound) return Fail(std::move(found.error()));
+  // Unknown names verify against a dummy hash: the same work, so the same time.
+  const bool verified =
+      hasher_.Verify(found ? found->password_hash : dummy_hash_, password) && found.has_value();
+  if (!verified) {
+    if (auto locked = throttle_.RecordFailure(username, source, now)) {
+      Log(LogLevel::kWarn, "failed logins: address locked out of an account name",
+          {{"client", std::string(source)}});
+      return Fail(LockedError(*locked));
     }
     return Fail(WrongCredentials());
   }
-  if (user.failed_logins > 0) {
-    if (auto reset = users_->ResetLoginFailures(user.id); !reset) return Fail(reset.error());
-    user.failed_logins = 0;
-  }
+  throttle_.RecordSuccess(username, source);
+  User user = std::move(*found);
   if (hasher_.NeedsRehash(user.password_hash)) {
     // The configured cost changed since this password was set: upgrade it now, the one
     // moment the password is known. Failing here must not fail the login.

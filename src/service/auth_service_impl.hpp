@@ -8,13 +8,15 @@
 #include "common/error.hpp"
 #include "domain/stores.hpp"
 #include "service/auth_service.hpp"
+#include "service/login_throttle.hpp"
 #include "service/password_hasher.hpp"
 #include "service/services.hpp"
 
 namespace integr8scode {
 
 // AuthService over the UserStore and TokenStore: Argon2id passwords, HS256 access tokens
-// with revocation, CSRF tokens bound to a token's id, lockout after repeated failures.
+// with revocation, CSRF tokens bound to a token's id, failed logins throttled per (username,
+// client address) (LoginThrottle).
 // Users it returns never carry the password hash. Thread-safe.
 class AuthServiceImpl final : public AuthService {
  public:
@@ -31,7 +33,8 @@ class AuthServiceImpl final : public AuthService {
 
   Result<User> Register(std::string_view username, std::string_view email,
                         std::string_view password) override;
-  Result<LoginResult> Login(std::string_view username, std::string_view password) override;
+  Result<LoginResult> Login(std::string_view username, std::string_view password,
+                            std::string_view source) override;
   Result<AuthContext> Authenticate(std::string_view token) override;
   bool CheckCsrf(const AuthContext& context, std::string_view csrf_token) override;
   Status Logout(const AuthContext& context) override;
@@ -61,6 +64,7 @@ class AuthServiceImpl final : public AuthService {
   // take as long as wrong passwords and reveal nothing.
   const std::string dummy_hash_;
   const PasswordHasher hasher_;
+  LoginThrottle throttle_;
 };
 
 }  // namespace integr8scode

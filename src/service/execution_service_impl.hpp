@@ -65,6 +65,8 @@ class ExecutionServiceImpl final : public ExecutionService {
   const Limits maximum_limits_;
   const std::size_t max_script_bytes_;
   const std::size_t max_stdin_bytes_;
+  const QuotaOptions quotas_;
+  const RetentionPolicy retention_;
   const Clock now_ms_;
 };
 
