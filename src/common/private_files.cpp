@@ -48,14 +48,14 @@ Status MakePrivate(int fd, const std::filesystem::path& path, bool directory, mo
 
 Status OpenAndMakePrivate(const std::filesystem::path& path, int extra_flags) {
   // O_NONBLOCK: a FIFO planted under the name must not block the start.
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | extra_flags,
-                     0600));
+  UniqueFd fd(
+      ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | extra_flags, 0600));
   if (!fd) {
     const int saved = errno;
     if (saved == ENOENT) return {};
     if (saved == ELOOP) {
-      return Fail(Unusable(0, fmt::format("{} is a symbolic link; put the file itself there",
-                                          path.string())));
+      return Fail(Unusable(
+          0, fmt::format("{} is a symbolic link; put the file itself there", path.string())));
     }
     return Fail(Unusable(saved, fmt::format("open {}", path.string())));
   }

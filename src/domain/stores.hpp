@@ -89,6 +89,12 @@ class ExecutionStore {
   // without an owner when `anonymous_only`).
   virtual Result<std::size_t> DeleteFinishedBefore(std::int64_t cutoff_ms,
                                                    bool anonymous_only = false) = 0;
+  // Deletes one finished execution (to free its owner's quota). kNotFound when there is
+  // none with that id; kConflict while it is queued or running.
+  virtual Status Delete(std::string_view id) {
+    (void)id;
+    return Fail(ErrorCode::kUnavailable, "this store cannot delete executions");
+  }
   // The executions stored under an owner key ("user:7", "ip:203.0.113.9"), any status.
   virtual Result<StoredUsage> UsageOf(std::string_view owner_key) = 0;
   virtual Result<std::map<ExecutionStatus, std::size_t>> CountByStatus() = 0;

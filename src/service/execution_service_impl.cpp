@@ -287,6 +287,18 @@ Result<ExecutionPage> ExecutionServiceImpl::List(const Caller& caller, Execution
   return store_->List(query);
 }
 
+Status ExecutionServiceImpl::Delete(const Caller& caller, std::string_view id) {
+  auto execution = Get(caller, id);
+  if (!execution) return Fail(std::move(execution.error()));
+  // Anyone with its id may read an anonymous execution; only its own address removes it.
+  if (!caller.IsAdmin() && caller.OwnerKey() != execution->owner_key) {
+    return Fail(MakeError(ErrorCode::kPermissionDenied, "forbidden",
+                          "only the address that ran an anonymous execution may delete it"));
+  }
+  if (auto deleted = store_->Delete(id); !deleted) return deleted;
+  return {};
+}
+
 Result<Execution> ExecutionServiceImpl::Cancel(const Caller& caller, std::string_view id) {
   auto execution = Get(caller, id);
   if (!execution) return execution;

@@ -67,8 +67,8 @@ void LoginThrottle::Evict(std::int64_t now_ms) {
   }
   if (entries_.size() < options_.max_entries) return;
   // Locks go last: flooding the table with new names must not unlock an address.
-  const auto oldest = std::min_element(
-      entries_.begin(), entries_.end(), [now_ms](const auto& a, const auto& b) {
+  const auto oldest =
+      std::min_element(entries_.begin(), entries_.end(), [now_ms](const auto& a, const auto& b) {
         const bool a_locked = now_ms < a.second.locked_until_ms;
         const bool b_locked = now_ms < b.second.locked_until_ms;
         if (a_locked != b_locked) return b_locked;

@@ -19,8 +19,8 @@ namespace integr8scode {
 // for `lock_duration` starts again.
 //
 // Memory is bounded: at most `max_entries` pairs; when full, finished entries go first,
-// then the least recently failed (locked ones last). Kept in memory: a restart (or another API process)
-// starts from zero. Thread-safe.
+// then the least recently failed (locked ones last). Kept in memory: a restart (or another API
+// process) starts from zero. Thread-safe.
 class LoginThrottle {
  public:
   struct Options {

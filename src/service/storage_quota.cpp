@@ -33,10 +33,10 @@ std::string HowToFreeExecutions(const Caller& caller, const RetentionPolicy& ret
     kept = retention.anonymous_retention;
   }
   std::string how =
-      kept.count() > 0
-          ? fmt::format("finished executions are deleted {} after they end; try again then",
-                        Spoken(kept))
-          : std::string("ask the operator to delete old executions or raise the quota");
+      "delete finished executions you no longer need (DELETE /api/v1/executions/{id})";
+  if (kept.count() > 0) {
+    how += fmt::format(", or wait: they are deleted {} after they end", Spoken(kept));
+  }
   if (!caller.Authenticated()) how += ", or sign in to use an account's own quota";
   return how;
 }
@@ -52,7 +52,8 @@ Status CheckExecutionQuota(ExecutionStore& store, const Caller& caller, std::uin
   if (max_count == 0 && max_bytes == 0) return {};
   auto usage = store.UsageOf(caller.OwnerKey());
   if (!usage) return Fail(std::move(usage.error()).WithContext("execution quota"));
-  const std::string_view who = user ? "your account keeps" : "anonymous runs from your address keep";
+  const std::string_view who =
+      user ? "your account keeps" : "anonymous runs from your address keep";
   if (max_count != 0 && usage->count >= max_count) {
     return Fail(QuotaExceeded(fmt::format("{} {} executions, the most allowed; {}", who,
                                           usage->count, HowToFreeExecutions(caller, retention))));
@@ -71,7 +72,8 @@ Status CheckScriptQuota(ScriptStore& store, std::int64_t owner_id, std::uint64_t
   if (quotas.scripts_per_user == 0 && quotas.script_bytes_per_user == 0) return {};
   auto usage = store.UsageOf(owner_id);
   if (!usage) return Fail(std::move(usage.error()).WithContext("script quota"));
-  constexpr std::string_view kHow = "delete scripts you no longer need (DELETE /api/v1/scripts/{id})";
+  constexpr std::string_view kHow =
+      "delete scripts you no longer need (DELETE /api/v1/scripts/{id})";
   if (!replaced_bytes && quotas.scripts_per_user != 0 && usage->count >= quotas.scripts_per_user) {
     return Fail(QuotaExceeded(fmt::format("you already keep {} saved scripts, the most allowed; {}",
                                           usage->count, kHow)));

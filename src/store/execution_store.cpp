@@ -386,6 +386,25 @@ class SqlExecutionStore final : public ExecutionStore {
                                     });
   }
 
+  Status Delete(std::string_view id) override {
+    const std::string key(id);
+    return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
+      auto deleted =
+          db.Execute("DELETE FROM executions WHERE id = $1 AND status NOT IN ('queued', 'running')",
+                     {SqlParam::Text(key)});
+      if (!deleted) return Fail(std::move(deleted).error());
+      if (*deleted == 1) return {};
+      auto rows = db.Query("SELECT status FROM executions WHERE id = $1", {SqlParam::Text(key)});
+      if (!rows) return Fail(std::move(rows).error());
+      if (rows->empty()) {
+        return Fail(MakeError(ErrorCode::kNotFound, "not_found",
+                              fmt::format("no execution with id '{}'", id)));
+      }
+      return Fail(MakeError(ErrorCode::kConflict, "conflict",
+                            "the execution has not finished; cancel it first, then delete it"));
+    });
+  }
+
   Result<StoredUsage> UsageOf(std::string_view owner_key) override {
     const std::string key(owner_key);
     return TransactFor<StoredUsage>(

@@ -27,10 +27,10 @@ class AccountHardening : public ::testing::Test {
 
   static HttpResult Register(HttpClient& client, const std::string& username,
                              const std::string& password) {
-    return client.PostJson("/api/v1/auth/register",
-                           boost::json::object{{"username", username},
-                                               {"email", username + "@example.com"},
-                                               {"password", password}});
+    return client.PostJson(
+        "/api/v1/auth/register",
+        boost::json::object{
+            {"username", username}, {"email", username + "@example.com"}, {"password", password}});
   }
 
   static HttpResult LoginFrom(HttpClient& client, const std::string& address,

@@ -71,7 +71,9 @@ TEST_F(StorageHardening, AFullQuotaIsA403SayingWhatToDo) {
   auto server = Start();
   ASSERT_NE(server, nullptr);
   HttpClient client(server->Port());
-  ASSERT_EQ(Submit(client, "print(1)").status, 202);
+  const HttpResult accepted = Submit(client, "print(1)");
+  ASSERT_EQ(accepted.status, 202) << accepted.Describe();
+  const std::string first = Str(accepted.Json().at("execution_id"));
   const HttpResult refused = Submit(client, "print(2)");
   EXPECT_EQ(refused.status, 403) << refused.Describe();
   EXPECT_EQ(refused.Header("content-type"), "application/problem+json");
@@ -79,6 +81,12 @@ TEST_F(StorageHardening, AFullQuotaIsA403SayingWhatToDo) {
   const std::string detail = Str(refused.Json().at("detail"));
   EXPECT_NE(detail.find("keep 1 executions"), std::string::npos) << detail;
   EXPECT_NE(detail.find("deleted 1 day after"), std::string::npos) << detail;
+  // Deleting the finished run frees its place.
+  WaitForEnd(client, first);
+  const HttpResult deleted = client.Delete("/api/v1/executions/" + first);
+  EXPECT_EQ(deleted.status, 204) << deleted.Describe();
+  EXPECT_EQ(client.Get("/api/v1/executions/" + first).status, 404);
+  EXPECT_EQ(Submit(client, "print(2)").status, 202);
 
   const Account ann = CreateAccount(client, "ann");
   const boost::json::object script{

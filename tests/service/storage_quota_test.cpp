@@ -83,6 +83,35 @@ TEST_F(StorageQuotaTest, AUserKeepsAtMostTheirExecutionCount) {
   EXPECT_EQ(stores_.executions->UsageOf("user:1")->count, 3u);
 }
 
+TEST_F(StorageQuotaTest, DeletingAFinishedExecutionFreesItsPlace) {
+  options_.quotas.executions_per_user = 1;
+  options_.quotas.executions_per_address = 1;
+  Start();
+  auto mine = Submit(User(1), "print('mine')");
+  auto anonymous = Submit(Anonymous("203.0.113.1"), "print('anonymous')");
+  ASSERT_TRUE(mine && anonymous);
+  ExpectQuotaRefusal(Submit(User(1), "print(2)"), "DELETE /api/v1/executions/{id}");
+  // Not before it ends; never someone else's.
+  EXPECT_EQ(services_->Executions().Delete(User(1), mine->execution.id).error().code,
+            ErrorCode::kConflict);
+  executor_.ReleaseAll();
+  ASSERT_TRUE(testing::WaitForResult(services_->Executions(), User(1), mine->execution.id));
+  ASSERT_TRUE(testing::WaitForResult(services_->Executions(), Anonymous("203.0.113.1"),
+                                     anonymous->execution.id));
+  EXPECT_EQ(services_->Executions().Delete(User(2), mine->execution.id).error().code,
+            ErrorCode::kNotFound);
+  EXPECT_EQ(services_->Executions()
+                .Delete(Anonymous("203.0.113.2"), anonymous->execution.id)
+                .error()
+                .code,
+            ErrorCode::kPermissionDenied);
+
+  ASSERT_TRUE(services_->Executions().Delete(User(1), mine->execution.id));
+  EXPECT_TRUE(Submit(User(1), "print(2)"));
+  ASSERT_TRUE(services_->Executions().Delete(Anonymous("203.0.113.1"), anonymous->execution.id));
+  EXPECT_TRUE(Submit(Anonymous("203.0.113.1"), "print(2)"));
+}
+
 TEST_F(StorageQuotaTest, AUserKeepsAtMostTheirExecutionBytes) {
   options_.quotas.execution_bytes_per_user = 100;
   Start();
@@ -121,7 +150,8 @@ TEST_F(StorageQuotaTest, FinishedAnonymousRunsAreDeletedAfterTheirOwnRetention) 
   auto anonymous = Submit(Anonymous(), "print('anonymous')");
   auto mine = Submit(User(1), "print('mine')");
   ASSERT_TRUE(anonymous && mine);
-  ASSERT_TRUE(testing::WaitForResult(services_->Executions(), Anonymous(), anonymous->execution.id));
+  ASSERT_TRUE(
+      testing::WaitForResult(services_->Executions(), Anonymous(), anonymous->execution.id));
   ASSERT_TRUE(testing::WaitForResult(services_->Executions(), User(1), mine->execution.id));
   clock_.Advance(2h);
   const auto deadline = std::chrono::steady_clock::now() + testing::kPatience;

@@ -580,6 +580,18 @@ TEST_P(ExecutionStoreTest, DeleteFinishedBeforeCanTakeOnlyAnonymousOnes) {
   EXPECT_TRUE(Executions().Get("mine"));
 }
 
+TEST_P(ExecutionStoreTest, DeleteTakesOnlyFinishedExecutions) {
+  Put(Queued("done"));
+  Put(Queued("waiting"));
+  ASSERT_TRUE(*Executions().MarkRunning("done", "w", 100));
+  ASSERT_TRUE(*Executions().Finish("done", Completed(), 1000));
+  ASSERT_EQ(Unwrap(Executions().Delete("done")), "");
+  EXPECT_EQ(Executions().Get("done").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Executions().Delete("done").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Executions().Delete("waiting").error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(Executions().Get("waiting"));
+}
+
 TEST_P(ExecutionStoreTest, UsageCountsRowsAndTheirUserBytesPerOwnerKey) {
   auto empty = Executions().UsageOf("user:7");
   ASSERT_TRUE(empty) << empty.error().Describe();
