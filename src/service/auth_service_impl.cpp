@@ -176,9 +176,7 @@ Result<LoginResult> AuthServiceImpl::Login(std::string_view username, std::strin
                                            std::string_view source) {
   const std::int64_t now = now_ms_();
   // Before any lookup or hash: a locked pair answers the same for known and unknown names.
-  if (auto locked = throttle_.LockedUntil(username, source, now)) {
-    return Fail(LockedError(*locked));
-  }
+  if (auto locked = throttle_.Admit(username, source, now)) return Fail(LockedError(*locked));
   auto found = users_->FindByUsername(username);
   if (!found && found.error().code != ErrorCode::kNotFound) return Fail(std::move(found.error()));
   // Unknown names verify against a dummy hash: the same work, so the same time.

@@ -21,19 +21,8 @@ bool LoginThrottle::Finished(const Entry& entry, std::int64_t now_ms) const {
          now_ms - entry.last_failure_ms >= options_.lock_duration.count();
 }
 
-std::optional<std::int64_t> LoginThrottle::LockedUntil(std::string_view username,
-                                                       std::string_view source,
-                                                       std::int64_t now_ms) {
-  std::lock_guard lock(mutex_);
-  const auto found = entries_.find(Key(username, source));
-  if (found == entries_.end() || now_ms >= found->second.locked_until_ms) return std::nullopt;
-  return found->second.locked_until_ms;
-}
-
-std::optional<std::int64_t> LoginThrottle::RecordFailure(std::string_view username,
-                                                         std::string_view source,
-                                                         std::int64_t now_ms) {
-  std::lock_guard lock(mutex_);
+LoginThrottle::Entry& LoginThrottle::Current(std::string_view username, std::string_view source,
+                                             std::int64_t now_ms) {
   std::string key = Key(username, source);
   auto found = entries_.find(key);
   if (found == entries_.end()) {
@@ -41,10 +30,36 @@ std::optional<std::int64_t> LoginThrottle::RecordFailure(std::string_view userna
     found = entries_.emplace(std::move(key), Entry{}).first;
   }
   Entry& entry = found->second;
-  if (Finished(entry, now_ms)) entry = Entry{};
-  // A lock that ran out starts a new count rather than re-locking at the next failure.
-  if (entry.locked_until_ms != 0 && now_ms >= entry.locked_until_ms) entry = Entry{};
+  // A count left alone long enough, or a lock that ran out, starts again (rather than
+  // re-locking at the next failure).
+  if (Finished(entry, now_ms) || (entry.locked_until_ms != 0 && now_ms >= entry.locked_until_ms)) {
+    entry = Entry{};
+  }
+  return entry;
+}
+
+std::optional<std::int64_t> LoginThrottle::Admit(std::string_view username, std::string_view source,
+                                                 std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  Entry& entry = Current(username, source, now_ms);
+  if (now_ms < entry.locked_until_ms) return entry.locked_until_ms;
+  if (entry.failures >= options_.max_failures) {
+    // The limit is taken by attempts still being checked: one more would pass it.
+    entry.locked_until_ms = now_ms + options_.lock_duration.count();
+    return entry.locked_until_ms;
+  }
   ++entry.failures;
+  entry.last_failure_ms = now_ms;
+  return std::nullopt;
+}
+
+std::optional<std::int64_t> LoginThrottle::RecordFailure(std::string_view username,
+                                                         std::string_view source,
+                                                         std::int64_t now_ms) {
+  std::lock_guard lock(mutex_);
+  Entry& entry = Current(username, source, now_ms);
+  // Evicted or restarted since it was admitted: the attempt still counts.
+  if (entry.failures == 0) entry.failures = 1;
   entry.last_failure_ms = now_ms;
   if (entry.failures < options_.max_failures) return std::nullopt;
   entry.locked_until_ms = now_ms + options_.lock_duration.count();

@@ -31,23 +31,30 @@ class LoginThrottle {
 
   explicit LoginThrottle(Options options) : options_(options) {}
 
-  // The time (Unix ms) until which `source` may not try `username`; empty when it may.
-  std::optional<std::int64_t> LockedUntil(std::string_view username, std::string_view source,
-                                          std::int64_t now_ms);
-  // Counts a failure; returns the end of the lock when this failure started one.
+  // Called before the password is checked: counts the attempt as a failure until
+  // RecordSuccess says otherwise, so parallel attempts cannot pass the limit together.
+  // Returns the time (Unix ms) until which `source` may not try `username` (then nothing
+  // is counted); empty when it may go on.
+  std::optional<std::int64_t> Admit(std::string_view username, std::string_view source,
+                                    std::int64_t now_ms);
+  // The admitted attempt failed; returns the end of the lock when it started one.
   std::optional<std::int64_t> RecordFailure(std::string_view username, std::string_view source,
                                             std::int64_t now_ms);
+  // The admitted attempt succeeded: the pair's count is forgotten.
   void RecordSuccess(std::string_view username, std::string_view source);
   std::size_t Size();
 
  private:
   struct Entry {
-    int failures = 0;
+    int failures = 0;  // admitted attempts not (yet) successful
     std::int64_t last_failure_ms = 0;
     std::int64_t locked_until_ms = 0;
   };
 
   static std::string Key(std::string_view username, std::string_view source);
+  // The pair's entry, created (making room) or restarted when its count has run out;
+  // mutex_ held.
+  Entry& Current(std::string_view username, std::string_view source, std::int64_t now_ms);
   // Makes room for one more entry; mutex_ held.
   void Evict(std::int64_t now_ms);
   bool Finished(const Entry& entry, std::int64_t now_ms) const;

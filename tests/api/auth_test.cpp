@@ -172,7 +172,7 @@ TEST_F(Auth, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   EXPECT_EQ(Str(wrong.Json().at("code")), Str(unknown.Json().at("code")));
 }
 
-TEST_F(Auth, RepeatedFailuresLockTheAccount) {
+TEST_F(Auth, RepeatedFailuresLockThisAddressOutOfTheAccount) {
   HttpClient client(Port());
   CreateAccount(client, "henry");
   for (int i = 0; i < 5; ++i) {
