@@ -6,12 +6,14 @@ third-party images cannot be pulled, so the stack is not started here):
   specification's JSON schema) accepts it with env.example, for both profiles; 1.29 predates
   the top-level `name:`, so that one key is removed from the copy it reads;
 - without the passwords it refuses to start, naming the variable;
-- every file it mounts or builds from exists, every image has a fixed tag, every service has
+- every INTEGR8SCODE_* variable is a documented setting; every file it mounts or builds
+  from exists, every image has a fixed tag, every service has
   a health check and a restart policy, and the sandbox services get the privileges
   docs/deploy.md names while the api service gets none;
 - its Prometheus configuration passes `promtool check config`.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -63,7 +65,13 @@ def main():
     if result.returncode == 0 or 'POSTGRES_PASSWORD' not in result.stderr + result.stdout:
         failures.append('without passwords, compose does not refuse naming POSTGRES_PASSWORD')
 
+    with open(os.path.join(ROOT, 'docs', 'operations.md')) as f:
+        settings = {'INTEGR8SCODE_' + key.replace('.', '_').upper()
+                    for key in re.findall(r'`([a-z_]+(?:\.[a-z_]+)+)`', f.read())}
     for name, service in services.items():
+        for variable in service.get('environment', {}):
+            if variable.startswith('INTEGR8SCODE_') and variable not in settings:
+                failures.append(f'{name}: {variable} is not a setting of docs/operations.md')
         image = service.get('image', '')
         tag = image.rsplit('/', 1)[-1].partition(':')[2]
         if not tag or tag == 'latest':

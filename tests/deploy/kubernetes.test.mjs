@@ -8,6 +8,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -57,6 +58,12 @@ async function schemaErrors(object) {
     return error.message;
   }
 }
+
+// Settings the server knows, as their INTEGR8SCODE_* variable names (docs/operations.md
+// documents every key as `section.key`; the server refuses an unknown variable at start).
+const kSettings = new Set(
+  [...readFileSync(join(root, 'docs/operations.md'), 'utf8').matchAll(/`([a-z_]+(?:\.[a-z_]+)+)`/g)]
+    .map((m) => `INTEGR8SCODE_${m[1].replaceAll('.', '_').toUpperCase()}`));
 
 const name = (o) => `${o.kind} ${o.metadata?.namespace ?? ''}/${o.metadata?.name}`;
 const podSpecOf = (o) => o.spec?.template?.spec;
@@ -148,6 +155,13 @@ function ruleViolations(objects, { externalSecrets = [] } = {}) {
       problems.push(`namespace ${ns}: execution pods are not denied all traffic`);
     }
   }
+  for (const object of objects.filter((o) => o.kind === 'ConfigMap' || o.kind === 'Secret')) {
+    for (const key of Object.keys({ ...object.data, ...object.stringData })) {
+      if (key.startsWith('INTEGR8SCODE_') && !kSettings.has(key)) {
+        problems.push(`${name(object)}: ${key} is not a setting of docs/operations.md`);
+      }
+    }
+  }
   for (const hpa of objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')) {
     const target = hpa.spec.scaleTargetRef;
     if (!exists(target.kind, hpa.metadata.namespace, target.name)) problems.push(`${name(hpa)}: target missing`);
@@ -209,8 +223,10 @@ describe('the checks themselves', () => {
     api.spec.template.spec.containers[0].image = 'integr8scode:latest';
     delete api.spec.template.spec.containers[0].resources.limits.memory;
     const open = list.filter((o) => !(o.kind === 'NetworkPolicy' && o.metadata.name === 'deny-executions'));
+    open.find((o) => o.kind === 'ConfigMap').data.INTEGR8SCODE_SERVER_LISTN = '0.0.0.0:8080';
     const problems = ruleViolations(open).join('\n');
-    for (const expected of [/allowPrivilegeEscalation/, /no fixed tag/, /no memory limits/, /execution pods are not denied/]) {
+    for (const expected of [/allowPrivilegeEscalation/, /no fixed tag/, /no memory limits/, /execution pods are not denied/,
+                            /INTEGR8SCODE_SERVER_LISTN is not a setting/]) {
       assert.match(problems, expected);
     }
   });
