@@ -33,7 +33,18 @@ rm -f /tmp/"$name".runtimes
 # `serve` with every role and the minimal privileges docs/deploy.md names (override with
 # INTEGR8SCODE_IMAGE_TEST_PRIVILEGES, e.g. --privileged). Host networking so the test
 # reaches it on loopback; each run still gets its own empty network namespace.
-podman "${podman_opts[@]}" run -d --name "$name" "${run_opts[@]}" --network host \
+# With the test PostgreSQL (scripts/test sets INTEGR8SCODE_TEST_POSTGRES_URL), the server
+# keeps its state there, in a schema of its own, as the api and worker roles do; else SQLite.
+database=()
+schema=""
+if [[ -n "${INTEGR8SCODE_TEST_POSTGRES_URL:-}" ]]; then
+  schema="image_test_$$"
+  psql -q "$INTEGR8SCODE_TEST_POSTGRES_URL" -c "CREATE SCHEMA $schema" || fail "cannot create schema $schema"
+  separator='?'; [[ "$INTEGR8SCODE_TEST_POSTGRES_URL" == *\?* ]] && separator='&'
+  database=(-e "INTEGR8SCODE_DATABASE_URL=${INTEGR8SCODE_TEST_POSTGRES_URL}${separator}options=-csearch_path%3D$schema")
+  trap 'cleanup; psql -q "$INTEGR8SCODE_TEST_POSTGRES_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1 || true' EXIT
+fi
+podman "${podman_opts[@]}" run -d --name "$name" "${run_opts[@]}" --network host "${database[@]}" \
   --user 0:0 ${INTEGR8SCODE_IMAGE_TEST_PRIVILEGES:---cap-add SYS_ADMIN,MKNOD -v /sys/fs/cgroup:/sys/fs/cgroup:rw} \
   -e INTEGR8SCODE_SERVER_LISTEN="127.0.0.1:$port" -e INTEGR8SCODE_AUTH_ARGON2=min \
   "$image" serve >/dev/null
@@ -105,4 +116,9 @@ echo "memory: memory_exceeded"
 curl -fsS "$api/health/ready" >/dev/null || fail "unhealthy after the hostile runs"
 result=$(execute python 3.11 "print('still here')")
 [[ "$(field stdout <<<"$result")" == "still here"* ]] || fail "no run after the hostile ones: $result"
+if [[ -n "$schema" ]]; then
+  kept=$(psql -tA "$INTEGR8SCODE_TEST_POSTGRES_URL" -c "SELECT count(*) FROM $schema.executions")
+  ((kept >= 6)) || fail "PostgreSQL schema $schema holds $kept executions, expected the 6 runs"
+  echo "PostgreSQL: $kept executions stored in schema $schema"
+fi
 echo "image test: passed in $(($(date +%s) - start)) s"
