@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "domain/status.hpp"
+#include "metrics/process_metrics.hpp"
 
 namespace integr8scode {
 namespace {
@@ -119,6 +120,12 @@ struct Metrics::Families {
           .Help("Time the sandbox took to set itself up before the program started")
           .Register(*registry);
   Histogram& queue_wait_all = queue_wait.Add({}, QueueWaitBuckets());
+  prometheus::Counter& setup_failures =
+      BuildCounter()
+          .Name("integr8scode_sandbox_setup_failures_total")
+          .Help("Runs that ended in status error before the program started (sandbox set-up)")
+          .Register(*registry)
+          .Add({});
   Histogram& setup_all = setup.Add({}, SetupBuckets());
 };
 
@@ -158,7 +165,11 @@ void Metrics::OnFinished(std::string_view language, std::string_view version,
   with_status.emplace("status", std::string(StatusName(result.status)));
   families_->finished.Add(with_status).Increment();
   // A run that never started (cancelled while queued, platform error) has no usage to record.
-  if (result.usage.wall_time_ms > 0 || result.usage.cpu_time_ms > 0) {
+  const bool started = result.usage.wall_time_ms > 0 || result.usage.cpu_time_ms > 0;
+  // A platform error before the program started is the executor failing to set up the
+  // sandbox (namespaces, mounts, cgroup, seccomp, launch) or to find the runtime.
+  if (!started && result.status == ExecutionStatus::kError) families_->setup_failures.Increment();
+  if (started) {
     families_->wall.Add(runtime, RunBuckets())
         .Observe(static_cast<double>(result.usage.wall_time_ms) / 1000.0);
     families_->cpu.Add(runtime, RunBuckets())
@@ -178,7 +189,11 @@ void Metrics::SetRunning(std::size_t running) {
 
 std::string Metrics::Render() const {
   std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families_->registry->Collect());
+  std::vector<prometheus::MetricFamily> families = families_->registry->Collect();
+  for (prometheus::MetricFamily& family : CollectProcessMetrics()) {
+    families.push_back(std::move(family));
+  }
+  prometheus::TextSerializer().Serialize(out, families);
   return out.str();
 }
 

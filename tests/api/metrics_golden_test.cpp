@@ -1,8 +1,11 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <string_view>
 
 #include "metrics/metrics.hpp"
 
@@ -76,6 +79,36 @@ TEST(Metrics, RecordsLabelsAndValues) {
   EXPECT_NE(text.find(R"(integr8scode_execution_wall_seconds_sum{lang="python",version="3.9"} 5)"),
             std::string::npos)
       << text;
+}
+
+TEST(Metrics, CountsPlatformErrorsBeforeTheProgramStartedAsSetupFailures) {
+  Metrics metrics;
+  RunResult never_started;
+  never_started.status = ExecutionStatus::kError;
+  metrics.OnFinished("python", "3.11", never_started);
+  RunResult ran;  // an error after the program ran is not a set-up failure
+  ran.status = ExecutionStatus::kError;
+  ran.usage = {40, 30, 1 << 20};
+  metrics.OnFinished("python", "3.11", ran);
+  RunResult failed;  // the user's program failing is not one either
+  failed.status = ExecutionStatus::kFailed;
+  metrics.OnFinished("python", "3.11", failed);
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("integr8scode_sandbox_setup_failures_total 1\n"), std::string::npos) << text;
+}
+
+TEST(Metrics, ExportsTheProcessMetricsOfThisProcess) {
+  const std::string text = Metrics().Render();
+  for (const char* name : {"process_resident_memory_bytes ", "process_cpu_seconds_total ",
+                           "process_open_fds ", "process_start_time_seconds "}) {
+    const auto at = text.find(std::string("\n") + name);
+    ASSERT_NE(at, std::string::npos) << name << " missing in\n" << text;
+    const double value = std::strtod(text.c_str() + at + 1 + std::strlen(name), nullptr);
+    // This process is running: it has memory, descriptors and a start time, now or before.
+    if (std::string_view(name) != "process_cpu_seconds_total ") {
+      EXPECT_GT(value, 0) << name;
+    }
+  }
 }
 
 }  // namespace
