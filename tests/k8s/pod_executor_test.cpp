@@ -100,15 +100,13 @@ TEST_F(PodExecutor, ThePodIsRestrictedValidAndGone) {
 }
 
 TEST_F(PodExecutor, AdmissionRefusesAPrivilegedPodAsTheRealOneDoes) {
-  json::object pod = *Cluster().LastPodCreated();
+  PodPlan plan;
+  plan.name = "i8c-privileged";
+  plan.runtime = &testing::RuntimeFor("python", "3.11");
+  json::object pod = BuildPod(plan, testing::ClusterExecutorOptions().pod);
   auto& container = pod["spec"].as_object()["containers"].as_array()[0].as_object();
   container["securityContext"].as_object()["privileged"] = true;
   container["securityContext"].as_object()["allowPrivilegeEscalation"] = true;
-  pod["metadata"].as_object()["name"] = "i8c-privileged";
-  pod.erase("status");
-  pod["metadata"].as_object().erase("uid");
-  pod["metadata"].as_object().erase("resourceVersion");
-  pod["metadata"].as_object().erase("creationTimestamp");
   const KubeResponse response = Post("/api/v1/namespaces/integr8scode-test/pods", pod);
   EXPECT_EQ(response.status, 403u) << response.body;
   EXPECT_NE(response.body.find("violates PodSecurity \\\"restricted:latest\\\""), std::string::npos)
@@ -177,9 +175,11 @@ TEST_F(PodExecutor, SurvivesDroppedWatchesAnd410Gone) {
 }
 
 TEST_F(PodExecutor, RetriesTooManyRequestsAndServerErrors) {
+  Executor& executor = testing::KubernetesExecutorForTests();
+  (void)RunWith(executor, testing::RuntimeFor("python", "3.11"), "print('warm')\n");
   Cluster().ResetTraffic();
-  Cluster().FailNext(429, 2, "/pods");
-  Cluster().FailNext(500, 1, "/configmaps");
+  Cluster().FailNext(429, 2, "POST", "/pods");
+  Cluster().FailNext(500, 1, "POST", "/configmaps");
   const RunResult result = RunWith(testing::KubernetesExecutorForTests(),
                                    testing::RuntimeFor("python", "3.11"), "print('ok')\n");
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message;

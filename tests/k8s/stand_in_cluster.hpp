@@ -64,7 +64,8 @@ class StandInCluster {
   std::filesystem::path CaFile() const { return options_.dir / "ca.pem"; }
 
   // Faults.
-  void FailNext(unsigned status, int count, std::string path_part = "");
+  // The next `count` requests of `verb` whose target contains `path_part` get `status`.
+  void FailNext(unsigned status, int count, std::string verb, std::string path_part);
   void FailPull(std::string image);
   void SetUnschedulable(bool unschedulable);
   void HoldPending(bool hold);
@@ -126,6 +127,7 @@ class StandInCluster {
   struct Failure {
     unsigned status;
     int count;
+    std::string verb;
     std::string path_part;
   };
   std::vector<Failure> failures_;
