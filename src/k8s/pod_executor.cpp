@@ -313,16 +313,7 @@ class PodRun {
       return ErrorResult(
           fmt::format("the execution's pod ended before the program did; {}", kServiceFault));
     }
-    const Verdict verdict = Judge(facts);
-    RunResult result;
-    result.status = verdict.status;
-    result.exit_code = verdict.exit_code;
-    result.signal = verdict.signal;
-    result.message = verdict.message;
-    stdout_.Finish();
-    stderr_.Finish();
-    result.stdout_text = stdout_.Text();
-    result.stderr_text = stderr_.Text();
+    RunResult result = Verdicted(facts);
     result.stdout_truncated =
         stdout_.Truncated() || (end_is_last && end->stop == podlog::StepStop::kStdoutCap);
     result.stderr_truncated =
@@ -336,13 +327,12 @@ class PodRun {
     return result;
   }
 
-  RunResult Cancelled() {
-    StepFacts facts;
-    facts.stop = StopReason::kCancelled;
-    facts.limits = request_.limits;
+  // The shared status rules applied to `facts`, with the output taken so far.
+  RunResult Verdicted(const StepFacts& facts) {
     const Verdict verdict = Judge(facts);
     RunResult result;
     result.status = verdict.status;
+    result.exit_code = verdict.exit_code;
     result.signal = verdict.signal;
     result.message = verdict.message;
     stdout_.Finish();
@@ -350,6 +340,13 @@ class PodRun {
     result.stdout_text = stdout_.Text();
     result.stderr_text = stderr_.Text();
     return result;
+  }
+
+  RunResult Cancelled() {
+    StepFacts facts;
+    facts.stop = StopReason::kCancelled;
+    facts.limits = request_.limits;
+    return Verdicted(facts);
   }
 
   RunResult Deleted() {
