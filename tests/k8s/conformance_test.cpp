@@ -66,6 +66,16 @@ TEST_P(Conformance, TheOriginalsSampleOnPython39IsASyntaxError) {
   EXPECT_EQ(result.stdout_text, "");
 }
 
+TEST_P(Conformance, EveryCatalogExampleRuns) {
+  for (const Runtime& runtime : testing::Catalog().All()) {
+    SCOPED_TRACE(runtime.Key());
+    const RunResult result = Run(runtime.language, runtime.version, runtime.example);
+    EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << "\n"
+                                                          << result.stderr_text;
+    EXPECT_FALSE(result.stdout_text.empty());
+  }
+}
+
 TEST_P(Conformance, StdinReachesTheProgram) {
   RunOptions options;
   options.stdin_data = "first line\nsecond\n\xff binary";
