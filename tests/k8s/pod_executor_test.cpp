@@ -269,6 +269,27 @@ TEST_F(PodExecutor, TheJanitorRemovesOrphansOnly) {
   EXPECT_EQ(deleted->status, 200u);
 }
 
+TEST_F(PodExecutor, RunsConcurrentlyUpToMaxPods) {
+  auto executor = ExecutorWith([](KubernetesOptions& o) { o.max_pods = 2; });
+  ASSERT_NE(executor, nullptr);
+  EXPECT_EQ(executor->Capacity(), 2u);
+  Cluster().ResetTraffic();
+  std::vector<RunResult> results(6);
+  std::vector<std::thread> threads;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] = RunWith(*executor, testing::RuntimeFor("python", "3.11"),
+                           "import time\ntime.sleep(0.2)\nprint(" + std::to_string(i) + ")\n");
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    EXPECT_EQ(results[i].status, ExecutionStatus::kCompleted) << results[i].message;
+    EXPECT_EQ(results[i].stdout_text, std::to_string(i) + "\n");
+  }
+  EXPECT_EQ(Cluster().MostPodsAtOnce(), 2u);
+}
+
 // Not a pass/fail figure: the executor's own cost per execution, printed.
 TEST_F(PodExecutor, OverheadPerExecution) {
   Executor& executor = testing::KubernetesExecutorForTests();

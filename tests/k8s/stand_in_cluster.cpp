@@ -299,6 +299,12 @@ StandInTraffic StandInCluster::Traffic() const {
 void StandInCluster::ResetTraffic() {
   std::lock_guard lock(mutex_);
   traffic_ = {};
+  most_pods_ = pods_.size();
+}
+
+std::size_t StandInCluster::MostPodsAtOnce() const {
+  std::lock_guard lock(mutex_);
+  return most_pods_;
 }
 
 std::size_t StandInCluster::Pods() const {
@@ -521,6 +527,7 @@ void StandInCluster::Serve(Stream& stream, Connection& connection) {
     pod["status"] = {{"phase", "Pending"}, {"qosClass", "Guaranteed"}};
     record->object = pod;
     pods_[pod_name] = record;
+    most_pods_ = std::max(most_pods_, pods_.size());
     last_pod_ = pod;
     Touch(pod_name, "ADDED");
     const std::string body = json::serialize(record->object);

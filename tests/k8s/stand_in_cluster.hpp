@@ -79,6 +79,7 @@ class StandInCluster {
   StandInTraffic Traffic() const;
   void ResetTraffic();
   std::size_t Pods() const;
+  std::size_t MostPodsAtOnce() const;  // since the last ResetTraffic()
   std::size_t ConfigMaps() const;
   std::optional<boost::json::object> LastPodCreated() const;
   std::vector<std::string> Refusals() const;  // schema and admission refusals, as sent
@@ -136,6 +137,7 @@ class StandInCluster {
   bool hold_pending_ = false;
   bool delete_when_running_ = false;
   StandInTraffic traffic_;
+  std::size_t most_pods_ = 0;
   bool stopping_ = false;
   bool serving_ = false;
 
