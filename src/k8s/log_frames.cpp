@@ -186,10 +186,11 @@ bool Decoder::Feed(std::string_view bytes) {
 }
 
 bool Decoder::Finish() {
-  if (partial_.empty()) return true;
-  const bool ok = Line(partial_);
+  // The wrapper ends every record with a newline: a last line without one was cut
+  // (the container was killed while writing it) and is dropped, never half-decoded.
+  const bool whole = partial_.empty() || !std::string_view(partial_).starts_with(kPrefix);
   partial_.clear();
-  return ok;
+  return whole;
 }
 
 bool Decoder::Line(std::string_view line) {

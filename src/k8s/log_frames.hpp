@@ -58,7 +58,8 @@ class Decoder {
   explicit Decoder(Handlers handlers, std::uint64_t skip_records = 0);
   // Returns false when a record was malformed (it is skipped; the rest still counts).
   bool Feed(std::string_view bytes);
-  // Handles a last line without a newline (the log ended in the middle of a record).
+  // At the end of the log: drops a last record without its newline (cut when the
+  // container was killed). Returns false when one was dropped.
   bool Finish();
   std::uint64_t Records() const { return records_; }
   bool SawDone() const { return done_; }

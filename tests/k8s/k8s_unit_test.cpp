@@ -74,6 +74,18 @@ TEST(LogFrames, DecoderSkipsRecordsAlreadyTaken) {
   EXPECT_TRUE(decoder.SawDone());
 }
 
+TEST(LogFrames, ACutLastRecordIsDropped) {
+  std::string out;
+  podlog::Decoder::Handlers handlers;
+  handlers.output = [&](bool, std::string_view b) { out += b; };
+  podlog::Decoder decoder(handlers);
+  const std::string record = podlog::EncodeStdout("before\n");
+  decoder.Feed(podlog::EncodeStdout("kept\n") + record.substr(0, record.size() - 5));
+  EXPECT_FALSE(decoder.Finish());
+  EXPECT_EQ(out, "kept\n");
+  EXPECT_EQ(decoder.Records(), 1u);
+}
+
 TEST(LogFrames, MalformedRecordIsReported) {
   podlog::Decoder decoder({});
   EXPECT_FALSE(decoder.Feed("i8c1 o not*base64\n"));

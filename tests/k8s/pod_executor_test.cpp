@@ -223,6 +223,16 @@ TEST_F(PodExecutor, SurvivesAnApiServerRestartMidRun) {
   EXPECT_EQ(restart_sink.out, "a\nb\nc\n");  // live output: nothing twice, nothing lost
 }
 
+TEST_F(PodExecutor, AContainerOomKilledWholeIsMemoryExceeded) {
+  Cluster().OomKillNextContainerWhole();
+  const RunResult result =
+      RunWith(testing::KubernetesExecutorForTests(), testing::RuntimeFor("python", "3.11"),
+              "import time\nprint('before', end='', flush=True)\ntime.sleep(30)\n");
+  EXPECT_EQ(result.status, ExecutionStatus::kMemoryExceeded) << result.message;
+  EXPECT_EQ(result.stdout_text, "before");  // what it printed before the kill, whole
+  EXPECT_NE(result.message.find("memory limit"), std::string::npos) << result.message;
+}
+
 TEST_F(PodExecutor, APodDeletedFromOutsideIsAnError) {
   Cluster().DeleteNextPodWhenRunning();
   const RunResult result =

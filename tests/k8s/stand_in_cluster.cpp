@@ -286,6 +286,11 @@ void StandInCluster::RotateToken() {
   std::filesystem::rename(temporary, TokenFile());
 }
 
+void StandInCluster::OomKillNextContainerWhole() {
+  std::lock_guard lock(mutex_);
+  oom_group_next_ = true;
+}
+
 void StandInCluster::DeleteNextPodWhenRunning() {
   std::lock_guard lock(mutex_);
   delete_when_running_ = true;

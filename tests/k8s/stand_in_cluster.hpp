@@ -74,6 +74,9 @@ class StandInCluster {
   void RotateToken();    // a new token in the file; the old one is refused
   void Restart();        // closes every connection and listens again; objects stay
   void DeleteNextPodWhenRunning();
+  // The next pod's container is OOM-killed whole (memory.oom.group), wrapper included,
+  // once its program has printed: no report from the wrapper, only the kubelet's reason.
+  void OomKillNextContainerWhole();
 
   // Observations.
   StandInTraffic Traffic() const;
@@ -136,6 +139,7 @@ class StandInCluster {
   bool unschedulable_ = false;
   bool hold_pending_ = false;
   bool delete_when_running_ = false;
+  bool oom_group_next_ = false;
   StandInTraffic traffic_;
   std::size_t most_pods_ = 0;
   bool stopping_ = false;

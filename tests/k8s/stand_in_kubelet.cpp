@@ -2,6 +2,7 @@
 // container in the real local sandbox (see stand_in_cluster.hpp).
 #include <boost/json.hpp>
 #include <chrono>
+#include <utility>
 
 #include "common/cancel.hpp"
 #include "k8s/log_frames.hpp"
@@ -171,16 +172,24 @@ void StandInCluster::Kubelet(std::string name) {
   struct LogSink final : OutputSink {
     StandInCluster* cluster;
     std::shared_ptr<Pod> pod;
+    bool oom_group = false;
     void OnOutput(OutputStream stream, std::string_view chunk) override {
       std::lock_guard guard(cluster->mutex_);
       // The kubelet's log merges the container's two streams, as here.
       (void)stream;
       pod->log.append(chunk);
+      // memory.oom.group: the kernel kills the whole container, wrapper included, once
+      // the program runs (and has printed).
+      const std::size_t output = pod->log.find(" o ");
+      if (oom_group && output != std::string::npos &&
+          pod->log.find('\n', output) != std::string::npos)
+        pod->cancel->Cancel();
       cluster->changed_.notify_all();
     }
   } sink;
   sink.cluster = this;
   sink.pod = pod;
+  sink.oom_group = std::exchange(oom_group_next_, false);
   RunRequest request;
   request.runtime = &container;
   request.source = source;
@@ -198,7 +207,7 @@ void StandInCluster::Kubelet(std::string name) {
   }
   int exit_code = result.exit_code.value_or(result.signal ? 128 + *result.signal : 1);
   std::string reason = exit_code == 0 ? "Completed" : "Error";
-  if (result.status == ExecutionStatus::kMemoryExceeded) {
+  if (result.status == ExecutionStatus::kMemoryExceeded || sink.oom_group) {
     reason = "OOMKilled";
     exit_code = 137;
   }
