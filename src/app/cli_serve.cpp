@@ -19,6 +19,7 @@
 #include "catalog/probe.hpp"
 #include "common/log.hpp"
 #include "common/private_files.hpp"
+#include "k8s/pod_executor.hpp"
 #include "metrics/metrics.hpp"
 #include "sandbox/local_executor.hpp"
 #include "service/services.hpp"
@@ -130,6 +131,50 @@ SandboxOptions SandboxOptionsFrom(const Config& config) {
   return options;
 }
 
+// The service account's namespace, when the process runs in a pod.
+std::string InClusterNamespace() {
+  std::FILE* file = std::fopen("/var/run/secrets/kubernetes.io/serviceaccount/namespace", "re");
+  if (file == nullptr) return "default";
+  char buffer[256] = {};
+  const std::size_t n = std::fread(buffer, 1, sizeof buffer - 1, file);
+  std::fclose(file);
+  std::string name(buffer, n);
+  while (!name.empty() && (name.back() == '\n' || name.back() == ' ')) name.pop_back();
+  return name.empty() ? "default" : name;
+}
+
+Result<KubernetesOptions> KubernetesOptionsFrom(const Config& config) {
+  const KubernetesConfig& k = config.kubernetes;
+  KubernetesOptions options;
+  options.api.api_url = k.api_url;
+  options.api.token_file = k.token_file;
+  options.api.ca_file = k.ca_file;
+  options.pod.namespace_name = k.namespace_name.empty() ? InClusterNamespace() : k.namespace_name;
+  options.pod.runtime_class = k.runtime_class;
+  options.pod.host_users = k.host_users;
+  options.pod.image_pull_policy = k.image_pull_policy;
+  options.pod.helper_image = k.helper_image;
+  options.pod.worker_id = k.worker_id;
+  options.pod.start_timeout = k.start_timeout;
+  options.max_pods = k.max_pods;
+  auto selector = ParseNodeSelector(k.node_selector);
+  if (!selector) return Fail(selector.error());
+  options.pod.node_selector = std::move(*selector);
+  auto tolerations = ParseTolerations(k.tolerations);
+  if (!tolerations) return Fail(tolerations.error());
+  options.pod.tolerations = std::move(*tolerations);
+  return options;
+}
+
+Result<std::unique_ptr<Executor>> CreateExecutor(const Config& config) {
+  if (config.sandbox.kind == "kubernetes") {
+    auto options = KubernetesOptionsFrom(config);
+    if (!options) return Fail(options.error());
+    return CreateKubernetesExecutor(*options);
+  }
+  return CreateLocalExecutor(SandboxOptionsFrom(config));
+}
+
 int Fatal(int code, std::string_view what, const Error& error) {
   Log(LogLevel::kError, what, {{"error", error.Describe()}});
   return code;
@@ -162,7 +207,7 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   if (!catalog) return Fatal(kExitUsage, "cannot load the runtime catalog", catalog.error());
 
   // Before any thread: the sandbox forks its spawner here.
-  auto executor = CreateLocalExecutor(SandboxOptionsFrom(config));
+  auto executor = CreateExecutor(config);
   if (!executor) return Fatal(kExitPlatform, "cannot set up the sandbox", executor.error());
 
   // From here on signals are taken by sigwait below, in this thread only: every thread
@@ -174,7 +219,18 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  std::vector<RuntimeAvailability> availability = ProbeCatalog(*catalog);
+  // Pods bring their runtimes in images: what the host has installed does not matter.
+  std::vector<RuntimeAvailability> availability;
+  if (config.sandbox.kind == "kubernetes") {
+    for (const Runtime& runtime : catalog->All()) {
+      RuntimeAvailability entry;
+      entry.available = !runtime.image.empty();
+      entry.reason = entry.available ? "ok" : "no container image in the catalog";
+      availability.push_back(std::move(entry));
+    }
+  } else {
+    availability = ProbeCatalog(*catalog);
+  }
   for (std::size_t i = 0; i < catalog->All().size(); ++i) {
     const Runtime& runtime = catalog->All()[i];
     Log(availability[i].available ? LogLevel::kInfo : LogLevel::kWarn, "runtime",
@@ -207,7 +263,8 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
        {"tls", config.Tls()},
        {"data_dir", config.server.data_dir.string()},
        {"web_root", config.server.web_root.string()},
-       {"sandbox_slots", config.sandbox.slots},
+       {"executor", (*executor)->Kind()},
+       {"capacity", (*executor)->Capacity()},
        {"workers", config.queue.workers}});
 
   int signal_number = 0;

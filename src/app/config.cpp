@@ -229,7 +229,8 @@ const std::vector<KeySpec>& Keys() {
     AddLimitKeys(k, "limits.maximum", [](Config& c) -> Limits& { return c.limits.maximum; });
     // [sandbox]
     k.push_back(Key(
-        "sandbox.kind", Choice({"local"}), [](Config & c) -> auto& { return c.sandbox.kind; }));
+        "sandbox.kind", Choice({"local", "kubernetes"}),
+        [](Config & c) -> auto& { return c.sandbox.kind; }));
     k.push_back(Key(
         "sandbox.slots", Integer(0, 1024), [](Config & c) -> auto& { return c.sandbox.slots; }));
     k.push_back(Key(
@@ -245,6 +246,44 @@ const std::vector<KeySpec>& Keys() {
         [](Config & c) -> auto& { return c.sandbox.first_uid; }));
     k.push_back(Key(
         "sandbox.prebuild", AsBool, [](Config & c) -> auto& { return c.sandbox.prebuild; }));
+    // [kubernetes]
+    k.push_back(Key(
+        "kubernetes.api_url", AsString, [](Config & c) -> auto& { return c.kubernetes.api_url; }));
+    k.push_back(Key(
+        "kubernetes.token_file", AsString,
+        [](Config & c) -> auto& { return c.kubernetes.token_file; }));
+    k.push_back(Key(
+        "kubernetes.ca_file", AsString, [](Config & c) -> auto& { return c.kubernetes.ca_file; }));
+    k.push_back(Key(
+        "kubernetes.namespace", AsString,
+        [](Config & c) -> auto& { return c.kubernetes.namespace_name; }));
+    k.push_back(Key(
+        "kubernetes.runtime_class", AsString,
+        [](Config & c) -> auto& { return c.kubernetes.runtime_class; }));
+    k.push_back(Key(
+        "kubernetes.host_users", AsBool,
+        [](Config & c) -> auto& { return c.kubernetes.host_users; }));
+    k.push_back(Key(
+        "kubernetes.max_pods", Integer(1, 10000),
+        [](Config & c) -> auto& { return c.kubernetes.max_pods; }));
+    k.push_back(Key(
+        "kubernetes.start_timeout", AsDuration,
+        [](Config & c) -> auto& { return c.kubernetes.start_timeout; }));
+    k.push_back(Key(
+        "kubernetes.image_pull_policy", Choice({"Always", "IfNotPresent", "Never"}),
+        [](Config & c) -> auto& { return c.kubernetes.image_pull_policy; }));
+    k.push_back(Key(
+        "kubernetes.node_selector", AsString,
+        [](Config & c) -> auto& { return c.kubernetes.node_selector; }));
+    k.push_back(Key(
+        "kubernetes.tolerations", AsString,
+        [](Config & c) -> auto& { return c.kubernetes.tolerations; }));
+    k.push_back(Key(
+        "kubernetes.helper_image", AsString,
+        [](Config & c) -> auto& { return c.kubernetes.helper_image; }));
+    k.push_back(Key(
+        "kubernetes.worker_id", AsString,
+        [](Config & c) -> auto& { return c.kubernetes.worker_id; }));
     // [queue]
     k.push_back(Key(
         "queue.workers", Integer(0, 1024), [](Config & c) -> auto& { return c.queue.workers; }));
@@ -624,7 +663,33 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   if (config.sandbox.slots == 0) {
     config.sandbox.slots = std::max(1u, std::thread::hardware_concurrency());
   }
-  if (config.queue.workers == 0) config.queue.workers = config.sandbox.slots;
+  if (config.queue.workers == 0) {
+    config.queue.workers =
+        config.sandbox.kind == "kubernetes" ? config.kubernetes.max_pods : config.sandbox.slots;
+  }
+
+  if (config.sandbox.kind == "kubernetes") {
+    auto env = [&](std::string_view name) -> std::string {
+      for (const auto& [key, value] : sources.env) {
+        if (key == name) return value;
+      }
+      return {};
+    };
+    // In a cluster the API server is announced by the kubelet's service variables.
+    if (config.kubernetes.api_url.empty() && !env("KUBERNETES_SERVICE_HOST").empty()) {
+      const std::string host = env("KUBERNETES_SERVICE_HOST");
+      const std::string port = env("KUBERNETES_SERVICE_PORT");
+      config.kubernetes.api_url = fmt::format(
+          "https://{}:{}", host.find(':') != std::string::npos ? "[" + host + "]" : host,
+          port.empty() ? "443" : port);
+    }
+    if (config.kubernetes.worker_id.empty()) config.kubernetes.worker_id = env("HOSTNAME");
+    if (config.kubernetes.api_url.empty()) {
+      return Fail(
+          Invalid("sandbox.kind is \"kubernetes\" but kubernetes.api_url is not set and "
+                  "KUBERNETES_SERVICE_HOST is not in the environment; set kubernetes.api_url"));
+    }
+  }
 
   if (auto status = Validate(config); !status) return Fail(status.error());
   return config;

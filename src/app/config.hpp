@@ -63,8 +63,25 @@ struct SandboxConfig {
   bool prebuild = true;  // build each idle slot's next sandbox ahead (lower latency)
 };
 
+// The pod-per-execution executor (sandbox.kind = "kubernetes"; docs/kubernetes-executor.md).
+struct KubernetesConfig {
+  std::string api_url;  // empty: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT
+  std::filesystem::path token_file = "/var/run/secrets/kubernetes.io/serviceaccount/token";
+  std::filesystem::path ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+  std::string namespace_name;  // empty: the service account's namespace, else "default"
+  std::string runtime_class;   // e.g. "gvisor"; empty: the cluster's default
+  bool host_users = false;
+  std::size_t max_pods = 10;
+  std::chrono::milliseconds start_timeout{60000};
+  std::string image_pull_policy = "IfNotPresent";
+  std::string node_selector;  // "key=value,key2=value2"
+  std::string tolerations;    // "key=value:NoSchedule,key:NoExecute"
+  std::string helper_image = "ghcr.io/integr8scode/integr8scode:latest";
+  std::string worker_id;  // empty: $HOSTNAME (the worker's pod name)
+};
+
 struct QueueConfig {
-  std::size_t workers = 0;  // 0: as many as sandbox slots
+  std::size_t workers = 0;  // 0: as many as sandbox slots (or kubernetes.max_pods)
   std::size_t capacity = 10000;
   std::chrono::milliseconds retention{0};  // 0: keep finished executions forever
   // Finished anonymous executions; 0: as `retention` says.
@@ -102,6 +119,7 @@ struct Config {
   DatabaseConfig database;
   LimitsConfig limits;
   SandboxConfig sandbox;
+  KubernetesConfig kubernetes;
   QueueConfig queue;
   AuthConfig auth;
   RateLimitConfig rate_limits;

@@ -46,6 +46,33 @@ class ConfigTest : public ::testing::Test {
   fs::path dir_;
 };
 
+TEST_F(ConfigTest, KubernetesExecutorTakesTheClusterFromTheEnvironment) {
+  auto config = LoadConfig(FromEnv({{"INTEGR8SCODE_SANDBOX_KIND", "kubernetes"},
+                                    {"KUBERNETES_SERVICE_HOST", "10.96.0.1"},
+                                    {"KUBERNETES_SERVICE_PORT", "443"},
+                                    {"HOSTNAME", "worker-7f9c"},
+                                    {"INTEGR8SCODE_KUBERNETES_MAX_PODS", "25"},
+                                    {"INTEGR8SCODE_KUBERNETES_RUNTIME_CLASS", "gvisor"}}));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->sandbox.kind, "kubernetes");
+  EXPECT_EQ(config->kubernetes.api_url, "https://10.96.0.1:443");
+  EXPECT_EQ(config->kubernetes.worker_id, "worker-7f9c");
+  EXPECT_EQ(config->kubernetes.runtime_class, "gvisor");
+  EXPECT_FALSE(config->kubernetes.host_users);
+  EXPECT_EQ(config->queue.workers, 25u);  // as many workers as pods
+}
+
+TEST_F(ConfigTest, KubernetesExecutorOutsideAClusterNeedsAnApiUrl) {
+  auto config = LoadConfig(FromFlags({{"sandbox.kind", "kubernetes"}}));
+  ASSERT_FALSE(config.has_value());
+  EXPECT_NE(config.error().message.find("kubernetes.api_url"), std::string::npos)
+      << config.error().message;
+  auto refused = LoadConfig(
+      FromFlags({{"sandbox.kind", "kubernetes"}, {"kubernetes.image_pull_policy", "Sometimes"}}));
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().message.find("IfNotPresent"), std::string::npos);
+}
+
 TEST_F(ConfigTest, DefaultsMakeAWorkingLaptopSetup) {
   auto config = LoadConfig({});
   ASSERT_TRUE(config.has_value()) << config.error().message;
