@@ -108,6 +108,16 @@ class ApiServerImpl final : public ApiServer {
   void OnRequest(std::shared_ptr<Exchange> exchange) {
     const HttpRequest& request = exchange->Request();
     const bool api = request.path.starts_with("/api/") || request.path == "/metrics";
+    if (context_.options.health_only && request.path != "/api/v1/health/live" &&
+        request.path != "/api/v1/health/ready" && request.path != "/metrics") {
+      exchange->route = "other";
+      return exchange->Respond(ProblemResponse(
+          MakeError(ErrorCode::kNotFound,
+                    fmt::format("{} is not served by a worker process; only health and metrics "
+                                "are. Send API requests to an api or all process.",
+                                request.path)),
+          exchange->RequestId()));
+    }
     RouteMatch match = router_.Match(request.method, request.path);
     if (!api) {
       exchange->route = "static";

@@ -5,17 +5,23 @@
 
 namespace integr8scode {
 
+void EventPublisher::PublishStatus(std::string_view id, std::string_view status) {
+  if (!status_from_store_) hub_.Publish(id, ExecutionEvent::Kind::kStatus, status);
+}
+
+void EventPublisher::BeforeFinish(std::string_view) { hub_.Flush(); }
+
 void EventPublisher::OnSubmitted(const Execution& execution) {
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(ExecutionStatus::kQueued));
+  PublishStatus(execution.id, StatusName(ExecutionStatus::kQueued));
   if (observer_ != nullptr) observer_->OnQueued(execution.language, execution.version);
 }
 
 void EventPublisher::OnRequeued(const Execution& execution) {
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(ExecutionStatus::kQueued));
+  PublishStatus(execution.id, StatusName(ExecutionStatus::kQueued));
 }
 
 void EventPublisher::OnStarted(const Execution& execution) {
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(ExecutionStatus::kRunning));
+  PublishStatus(execution.id, StatusName(ExecutionStatus::kRunning));
   if (observer_ != nullptr) {
     const std::int64_t started = execution.started_at_ms.value_or(execution.created_at_ms);
     observer_->OnStarted(
@@ -32,8 +38,10 @@ void EventPublisher::OnOutput(std::string_view id, OutputStream stream, std::str
 }
 
 void EventPublisher::OnFinished(const Execution& execution) {
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(execution.status));
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kResult, {});
+  if (!status_from_store_) {
+    hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(execution.status));
+    hub_.Publish(execution.id, ExecutionEvent::Kind::kResult, {});
+  }
   if (observer_ != nullptr) {
     // A cancellation recorded by the store alone carries no run result of its own.
     RunResult result = execution.result;
