@@ -94,8 +94,7 @@ struct ClusterWorkerPool::Job {
 
 ClusterWorkerPool::ClusterWorkerPool(ClusterQueueStore& cluster, ExecutionStore& store,
                                      Executor& executor, const RuntimeCatalog& catalog,
-                                     QueueListener& listener, QueueOptions options,
-                                     Clock now_ms)
+                                     QueueListener& listener, QueueOptions options, Clock now_ms)
     : cluster_(cluster),
       store_(store),
       executor_(executor),
@@ -180,9 +179,8 @@ void ClusterWorkerPool::ClaimLoop() {
     std::size_t free = 0;
     {
       std::unique_lock lock(mu_);
-      claim_cv_.wait_until(lock, next_poll, [&] {
-        return draining_ || (wake_ && active_.size() < slots_);
-      });
+      claim_cv_.wait_until(lock, next_poll,
+                           [&] { return draining_ || (wake_ && active_.size() < slots_); });
       if (draining_) return;
       next_poll = std::chrono::steady_clock::now() + options_.poll_interval;
       if (active_.size() >= slots_) continue;
@@ -190,8 +188,7 @@ void ClusterWorkerPool::ClaimLoop() {
       wake_ = false;
     }
     const std::int64_t now = now_ms_();
-    auto claimed =
-        cluster_.Claim(options_.worker_id, free, now, now + options_.lease.count());
+    auto claimed = cluster_.Claim(options_.worker_id, free, now, now + options_.lease.count());
     if (!claimed) {
       if (!failing) {
         Log(LogLevel::kWarn, "cannot claim executions; retrying",
@@ -295,8 +292,8 @@ RunResult ClusterWorkerPool::Execute(Job& job) {
   if (!runtime) {
     RunResult result;
     result.status = ExecutionStatus::kError;
-    result.message = fmt::format("{} {} is not offered by this worker", execution.language,
-                                 execution.version);
+    result.message =
+        fmt::format("{} {} is not offered by this worker", execution.language, execution.version);
     return result;
   }
   ListenerSink sink(listener_, execution.id);
@@ -315,8 +312,7 @@ bool ClusterWorkerPool::Finish(const Job& job, const RunResult& result) {
   // job is active, and a store that answers again within the lease gets the result.
   const auto give_up = std::chrono::steady_clock::now() + options_.lease;
   for (int attempt = 1;; ++attempt) {
-    auto finished =
-        cluster_.FinishClaimed(job.execution.id, options_.worker_id, result, now_ms_());
+    auto finished = cluster_.FinishClaimed(job.execution.id, options_.worker_id, result, now_ms_());
     if (finished) return *finished;
     Log(LogLevel::kError, "could not store an execution's result",
         {{"execution_id", job.execution.id},

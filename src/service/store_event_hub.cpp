@@ -17,9 +17,9 @@ constexpr std::size_t kReadBatch = 1000;
 
 struct StoreEventHub::Subscriber {
   EventCallback callback;
-  std::uint64_t next_seq = 1;       // guarded by the hub's subs_mu_
-  std::mutex call_mu;               // held while the callback runs
-  bool active = true;               // guarded by call_mu
+  std::uint64_t next_seq = 1;  // guarded by the hub's subs_mu_
+  std::mutex call_mu;          // held while the callback runs
+  bool active = true;          // guarded by call_mu
   std::atomic<std::thread::id> calling_thread;
 };
 

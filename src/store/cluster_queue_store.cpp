@@ -18,28 +18,35 @@ namespace {
 constexpr int kAppendAttempts = 5;
 
 // One statement picks and marks. Each owner's waiting executions are ranked 1, 2, 3… in
-// FIFO order; an execution's turn is its rank plus its owner's running executions, so an
-// owner with 1,000 waiting and 4 running yields to another owner's single execution.
-// FOR UPDATE … SKIP LOCKED makes concurrent claimers take different rows and re-checks
-// that a row is still queued once locked.
+// FIFO order; an execution's turn is its rank plus its owner's running executions, and
+// among equal turns the owner served least recently goes first (round-robin), then the
+// oldest. So an owner with 1,000 waiting yields to another owner's single execution at the
+// next claim, whether or not its own runs are still going. FOR UPDATE … SKIP LOCKED makes
+// concurrent claimers take different rows and re-checks that a row is still queued.
 std::string ClaimSql() {
-  std::string_view columns = ExecutionColumns();
   return fmt::format(
       "WITH running AS ("
       "  SELECT owner_key, count(*) AS n FROM executions WHERE status = 'running'"
       "  GROUP BY owner_key"
       "), owners AS ("
       "  SELECT DISTINCT owner_key FROM executions WHERE status = 'queued'"
+      "), served AS ("
+      "  SELECT o.owner_key, s.started_at AS last_start FROM owners o"
+      "  LEFT JOIN LATERAL ("
+      "    SELECT started_at FROM executions"
+      "    WHERE owner_key = o.owner_key AND started_at IS NOT NULL"
+      "    ORDER BY started_at DESC LIMIT 1"
+      "  ) s ON true"
       "), ranked AS ("
-      "  SELECT q.id AS pick_id, q.created_at AS pick_created, q.rank + coalesce(r.n, 0) AS turn"
-      "  FROM owners o"
+      "  SELECT q.id AS pick_id FROM served o"
       "  CROSS JOIN LATERAL ("
       "    SELECT id, created_at, row_number() OVER (ORDER BY created_at, id) AS rank"
       "    FROM executions WHERE status = 'queued' AND owner_key = o.owner_key"
       "    ORDER BY created_at, id LIMIT $2"
       "  ) q"
       "  LEFT JOIN running r ON r.owner_key = o.owner_key"
-      "  ORDER BY turn, q.created_at, q.id LIMIT $2"
+      "  ORDER BY q.rank + coalesce(r.n, 0), o.last_start NULLS FIRST, q.created_at, q.id"
+      "  LIMIT $2"
       "), picked AS ("
       "  SELECT e.id AS picked_id FROM executions e JOIN ranked ON e.id = ranked.pick_id"
       "  WHERE e.status = 'queued' FOR UPDATE OF e SKIP LOCKED"
@@ -48,7 +55,7 @@ std::string ClaimSql() {
       " attempts = attempts + 1, lease_expires_at = $4"
       " FROM picked WHERE executions.id = picked.picked_id"
       " RETURNING {}",
-      columns);
+      ExecutionColumns());
 }
 
 std::string JoinIds(const std::vector<std::string>& ids) {
@@ -103,9 +110,9 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
     using List = std::vector<Execution>;
     if (max == 0) return List();
     return TransactFor<List>(*database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<List> {
-      auto rows = db.Query(claim_, {SqlParam::Text(worker_id),
-                                    SqlParam::Int(static_cast<std::int64_t>(max)),
-                                    SqlParam::Int(now_ms), SqlParam::Int(lease_until_ms)});
+      auto rows = db.Query(
+          claim_, {SqlParam::Text(worker_id), SqlParam::Int(static_cast<std::int64_t>(max)),
+                   SqlParam::Int(now_ms), SqlParam::Int(lease_until_ms)});
       if (!rows) return Fail(std::move(rows).error());
       List claimed;
       for (const SqlRow& row : *rows) {
@@ -239,8 +246,8 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
         for (std::string_view id : ids) {
           // Waits for a status change in progress (its trigger appends too), and keeps
           // the next one out until this commits: the seqs below stay ours.
-          auto locked = db.Query("SELECT 1 FROM executions WHERE id = $1 FOR SHARE",
-                                 {SqlParam::Text(id)});
+          auto locked =
+              db.Query("SELECT 1 FROM executions WHERE id = $1 FOR SHARE", {SqlParam::Text(id)});
           if (!locked) return Fail(std::move(locked).error());
         }
         for (const NewEvent& event : events) {
@@ -253,8 +260,8 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
           if (!inserted) return Fail(std::move(inserted).error());
         }
         for (std::string_view id : ids) {
-          auto notified = db.Query("SELECT pg_notify('integr8scode_events', $1)",
-                                   {SqlParam::Text(id)});
+          auto notified =
+              db.Query("SELECT pg_notify('integr8scode_events', $1)", {SqlParam::Text(id)});
           if (!notified) return Fail(std::move(notified).error());
         }
         return {};
@@ -295,16 +302,16 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
   }
 
   Result<std::size_t> DeleteEventsBefore(std::int64_t cutoff_ms) override {
-    return TransactFor<std::size_t>(
-        *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<std::size_t> {
-          auto deleted = db.Execute(
-              "DELETE FROM execution_events WHERE execution_id IN ("
-              " SELECT execution_id FROM execution_events"
-              " WHERE kind = 'result' AND created_at < $1)",
-              {SqlParam::Int(cutoff_ms)});
-          if (!deleted) return Fail(std::move(deleted).error());
-          return static_cast<std::size_t>(*deleted);
-        });
+    return TransactFor<std::size_t>(*database_, TxMode::kWrite,
+                                    [&](SqlConnection& db) -> Result<std::size_t> {
+                                      auto deleted = db.Execute(
+                                          "DELETE FROM execution_events WHERE execution_id IN ("
+                                          " SELECT execution_id FROM execution_events"
+                                          " WHERE kind = 'result' AND created_at < $1)",
+                                          {SqlParam::Int(cutoff_ms)});
+                                      if (!deleted) return Fail(std::move(deleted).error());
+                                      return static_cast<std::size_t>(*deleted);
+                                    });
   }
 
  private:

@@ -211,11 +211,14 @@ CREATE INDEX execution_events_results ON execution_events (created_at) WHERE kin
 constexpr std::string_view kLeasesPostgres = R"sql(
 ALTER TABLE executions ADD COLUMN lease_expires_at BIGINT;
 -- The claim reads each owner's waiting executions in order and counts running ones per
--- owner; the rescue finds expired leases. Partial: they hold the hot rows only.
+-- owner; the rescue finds expired leases. Partial: the first two hold the hot rows only.
 CREATE INDEX executions_queued_owner ON executions (owner_key, created_at, id)
   WHERE status = 'queued';
 CREATE INDEX executions_running_lease ON executions (lease_expires_at, owner_key)
   WHERE status = 'running';
+-- The claim's round-robin: when each owner was last served.
+CREATE INDEX executions_owner_started ON executions (owner_key, started_at)
+  WHERE started_at IS NOT NULL;
 CREATE TABLE execution_events (
   execution_id TEXT NOT NULL,
   seq BIGINT NOT NULL,

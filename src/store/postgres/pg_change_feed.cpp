@@ -60,9 +60,8 @@ class PgChangeFeed final : public ChangeFeed {
       auto connection = PgConnection::Connect(url_, connect_timeout_s_);
       Status listening;
       if (connection) {
-        listening = connection->ExecuteScript(fmt::format("LISTEN {}; LISTEN {}; LISTEN {}",
-                                                          kWorkChannel, kCancelChannel,
-                                                          kEventsChannel));
+        listening = connection->ExecuteScript(fmt::format(
+            "LISTEN {}; LISTEN {}; LISTEN {}", kWorkChannel, kCancelChannel, kEventsChannel));
       }
       if (!connection || !listening) {
         if (!logged_down) {
@@ -87,7 +86,8 @@ class PgChangeFeed final : public ChangeFeed {
           break;
         }
         for (const auto& notification : *received) {
-          if (callbacks_.on_notify) callbacks_.on_notify(notification.channel, notification.payload);
+          if (callbacks_.on_notify)
+            callbacks_.on_notify(notification.channel, notification.payload);
         }
       } while (Wait(connection->Socket(), -1));
       connected_.store(false);
