@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -76,11 +77,47 @@ double MetricValue(const std::string& text, const std::string& series) {
 }
 
 HttpResult SubmitBash(HttpClient& client, const std::string& script, const Headers& headers = {}) {
-  return client.PostJson("/api/v1/execute",
-                         boost::json::object{{"lang", "bash"}, {"lang_version", "5.2"},
-                                             {"script", script}},
-                         headers);
+  return client.PostJson(
+      "/api/v1/execute",
+      boost::json::object{{"lang", "bash"}, {"lang_version", "5.2"}, {"script", script}}, headers);
 }
+
+// A PostgreSQL cluster of the test's own (scripts/postgres-test in a private directory), for
+// the test that restarts it: the shared one serves other suites.
+class PrivatePostgres {
+ public:
+  PrivatePostgres() : dir_("scaleout-pg"), pg_dir_(dir_.Path() / "pg") {
+    url_ = Run("start");
+    while (!url_.empty() && url_.back() == '\n') url_.pop_back();
+  }
+  ~PrivatePostgres() { Run("stop"); }
+  const std::string& Url() const { return url_; }
+  bool Restart() {
+    const std::string command = fmt::format(
+        "runuser -u postgres -- /usr/lib/postgresql/15/bin/pg_ctl -D {0}/data restart -m fast "
+        "-w -l {0}/server.log >/dev/null 2>&1",
+        pg_dir_.string());
+    return std::system(command.c_str()) == 0;
+  }
+
+ private:
+  std::string Run(std::string_view what) {
+    const std::string command =
+        fmt::format("INTEGR8SCODE_PG_DIR={} INTEGR8SCODE_PG_PORT=56400 {}/scripts/postgres-test {}",
+                    pg_dir_.string(), INTEGR8SCODE_SOURCE_DIR, what);
+    FILE* pipe = ::popen(command.c_str(), "r");
+    if (pipe == nullptr) return {};
+    std::string output;
+    char buffer[512];
+    while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+    ::pclose(pipe);
+    return output;
+  }
+
+  TempDir dir_;
+  fs::path pg_dir_;
+  std::string url_;
+};
 
 class ScaleOut : public ::testing::Test {
  protected:
@@ -88,7 +125,7 @@ class ScaleOut : public ::testing::Test {
     const char* url = std::getenv("INTEGR8SCODE_TEST_POSTGRES_URL");
     if (url == nullptr || *url == '\0') GTEST_SKIP() << "INTEGR8SCODE_TEST_POSTGRES_URL unset";
     if (!CanRunServer()) GTEST_SKIP() << "workers need root (the sandbox)";
-    admin_url_ = url;
+    admin_url_ = private_url_.empty() ? url : private_url_;
     std::mt19937_64 random{std::random_device{}()};
     schema_ = fmt::format("scaleout_{}_{}", ::getpid(), random() % 1000000);
     auto admin = OpenSqlDatabase(admin_url_);
@@ -100,8 +137,8 @@ class ScaleOut : public ::testing::Test {
                        admin_url_.find('?') == std::string::npos ? "?" : "&", schema_);
     dir_ = std::make_unique<TempDir>("scaleout");
     // The api role runs as nobody: its data directory must be its own.
-    fs::permissions(dir_->Path(), fs::perms::owner_all | fs::perms::group_exec |
-                                      fs::perms::others_exec);
+    fs::permissions(dir_->Path(),
+                    fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
   }
 
   void TearDown() override {
@@ -129,8 +166,8 @@ class ScaleOut : public ::testing::Test {
     if (as_nobody) {
       fs::create_directories(options.data_dir);
       EXPECT_EQ(::chown(options.data_dir.c_str(), kNobody, kNobody), 0);
-      options.command_prefix = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                                "--clear-groups", "--inh-caps=-all", "--"};
+      options.command_prefix = {"/usr/bin/setpriv", "--reuid=65534",   "--regid=65534",
+                                "--clear-groups",   "--inh-caps=-all", "--"};
     }
     std::string error;
     auto process = ServerProcess::Start(options, error);
@@ -185,6 +222,7 @@ class ScaleOut : public ::testing::Test {
     }
   }
 
+  std::string private_url_;  // set before SetUp: use this cluster instead of the shared one
   std::string admin_url_;
   std::string schema_;
   std::string url_;
@@ -273,7 +311,8 @@ TEST_F(ScaleOut, FiveHundredExecutionsCompleteExactlyOnce) {
   HttpClient a(api_a->Port());
   HttpClient b(api_b->Port());
   std::vector<Account> users;
-  for (int i = 0; i < 20; ++i) users.push_back(CreateAccount(i % 2 ? b : a, fmt::format("user{:02}", i)));
+  for (int i = 0; i < 20; ++i)
+    users.push_back(CreateAccount(i % 2 ? b : a, fmt::format("user{:02}", i)));
   std::map<std::string, std::string> expected;  // id → stdout
   for (int i = 0; i < 500; ++i) {
     HttpClient& client = i % 2 ? b : a;
@@ -463,10 +502,81 @@ TEST_F(ScaleOut, AnotherOwnersSingleExecutionIsNotHeldBack) {
     if (run.started_at > 0) order.emplace_back(run.started_at, id);
   }
   std::sort(order.begin(), order.end());
-  const auto position =
-      std::find_if(order.begin(), order.end(), [&](const auto& e) { return e.second == light_id; }) -
-      order.begin();
+  const auto position = std::find_if(order.begin(), order.end(),
+                                     [&](const auto& e) { return e.second == light_id; }) -
+                        order.begin();
   EXPECT_LT(position, 9) << "B's execution started after A's tenth";
+}
+
+// Test 4: PostgreSQL restarted under load: every process recovers by itself, readiness
+// says unready meanwhile, no execution is lost.
+class ScaleOutRestart : public ScaleOut {
+ protected:
+  void SetUp() override {
+    if (std::getenv("INTEGR8SCODE_TEST_POSTGRES_URL") == nullptr || !CanRunServer()) {
+      GTEST_SKIP() << "needs INTEGR8SCODE_TEST_POSTGRES_URL (PostgreSQL installed) and root";
+    }
+    postgres_ = std::make_unique<PrivatePostgres>();
+    ASSERT_TRUE(postgres_->Url().starts_with("postgres")) << postgres_->Url();
+    private_url_ = postgres_->Url();
+    ScaleOut::SetUp();
+  }
+  void TearDown() override {
+    processes_.clear();
+    db_.reset();
+    postgres_.reset();  // the whole cluster goes, schema and all
+  }
+  std::unique_ptr<PrivatePostgres> postgres_;
+};
+
+TEST_F(ScaleOutRestart, ProcessesRecoverFromADatabaseRestart) {
+  ServerProcess* api = Start("api");
+  ServerProcess* worker = Start("worker");
+  ASSERT_TRUE(api && worker);
+  HttpClient client(api->Port());
+  std::set<std::string> accepted;
+  for (int i = 0; i < 10; ++i) {
+    const HttpResult submitted = SubmitBash(client, fmt::format("sleep 0.3; echo before-{}", i));
+    ASSERT_EQ(submitted.status, 202) << submitted.Describe();
+    accepted.insert(Str(submitted.Json().at("execution_id")));
+  }
+  // Readiness, watched while the database restarts.
+  std::atomic<bool> watching{true};
+  std::atomic<int> api_unready{0};
+  std::atomic<int> worker_unready{0};
+  std::thread watcher([&] {
+    HttpClient to_api(api->Port());
+    HttpClient to_worker(worker->Port());
+    while (watching.load()) {
+      if (to_api.Get("/api/v1/health/ready").status == 503) ++api_unready;
+      if (to_worker.Get("/api/v1/health/ready").status == 503) ++worker_unready;
+      std::this_thread::sleep_for(10ms);
+    }
+  });
+  db_.reset();
+  ASSERT_TRUE(postgres_->Restart());
+  // Both become ready again by themselves.
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  HttpClient to_worker(worker->Port());
+  while (client.Get("/api/v1/health/ready").status != 200 ||
+         to_worker.Get("/api/v1/health/ready").status != 200) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "never ready again";
+    std::this_thread::sleep_for(50ms);
+  }
+  watching.store(false);
+  watcher.join();
+  EXPECT_GT(api_unready.load(), 0) << "the api replica never said it was unready";
+  EXPECT_GT(worker_unready.load(), 0) << "the worker never said it was unready";
+  for (int i = 0; i < 5; ++i) {
+    const HttpResult submitted = SubmitBash(client, fmt::format("echo after-{}", i));
+    ASSERT_EQ(submitted.status, 202) << submitted.Describe();
+    accepted.insert(Str(submitted.Json().at("execution_id")));
+  }
+  const auto runs = WaitAllFinished(120s);
+  for (const std::string& id : accepted) {
+    ASSERT_TRUE(runs.contains(id)) << id << " was lost";
+    EXPECT_EQ(runs.at(id).status, "completed") << id;
+  }
 }
 
 }  // namespace
