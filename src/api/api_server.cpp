@@ -241,6 +241,21 @@ class ApiServerImpl final : public ApiServer {
     return {};
   }
 
+  // API replicas on PostgreSQL: the bucket in the database has the last word, so N
+  // replicas allow a client what one would. Fails open: with the database unreachable,
+  // this replica's own bucket still limits.
+  void ApplySharedLimit(RateDecision& decision, RateGroup group, const std::string& key,
+                        std::uint32_t per_minute) {
+    SharedRateLimits* shared = context_.services->RateLimits();
+    if (shared == nullptr || per_minute == 0) return;
+    auto take = shared->Take(fmt::format("{}:{}", RateGroupName(group), key), per_minute);
+    if (!take) return;
+    decision.remaining = std::min(decision.remaining, take->remaining);
+    if (take->allowed) return;
+    decision.allowed = false;
+    decision.retry_after_s = std::max<std::int64_t>(1, (60 + per_minute - 1) / per_minute);
+  }
+
   bool AllowRate(Call& call, RateGroup group) {
     const ApiRateLimits& limits = context_.options.rate_limits;
     const Caller& caller = call.GetCaller();
@@ -260,8 +275,9 @@ class ApiServerImpl final : public ApiServer {
       case RateGroup::kNone:
         break;
     }
-    const RateDecision decision =
+    RateDecision decision =
         context_.rate_limiter->Take(RateGroupName(group), key, per_minute, Clock::now());
+    if (decision.allowed) ApplySharedLimit(decision, group, key, per_minute);
     call.extra_headers_.emplace_back("X-RateLimit-Limit", std::to_string(decision.limit));
     call.extra_headers_.emplace_back("X-RateLimit-Remaining", std::to_string(decision.remaining));
     call.extra_headers_.emplace_back("X-RateLimit-Reset", std::to_string(decision.reset_s));

@@ -73,6 +73,23 @@ class ClusterQueueStore {
   virtual Result<std::size_t> DeleteEventsBefore(std::int64_t cutoff_ms) = 0;
 };
 
+// Token buckets kept in the database, so that API replicas limit a client in total:
+// each holds up to `per_minute` requests and refills at per_minute/60 a second, by the
+// database's clock (one clock for every replica).
+struct SharedRateTake {
+  bool allowed = false;
+  std::uint32_t remaining = 0;  // whole requests left in the bucket
+};
+
+class SharedRateLimits {
+ public:
+  virtual ~SharedRateLimits() = default;
+  virtual Result<SharedRateTake> Take(std::string_view key, std::uint32_t per_minute) = 0;
+  // Drops buckets idle for a minute or more: they are full again, forgetting them
+  // changes nothing.
+  virtual Result<std::size_t> DeleteIdle() = 0;
+};
+
 // Channels a ChangeFeed hears (PostgreSQL LISTEN/NOTIFY): work was queued (payload
 // empty), a running execution was cancelled (payload: its id), an execution has new
 // events (payload: its id — never the event itself: NOTIFY payloads stop at 8000 bytes).

@@ -138,6 +138,7 @@ class ServicesImpl final : public Services {
   AuthService& Auth() override { return *auth_; }
   ScriptService& Scripts() override { return scripts_; }
   EventHub& Events() override { return *hub_; }
+  SharedRateLimits* RateLimits() override { return stores_.rate_limits.get(); }
 
   std::vector<ReadinessCheck> CheckReady() override {
     std::vector<ReadinessCheck> checks;
@@ -232,6 +233,11 @@ class ServicesImpl final : public Services {
       Log(LogLevel::kWarn, "token revocation sweep failed", {{"error", swept.error().Describe()}});
     }
     hub_->Sweep();
+    if (stores_.rate_limits) {
+      if (auto deleted = stores_.rate_limits->DeleteIdle(); !deleted) {
+        Log(LogLevel::kWarn, "rate bucket sweep failed", {{"error", deleted.error().Describe()}});
+      }
+    }
   }
 
   ServiceStores stores_;

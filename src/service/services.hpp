@@ -67,6 +67,7 @@ struct ServiceStores {
   // any number of processes share them (docs/scale-out.md). Null: all in this process.
   std::shared_ptr<ClusterQueueStore> cluster;
   ChangeFeedFactory change_feed;
+  std::shared_ptr<SharedRateLimits> rate_limits;  // null: each process limits on its own
 };
 
 // One named readiness check ("store", "sandbox", "queue", "listener") and its outcome.
@@ -85,6 +86,8 @@ class Services {
   virtual AuthService& Auth() = 0;
   virtual ScriptService& Scripts() = 0;
   virtual EventHub& Events() = 0;
+  // Rate limits shared with other API replicas (PostgreSQL), or null.
+  virtual SharedRateLimits* RateLimits() { return nullptr; }
   // Every check, in a fixed order; ready when all are ok.
   virtual std::vector<ReadinessCheck> CheckReady() = 0;
   // Stops taking new work (Submit answers kUnavailable), lets running executions finish

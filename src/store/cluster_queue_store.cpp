@@ -327,7 +327,62 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
   const std::string claim_;
 };
 
+// The refill since the last take, capped at the bucket size, in thousandths of a request.
+constexpr std::string_view kRefilled =
+    "least($2 * 1000, b.milli_tokens + greatest(0, "
+    "(extract(epoch FROM clock_timestamp()) * 1000)::BIGINT - b.updated_at) * $2 / 60)";
+
+class SqlSharedRateLimits final : public SharedRateLimits {
+ public:
+  explicit SqlSharedRateLimits(std::shared_ptr<SqlDatabase> database)
+      : database_(std::move(database)),
+        take_(fmt::format(
+            "INSERT INTO rate_buckets AS b (bucket_key, milli_tokens, updated_at, allowed)"
+            " VALUES ($1, $2 * 1000 - 1000,"
+            " (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT, 1)"
+            " ON CONFLICT (bucket_key) DO UPDATE SET"
+            " milli_tokens = CASE WHEN {0} >= 1000 THEN {0} - 1000 ELSE {0} END,"
+            " allowed = CASE WHEN {0} >= 1000 THEN 1 ELSE 0 END,"
+            " updated_at = (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT"
+            " RETURNING allowed, milli_tokens",
+            kRefilled)) {}
+
+  Result<SharedRateTake> Take(std::string_view key, std::uint32_t per_minute) override {
+    return TransactFor<SharedRateTake>(
+        *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<SharedRateTake> {
+          auto rows = db.Query(take_, {SqlParam::Text(key), SqlParam::Int(per_minute)});
+          if (!rows) return Fail(std::move(rows).error());
+          if (rows->empty()) return Fail(ErrorCode::kInternal, "rate bucket returned no row");
+          RowReader in(rows->front());
+          SharedRateTake take;
+          take.allowed = in.Int() != 0;
+          take.remaining = static_cast<std::uint32_t>(std::max<std::int64_t>(0, in.Int()) / 1000);
+          if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+          return take;
+        });
+  }
+
+  Result<std::size_t> DeleteIdle() override {
+    return TransactFor<std::size_t>(
+        *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<std::size_t> {
+          auto deleted = db.Execute(
+              "DELETE FROM rate_buckets WHERE updated_at <"
+              " (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT - 60000");
+          if (!deleted) return Fail(std::move(deleted).error());
+          return static_cast<std::size_t>(*deleted);
+        });
+  }
+
+ private:
+  std::shared_ptr<SqlDatabase> database_;
+  const std::string take_;
+};
+
 }  // namespace
+
+std::shared_ptr<SharedRateLimits> MakeSqlSharedRateLimits(std::shared_ptr<SqlDatabase> database) {
+  return std::make_shared<SqlSharedRateLimits>(std::move(database));
+}
 
 std::shared_ptr<ClusterQueueStore> MakeSqlClusterQueueStore(std::shared_ptr<SqlDatabase> database) {
   return std::make_shared<SqlClusterQueueStore>(std::move(database));

@@ -192,9 +192,9 @@ constexpr std::string_view kBootstrapPostgres =
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
 // Scale-out (docs/scale-out.md): leases of claimed executions, the events every API
-// replica streams, and NOTIFY triggers waking workers (work queued; a running execution
-// cancelled). The triggers exist only in PostgreSQL; SQLite gets the same columns and
-// table so that one store implementation reads both.
+// replica streams, rate buckets shared by the replicas, and NOTIFY triggers waking workers (work
+// queued; a running execution cancelled). The triggers exist only in PostgreSQL; SQLite gets the
+// same columns and table so that one store implementation reads both.
 constexpr std::string_view kLeasesSqlite = R"sql(
 ALTER TABLE executions ADD COLUMN lease_expires_at INTEGER;
 CREATE TABLE execution_events (
@@ -206,6 +206,12 @@ CREATE TABLE execution_events (
   PRIMARY KEY (execution_id, seq)
 ) STRICT;
 CREATE INDEX execution_events_results ON execution_events (created_at) WHERE kind = 'result';
+CREATE TABLE rate_buckets (
+  bucket_key TEXT PRIMARY KEY,
+  milli_tokens INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  allowed INTEGER NOT NULL
+) STRICT;
 )sql";
 
 constexpr std::string_view kLeasesPostgres = R"sql(
@@ -228,6 +234,13 @@ CREATE TABLE execution_events (
   PRIMARY KEY (execution_id, seq)
 );
 CREATE INDEX execution_events_results ON execution_events (created_at) WHERE kind = 'result';
+-- Rate limits shared by API replicas (one row per client and group; idle rows deleted).
+CREATE TABLE rate_buckets (
+  bucket_key TEXT PRIMARY KEY,
+  milli_tokens BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  allowed INTEGER NOT NULL
+);
 CREATE FUNCTION integr8scode_notify_work() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM pg_notify('integr8scode_work', '');

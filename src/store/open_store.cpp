@@ -33,6 +33,7 @@ Result<Stores> OpenStores(std::string_view url, const StoreOptions& options) {
   stores.backend = std::string((*database)->Backend());
   if ((*database)->Dialect() == SqlDialect::kPostgres) {
     stores.cluster = MakeSqlClusterQueueStore(*database);
+    stores.rate_limits = MakeSqlSharedRateLimits(*database);
     stores.change_feed = [url = std::string(url),
                           timeout = options.connect_timeout_s](ChangeFeedCallbacks callbacks) {
       return StartPgChangeFeed(url, timeout, std::move(callbacks));

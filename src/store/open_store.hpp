@@ -25,6 +25,7 @@ struct Stores {
   // PostgreSQL only (null/empty on SQLite): the database queue and its LISTEN feed.
   std::shared_ptr<ClusterQueueStore> cluster;
   ChangeFeedFactory change_feed;
+  std::shared_ptr<SharedRateLimits> rate_limits;
 };
 
 struct StoreOptions {

@@ -18,6 +18,7 @@ std::shared_ptr<ScriptStore> MakeSqlScriptStore(std::shared_ptr<SqlDatabase> dat
 std::shared_ptr<TokenStore> MakeSqlTokenStore(std::shared_ptr<SqlDatabase> database);
 // The database queue of domain/cluster_queue.hpp (PostgreSQL only).
 std::shared_ptr<ClusterQueueStore> MakeSqlClusterQueueStore(std::shared_ptr<SqlDatabase> database);
+std::shared_ptr<SharedRateLimits> MakeSqlSharedRateLimits(std::shared_ptr<SqlDatabase> database);
 
 // The executions table's columns in the order DecodeExecutionRow reads them.
 std::string_view ExecutionColumns();

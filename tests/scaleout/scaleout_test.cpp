@@ -471,6 +471,30 @@ TEST_F(ScaleOut, IdempotentReplayAcrossReplicas) {
   EXPECT_EQ(Runs().size(), 1u);
 }
 
+// Test 6 (the rate-limit half): two replicas limit a user in total, not each.
+TEST_F(ScaleOut, RateLimitHoldsInTotalAcrossReplicas) {
+  const std::vector<std::pair<std::string, std::string>> limits = {
+      {"rate_limits.enabled", "true"}, {"rate_limits.execute_per_minute", "5"}};
+  ServerProcess* api_a = Start("api", false, limits);
+  ServerProcess* api_b = Start("api", false, limits);
+  ASSERT_TRUE(api_a && api_b);
+  HttpClient a(api_a->Port());
+  HttpClient b(api_b->Port());
+  const Account user = CreateAccount(a, "limited");
+  int accepted = 0;
+  int refused = 0;
+  for (int i = 0; i < 10; ++i) {
+    const HttpResult submitted = SubmitBash(i % 2 ? b : a, "echo hi", user.Bearer());
+    if (submitted.status == 202) ++accepted;
+    if (submitted.status == 429) {
+      ++refused;
+      EXPECT_FALSE(submitted.Header("retry-after").empty());
+    }
+  }
+  EXPECT_EQ(accepted, 5);
+  EXPECT_EQ(refused, 5);
+}
+
 // Test 7: fairness. User A enqueues 200, then user B one: B's starts before A's tenth.
 TEST_F(ScaleOut, AnotherOwnersSingleExecutionIsNotHeldBack) {
   ServerProcess* api = Start("api");
