@@ -25,11 +25,21 @@ constexpr int kAppendAttempts = 5;
 // concurrent claimers take different rows and re-checks that a row is still queued.
 std::string ClaimSql() {
   return fmt::format(
-      "WITH running AS ("
+      "WITH RECURSIVE running AS ("
       "  SELECT owner_key, count(*) AS n FROM executions WHERE status = 'running'"
       "  GROUP BY owner_key"
+      // The owners with waiting executions, one index probe each (a loose index scan):
+      // a plain DISTINCT would read every waiting row on every claim.
+      "), owner_walk AS ("
+      "  (SELECT owner_key FROM executions WHERE status = 'queued'"
+      "   ORDER BY owner_key LIMIT 1)"
+      "  UNION ALL"
+      "  SELECT (SELECT e.owner_key FROM executions e"
+      "          WHERE e.status = 'queued' AND e.owner_key > w.owner_key"
+      "          ORDER BY e.owner_key LIMIT 1)"
+      "  FROM owner_walk w WHERE w.owner_key IS NOT NULL"
       "), owners AS ("
-      "  SELECT DISTINCT owner_key FROM executions WHERE status = 'queued'"
+      "  SELECT owner_key FROM owner_walk WHERE owner_key IS NOT NULL"
       "), served AS ("
       "  SELECT o.owner_key, s.started_at AS last_start FROM owners o"
       "  LEFT JOIN LATERAL ("
