@@ -104,12 +104,13 @@ double PostgresCpuSeconds() {
 }
 
 Result<std::int64_t> Scalar(SqlDatabase& db, const std::string& sql) {
-  return TransactFor<std::int64_t>(db, TxMode::kRead, [&](SqlConnection& c) -> Result<std::int64_t> {
-    auto rows = c.Query(sql);
-    if (!rows) return Fail(std::move(rows).error());
-    RowReader in(rows->front());
-    return in.Int();
-  });
+  return TransactFor<std::int64_t>(db, TxMode::kRead,
+                                   [&](SqlConnection& c) -> Result<std::int64_t> {
+                                     auto rows = c.Query(sql);
+                                     if (!rows) return Fail(std::move(rows).error());
+                                     RowReader in(rows->front());
+                                     return in.Int();
+                                   });
 }
 
 std::int64_t Percentile(std::vector<std::int64_t> values, double p) {
@@ -160,10 +161,11 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string schema = fmt::format("bench_scaleout_{}", ::getpid());
-  (void)(*admin)->Transact(TxMode::kWrite,
-                           [&](SqlConnection& c) { return c.ExecuteScript("CREATE SCHEMA " + schema); });
-  const std::string schema_url = fmt::format("{}{}options=-csearch_path%3D{}", url,
-                                             url.find('?') == std::string::npos ? "?" : "&", schema);
+  (void)(*admin)->Transact(
+      TxMode::kWrite, [&](SqlConnection& c) { return c.ExecuteScript("CREATE SCHEMA " + schema); });
+  const std::string schema_url =
+      fmt::format("{}{}options=-csearch_path%3D{}", url,
+                  url.find('?') == std::string::npos ? "?" : "&", schema);
   auto submitter = OpenStores(schema_url);
   if (!submitter) {
     fmt::print(stderr, "{}\n", submitter.error().Describe());
@@ -191,8 +193,7 @@ int Main(int argc, char** argv) {
       queue.workers = slots;
       queue.worker_id = fmt::format("stand-in-{}", i);
       w->pool = std::make_unique<ClusterWorkerPool>(*w->stores.cluster, *w->stores.executions,
-                                                    *w->executor, *catalog, listener, queue,
-                                                    NowMs);
+                                                    *w->executor, *catalog, listener, queue, NowMs);
       ClusterWorkerPool* pool = w->pool.get();
       ChangeFeedCallbacks callbacks;
       callbacks.on_notify = [pool](std::string_view channel, std::string_view) {
@@ -223,8 +224,8 @@ int Main(int argc, char** argv) {
   for (auto& thread : inserters) thread.join();
   // PostgreSQL publishes its statistics about once a second.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  const auto commits_before =
-      Scalar(**admin, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+  const auto commits_before = Scalar(
+      **admin, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
   const double cpu_before = PostgresCpuSeconds();
   const auto started = Clock::now();
   for (auto& w : workers) w->pool->Start();
@@ -234,8 +235,8 @@ int Main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
   const double cpu = PostgresCpuSeconds() - cpu_before;
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  const auto commits_after =
-      Scalar(**admin, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
+  const auto commits_after = Scalar(
+      **admin, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
 
   // 2. Latency with idle workers: one execution at a time, each after the previous started.
   std::vector<std::int64_t> waits;
@@ -263,9 +264,10 @@ int Main(int argc, char** argv) {
   }
   fmt::print("postgres CPU/execution {:.0f} us ({:.2f} s over {:.2f} s)\n", cpu / executions * 1e6,
              cpu, seconds);
-  fmt::print("idle submit->claim     p50 {} ms, p99 {} ms (store clock, ms resolution; 300 "
-             "one at a time)\n",
-             Percentile(waits, 0.5), Percentile(waits, 0.99));
+  fmt::print(
+      "idle submit->claim     p50 {} ms, p99 {} ms (store clock, ms resolution; 300 "
+      "one at a time)\n",
+      Percentile(waits, 0.5), Percentile(waits, 0.99));
   (void)(*admin)->Transact(TxMode::kWrite, [&](SqlConnection& c) {
     return c.ExecuteScript("DROP SCHEMA " + schema + " CASCADE");
   });
