@@ -108,6 +108,16 @@ class ApiServerImpl final : public ApiServer {
   void OnRequest(std::shared_ptr<Exchange> exchange) {
     const HttpRequest& request = exchange->Request();
     const bool api = request.path.starts_with("/api/") || request.path == "/metrics";
+    if (context_.options.health_only && request.path != "/api/v1/health/live" &&
+        request.path != "/api/v1/health/ready" && request.path != "/metrics") {
+      exchange->route = "other";
+      return exchange->Respond(ProblemResponse(
+          MakeError(ErrorCode::kNotFound,
+                    fmt::format("{} is not served by a worker process; only health and metrics "
+                                "are. Send API requests to an api or all process.",
+                                request.path)),
+          exchange->RequestId()));
+    }
     RouteMatch match = router_.Match(request.method, request.path);
     if (!api) {
       exchange->route = "static";
@@ -231,6 +241,21 @@ class ApiServerImpl final : public ApiServer {
     return {};
   }
 
+  // API replicas on PostgreSQL: the bucket in the database has the last word, so N
+  // replicas allow a client what one would. Fails open: with the database unreachable,
+  // this replica's own bucket still limits.
+  void ApplySharedLimit(RateDecision& decision, RateGroup group, const std::string& key,
+                        std::uint32_t per_minute) {
+    SharedRateLimits* shared = context_.services->RateLimits();
+    if (shared == nullptr || per_minute == 0) return;
+    auto take = shared->Take(fmt::format("{}:{}", RateGroupName(group), key), per_minute);
+    if (!take) return;
+    decision.remaining = std::min(decision.remaining, take->remaining);
+    if (take->allowed) return;
+    decision.allowed = false;
+    decision.retry_after_s = std::max<std::int64_t>(1, (60 + per_minute - 1) / per_minute);
+  }
+
   bool AllowRate(Call& call, RateGroup group) {
     const ApiRateLimits& limits = context_.options.rate_limits;
     const Caller& caller = call.GetCaller();
@@ -250,8 +275,9 @@ class ApiServerImpl final : public ApiServer {
       case RateGroup::kNone:
         break;
     }
-    const RateDecision decision =
+    RateDecision decision =
         context_.rate_limiter->Take(RateGroupName(group), key, per_minute, Clock::now());
+    if (decision.allowed) ApplySharedLimit(decision, group, key, per_minute);
     call.extra_headers_.emplace_back("X-RateLimit-Limit", std::to_string(decision.limit));
     call.extra_headers_.emplace_back("X-RateLimit-Remaining", std::to_string(decision.remaining));
     call.extra_headers_.emplace_back("X-RateLimit-Reset", std::to_string(decision.reset_s));

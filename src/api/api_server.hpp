@@ -35,6 +35,8 @@ struct ApiOptions {
   std::chrono::milliseconds wait_margin{10000};  // ?wait=true waits the run timeout plus this
   std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};  // Retry-After of a 423
   ApiRateLimits rate_limits;
+  // The worker role: only /api/v1/health/live, /api/v1/health/ready and /metrics answer.
+  bool health_only = false;
 };
 
 // The HTTP API of docs/api.md, the web UI's files and /metrics on one HttpServer.

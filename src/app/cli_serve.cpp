@@ -38,6 +38,7 @@ struct ServeFlags {
   std::string data_dir;
   std::string tls_cert;
   std::string tls_key;
+  std::string role;
   std::vector<std::string> settings;  // KEY=VALUE
 };
 
@@ -58,6 +59,7 @@ Result<ConfigSources> Sources(const ServeFlags& flags) {
   if (!flags.data_dir.empty()) sources.flags.emplace_back("server.data_dir", flags.data_dir);
   if (!flags.tls_cert.empty()) sources.flags.emplace_back("server.tls_cert", flags.tls_cert);
   if (!flags.tls_key.empty()) sources.flags.emplace_back("server.tls_key", flags.tls_key);
+  if (!flags.role.empty()) sources.flags.emplace_back("server.role", flags.role);
   return sources;
 }
 
@@ -79,6 +81,9 @@ ServiceOptions ServiceOptionsFrom(const Config& config) {
   options.queue.max_attempts = config.queue.max_attempts;
   options.anonymous_retention = config.queue.anonymous_retention;
   options.quotas = config.quotas;
+  options.queue.lease = config.queue.lease;
+  options.queue.rescue_interval = config.queue.rescue_interval;
+  options.queue.poll_interval = config.queue.poll_interval;
   options.auth.jwt_secret = config.auth.jwt_secret;
   options.auth.data_dir = config.server.data_dir;
   options.auth.token_lifetime =
@@ -117,6 +122,7 @@ ApiOptions ApiOptionsFrom(const Config& config) {
   options.rate_limits.auth_per_minute = config.rate_limits.auth_per_minute;
   options.rate_limits.other_per_minute = config.rate_limits.other_per_minute;
   options.rate_limits.max_keys = config.rate_limits.max_keys;
+  options.health_only = config.server.role == "worker";
   return options;
 }
 
@@ -193,6 +199,16 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   }
   const Config config = std::move(*loaded);
   ConfigureLogging(config.logging.level, config.logging.format);
+  const std::string& role = config.server.role;
+  // Processes share work only through PostgreSQL; a SQLite file is one process's.
+  if (role != "all" && !config.database.url.starts_with("postgres")) {
+    fmt::print(stderr,
+               "integr8scode serve: --role {} needs a PostgreSQL database.url (postgres://…): "
+               "api and worker processes share the queue through it; SQLite serves one process "
+               "only (use --role all)\n",
+               role);
+    return kExitUsage;
+  }
 
   // Every password hash, script and output lives here: private at every start.
   if (auto private_dir = EnsurePrivateDirectory(config.server.data_dir); !private_dir) {
@@ -206,9 +222,14 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   auto catalog = LoadCatalog(catalog_path);
   if (!catalog) return Fatal(kExitUsage, "cannot load the runtime catalog", catalog.error());
 
-  // Before any thread: the sandbox forks its spawner here.
-  auto executor = CreateExecutor(config);
-  if (!executor) return Fatal(kExitPlatform, "cannot set up the sandbox", executor.error());
+  // Before any thread: the sandbox forks its spawner here. The api role has none (and
+  // needs no root).
+  std::unique_ptr<Executor> executor;
+  if (role != "api") {
+    auto created = CreateExecutor(config);
+    if (!created) return Fatal(kExitPlatform, "cannot set up the sandbox", created.error());
+    executor = std::move(*created);
+  }
 
   // From here on signals are taken by sigwait below, in this thread only: every thread
   // started later inherits the blocked mask.
@@ -219,9 +240,14 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  // Pods bring their runtimes in images: what the host has installed does not matter.
+  // Runtimes are probed on the hosts that run them; an api process accepts every runtime
+  // of the catalog and the worker reports one it lacks in the execution's result. Pods
+  // bring their runtimes in images: what the host has installed does not matter.
   std::vector<RuntimeAvailability> availability;
-  if (config.sandbox.kind == "kubernetes") {
+  if (role == "api") {
+    availability.assign(catalog->All().size(),
+                        RuntimeAvailability{true, "probed by the workers", ""});
+  } else if (config.sandbox.kind == "kubernetes") {
     for (const Runtime& runtime : catalog->All()) {
       RuntimeAvailability entry;
       entry.available = !runtime.image.empty();
@@ -231,7 +257,7 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   } else {
     availability = ProbeCatalog(*catalog);
   }
-  for (std::size_t i = 0; i < catalog->All().size(); ++i) {
+  for (std::size_t i = 0; role != "api" && i < availability.size(); ++i) {
     const Runtime& runtime = catalog->All()[i];
     Log(availability[i].available ? LogLevel::kInfo : LogLevel::kWarn, "runtime",
         {{"lang", runtime.language},
@@ -246,9 +272,12 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
       {{"backend", stores->backend}, {"url", RedactStoreUrl(config.database.url)}});
 
   Metrics metrics;
-  ServiceStores service_stores{stores->executions, stores->users, stores->scripts, stores->tokens,
-                               stores->check};
-  auto services = StartServices(std::move(service_stores), **executor, std::move(*catalog),
+  metrics.SetProcessInfo(role, kProgramVersion);
+  metrics.SetStoreUp(true);
+  ServiceStores service_stores{stores->executions,  stores->users,      stores->scripts,
+                               stores->tokens,      stores->check,      stores->cluster,
+                               stores->change_feed, stores->rate_limits};
+  auto services = StartServices(std::move(service_stores), executor.get(), std::move(*catalog),
                                 std::move(availability), ServiceOptionsFrom(config), &metrics);
   if (!services) return Fatal(kExitPlatform, "cannot start the services", services.error());
 
@@ -258,7 +287,8 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
     return Fatal(kExitPlatform, "cannot start the HTTP server", api.error());
   }
   Log(LogLevel::kInfo, "serving",
-      {{"address", config.server.listen_host},
+      {{"role", role},
+       {"address", config.server.listen_host},
        {"port", static_cast<int>((*api)->Port())},
        {"tls", config.Tls()},
        {"data_dir", config.server.data_dir.string()},
@@ -298,6 +328,11 @@ void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int& exit_
                       "Directory for the database and secrets (default ./data)");
   command->add_option("--tls-cert", flags->tls_cert, "PEM certificate chain: serve HTTPS");
   command->add_option("--tls-key", flags->tls_key, "PEM private key for --tls-cert");
+  command
+      ->add_option("--role", flags->role,
+                   "all (default): API and workers; api: the HTTP API only; worker: runs "
+                   "executions, serves health and metrics (api and worker need PostgreSQL)")
+      ->check(CLI::IsMember({"all", "api", "worker"}));
   command->add_option("--set", flags->settings, "Override one setting, KEY=VALUE (repeatable)");
   command->callback([flags, &global, &exit_code] { exit_code = Serve(*flags, global); });
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
 
 namespace CLI {
 class App;
@@ -11,6 +12,8 @@ namespace integr8scode {
 // Each sub-command registers its options on the CLI and runs when chosen. They return
 // the process exit code: 0 success, 1 the program/run failed, 2 bad usage or input,
 // 3 platform error.
+inline constexpr std::string_view kProgramVersion = "0.1.0";
+
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitRunFailed = 1;
 inline constexpr int kExitUsage = 2;

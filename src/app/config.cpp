@@ -214,6 +214,9 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key(
         "server.web_root", AsString, [](Config & c) -> auto& { return c.server.web_root; }));
     k.push_back(Key(
+        "server.role", Choice({"all", "api", "worker"}),
+        [](Config & c) -> auto& { return c.server.role; }));
+    k.push_back(Key(
         "server.trust_proxy", AsBool, [](Config & c) -> auto& { return c.server.trust_proxy; }));
     // [database]
     k.push_back(Key(
@@ -298,6 +301,14 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key(
         "queue.anonymous_retention", AsDuration,
         [](Config & c) -> auto& { return c.queue.anonymous_retention; }));
+    k.push_back(Key(
+        "queue.lease", AsDuration, [](Config & c) -> auto& { return c.queue.lease; }));
+    k.push_back(Key(
+        "queue.rescue_interval", AsDuration,
+        [](Config & c) -> auto& { return c.queue.rescue_interval; }));
+    k.push_back(Key(
+        "queue.poll_interval", AsDuration,
+        [](Config & c) -> auto& { return c.queue.poll_interval; }));
     // [quotas]
     k.push_back(Key(
         "quotas.executions_per_user", Integer(0, 1'000'000'000),
@@ -502,6 +513,14 @@ Status Validate(const Config& c) {
     }
   }
   if (s.data_dir.empty()) return Fail(Invalid("server.data_dir must not be empty"));
+  const QueueConfig& q = c.queue;
+  if (q.lease < std::chrono::seconds(1)) return Fail(Invalid("queue.lease must be at least 1s"));
+  if (q.rescue_interval.count() <= 0 || q.rescue_interval > q.lease) {
+    return Fail(Invalid("queue.rescue_interval must be positive and at most queue.lease"));
+  }
+  if (q.poll_interval.count() <= 0 || q.poll_interval > std::chrono::seconds(1)) {
+    return Fail(Invalid("queue.poll_interval must be between 1ms and 1s"));
+  }
   if (s.max_body_bytes < 1024) return Fail(Invalid("server.max_body_bytes must be at least 1K"));
   using std::chrono::milliseconds;
   for (const auto& [name, value] : {std::pair{"server.header_timeout", s.header_timeout},

@@ -40,6 +40,10 @@ struct ServerConfig {
   std::chrono::milliseconds sse_ping_interval{15000};
   std::filesystem::path web_root;  // the built web UI (web/dist)
   bool trust_proxy = false;        // take the client address from X-Forwarded-For
+  // "all": API and workers in one process; "api": the HTTP API only (no sandbox, no
+  // root); "worker": runs executions, serves health and metrics only. api and worker
+  // need PostgreSQL (docs/scale-out.md).
+  std::string role = "all";
 };
 
 struct DatabaseConfig {
@@ -87,6 +91,11 @@ struct QueueConfig {
   // Finished anonymous executions; 0: as `retention` says.
   std::chrono::milliseconds anonymous_retention{std::chrono::hours(24)};
   int max_attempts = 2;
+  // The database queue (PostgreSQL): a lost worker's executions are rescued within
+  // lease + rescue_interval; workers look for work at least every poll_interval.
+  std::chrono::milliseconds lease{std::chrono::seconds(15)};
+  std::chrono::milliseconds rescue_interval{std::chrono::seconds(5)};
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};
 };
 
 struct AuthConfig {

@@ -1,4 +1,4 @@
-// integr8scode: one binary, sub-commands (DESIGN.md §1). main only wires.
+// integr8scode: one binary, sub-commands (docs/architecture.md, "Processes"). main only wires.
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"

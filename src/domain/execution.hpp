@@ -37,7 +37,8 @@ struct RunResult {
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };
 
-// The stored record of an execution (DESIGN.md §3). Times are Unix milliseconds.
+// The stored record of an execution (docs/architecture.md, "Executions"). Times are Unix
+// milliseconds.
 struct Execution {
   std::string id;                        // random, unguessable (UUID v4 text)
   std::optional<std::int64_t> owner_id;  // user id; empty for anonymous runs

@@ -5,7 +5,7 @@
 
 namespace integr8scode {
 
-// An execution's life: queued → running → one terminal status (DESIGN.md §3).
+// An execution's life: queued → running → one terminal status (docs/architecture.md, "Executions").
 enum class ExecutionStatus {
   kQueued,
   kRunning,

@@ -119,6 +119,27 @@ struct Metrics::Families {
           .Name("integr8scode_sandbox_setup_seconds")
           .Help("Time the sandbox took to set itself up before the program started")
           .Register(*registry);
+  prometheus::Gauge& oldest_queued =
+      BuildGauge()
+          .Name("integr8scode_execution_queue_oldest_age_seconds")
+          .Help("Age of the oldest waiting execution (0 when none); cluster-wide on PostgreSQL")
+          .Register(*registry)
+          .Add({});
+  prometheus::Family<prometheus::Counter>& rescued =
+      BuildCounter()
+          .Name("integr8scode_leases_rescued_total")
+          .Help("Executions of lost workers taken back, by outcome (requeued or failed)")
+          .Register(*registry);
+  prometheus::Family<prometheus::Gauge>& process_info =
+      BuildGauge()
+          .Name("integr8scode_process_info")
+          .Help("1, labelled with this process's role and version")
+          .Register(*registry);
+  prometheus::Gauge& store_up = BuildGauge()
+                                    .Name("integr8scode_store_up")
+                                    .Help("1 when the last database check succeeded, else 0")
+                                    .Register(*registry)
+                                    .Add({});
   Histogram& queue_wait_all = queue_wait.Add({}, QueueWaitBuckets());
   prometheus::Counter& setup_failures =
       BuildCounter()
@@ -129,7 +150,11 @@ struct Metrics::Families {
   Histogram& setup_all = setup.Add({}, SetupBuckets());
 };
 
-Metrics::Metrics() : families_(std::make_unique<Families>()) {}
+Metrics::Metrics() : families_(std::make_unique<Families>()) {
+  // Present from the start, so that a rate over them has a first sample.
+  families_->rescued.Add({{"outcome", "requeued"}});
+  families_->rescued.Add({{"outcome", "failed"}});
+}
 Metrics::~Metrics() = default;
 
 void Metrics::ObserveRequest(std::string_view route, std::string_view method, int status,
@@ -185,6 +210,22 @@ void Metrics::SetQueueDepth(std::size_t queued) {
 }
 void Metrics::SetRunning(std::size_t running) {
   families_->running.Set(static_cast<double>(running));
+}
+
+void Metrics::SetOldestQueuedAge(std::chrono::milliseconds age) {
+  families_->oldest_queued.Set(Seconds(age));
+}
+
+void Metrics::OnLeasesRescued(std::size_t requeued, std::size_t failed) {
+  families_->rescued.Add({{"outcome", "requeued"}}).Increment(static_cast<double>(requeued));
+  families_->rescued.Add({{"outcome", "failed"}}).Increment(static_cast<double>(failed));
+}
+
+void Metrics::SetStoreUp(bool up) { families_->store_up.Set(up ? 1 : 0); }
+
+void Metrics::SetProcessInfo(std::string_view role, std::string_view version) {
+  families_->process_info.Add({{"role", std::string(role)}, {"version", std::string(version)}})
+      .Set(1);
 }
 
 std::string Metrics::Render() const {

@@ -37,6 +37,12 @@ class Metrics final : public ExecutionObserver {
                   const RunResult& result) override;
   void SetQueueDepth(std::size_t queued) override;
   void SetRunning(std::size_t running) override;
+  void SetOldestQueuedAge(std::chrono::milliseconds age) override;
+  void OnLeasesRescued(std::size_t requeued, std::size_t failed) override;
+  void SetStoreUp(bool up) override;
+
+  // integr8scode_process_info{role, version} = 1; once, at start.
+  void SetProcessInfo(std::string_view role, std::string_view version);
 
   // Everything in the Prometheus text format (version 0.0.4).
   std::string Render() const;

@@ -20,12 +20,6 @@ constexpr int kFinishAttempts = 5;
 // milliseconds of that, so this only bounds a broken executor.
 constexpr std::chrono::seconds kCancelledRunsDeadline{30};
 
-std::string DefaultWorkerId() {
-  char host[HOST_NAME_MAX + 1] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
-  return fmt::format("{}:{}", host[0] != '\0' ? host : "localhost", ::getpid());
-}
-
 RunResult PlatformError(std::string message) {
   RunResult result;
   result.status = ExecutionStatus::kError;
@@ -47,6 +41,12 @@ class ListenerSink final : public OutputSink {
 
 }  // namespace
 
+std::string DefaultWorkerId() {
+  char host[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  return fmt::format("{}:{}", host[0] != '\0' ? host : "localhost", ::getpid());
+}
+
 struct ExecutionQueue::Job {
   explicit Job(std::string job_id) : id(std::move(job_id)) {}
   const std::string id;
@@ -55,12 +55,6 @@ struct ExecutionQueue::Job {
   bool hand_back = false;  // shutdown: back to queued rather than cancelled
   bool done = false;
 };
-
-ExecutionQueue::Reservation::~Reservation() {
-  if (queue_ == nullptr) return;
-  std::lock_guard lock(queue_->mu_);
-  --queue_->reserved_;
-}
 
 ExecutionQueue::ExecutionQueue(ExecutionStore& store, Executor& executor,
                                const RuntimeCatalog& catalog, QueueListener& listener,
@@ -123,13 +117,16 @@ Result<ExecutionQueue::Reservation> ExecutionQueue::Reserve() {
                                       waiting_.Size())));
   }
   ++reserved_;
-  return Reservation(this);
+  return Reservation([this] {
+    std::lock_guard release_lock(mu_);
+    --reserved_;
+  });
 }
 
 void ExecutionQueue::Enqueue(Reservation reservation, std::string_view owner_key,
                              std::string_view id) {
+  reservation.Consume();
   std::lock_guard lock(mu_);
-  reservation.queue_ = nullptr;
   --reserved_;
   waiting_.Push(owner_key, id);
   PublishDepthLocked();

@@ -19,6 +19,7 @@
 #include "domain/runtime.hpp"
 #include "domain/stores.hpp"
 #include "queue/fair_queue.hpp"
+#include "queue/queue_sides.hpp"
 
 namespace integr8scode {
 
@@ -33,7 +34,16 @@ struct QueueOptions {
   int max_attempts = 2;
   std::string recovery_reason = "the server stopped while this execution ran";
   std::string worker_id;  // recorded on each execution; empty = "<hostname>:<pid>"
+  // The database queue (PostgreSQL): a claimed execution's lease, extended every third
+  // of it while the run lasts; how often any process rescues expired leases; how often
+  // workers look for work when no notification came.
+  std::chrono::milliseconds lease{std::chrono::seconds(15)};
+  std::chrono::milliseconds rescue_interval{std::chrono::seconds(5)};
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};
 };
+
+// "<hostname>:<pid>": unique among live processes, readable in the executions table.
+std::string DefaultWorkerId();
 
 // What the queue reports about executions as they move. Called from worker threads (and
 // from Recover's caller); implementations must be quick and must not call back into the
@@ -50,6 +60,9 @@ class QueueListener {
   // cancellation before it started.
   virtual void OnFinished(const Execution& execution) = 0;
   virtual void OnDepthChanged(std::size_t queued, std::size_t running) = 0;
+  // A run ended and its result is about to be stored: what it published must be out
+  // first (the result event follows the store write).
+  virtual void BeforeFinish(std::string_view id) { (void)id; }
 };
 
 // The in-memory dispatcher over the durable store: fair FIFOs per owner (FairQueue), a
@@ -58,60 +71,47 @@ class QueueListener {
 // The store is the truth: memory only holds ids, and whatever memory loses (a crash, a
 // shutdown) is rebuilt from the store by Recover at the next start.
 // Thread-safe. The store, executor, catalog and listener must outlive it.
-class ExecutionQueue {
+class ExecutionQueue final : public SubmitQueue, public WorkerPool {
  public:
   using Clock = std::function<std::int64_t()>;  // Unix ms
 
   ExecutionQueue(ExecutionStore& store, Executor& executor, const RuntimeCatalog& catalog,
                  QueueListener& listener, QueueOptions options, Clock now_ms);
-  ~ExecutionQueue();  // Shutdown(0) if still running
+  ~ExecutionQueue() override;  // Shutdown(0) if still running
   ExecutionQueue(const ExecutionQueue&) = delete;
   ExecutionQueue& operator=(const ExecutionQueue&) = delete;
 
-  // A place in the queue held while the caller stores the execution; returned to the
-  // pool on destruction unless consumed by Enqueue.
-  class Reservation {
-   public:
-    Reservation(Reservation&& other) noexcept : queue_(std::exchange(other.queue_, nullptr)) {}
-    Reservation& operator=(Reservation&&) = delete;
-    ~Reservation();
-
-   private:
-    friend class ExecutionQueue;
-    explicit Reservation(ExecutionQueue* queue) : queue_(queue) {}
-    ExecutionQueue* queue_;
-  };
+  using Reservation = QueueTicket;
+  using CancelOutcome = QueueCancelOutcome;
 
   // Once, before Start: executions left running by a crash are requeued or failed
   // (RecoverInterrupted), then every queued execution is enqueued, oldest first (beyond
   // the capacity if need be: they were accepted already). Fails if the store does.
-  Result<RecoveryReport> Recover();
-  void Start();
+  Result<RecoveryReport> Recover() override;
+  void Start() override;
 
   // kResourceExhausted (reason "queue_full") when capacity is reached; kUnavailable
   // once shutting down.
-  Result<Reservation> Reserve();
+  Result<Reservation> Reserve() override;
   // The execution must be stored as queued already.
-  void Enqueue(Reservation reservation, std::string_view owner_key, std::string_view id);
+  void Enqueue(Reservation reservation, std::string_view owner_key, std::string_view id) override;
 
-  enum class CancelOutcome {
-    kRemoved,    // was waiting and is no longer: the caller records the cancellation
-    kSignalled,  // a worker held it: it records the outcome (waited for up to `wait`)
-    kNotHere,    // neither waiting nor running here
-  };
-  CancelOutcome Cancel(std::string_view id, std::chrono::milliseconds wait);
+  CancelOutcome Cancel(std::string_view id, std::chrono::milliseconds wait) override;
   // Puts an id back that Cancel removed when recording the cancellation failed.
-  void Restore(std::string_view owner_key, std::string_view id);
+  void Restore(std::string_view owner_key, std::string_view id) override;
 
   // Stops taking work, lets runs finish within `grace`, cancels the rest and hands them
   // back to queued in the store, joins the workers. Idempotent; blocks.
-  void Shutdown(std::chrono::milliseconds grace);
+  void Shutdown(std::chrono::milliseconds grace) override;
 
   std::size_t Queued() const;
   std::size_t Running() const;
   std::size_t Workers() const { return worker_count_; }
   std::size_t Capacity() const { return options_.capacity; }
-  bool Accepting() const;
+  bool Accepting() const override;
+  QueueCounts Counts() const override {
+    return QueueCounts{Queued(), Running(), Workers(), Capacity()};
+  }
   const std::string& WorkerId() const { return options_.worker_id; }
 
  private:

@@ -1,4 +1,4 @@
-// The local sandbox executor: slots, launch, supervision (DESIGN.md §4).
+// The local sandbox executor: slots, launch, supervision (docs/sandbox.md).
 #include "sandbox/local_executor.hpp"
 
 #include <fcntl.h>

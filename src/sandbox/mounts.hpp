@@ -5,7 +5,7 @@
 
 namespace integr8scode {
 
-// Builds the sandbox's filesystem and makes it the root (DESIGN.md §4). Runs in the
+// Builds the sandbox's filesystem and makes it the root (docs/sandbox.md). Runs in the
 // sandbox init, inside its fresh mount and PID namespaces, as real root:
 //   / ........... small tmpfs, read-only once built, nosuid
 //   /usr … ...... the runtime's host directories, bound read-only, nosuid, nodev

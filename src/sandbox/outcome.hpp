@@ -35,7 +35,7 @@ struct Verdict {
   std::string message;  // empty for a plain completed/failed run
 };
 
-// The status rules of an execution (DESIGN.md §3), in one pure function:
+// The status rules of an execution (docs/architecture.md, "Executions"), in one pure function:
 // a stop by the supervisor wins, then an exec failure (platform error), then the
 // memory limit, then the CPU-time backstop, then a compile step's failure, then the
 // program's own exit. A limit verdict needs the platform's own evidence, not a signal

@@ -11,7 +11,7 @@ namespace integr8scode {
 // The sandbox's seccomp filter, compiled once per process with libseccomp into a plain
 // BPF program, so that the child only has to install it (no allocation after clone).
 //
-// Policy: allow by default, refuse what code runners never need (DESIGN.md §4) with
+// Policy: allow by default, refuse what code runners never need (docs/sandbox.md) with
 // EPERM — kernel-administration calls, tracing, namespaces and mounts, keyrings, BPF,
 // perf, userfaultfd, io_uring, handle-based opens, clock setting — plus: clone() with any
 // namespace flag, clone3() (ENOSYS, so libc falls back to clone whose flags we can

@@ -6,17 +6,9 @@
 #include <string>
 #include <string_view>
 
-namespace integr8scode {
+#include "domain/execution_event.hpp"
 
-// One event of an execution's live stream (GET /executions/{id}/events).
-struct ExecutionEvent {
-  enum class Kind { kStatus, kStdout, kStderr, kResult };
-  std::uint64_t seq = 0;  // 1, 2, 3… within one execution; the SSE id
-  Kind kind = Kind::kStatus;
-  // kStatus: the status name; kStdout/kStderr: the chunk (valid UTF-8);
-  // kResult: empty — the subscriber reads the final record from the store.
-  std::string data;
-};
+namespace integr8scode {
 
 using EventCallback = std::function<void(const ExecutionEvent&)>;
 
@@ -27,20 +19,30 @@ class Subscription {
   virtual ~Subscription() = default;
 };
 
-// In-process publish/subscribe of execution events. Thread-safe. Events of a running
-// execution are buffered (bounded by the output caps) so a subscriber can start from
-// any sequence number; the buffer is dropped a while after the result event.
+// Publish/subscribe of execution events. Thread-safe. Two implementations: in one
+// process (MemoryEventHub) and across processes through the database (StoreEventHub).
+// Events of an execution are kept for a while so a subscriber can start from any
+// sequence number; they are dropped a while after the result event.
 class EventHub {
  public:
   virtual ~EventHub() = default;
   virtual void Publish(std::string_view execution_id, ExecutionEvent::Kind kind,
                        std::string_view data) = 0;
-  // Replays buffered events with seq > after_seq, then delivers new ones, in order,
-  // on the publisher's thread. Returns null if nothing is buffered for the id (the
-  // caller then answers from the store).
+  // Replays kept events with seq > after_seq, then delivers new ones, in order, each
+  // once. Returns null if nothing is kept for the id (the caller then answers from the
+  // store).
   virtual std::unique_ptr<Subscription> Subscribe(std::string_view execution_id,
                                                   std::uint64_t after_seq,
                                                   EventCallback callback) = 0;
+  // As Subscribe, but waits for the execution's first event instead of returning null.
+  // Never returns null.
+  virtual std::unique_ptr<Subscription> SubscribeOrOpen(std::string_view execution_id,
+                                                        std::uint64_t after_seq,
+                                                        EventCallback callback) = 0;
+  // Drops expired events now (periodic maintenance).
+  virtual void Sweep() = 0;
+  // Returns once what was published before is visible to subscribers everywhere.
+  virtual void Flush() {}
 };
 
 }  // namespace integr8scode

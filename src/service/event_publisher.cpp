@@ -5,13 +5,22 @@
 
 namespace integr8scode {
 
+void EventPublisher::PublishStatus(std::string_view id, std::string_view status) {
+  if (!status_from_store_) hub_.Publish(id, ExecutionEvent::Kind::kStatus, status);
+}
+
+void EventPublisher::BeforeFinish(std::string_view) { hub_.Flush(); }
+
+// Observers (metrics) before subscribers: a `wait=true` caller is answered from the hub's
+// result event, and metrics must not lag what a client has already seen. (When the store
+// writes the status events itself, they are in before these calls; see docs/scale-out.md.)
 void EventPublisher::OnSubmitted(const Execution& execution) {
   if (observer_ != nullptr) observer_->OnQueued(execution.language, execution.version);
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(ExecutionStatus::kQueued));
+  PublishStatus(execution.id, StatusName(ExecutionStatus::kQueued));
 }
 
 void EventPublisher::OnRequeued(const Execution& execution) {
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(ExecutionStatus::kQueued));
+  PublishStatus(execution.id, StatusName(ExecutionStatus::kQueued));
 }
 
 void EventPublisher::OnStarted(const Execution& execution) {
@@ -21,7 +30,7 @@ void EventPublisher::OnStarted(const Execution& execution) {
         execution.language, execution.version,
         std::chrono::milliseconds(std::max<std::int64_t>(0, started - execution.created_at_ms)));
   }
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(ExecutionStatus::kRunning));
+  PublishStatus(execution.id, StatusName(ExecutionStatus::kRunning));
 }
 
 void EventPublisher::OnOutput(std::string_view id, OutputStream stream, std::string_view chunk) {
@@ -31,8 +40,6 @@ void EventPublisher::OnOutput(std::string_view id, OutputStream stream, std::str
                chunk);
 }
 
-// Observers (metrics) before subscribers: a `wait=true` caller is answered from the hub's
-// result event, and metrics must not lag what a client has already seen.
 void EventPublisher::OnFinished(const Execution& execution) {
   if (observer_ != nullptr) {
     // A cancellation recorded by the store alone carries no run result of its own.
@@ -40,8 +47,10 @@ void EventPublisher::OnFinished(const Execution& execution) {
     result.status = execution.status;
     observer_->OnFinished(execution.language, execution.version, result);
   }
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(execution.status));
-  hub_.Publish(execution.id, ExecutionEvent::Kind::kResult, {});
+  if (!status_from_store_) {
+    hub_.Publish(execution.id, ExecutionEvent::Kind::kStatus, StatusName(execution.status));
+    hub_.Publish(execution.id, ExecutionEvent::Kind::kResult, {});
+  }
 }
 
 void EventPublisher::OnDepthChanged(std::size_t queued, std::size_t running) {

@@ -23,6 +23,15 @@ class ExecutionObserver {
   // Gauges, set whenever they change.
   virtual void SetQueueDepth(std::size_t queued) = 0;
   virtual void SetRunning(std::size_t running) = 0;
+  // The database queue: age of the oldest waiting execution (0 when none), executions
+  // whose worker was lost (requeued, or failed after the last attempt), and whether the
+  // last store check succeeded.
+  virtual void SetOldestQueuedAge(std::chrono::milliseconds age) { (void)age; }
+  virtual void OnLeasesRescued(std::size_t requeued, std::size_t failed) {
+    (void)requeued;
+    (void)failed;
+  }
+  virtual void SetStoreUp(bool up) { (void)up; }
 };
 
 }  // namespace integr8scode

@@ -101,7 +101,7 @@ class NoSubscription final : public Subscription {};
 }  // namespace
 
 ExecutionServiceImpl::ExecutionServiceImpl(std::shared_ptr<ExecutionStore> store,
-                                           ExecutionQueue& queue, MemoryEventHub& hub,
+                                           SubmitQueue& queue, EventHub& hub,
                                            EventPublisher& publisher, const RuntimeCatalog& catalog,
                                            const std::vector<RuntimeAvailability>& availability,
                                            const ServiceOptions& options, Clock now_ms)
@@ -311,10 +311,10 @@ Result<Execution> ExecutionServiceImpl::Cancel(const Caller& caller, std::string
 
   bool cancelled_here = false;
   switch (queue_.Cancel(id, kCancelWait)) {
-    case ExecutionQueue::CancelOutcome::kSignalled:
+    case QueueCancelOutcome::kSignalled:
       break;  // the worker records the outcome
-    case ExecutionQueue::CancelOutcome::kRemoved:
-    case ExecutionQueue::CancelOutcome::kNotHere: {
+    case QueueCancelOutcome::kRemoved:
+    case QueueCancelOutcome::kNotHere: {
       auto cancelled = store_->Cancel(id, now_ms_());
       if (!cancelled) {
         // Still queued in the store: give it its place back rather than lose it.
@@ -372,7 +372,8 @@ Result<std::unique_ptr<Subscription>> ExecutionServiceImpl::Subscribe(const Call
 }
 
 QueueStats ExecutionServiceImpl::Stats() {
-  return QueueStats{queue_.Queued(), queue_.Running(), queue_.Workers(), queue_.Capacity()};
+  const QueueCounts counts = queue_.Counts();
+  return QueueStats{counts.queued, counts.running, counts.workers, counts.capacity};
 }
 
 Result<std::map<ExecutionStatus, std::size_t>> ExecutionServiceImpl::CountByStatus(

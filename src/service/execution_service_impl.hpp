@@ -9,9 +9,9 @@
 
 #include "domain/stores.hpp"
 #include "queue/execution_queue.hpp"
+#include "queue/queue_sides.hpp"
 #include "service/event_publisher.hpp"
 #include "service/execution_service.hpp"
-#include "service/memory_event_hub.hpp"
 #include "service/services.hpp"
 
 namespace integr8scode {
@@ -25,9 +25,8 @@ class ExecutionServiceImpl final : public ExecutionService {
  public:
   using Clock = std::function<std::int64_t()>;  // Unix ms
 
-  ExecutionServiceImpl(std::shared_ptr<ExecutionStore> store, ExecutionQueue& queue,
-                       MemoryEventHub& hub, EventPublisher& publisher,
-                       const RuntimeCatalog& catalog,
+  ExecutionServiceImpl(std::shared_ptr<ExecutionStore> store, SubmitQueue& queue, EventHub& hub,
+                       EventPublisher& publisher, const RuntimeCatalog& catalog,
                        const std::vector<RuntimeAvailability>& availability,
                        const ServiceOptions& options, Clock now_ms);
 
@@ -57,8 +56,8 @@ class ExecutionServiceImpl final : public ExecutionService {
                                                       const std::string& request_hash);
 
   std::shared_ptr<ExecutionStore> store_;
-  ExecutionQueue& queue_;
-  MemoryEventHub& hub_;
+  SubmitQueue& queue_;
+  EventHub& hub_;
   EventPublisher& publisher_;
   const RuntimeCatalog& catalog_;
   const std::vector<RuntimeAvailability>& availability_;

@@ -42,13 +42,13 @@ class MemoryEventHub final : public EventHub {
                std::string_view data) override;
   std::unique_ptr<Subscription> Subscribe(std::string_view execution_id, std::uint64_t after_seq,
                                           EventCallback callback) override;
-  // As Subscribe, but opens an empty buffer when there is none, so the subscriber waits
-  // for the execution's first event instead of getting null. Never returns null.
+  // Opens an empty buffer when there is none, so the subscriber waits for the first event.
   std::unique_ptr<Subscription> SubscribeOrOpen(std::string_view execution_id,
-                                                std::uint64_t after_seq, EventCallback callback);
+                                                std::uint64_t after_seq,
+                                                EventCallback callback) override;
 
   // Drops expired buffers now (also done on every Publish/Subscribe).
-  void Sweep();
+  void Sweep() override;
   std::size_t BufferCount() const;
   std::size_t BufferedBytes() const;  // output kept for replay, all executions
 

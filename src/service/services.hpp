@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "domain/cluster_queue.hpp"
 #include "domain/executor.hpp"
 #include "domain/limits.hpp"
 #include "domain/runtime.hpp"
@@ -70,9 +71,14 @@ struct ServiceStores {
   std::shared_ptr<ScriptStore> scripts;
   std::shared_ptr<TokenStore> tokens;
   std::function<Status()> check;  // database reachable (for /health/ready); may be empty
+  // Given (PostgreSQL): the queue and the live events go through the database, so that
+  // any number of processes share them (docs/scale-out.md). Null: all in this process.
+  std::shared_ptr<ClusterQueueStore> cluster;
+  ChangeFeedFactory change_feed;
+  std::shared_ptr<SharedRateLimits> rate_limits;  // null: each process limits on its own
 };
 
-// One named readiness check ("store", "sandbox", "queue") and its outcome.
+// One named readiness check ("store", "sandbox", "queue", "listener") and its outcome.
 struct ReadinessCheck {
   std::string name;
   Status status;
@@ -88,6 +94,8 @@ class Services {
   virtual AuthService& Auth() = 0;
   virtual ScriptService& Scripts() = 0;
   virtual EventHub& Events() = 0;
+  // Rate limits shared with other API replicas (PostgreSQL), or null.
+  virtual SharedRateLimits* RateLimits() { return nullptr; }
   // Every check, in a fixed order; ready when all are ok.
   virtual std::vector<ReadinessCheck> CheckReady() = 0;
   // Stops taking new work (Submit answers kUnavailable), lets running executions finish
@@ -103,6 +111,13 @@ class Services {
 // Fails with kInvalidArgument for bad options, kUnavailable when the store or the data
 // directory cannot be used.
 Result<std::unique_ptr<Services>> StartServices(ServiceStores stores, Executor& executor,
+                                                RuntimeCatalog catalog,
+                                                std::vector<RuntimeAvailability> availability,
+                                                ServiceOptions options,
+                                                ExecutionObserver* observer);
+// As above; a null `executor` runs no workers here (the `api` role: executions are run by
+// worker processes, which needs `stores.cluster`).
+Result<std::unique_ptr<Services>> StartServices(ServiceStores stores, Executor* executor,
                                                 RuntimeCatalog catalog,
                                                 std::vector<RuntimeAvailability> availability,
                                                 ServiceOptions options,

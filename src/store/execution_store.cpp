@@ -468,4 +468,8 @@ std::shared_ptr<ExecutionStore> MakeSqlExecutionStore(std::shared_ptr<SqlDatabas
   return std::make_shared<SqlExecutionStore>(std::move(database));
 }
 
+std::string_view ExecutionColumns() { return kColumns; }
+
+Result<Execution> DecodeExecutionRow(const SqlRow& row) { return DecodeExecution(row); }
+
 }  // namespace integr8scode

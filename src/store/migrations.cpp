@@ -191,6 +191,98 @@ constexpr std::string_view kBootstrapPostgres =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)";
 
+// Scale-out (docs/scale-out.md): leases of claimed executions, the events every API
+// replica streams, rate buckets shared by the replicas, and NOTIFY triggers waking workers (work
+// queued; a running execution cancelled). The triggers exist only in PostgreSQL; SQLite gets the
+// same columns and table so that one store implementation reads both.
+constexpr std::string_view kLeasesSqlite = R"sql(
+ALTER TABLE executions ADD COLUMN lease_expires_at INTEGER;
+CREATE TABLE execution_events (
+  execution_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  kind TEXT NOT NULL,
+  data BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (execution_id, seq)
+) STRICT;
+CREATE INDEX execution_events_results ON execution_events (created_at) WHERE kind = 'result';
+CREATE TABLE rate_buckets (
+  bucket_key TEXT PRIMARY KEY,
+  milli_tokens INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  allowed INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::string_view kLeasesPostgres = R"sql(
+ALTER TABLE executions ADD COLUMN lease_expires_at BIGINT;
+-- The claim reads each owner's waiting executions in order and counts running ones per
+-- owner; the rescue finds expired leases. Partial: the first two hold the hot rows only.
+CREATE INDEX executions_queued_owner ON executions (owner_key, created_at, id)
+  WHERE status = 'queued';
+CREATE INDEX executions_running_lease ON executions (lease_expires_at, owner_key)
+  WHERE status = 'running';
+-- The claim's round-robin: when each owner was last served.
+CREATE INDEX executions_owner_started ON executions (owner_key, started_at)
+  WHERE started_at IS NOT NULL;
+CREATE TABLE execution_events (
+  execution_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  kind TEXT NOT NULL,
+  data BYTEA NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (execution_id, seq)
+);
+CREATE INDEX execution_events_results ON execution_events (created_at) WHERE kind = 'result';
+-- Rate limits shared by API replicas (one row per client and group; idle rows deleted).
+CREATE TABLE rate_buckets (
+  bucket_key TEXT PRIMARY KEY,
+  milli_tokens BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  allowed INTEGER NOT NULL
+);
+CREATE FUNCTION integr8scode_notify_work() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('integr8scode_work', '');
+  RETURN NULL;
+END $$;
+CREATE TRIGGER executions_notify_work AFTER INSERT OR UPDATE OF status ON executions
+  FOR EACH ROW WHEN (NEW.status = 'queued') EXECUTE FUNCTION integr8scode_notify_work();
+-- Status events come from the row's own changes, in the transaction that makes them:
+-- so they are ordered with every other event of the execution whoever writes them, and
+-- a worker's "running" can never precede the "queued" of a requeue. Output events are
+-- appended by the worker, holding a share lock on the execution row for the seq.
+CREATE FUNCTION integr8scode_status_event() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  next_seq BIGINT;
+  now_ms BIGINT := (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT;
+BEGIN
+  SELECT coalesce(max(seq), 0) + 1 INTO next_seq FROM execution_events
+    WHERE execution_id = NEW.id;
+  INSERT INTO execution_events (execution_id, seq, kind, data, created_at)
+    VALUES (NEW.id, next_seq, 'status', convert_to(NEW.status, 'UTF8'), now_ms);
+  IF NEW.status NOT IN ('queued', 'running') THEN
+    INSERT INTO execution_events (execution_id, seq, kind, data, created_at)
+      VALUES (NEW.id, next_seq + 1, 'result', '', now_ms);
+  END IF;
+  PERFORM pg_notify('integr8scode_events', NEW.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER executions_status_event_insert AFTER INSERT ON executions
+  FOR EACH ROW EXECUTE FUNCTION integr8scode_status_event();
+CREATE TRIGGER executions_status_event_update AFTER UPDATE OF status ON executions
+  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
+  EXECUTE FUNCTION integr8scode_status_event();
+CREATE FUNCTION integr8scode_notify_cancel() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM pg_notify('integr8scode_cancel', NEW.id);
+  RETURN NULL;
+END $$;
+CREATE TRIGGER executions_notify_cancel AFTER UPDATE OF status ON executions
+  FOR EACH ROW WHEN (OLD.status = 'running' AND NEW.status = 'cancelled')
+  EXECUTE FUNCTION integr8scode_notify_cancel();
+)sql";
+
 // Stored once, so the @STATUSES@ list of the check constraints is written in one place.
 struct ExpandedSql {
   std::string sqlite;
@@ -246,6 +338,7 @@ std::span<const Migration> SchemaMigrations() {
   static const Migration kMigrations[] = {
       {1, "initial schema", InitialSchema().sqlite, InitialSchema().postgres},
       {2, "executions by owner key, for quotas", kOwnerKeyIndex, kOwnerKeyIndex},
+      {3, "leases and execution events", kLeasesSqlite, kLeasesPostgres},
   };
   return kMigrations;
 }

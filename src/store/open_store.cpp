@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "store/migrations.hpp"
+#include "store/postgres/pg_change_feed.hpp"
 #include "store/sql_database.hpp"
 #include "store/sql_stores.hpp"
 #include "store/store_url.hpp"
@@ -30,6 +31,14 @@ Result<Stores> OpenStores(std::string_view url, const StoreOptions& options) {
   stores.scripts = MakeSqlScriptStore(*database);
   stores.tokens = MakeSqlTokenStore(*database);
   stores.backend = std::string((*database)->Backend());
+  if ((*database)->Dialect() == SqlDialect::kPostgres) {
+    stores.cluster = MakeSqlClusterQueueStore(*database);
+    stores.rate_limits = MakeSqlSharedRateLimits(*database);
+    stores.change_feed = [url = std::string(url),
+                          timeout = options.connect_timeout_s](ChangeFeedCallbacks callbacks) {
+      return StartPgChangeFeed(url, timeout, std::move(callbacks));
+    };
+  }
   stores.check = [database = *database]() -> Status {
     return database->Transact(TxMode::kRead, [](SqlConnection& db) -> Status {
       auto rows = db.Query("SELECT 1");

@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "common/error.hpp"
+#include "domain/cluster_queue.hpp"
 #include "domain/stores.hpp"
 
 namespace integr8scode {
@@ -21,6 +22,10 @@ struct Stores {
   // Runs a trivial query; kUnavailable when the database cannot answer (/health/ready).
   std::function<Status()> check;
   std::string backend;  // "sqlite" or "postgres"
+  // PostgreSQL only (null/empty on SQLite): the database queue and its LISTEN feed.
+  std::shared_ptr<ClusterQueueStore> cluster;
+  ChangeFeedFactory change_feed;
+  std::shared_ptr<SharedRateLimits> rate_limits;
 };
 
 struct StoreOptions {

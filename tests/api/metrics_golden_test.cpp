@@ -42,6 +42,10 @@ TEST(Metrics, NamesAndTypesMatchTheGoldenFile) {
   metrics.OnFinished("python", "3.11", result);
   metrics.SetQueueDepth(3);
   metrics.SetRunning(1);
+  metrics.SetOldestQueuedAge(std::chrono::milliseconds(1500));
+  metrics.OnLeasesRescued(1, 0);
+  metrics.SetStoreUp(true);
+  metrics.SetProcessInfo("all", "0.1.0");
 
   const auto rendered = Families(metrics.Render());
   std::ifstream golden(std::string(INTEGR8SCODE_SOURCE_DIR) + "/tests/api/metrics_golden.txt");

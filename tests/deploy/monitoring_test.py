@@ -9,7 +9,7 @@ panel query of every Grafana dashboard and every rule of deploy/monitoring:
   shows nothing is a bug;
 - every metric an alert reads exists, so an alert cannot be silently dead.
 
-The one exception is PENDING: metrics added on another branch, expected absent here.
+The one exception is PENDING: metrics expected absent from this run (none today).
 It also checks the logs: one JSON object a line; the execute request's line carries the
 request id the client sent (X-Request-Id, echoed) and the execution id.
 
@@ -37,15 +37,9 @@ import yaml
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), '..', '..'))
 MONITORING = os.path.join(ROOT, 'deploy', 'monitoring')
 
-# Metrics of the scale-out branch (roles, shared PostgreSQL queue with leases); queries over
-# them are evaluated (they must parse) but may be empty until that branch is merged. Once
-# they exist, drop them from here so that their queries must return data too.
-PENDING = {
-    'integr8scode_execution_queue_oldest_age_seconds': 'scale-out branch',
-    'integr8scode_leases_rescued_total': 'scale-out branch',
-    'integr8scode_process_info': 'scale-out branch',
-    'integr8scode_store_up': 'scale-out branch',
-}
+# Metrics expected absent from a single `serve --role all` run (none today); queries over them
+# are evaluated (they must parse) but may be empty.
+PENDING = {}
 
 # Grafana's interval variables, as Grafana would expand them for a 1 s scrape interval.
 GRAFANA_VARIABLES = {'$__rate_interval': '1m', '$__interval': '15s', '$__range': '5m'}

@@ -27,8 +27,10 @@ Stores OpenSqliteStores(const std::filesystem::path& dir) {
 }
 
 ServiceStores ToServiceStores(const Stores& stores) {
-  return ServiceStores{stores.executions, stores.users, stores.scripts, stores.tokens,
-                       stores.check};
+  // The in-process queue on both backends: these suites test the services in one process
+  // (tests/scaleout covers the database queue).
+  return ServiceStores{stores.executions, stores.users, stores.scripts, stores.tokens, stores.check,
+                       nullptr,           {},           nullptr};
 }
 
 std::int64_t SkewedClock::Now() const {

@@ -48,6 +48,10 @@ Result<LibpqApi> Load() {
   INTEGR8SCODE_RESOLVE(PQgetvalue)
   INTEGR8SCODE_RESOLVE(PQgetlength)
   INTEGR8SCODE_RESOLVE(PQcmdTuples)
+  INTEGR8SCODE_RESOLVE(PQsocket)
+  INTEGR8SCODE_RESOLVE(PQconsumeInput)
+  INTEGR8SCODE_RESOLVE(PQnotifies)
+  INTEGR8SCODE_RESOLVE(PQfreemem)
 #undef INTEGR8SCODE_RESOLVE
   // The library stays loaded for the life of the process (never dlclose'd).
   return api;

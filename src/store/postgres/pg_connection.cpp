@@ -297,6 +297,22 @@ Status PgConnection::ExecuteScript(std::string_view sql) {
   return {};
 }
 
+int PgConnection::Socket() const { return Pq().PQsocket(conn_); }
+
+Result<std::vector<PgConnection::Notification>> PgConnection::ConsumeNotifications() {
+  if (Pq().PQconsumeInput(conn_) == 0 || Broken()) {
+    return Fail(ErrorCode::kUnavailable,
+                "PostgreSQL listener: " + TrimmedMessage(Pq().PQerrorMessage(conn_)));
+  }
+  std::vector<Notification> received;
+  while (PGnotify* notify = Pq().PQnotifies(conn_)) {
+    received.push_back({notify->relname != nullptr ? notify->relname : "",
+                        notify->extra != nullptr ? notify->extra : ""});
+    Pq().PQfreemem(notify);
+  }
+  return received;
+}
+
 Result<const PgConnection::Prepared*> PgConnection::Prepare(std::string_view sql) {
   if (auto found = prepared_.find(sql); found != prepared_.end()) {
     return &found->second;

@@ -39,6 +39,15 @@ class PgConnection final : public SqlConnection {
   bool Broken() const;
 
   Status ExecuteScript(std::string_view sql) override;
+
+  // LISTEN support (a connection kept for it alone): the socket to poll for input, and
+  // the notifications received so far as (channel, payload). kUnavailable once broken.
+  int Socket() const;
+  struct Notification {
+    std::string channel;
+    std::string payload;
+  };
+  Result<std::vector<Notification>> ConsumeNotifications();
   SqlDialect Dialect() const override { return SqlDialect::kPostgres; }
 
  protected:

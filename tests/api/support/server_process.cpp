@@ -66,6 +66,7 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options
     args.push_back("--set");
     args.push_back(key + "=" + value);
   }
+  args.insert(args.begin(), options.command_prefix.begin(), options.command_prefix.end());
   const std::size_t log_start = server->Log().size();
   std::vector<char*> argv;
   for (std::string& arg : args) argv.push_back(arg.data());

@@ -37,6 +37,9 @@ struct ServerOptions {
   std::filesystem::path config_file;  // optional --config
   std::uint16_t port = 0;             // 0: any free port
   bool tls = false;                   // the server speaks HTTPS (server.tls_cert is set)
+  // Run through this command first, e.g. {"/usr/bin/setpriv", "--reuid=65534", …, "--"}:
+  // it must exec the server in place (the same pid).
+  std::vector<std::string> command_prefix;
 };
 
 class ServerProcess {
