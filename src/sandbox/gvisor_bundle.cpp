@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -45,43 +47,46 @@ std::string GvisorConfigJson(const LaunchSpec& spec, const StepSpec& step) {
   json += "\"env\":" + QuotedList(step.env) + ",";
   json += "\"cwd\":\"/home/sandbox\",\"noNewPrivileges\":true,";
   // No capability in any set: the program is an ordinary user inside the Sentry too.
-  json += "\"capabilities\":{\"bounding\":[],\"effective\":[],\"inheritable\":[],"
-          "\"permitted\":[],\"ambient\":[]},";
+  json +=
+      "\"capabilities\":{\"bounding\":[],\"effective\":[],\"inheritable\":[],"
+      "\"permitted\":[],\"ambient\":[]},";
   // The native step's rlimits, enforced by the Sentry on the program. NPROC is not
   // (gVisor ignores it); the host's pids.max bounds processes instead: under the
   // ptrace platform every guest address space is a host stub process in the slot.
   json += "\"rlimits\":[" + Rlimit("RLIMIT_FSIZE", step.file_size_bytes) + "," +
-          Rlimit("RLIMIT_NOFILE", step.open_files) + "," +
-          Rlimit("RLIMIT_NPROC", step.processes) + "," + Rlimit("RLIMIT_CPU", step.cpu_seconds) +
-          "," + Rlimit("RLIMIT_CORE", 0) + "]},";
+          Rlimit("RLIMIT_NOFILE", step.open_files) + "," + Rlimit("RLIMIT_NPROC", step.processes) +
+          "," + Rlimit("RLIMIT_CPU", step.cpu_seconds) + "," + Rlimit("RLIMIT_CORE", 0) + "]},";
   // The sandbox's root as built for the native path: /usr read-only, /etc, /scripts.
   json += "\"root\":{\"path\":\"/\",\"readonly\":true},";
   json += "\"hostname\":" + Quoted(spec.hostname) + ",";
-  json += "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
-          "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},";
+  json +=
+      "\"mounts\":[{\"destination\":\"/proc\",\"type\":\"proc\",\"source\":\"proc\"},"
+      "{\"destination\":\"/dev\",\"type\":\"tmpfs\",\"source\":\"tmpfs\"},";
   json += std::string("{\"destination\":\"") + kGvisorDir +
           "\",\"type\":\"tmpfs\",\"source\":\"tmpfs\",\"options\":[\"ro\",\"size=4k\"]},";
   json += WritableBind("/home/sandbox") + "," + WritableBind("/tmp") + "],";
   // Namespaces inside the Sentry; no cgroupsPath: runsc leaves cgroups alone, the
   // slot's (which runsc runs in) limit and account it all.
-  json += "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},"
-          "{\"type\":\"uts\"},{\"type\":\"mount\"}]}}";
+  json +=
+      "\"linux\":{\"namespaces\":[{\"type\":\"pid\"},{\"type\":\"network\"},{\"type\":\"ipc\"},"
+      "{\"type\":\"uts\"},{\"type\":\"mount\"}]}}";
   return json;
 }
 
 std::vector<std::string> GvisorArgv(const LaunchSpec& spec) {
-  return {spec.gvisor_runsc,
-          std::string("--root=") + kGvisorDir + "/state",
-          "--platform=" + spec.gvisor_platform,
-          "--network=none",
-          "--ignore-cgroups",
+  return {spec.gvisor_runsc, std::string("--root=") + kGvisorDir + "/state",
+          "--platform=" + spec.gvisor_platform, "--network=none", "--ignore-cgroups",
           "--host-uds=none",
           // The scratch tmpfs is the only writable host filesystem and is the slot's
           // alone: the Sentry may cache it (exclusive is runsc's default; said aloud).
-          "--file-access=exclusive",
-          "run",
-          std::string("--bundle=") + kGvisorDir,
-          "i8c"};
+          "--file-access=exclusive", "run", std::string("--bundle=") + kGvisorDir, "i8c"};
+}
+
+int GvisorWaitStatus(int runsc_status) {
+  if (!WIFEXITED(runsc_status)) return runsc_status;
+  const int code = WEXITSTATUS(runsc_status);
+  if (code > 128 && code < 128 + NSIG) return code - 128;  // WIFSIGNALED, no core
+  return runsc_status;
 }
 
 int PrepareGvisorBundle(const std::string& config) {

@@ -32,6 +32,12 @@ std::string GvisorConfigJson(const LaunchSpec& spec, const StepSpec& step);
 // runsc's command line for one step (`runsc <flags> run --bundle … <id>`).
 std::vector<std::string> GvisorArgv(const LaunchSpec& spec);
 
+// runsc reports a program killed by signal N as exit status 128 + N, as a shell does
+// (and so does a Sentry the host killed, e.g. at the memory limit). Read back as the
+// signal, so the verdict rules see what they see natively; an exit(137) of the
+// program's own is indistinguishable and reads as SIGKILL too.
+int GvisorWaitStatus(int runsc_status);
+
 // In the step's process, between clone and exec (no allocation): a mount namespace of
 // its own where the root is writable, with the bundle directory and `config` written
 // to kGvisorConfigPath. Returns 0 or an errno.

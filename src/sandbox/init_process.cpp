@@ -244,7 +244,7 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
         if (pid == child) {
           main_exited = true;
           exited.at_ns = NowNs();
-          exited.wait_status = status;
+          exited.wait_status = spec.gvisor_runsc.empty() ? status : GvisorWaitStatus(status);
           exited.user_cpu_us = usage.ru_utime.tv_sec * 1'000'000 + usage.ru_utime.tv_usec;
           exited.system_cpu_us = usage.ru_stime.tv_sec * 1'000'000 + usage.ru_stime.tv_usec;
           exited.max_rss_kib = usage.ru_maxrss;
