@@ -26,7 +26,8 @@ Executor& GvisorExecutor() {
     options.isolation = "gvisor";
     options.gvisor_runsc = kRunsc;
     auto created = CreateLocalExecutor(options);
-    if (!created) throw std::runtime_error("cannot create the sandbox: " + created.error().Describe());
+    if (!created)
+      throw std::runtime_error("cannot create the sandbox: " + created.error().Describe());
     return std::move(*created);
   }();
   return *executor;
@@ -40,8 +41,8 @@ class Gvisor : public ::testing::Test {
       GTEST_SKIP() << "gVisor's runsc is not installed (apt-get install runsc)";
   }
 
-  static RunResult Run(std::string_view language, std::string_view version,
-                       std::string_view source, RunOptions options = {}) {
+  static RunResult Run(std::string_view language, std::string_view version, std::string_view source,
+                       RunOptions options = {}) {
     options.executor = &GvisorExecutor();
     return RunCode(language, version, source, options);
   }
@@ -70,8 +71,7 @@ TEST_F(Gvisor, TheProgramRunsOnTheSentryNotTheHostKernel) {
 }
 
 TEST_F(Gvisor, TheOriginalsSampleOnPython311) {
-  const RunResult result =
-      Run("python", "3.11", testing::RuntimeFor("python", "3.11").example);
+  const RunResult result = Run("python", "3.11", testing::RuntimeFor("python", "3.11").example);
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
   EXPECT_EQ(result.stdout_text, "An integer greater than 10\nA string: hello\nSomething else\n");
 }
