@@ -131,6 +131,8 @@ TEST_F(Gvisor, EndlessOutputIsCapped) {
 TEST_F(Gvisor, AForkBombIsContained) {
   RunOptions options;
   options.limits.timeout = std::chrono::seconds(3);
+  // The executor and its slots exist before the snapshot: they are not the run's.
+  ASSERT_EQ(Run("python", "3.11", "print(1)\n").status, ExecutionStatus::kCompleted);
   const auto before = testing::TakeHostSnapshot();
   const RunResult result = Run("python", "3.11",
                                "import os\n"
@@ -140,8 +142,12 @@ TEST_F(Gvisor, AForkBombIsContained) {
                                "    except OSError:\n"
                                "        pass\n",
                                options);
+  // Whichever limit it meets first: the host's pids.max (the Sentry cannot make a stub
+  // process and stops: failed), the memory limit (every guest process costs the Sentry
+  // memory, charged to the run) or the clock. Never completed, never the platform's error.
   EXPECT_TRUE(result.status == ExecutionStatus::kTimedOut ||
-              result.status == ExecutionStatus::kFailed)
+              result.status == ExecutionStatus::kFailed ||
+              result.status == ExecutionStatus::kMemoryExceeded)
       << StatusName(result.status) << ": " << result.message;
   // Afterwards the host holds nothing of it: no process, mount or cgroup left.
   const auto after = testing::TakeHostSnapshot();
@@ -196,6 +202,23 @@ TEST_F(Gvisor, ACompiledRuntimeRunsItsSteps) {
       Run("c", "12", "#include <stdio.h>\nint main(void) { puts(\"compiled\"); return 0; }\n");
   EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
   EXPECT_EQ(result.stdout_text, "compiled\n");
+}
+
+TEST(GvisorSetup, AMissingRunscIsRefusedWhenTheSandboxIsCreated) {
+  if (!testing::CanSandbox()) GTEST_SKIP() << "the sandbox needs root";
+  SandboxOptions options;
+  options.slots = 1;
+  options.use_spawner = false;
+  options.isolation = "gvisor";
+  options.gvisor_runsc = "/nonexistent/runsc";
+  auto created = CreateLocalExecutor(options);
+  ASSERT_FALSE(created.has_value());
+  EXPECT_NE(created.error().Describe().find("needs runsc at /nonexistent/runsc"), std::string::npos)
+      << created.error().Describe();
+  options.isolation = "firecracker";
+  created = CreateLocalExecutor(options);
+  ASSERT_FALSE(created.has_value());
+  EXPECT_EQ(created.error().code, ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
