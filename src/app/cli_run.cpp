@@ -39,6 +39,7 @@ struct RunOptions {
   bool json = false;
   std::string config_file;
   std::string cgroup_mode;  // empty: from the configuration
+  std::string isolation;    // empty: from the configuration
   std::string state_dir;
 };
 
@@ -184,6 +185,9 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   sandbox.state_dir =
       options.state_dir.empty() ? config->sandbox.state_dir : fs::path(options.state_dir);
   sandbox.first_uid = config->sandbox.first_uid;
+  sandbox.isolation = options.isolation.empty() ? config->sandbox.isolation : options.isolation;
+  sandbox.gvisor_platform = config->sandbox.gvisor_platform;
+  sandbox.gvisor_runsc = config->sandbox.gvisor_runsc;
   auto executor = CreateLocalExecutor(sandbox);
   if (!executor) return fail(executor.error(), kExitPlatform);
 
@@ -244,6 +248,10 @@ void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_co
       ->add_option("--cgroup", options->cgroup_mode,
                    "cgroup version: auto, v1 or v2 (default: configuration)")
       ->check(CLI::IsMember({"auto", "v1", "v2"}));
+  command
+      ->add_option("--isolation", options->isolation,
+                   "native, or gvisor: run under gVisor's runsc (default: configuration)")
+      ->check(CLI::IsMember({"native", "gvisor"}));
   command->add_option("--state-dir", options->state_dir, "Directory for the sandbox mount point");
   command->callback([options, &global, &exit_code] { exit_code = Run(*options, global); });
 }

@@ -134,6 +134,9 @@ SandboxOptions SandboxOptionsFrom(const Config& config) {
   options.state_dir = config.sandbox.state_dir;
   options.first_uid = config.sandbox.first_uid;
   options.prebuild = config.sandbox.prebuild;
+  options.isolation = config.sandbox.isolation;
+  options.gvisor_platform = config.sandbox.gvisor_platform;
+  options.gvisor_runsc = config.sandbox.gvisor_runsc;
   return options;
 }
 

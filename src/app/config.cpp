@@ -249,6 +249,15 @@ const std::vector<KeySpec>& Keys() {
         [](Config & c) -> auto& { return c.sandbox.first_uid; }));
     k.push_back(Key(
         "sandbox.prebuild", AsBool, [](Config & c) -> auto& { return c.sandbox.prebuild; }));
+    k.push_back(Key(
+        "sandbox.isolation", Choice({"native", "gvisor"}),
+        [](Config & c) -> auto& { return c.sandbox.isolation; }));
+    k.push_back(Key(
+        "sandbox.gvisor_platform", Choice({"ptrace", "systrap", "kvm"}),
+        [](Config & c) -> auto& { return c.sandbox.gvisor_platform; }));
+    k.push_back(Key(
+        "sandbox.gvisor_runsc", AsString,
+        [](Config & c) -> auto& { return c.sandbox.gvisor_runsc; }));
     // [kubernetes]
     k.push_back(Key(
         "kubernetes.api_url", AsString, [](Config & c) -> auto& { return c.kubernetes.api_url; }));

@@ -64,7 +64,10 @@ struct SandboxConfig {
   std::filesystem::path cgroup_parent;
   std::filesystem::path state_dir = "/run/integr8scode";
   uid_t first_uid = 61000;
-  bool prebuild = true;  // build each idle slot's next sandbox ahead (lower latency)
+  bool prebuild = true;              // build each idle slot's next sandbox ahead (lower latency)
+  std::string isolation = "native";  // or "gvisor": every run under gVisor's runsc
+  std::string gvisor_platform = "ptrace";
+  std::filesystem::path gvisor_runsc = "/usr/bin/runsc";
 };
 
 // The pod-per-execution executor (sandbox.kind = "kubernetes"; docs/kubernetes-executor.md).

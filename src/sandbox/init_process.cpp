@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "sandbox/cgroup_files.hpp"
+#include "sandbox/gvisor_bundle.hpp"
 #include "sandbox/host_information.hpp"
 #include "sandbox/identity.hpp"
 #include "sandbox/launch_message.hpp"
@@ -91,6 +92,9 @@ struct PreparedStep {
   const StepSpec* spec = nullptr;
   std::vector<char*> argv;
   std::vector<char*> envp;
+  // sandbox.isolation = "gvisor": argv and envp are runsc's, and this is the bundle.
+  std::string gvisor_config;
+  std::vector<std::string> gvisor_argv;
 };
 
 // The step's process, between clone and exec. It shares the init's memory (CLONE_VM):
@@ -127,6 +131,14 @@ struct PreparedStep {
   // needs no privilege, and with CAP_SYS_RESOURCE it is also a floor the program
   // cannot lower.
   if ((error = SetOomScoreAdj("1000", 4)) != 0) fail(error);
+  if (!step.gvisor_config.empty()) {
+    // runsc stays root on the host (it builds the Sentry's namespaces, seccomp filter
+    // and gofer); the identity, rlimits and capabilities are the bundle's, applied by
+    // the Sentry to the program.
+    if ((error = PrepareGvisorBundle(step.gvisor_config)) != 0) fail(error);
+    ::execve(step.argv[0], step.argv.data(), step.envp.data());
+    fail(errno);
+  }
   if ((error = ApplyStepRlimits(*step.spec)) != 0) fail(error);
   if ((error = DropPrivileges(spec.uid, spec.gid)) != 0) fail(error);
   const sock_fprog program = seccomp.Prog();
@@ -232,7 +244,7 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
         if (pid == child) {
           main_exited = true;
           exited.at_ns = NowNs();
-          exited.wait_status = status;
+          exited.wait_status = spec.gvisor_runsc.empty() ? status : GvisorWaitStatus(status);
           exited.user_cpu_us = usage.ru_utime.tv_sec * 1'000'000 + usage.ru_utime.tv_usec;
           exited.system_cpu_us = usage.ru_stime.tv_sec * 1'000'000 + usage.ru_stime.tv_usec;
           exited.max_rss_kib = usage.ru_maxrss;
@@ -351,11 +363,18 @@ namespace {
   std::vector<PreparedStep> steps(spec.steps.size());
   for (std::size_t i = 0; i < spec.steps.size(); ++i) {
     steps[i].spec = &spec.steps[i];
-    for (const std::string& arg : spec.steps[i].argv)
-      steps[i].argv.push_back(const_cast<char*>(arg.c_str()));
+    const std::vector<std::string>* argv = &spec.steps[i].argv;
+    const std::vector<std::string>* env = &spec.steps[i].env;
+    static const std::vector<std::string> kRunscEnv = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+    if (!spec.gvisor_runsc.empty()) {
+      steps[i].gvisor_config = GvisorConfigJson(spec, spec.steps[i]);
+      steps[i].gvisor_argv = GvisorArgv(spec);
+      argv = &steps[i].gvisor_argv;
+      env = &kRunscEnv;
+    }
+    for (const std::string& arg : *argv) steps[i].argv.push_back(const_cast<char*>(arg.c_str()));
     steps[i].argv.push_back(nullptr);
-    for (const std::string& var : spec.steps[i].env)
-      steps[i].envp.push_back(const_cast<char*>(var.c_str()));
+    for (const std::string& var : *env) steps[i].envp.push_back(const_cast<char*>(var.c_str()));
     steps[i].envp.push_back(nullptr);
   }
 

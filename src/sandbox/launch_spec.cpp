@@ -85,6 +85,8 @@ std::string LaunchSpec::Serialize() const {
   w.U64(tmpfs_bytes);
   w.Strs(cgroup_join_files);
   w.Str(hostname);
+  w.Str(gvisor_runsc);
+  w.Str(gvisor_platform);
   w.U64(prebuilt ? 1 : 0);
   w.U64(steps.size());
   for (const StepSpec& step : steps) {
@@ -111,8 +113,8 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
   }
   std::uint64_t prebuilt = 0;
   ok = ok && r.Strs(spec.host_etc_files) && r.Str(spec.source_name) && r.U64(spec.tmpfs_bytes) &&
-       r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.U64(prebuilt) && r.U64(steps) &&
-       steps <= bytes.size();
+       r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.Str(spec.gvisor_runsc) &&
+       r.Str(spec.gvisor_platform) && r.U64(prebuilt) && r.U64(steps) && steps <= bytes.size();
   spec.prebuilt = prebuilt != 0;
   for (std::uint64_t i = 0; ok && i < steps; ++i) {
     StepSpec step;
@@ -134,7 +136,8 @@ bool LaunchSpec::Fits(const LaunchSpec& shape, const LaunchSpec& run) {
   return shape.uid == run.uid && shape.gid == run.gid &&
          shape.root_mount_point == run.root_mount_point && shape.host_paths == run.host_paths &&
          shape.root_symlinks == run.root_symlinks && shape.host_etc_files == run.host_etc_files &&
-         shape.cgroup_join_files == run.cgroup_join_files && shape.hostname == run.hostname;
+         shape.cgroup_join_files == run.cgroup_join_files && shape.hostname == run.hostname &&
+         shape.gvisor_runsc == run.gvisor_runsc && shape.gvisor_platform == run.gvisor_platform;
 }
 
 }  // namespace integr8scode

@@ -35,6 +35,10 @@ struct LaunchSpec {
   std::uint64_t tmpfs_bytes = 0;               // writable /home/sandbox + /tmp, one size limit
   std::vector<std::string> cgroup_join_files;  // cgroup v1: files the init writes "0" into
   std::string hostname = "sandbox";
+  // sandbox.isolation = "gvisor": each step runs under this runsc (a path inside the
+  // sandbox, under a host path) on this platform (gvisor_bundle.hpp). Empty: native.
+  std::string gvisor_runsc;
+  std::string gvisor_platform;
   std::vector<StepSpec> steps;
   // Built ahead of its run: the sandbox is made without program and steps, reports
   // kPrebuilt, and waits on the control socket for the run's LaunchSpec and descriptors

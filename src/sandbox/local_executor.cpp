@@ -17,6 +17,7 @@
 
 #include "common/log.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/gvisor_bundle.hpp"
 #include "sandbox/launcher.hpp"
 #include "sandbox/prebuilt.hpp"
 #include "sandbox/seccomp_policy.hpp"
@@ -243,6 +244,10 @@ class LocalExecutor final : public Executor {
     spec.root_symlinks = root_symlinks_;
     spec.host_etc_files.assign(std::begin(kHostEtcFiles), std::end(kHostEtcFiles));
     spec.cgroup_join_files = slot.cgroup->JoinFiles();
+    if (options_.isolation == "gvisor") {
+      spec.gvisor_runsc = options_.gvisor_runsc.string();
+      spec.gvisor_platform = options_.gvisor_platform;
+    }
     return spec;
   }
 
@@ -290,6 +295,9 @@ class LocalExecutor final : public Executor {
     spec.steps.push_back(MakeStep(ExpandArgv(runtime.run.argv, runtime), env, request.limits));
     plans.push_back({request.limits, false});
     // The tmpfs is sized once for the sandbox: the larger of the steps' disk limits.
+    if (options_.isolation == "gvisor") {
+      for (StepPlan& plan : plans) plan.platform_pids = kGvisorPidsOverhead;
+    }
     for (const StepPlan& plan : plans)
       spec.tmpfs_bytes = std::max(spec.tmpfs_bytes, plan.limits.tmpfs_bytes);
 
@@ -422,6 +430,17 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& opti
                 fmt::format("sandbox slots must be 1 to {}", kMaxSlotsPerHost));
   }
   if (auto s = CheckHost(options); !s) return Fail(s.error());
+  if (options.isolation != "native" && options.isolation != "gvisor") {
+    return Fail(
+        ErrorCode::kInvalidArgument,
+        fmt::format("sandbox isolation must be native or gvisor, not {}", options.isolation));
+  }
+  if (options.isolation == "gvisor" && ::access(options.gvisor_runsc.c_str(), X_OK) != 0) {
+    const int saved = errno;
+    return Fail(SystemError(saved, fmt::format("sandbox isolation gvisor needs runsc at {} "
+                                               "(apt-get install runsc)",
+                                               options.gvisor_runsc.string())));
+  }
   std::unique_ptr<SandboxLauncher> launcher;
   if (options.use_spawner) {
     auto spawner = SpawnerClient::Start("/proc/self/exe");

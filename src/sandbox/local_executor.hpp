@@ -20,6 +20,10 @@ struct SandboxOptions {
   std::filesystem::path state_dir = "/run/integr8scode";  // the mount point of sandbox roots
   uid_t first_uid = 61000;               // slot i runs programs as uid/gid first_uid + i
   std::uint32_t cpu_period_us = 100000;  // CFS period for the CPU quota
+  // "native" or "gvisor": each step under gVisor's runsc (docs/sandbox.md, "gVisor").
+  std::string isolation = "native";
+  std::filesystem::path gvisor_runsc = "/usr/bin/runsc";  // must lie under a runtime's host path
+  std::string gvisor_platform = "ptrace";
   // Clone sandboxes from a small spawner process forked now (for the server, whose
   // address space grows large and which has many threads). The CLI, itself small and
   // single-threaded, clones directly.

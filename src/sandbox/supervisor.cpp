@@ -150,7 +150,9 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   StepFacts& facts = report.facts;
   facts.compile = plan.compile;
   facts.limits = plan.limits;
-  if (auto s = slot_.Apply(plan.limits); !s) {
+  Limits applied = plan.limits;
+  applied.pids += plan.platform_pids;
+  if (auto s = slot_.Apply(applied); !s) {
     // What an earlier step left on the tmpfs is charged to the slot and cannot be
     // reclaimed: this step could not run within its memory limit.
     if (s.error().reason != kMemoryLimitBelowUsage)

@@ -19,6 +19,9 @@ namespace integr8scode {
 struct StepPlan {
   Limits limits;
   bool compile = false;
+  // Processes the slot's cgroup allows beyond limits.pids for the isolation layer
+  // itself (gVisor's runsc); the program's limit stays limits.pids.
+  std::uint32_t platform_pids = 0;
 };
 
 struct StepReport {

@@ -142,6 +142,23 @@ format = "text"
   EXPECT_EQ(config->logging.format, LogFormat::kText);
 }
 
+TEST_F(ConfigTest, IsolationIsNativeUnlessGvisorIsChosen) {
+  auto defaults = LoadConfig(FromFile(Write("")));
+  ASSERT_TRUE(defaults.has_value()) << defaults.error().message;
+  EXPECT_EQ(defaults->sandbox.isolation, "native");
+  EXPECT_EQ(defaults->sandbox.gvisor_platform, "ptrace");
+  auto config = LoadConfig(FromFile(Write(R"(
+[sandbox]
+isolation = "gvisor"
+gvisor_platform = "kvm"
+gvisor_runsc = "/usr/local/bin/runsc"
+)")));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->sandbox.isolation, "gvisor");
+  EXPECT_EQ(config->sandbox.gvisor_platform, "kvm");
+  EXPECT_EQ(config->sandbox.gvisor_runsc, "/usr/local/bin/runsc");
+}
+
 TEST_F(ConfigTest, FlagsWinOverEnvironmentWhichWinsOverTheFile) {
   const fs::path file = Write(
       "[server]\nlisten = \"127.0.0.1:1000\"\n[rate_limits]\nexecute_per_minute = 10\n"
@@ -216,6 +233,8 @@ TEST_F(ConfigTest, WrongTypesAndValuesAreErrors) {
       {"[limits.default]\nmemory = \"lots\"\n", "limits.default.memory"},
       {"[limits.default]\ncpu = \"2x\"\n", "limits.default.cpu"},
       {"[sandbox]\ncgroup_mode = \"v3\"\n", "sandbox.cgroup_mode"},
+      {"[sandbox]\nisolation = \"firecracker\"\n", "sandbox.isolation"},
+      {"[sandbox]\ngvisor_platform = \"vmx\"\n", "sandbox.gvisor_platform"},
       {"[logging]\nlevel = \"loud\"\n", "logging.level"},
       {"[server]\nlisten = [\"a\"]\n", "server.listen"},
       {"[auth]\nargon2 = \"max\"\n", "auth.argon2"},

@@ -178,6 +178,27 @@ TEST_F(CliTest, StdinDashReadsTheCommandsOwnInput) {
   EXPECT_EQ(ignored.out, "''\n");
 }
 
+TEST_F(CliTest, IsolationGvisorRunsOnTheSentry) {
+  if (!Root()) GTEST_SKIP() << "the sandbox needs root";
+  if (::access("/usr/bin/runsc", X_OK) != 0)
+    GTEST_SKIP() << "gVisor's runsc is not installed (apt-get install runsc)";
+  // gVisor's /proc/version names its own emulated kernel; the host's never says 4.4.0.
+  const Outcome outcome = CliStdoutOnly(
+      "run " + File("a.py", "print(open('/proc/version').read().split()[2], input())") +
+      " --lang python --version 3.11 --json --isolation gvisor --stdin " + File("in.txt", "x\n"));
+  ASSERT_EQ(outcome.exit_code, 0) << outcome.out;
+  const auto json = boost::json::parse(outcome.out).as_object();
+  EXPECT_EQ(json.at("status"), "completed");
+  EXPECT_EQ(json.at("stdout"), "4.4.0 x\n");
+}
+
+TEST_F(CliTest, AnUnknownIsolationIsAUsageError) {
+  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version",
+                                  "3.11", "--isolation", "vm"});
+  EXPECT_NE(outcome.exit_code, 0);
+  EXPECT_NE(outcome.out.find("--isolation"), std::string::npos) << outcome.out;
+}
+
 TEST_F(CliTest, JsonStatusForATimeout) {
   if (!Root()) GTEST_SKIP() << "the sandbox needs root";
   const Outcome outcome =
