@@ -53,13 +53,9 @@ class DuplicateKeyHandler {
   bool on_string_part(boost::json::string_view, std::size_t, boost::system::error_code&) {
     return true;
   }
-  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code&) {
-    return true;
-  }
+  bool on_string(boost::json::string_view, std::size_t, boost::system::error_code&) { return true; }
   bool on_number_part(boost::json::string_view, boost::system::error_code&) { return true; }
-  bool on_int64(std::int64_t, boost::json::string_view, boost::system::error_code&) {
-    return true;
-  }
+  bool on_int64(std::int64_t, boost::json::string_view, boost::system::error_code&) { return true; }
   bool on_uint64(std::uint64_t, boost::json::string_view, boost::system::error_code&) {
     return true;
   }

@@ -15,9 +15,9 @@ Status ValidateIdempotencyKey(std::string_view key, bool anonymous) {
   const bool visible =
       std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
   if (key.empty() || key.size() > kMaxIdempotencyKeyBytes || !visible) {
-    return refuse(fmt::format(
-        "header Idempotency-Key must be 1 to {} visible ASCII characters (no spaces)",
-        kMaxIdempotencyKeyBytes));
+    return refuse(
+        fmt::format("header Idempotency-Key must be 1 to {} visible ASCII characters (no spaces)",
+                    kMaxIdempotencyKeyBytes));
   }
   if (anonymous && key.size() < kMinAnonymousIdempotencyKeyBytes) {
     return refuse(fmt::format(

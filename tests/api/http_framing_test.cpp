@@ -17,8 +17,8 @@ TEST(HttpFraming, SoundRequestsPass) {
 }
 
 TEST(HttpFraming, TransferEncodingWhoseFinalCodingIsNotChunkedIsRefused) {
-  for (const char* coding : {"chunked, identity", "identity", "xchunked", "gzip", "chunked;q=1",
-                             "gzip, chunked", ""}) {
+  for (const char* coding :
+       {"chunked, identity", "identity", "xchunked", "gzip", "chunked;q=1", "gzip, chunked", ""}) {
     EXPECT_TRUE(FramingProblem(11, {{"host", "x"}, {"transfer-encoding", coding}})) << coding;
   }
 }

@@ -35,8 +35,8 @@ TEST_F(Hygiene, EveryBodyWithoutContentTypeIs415) {
   const Account account = CreateAccount(client, "hygiene-415");
   const HttpResult created = client.PostJson(
       "/api/v1/scripts",
-      boost::json::object{{"name", "n"}, {"lang", "python"}, {"lang_version", "3.11"},
-                          {"script", "print(1)"}},
+      boost::json::object{
+          {"name", "n"}, {"lang", "python"}, {"lang_version", "3.11"}, {"script", "print(1)"}},
       account.Bearer());
   ASSERT_EQ(created.status, 201) << created.Describe();
   const std::string script_id = Str(created.Json().at("id"));
@@ -44,20 +44,21 @@ TEST_F(Hygiene, EveryBodyWithoutContentTypeIs415) {
   // What a cross-site no-cors fetch sends: a JSON text with no Content-Type at all.
   const std::string run = boost::json::serialize(RunBody("print('from another site')"));
   ExpectProblem(client.Request("POST", "/api/v1/execute", run), 415, "unsupported_media_type");
-  ExpectProblem(client.Request("POST", "/api/v1/auth/register",
-                               R"({"username":"x415","email":"x@example.com","password":"pw-415-pw"})"),
-                415, "unsupported_media_type");
+  ExpectProblem(
+      client.Request("POST", "/api/v1/auth/register",
+                     R"({"username":"x415","email":"x@example.com","password":"pw-415-pw"})"),
+      415, "unsupported_media_type");
   ExpectProblem(
       client.Request("POST", "/api/v1/auth/login", R"({"username":"x415","password":"pw-415-pw"})"),
       415, "unsupported_media_type");
   const std::string draft = R"({"name":"m","lang":"python","lang_version":"3.11","script":"1"})";
   ExpectProblem(client.Request("POST", "/api/v1/scripts", draft, account.Bearer()), 415,
                 "unsupported_media_type");
-  ExpectProblem(
-      client.Request("PUT", "/api/v1/scripts/" + script_id, draft, account.Bearer()), 415,
-      "unsupported_media_type");
+  ExpectProblem(client.Request("PUT", "/api/v1/scripts/" + script_id, draft, account.Bearer()), 415,
+                "unsupported_media_type");
   // The CORS-safelisted types a form can send are refused the same way.
-  for (const char* type : {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}) {
+  for (const char* type :
+       {"text/plain", "application/x-www-form-urlencoded", "multipart/form-data"}) {
     ExpectProblem(client.Request("POST", "/api/v1/execute", run, {{"Content-Type", type}}), 415,
                   "unsupported_media_type");
   }
@@ -121,10 +122,9 @@ TEST_F(Hygiene, DuplicateJsonKeysAreRefused) {
       R"({"script":"1","lang":"python","lang_version":"3.11","limits":{"pids":8,"pids":9}})",
       {{"Content-Type", "application/json"}});
   ExpectProblem(nested, 422, "invalid_field", "limits.pids");
-  const HttpResult login =
-      client.Request("POST", "/api/v1/auth/login",
-                     R"({"username":"a","username":"b","password":"whatever-pw"})",
-                     {{"Content-Type", "application/json"}});
+  const HttpResult login = client.Request(
+      "POST", "/api/v1/auth/login", R"({"username":"a","username":"b","password":"whatever-pw"})",
+      {{"Content-Type", "application/json"}});
   ExpectProblem(login, 422, "invalid_field", "username");
 }
 

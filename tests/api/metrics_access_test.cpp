@@ -55,8 +55,7 @@ constexpr std::string_view kToken = "scrape-token-6d1f0a9b";
 class MetricsListener : public ServerSuite {
  protected:
   static void SetUpTestSuite() {
-    StartServer({{"metrics.listen", "127.0.0.1:0"},
-                 {"metrics.bearer_token", std::string(kToken)}});
+    StartServer({{"metrics.listen", "127.0.0.1:0"}, {"metrics.bearer_token", std::string(kToken)}});
   }
   static void TearDownTestSuite() { StopServer(); }
 };

@@ -29,12 +29,13 @@ class PasswordPool : public ServerSuite {
   static std::vector<std::unique_ptr<RawConnection>> FloodLogins(int count) {
     std::vector<std::unique_ptr<RawConnection>> logins;
     for (int i = 0; i < count; ++i) {
-      const std::string body = R"({"username":"nobody-)" + std::to_string(i) +
-                               R"(","password":"not-the-password"})";
+      const std::string body =
+          R"({"username":"nobody-)" + std::to_string(i) + R"(","password":"not-the-password"})";
       auto raw = std::make_unique<RawConnection>(Port());
-      EXPECT_TRUE(raw->Send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
-                            "Content-Type: application/json\r\nContent-Length: " +
-                            std::to_string(body.size()) + "\r\n\r\n" + body));
+      EXPECT_TRUE(
+          raw->Send("POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\n"
+                    "Content-Type: application/json\r\nContent-Length: " +
+                    std::to_string(body.size()) + "\r\n\r\n" + body));
       logins.push_back(std::move(raw));
     }
     return logins;
@@ -42,7 +43,7 @@ class PasswordPool : public ServerSuite {
 
   static int Status(const std::string& answer) {
     return answer.size() > 12 && answer.starts_with("HTTP/1.1 ") ? std::stoi(answer.substr(9, 3))
-                                                                  : 0;
+                                                                 : 0;
   }
 };
 

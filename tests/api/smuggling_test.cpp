@@ -43,9 +43,8 @@ class Smuggling : public ServerSuite {
     for (std::size_t at = text.find("HTTP/1.1 "); at != std::string_view::npos;
          at = text.find("HTTP/1.1 ", at + 1)) {
       const std::string_view code = text.substr(at + 9, 3);
-      if (code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) {
-            return c >= '0' && c <= '9';
-          }))
+      if (code.size() == 3 &&
+          std::all_of(code.begin(), code.end(), [](char c) { return c >= '0' && c <= '9'; }))
         ++count;
     }
     return count;
@@ -129,9 +128,10 @@ TEST_F(Smuggling, TrailerFieldsDoNotPassForHeaders) {
   ASSERT_FALSE(account.token.empty());
   // Authorization only in the chunked body's trailer: the request is anonymous.
   RawConnection raw(Port());
-  ASSERT_TRUE(raw.Send("GET /api/v1/auth/me HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
-                       "\r\n0\r\nAuthorization: Bearer " +
-                       account.token + "\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.Send("GET /api/v1/auth/me HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+               "\r\n0\r\nAuthorization: Bearer " +
+               account.token + "\r\n\r\n"));
   const std::string answer = raw.ReadUntil("\r\n\r\n", std::chrono::seconds(20));
   EXPECT_TRUE(answer.starts_with("HTTP/1.1 401")) << answer;
 }
