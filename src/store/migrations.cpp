@@ -236,11 +236,16 @@ Result<std::set<int>> AppliedVersions(SqlConnection& connection) {
   return versions;
 }
 
+// Anonymous owners ("ip:…") have no owner_id: their quota usage is found by owner key.
+constexpr std::string_view kOwnerKeyIndex =
+    "CREATE INDEX executions_owner_key ON executions (owner_key);";
+
 }  // namespace
 
 std::span<const Migration> SchemaMigrations() {
   static const Migration kMigrations[] = {
       {1, "initial schema", InitialSchema().sqlite, InitialSchema().postgres},
+      {2, "executions by owner key, for quotas", kOwnerKeyIndex, kOwnerKeyIndex},
   };
   return kMigrations;
 }
