@@ -77,6 +77,9 @@ class Call {
   std::optional<AuthContext> auth_;
   bool cookie_auth_ = false;
   std::vector<std::pair<std::string, std::string>> extra_headers_;  // rate limits
+  // Runs just before the answer is handed to the connection (a pool slot is released
+  // there, so that a client holding the answer knows the slot is free).
+  std::function<void()> before_reply_;
 
  private:
   ApiContext& api_;
@@ -87,18 +90,30 @@ class Call {
 
 using RouteHandler = std::function<void(const std::shared_ptr<Call>&)>;
 
+// Where a route's handler runs once the request passed its checks.
+enum class Work {
+  kQuick,         // the handler pool: store reads and writes, milliseconds
+  kPasswordHash,  // the password pool: Argon2id, ~1 s and 64 MiB or more per call
+};
+
 struct RouteSpec {
   std::string method;
   std::string pattern;
   Access access = Access::kPublic;
   RateGroup group = RateGroup::kOther;
   RouteHandler handler;
+  Work work = Work::kQuick;
 };
 
 // The route families, one file each.
 void AddExecutionRoutes(std::vector<RouteSpec>& routes);
 void AddAccountRoutes(std::vector<RouteSpec>& routes);
 void AddInfoRoutes(std::vector<RouteSpec>& routes);
+
+// The /metrics answer (with the bearer-token check of ApiOptions), for the API's
+// listener and for the metrics listener alike.
+HttpResponse MetricsAnswer(const ApiContext& api, const HttpRequest& request,
+                           std::string_view request_id);
 
 // Common response helpers.
 HttpResponse JsonResponse(int status, const boost::json::value& body);

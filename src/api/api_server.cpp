@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <boost/asio/post.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
@@ -46,7 +47,11 @@ bool IsJsonMediaType(std::string_view content_type) {
 class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(ApiOptions options, Services& services, Metrics& metrics)
-      : routes_(BuildRoutes()), pool_(std::max<std::size_t>(1, options.handler_threads)) {
+      : routes_(BuildRoutes()),
+        pool_(std::max<std::size_t>(1, options.handler_threads)),
+        password_pool_(std::max<std::size_t>(1, options.password_threads)),
+        password_capacity_(std::max<std::size_t>(1, options.password_threads) +
+                           options.password_queue) {
     context_.options = std::move(options);
     context_.services = &services;
     context_.metrics = &metrics;
@@ -78,20 +83,80 @@ class ApiServerImpl final : public ApiServer {
     };
     callbacks.on_connection_opened = [this] { context_.metrics->ConnectionOpened(); };
     callbacks.on_connection_closed = [this] { context_.metrics->ConnectionClosed(); };
-    auto server = HttpServer::Bind(context_.options.http, std::move(callbacks));
+    // An answer is only ever what its Content-Type says: a browser must not sniff a JSON
+    // error or a user's program output into HTML or script.
+    HttpServerOptions http = context_.options.http;
+    http.default_headers.emplace_back("X-Content-Type-Options", "nosniff");
+    auto server = HttpServer::Bind(std::move(http), std::move(callbacks));
     if (!server) return Fail(server.error());
     server_ = std::move(*server);
+    if (context_.options.metrics_listen) {
+      if (auto status = ListenForMetrics(); !status) return status;
+    }
     // Handlers use the server (timers): set it before the first request can arrive.
     context_.server = server_.get();
     server_->Run();
+    if (metrics_server_) metrics_server_->Run();
     return {};
   }
 
+  // A listener of its own for the scraper: it can sit on an address the public cannot
+  // reach, and it answers on its own I/O thread, rendering in place (no handler pool),
+  // so that a busy API does not delay a scrape nor a scrape the API.
+  Status ListenForMetrics() {
+    HttpServerOptions http;
+    http.host = context_.options.metrics_host;
+    http.port = context_.options.metrics_port;
+    http.io_threads = 1;
+    http.max_body_bytes = 0;
+    http.max_connections = 64;
+    http.header_timeout = context_.options.http.header_timeout;
+    http.body_timeout = context_.options.http.body_timeout;
+    http.idle_timeout = context_.options.http.idle_timeout;
+    http.default_headers.emplace_back("X-Content-Type-Options", "nosniff");
+    HttpCallbacks callbacks;
+    callbacks.on_request = [this](std::shared_ptr<Exchange> exchange) {
+      OnMetricsRequest(*exchange);
+    };
+    callbacks.on_answered = [this](const Exchange& exchange, int status,
+                                   std::chrono::nanoseconds latency) {
+      context_.metrics->ObserveRequest(exchange.route, exchange.Request().method, status, latency);
+    };
+    auto server = HttpServer::Bind(std::move(http), std::move(callbacks));
+    if (!server) return Fail(std::move(server.error()).WithContext("the metrics listener"));
+    metrics_server_ = std::move(*server);
+    return {};
+  }
+
+  void OnMetricsRequest(Exchange& exchange) {
+    const HttpRequest& request = exchange.Request();
+    if (request.path != "/metrics") {
+      return exchange.Respond(
+          ProblemResponse(MakeError(ErrorCode::kNotFound, "This listener serves /metrics only."),
+                          exchange.RequestId()));
+    }
+    exchange.route = "/metrics";
+    if (request.method != "GET" && request.method != "HEAD") {
+      HttpResponse response =
+          ProblemResponse(MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
+                                    fmt::format("{} /metrics is not allowed; use GET, HEAD.",
+                                                QuoteForDetail(request.method, 32))),
+                          exchange.RequestId());
+      response.SetHeader("Allow", "GET, HEAD");
+      return exchange.Respond(std::move(response));
+    }
+    exchange.Respond(MetricsAnswer(context_, request, exchange.RequestId()));
+  }
+
   std::uint16_t Port() const override { return server_->Port(); }
+  std::uint16_t MetricsPort() const override {
+    return metrics_server_ ? metrics_server_->Port() : 0;
+  }
 
   void StopAccepting() override {
     context_.stopping.store(true);
     if (server_) server_->StopAccepting();
+    if (metrics_server_) metrics_server_->StopAccepting();
   }
 
   void Stop(Clock::time_point deadline) override {
@@ -100,8 +165,10 @@ class ApiServerImpl final : public ApiServer {
     stopped_ = true;
     context_.stopping.store(true);
     if (server_) server_->Stop(deadline);
+    if (metrics_server_) metrics_server_->Stop(deadline);
     // Handlers still running finish; their answers go nowhere now.
     pool_.join();
+    password_pool_.join();
   }
 
  private:
@@ -119,13 +186,16 @@ class ApiServerImpl final : public ApiServer {
           exchange->RequestId()));
     }
     RouteMatch match = router_.Match(request.method, request.path);
+    if (request.path == "/metrics" && context_.options.metrics_listen) {
+      match = RouteMatch{};  // served by the metrics listener only
+    }
     if (!api) {
       exchange->route = "static";
       if (request.method != "GET" && request.method != "HEAD") {
         HttpResponse response = ProblemResponse(
             MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
                       fmt::format("{} is not allowed here; the web UI answers GET and HEAD.",
-                                  request.method)),
+                                  QuoteForDetail(request.method, 32))),
             exchange->RequestId());
         response.SetHeader("Allow", "GET, HEAD");
         return exchange->Respond(std::move(response));
@@ -135,17 +205,17 @@ class ApiServerImpl final : public ApiServer {
     }
     if (match.kind == RouteMatch::Kind::kNotFound) {
       return exchange->Respond(ProblemResponse(
-          MakeError(
-              ErrorCode::kNotFound,
-              fmt::format("There is no API route {}; see /api/v1/openapi.json.", request.path)),
+          MakeError(ErrorCode::kNotFound,
+                    fmt::format("There is no API route {}; see /api/v1/openapi.json.",
+                                QuoteForDetail(request.path, 256))),
           exchange->RequestId()));
     }
     if (match.kind == RouteMatch::Kind::kMethodNotAllowed) {
-      HttpResponse response =
-          ProblemResponse(MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
-                                    fmt::format("{} {} is not allowed; use {}.", request.method,
-                                                request.path, match.allowed)),
-                          exchange->RequestId());
+      HttpResponse response = ProblemResponse(
+          MakeError(ErrorCode::kInvalidArgument, "method_not_allowed",
+                    fmt::format("{} {} is not allowed; use {}.", QuoteForDetail(request.method, 32),
+                                QuoteForDetail(request.path, 256), match.allowed)),
+          exchange->RequestId());
       response.SetHeader("Allow", match.allowed);
       return exchange->Respond(std::move(response));
     }
@@ -186,13 +256,41 @@ class ApiServerImpl final : public ApiServer {
     if (route.group != RateGroup::kNone && context_.options.rate_limits.enabled) {
       if (!AllowRate(*call, route.group)) return;
     }
-    if (IsUnsafe(request.method) && !request.body.empty() && request.HasHeader("content-type") &&
+    // A body without a Content-Type is refused too: it is what a cross-site "no-cors"
+    // fetch or form can send without a CORS preflight, so accepting it would let any web
+    // page submit work from its visitors' browsers.
+    if (IsUnsafe(request.method) && !request.body.empty() &&
         !IsJsonMediaType(request.Header("content-type"))) {
       return call->ReplyError(
           MakeError(ErrorCode::kInvalidArgument, "unsupported_media_type",
-                    "Send the request body as JSON with Content-Type: application/json."));
+                    request.HasHeader("content-type")
+                        ? "Send the request body as JSON with Content-Type: application/json."
+                        : "The request has a body but no Content-Type; send it as JSON with "
+                          "Content-Type: application/json."));
     }
+    if (route.work == Work::kPasswordHash) return HashOnPasswordPool(call, route);
     route.handler(call);
+  }
+
+  // Admission is counted, not left to the pool's queue: a queue without a bound would
+  // let a flood of logins hold memory and make every later one wait behind it.
+  void HashOnPasswordPool(const std::shared_ptr<Call>& call, const RouteSpec& route) {
+    if (password_admitted_.fetch_add(1) >= password_capacity_) {
+      password_admitted_.fetch_sub(1);
+      return call->ReplyError(
+          MakeError(ErrorCode::kResourceExhausted, "password_hashing_busy",
+                    "Too many sign-ins and registrations are being checked right now; try "
+                    "again in a few seconds."));
+    }
+    auto released = std::make_shared<std::atomic<bool>>(false);
+    auto release = [this, released] {
+      if (!released->exchange(true)) password_admitted_.fetch_sub(1);
+    };
+    call->before_reply_ = release;
+    boost::asio::post(password_pool_, [this, call, &route, release] {
+      Guarded(call->GetExchange(), [&] { route.handler(call); });
+      release();  // the handler answered without Reply (an exception), or not at all
+    });
   }
 
   Status Authenticate(Call& call, const RouteSpec& route) {
@@ -326,7 +424,11 @@ class ApiServerImpl final : public ApiServer {
   std::vector<RouteSpec> routes_;
   Router router_;
   boost::asio::thread_pool pool_;
+  boost::asio::thread_pool password_pool_;
+  const std::size_t password_capacity_;  // hashing plus waiting
+  std::atomic<std::size_t> password_admitted_{0};
   std::unique_ptr<HttpServer> server_;
+  std::unique_ptr<HttpServer> metrics_server_;
   std::mutex stop_mutex_;
   bool stopped_ = false;
 };
@@ -361,6 +463,7 @@ std::optional<std::string> Call::Query(std::string_view name) const {
 }
 
 void Call::Reply(HttpResponse response) {
+  if (before_reply_) std::exchange(before_reply_, nullptr)();
   for (const auto& [name, value] : extra_headers_) response.AddHeader(name, value);
   exchange_->Respond(std::move(response));
 }
@@ -380,16 +483,6 @@ void Call::ReplyError(const Error& error) {
                        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
                                           api_.options.lockout_duration)
                                           .count()));
-  }
-  if (error.code == ErrorCode::kResourceExhausted || error.code == ErrorCode::kUnavailable) {
-    response.SetHeader("Retry-After", "5");
-  }
-  if (error.code == ErrorCode::kUnauthenticated) {
-    // RFC 6750 §3: tell the client which scheme, and whether its token was the problem.
-    response.SetHeader("WWW-Authenticate",
-                       error.reason == "invalid_token" || error.reason == "token_expired"
-                           ? "Bearer realm=\"integr8scode\", error=\"invalid_token\""
-                           : "Bearer realm=\"integr8scode\"");
   }
   Reply(std::move(response));
 }

@@ -27,9 +27,15 @@ struct ApiRateLimits {
 
 struct ApiOptions {
   HttpServerOptions http;
-  std::size_t handler_threads = 8;  // run service calls (store, Argon2) off the I/O threads
-  bool trust_proxy = false;         // client address from the last X-Forwarded-For entry
-  std::filesystem::path web_root;   // the built web UI; may be missing (then 404s)
+  std::size_t handler_threads = 8;  // run service calls (store) off the I/O threads
+  // Routes that hash a password (register, login) run on their own pool, so that a flood
+  // of them cannot take the handler threads: at most `password_threads` hashes at once
+  // (memory: that many times the Argon2 cost), at most `password_queue` more waiting;
+  // beyond that 503 busy with Retry-After.
+  std::size_t password_threads = 2;
+  std::size_t password_queue = 16;
+  bool trust_proxy = false;        // client address from the last X-Forwarded-For entry
+  std::filesystem::path web_root;  // the built web UI; may be missing (then 404s)
   std::chrono::milliseconds sse_ping_interval{15000};
   std::size_t sse_buffer_bytes = 1ull << 20;     // per stream; a client further behind is cut off
   std::chrono::milliseconds wait_margin{10000};  // ?wait=true waits the run timeout plus this
@@ -37,6 +43,13 @@ struct ApiOptions {
   ApiRateLimits rate_limits;
   // The worker role: only /api/v1/health/live, /api/v1/health/ready and /metrics answer.
   bool health_only = false;
+  // /metrics: non-empty token → it needs "Authorization: Bearer <token>"; metrics_listen →
+  // it is served only on metrics_host:metrics_port (a listener of its own, plain HTTP,
+  // one I/O thread) and the API's listener answers 404 for it.
+  std::string metrics_bearer_token;
+  bool metrics_listen = false;
+  std::string metrics_host = "127.0.0.1";
+  std::uint16_t metrics_port = 0;
 };
 
 // The HTTP API of docs/api.md, the web UI's files and /metrics on one HttpServer.
@@ -50,6 +63,8 @@ class ApiServer {
   virtual ~ApiServer() = default;
 
   virtual std::uint16_t Port() const = 0;
+  // The metrics listener's port when ApiOptions::metrics_listen, else 0.
+  virtual std::uint16_t MetricsPort() const = 0;
   // Stop accepting connections; /health/ready answers 503 from now on.
   virtual void StopAccepting() = 0;
   // Let requests in progress finish until `deadline`, close every connection, stop

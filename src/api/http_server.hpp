@@ -9,6 +9,8 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "api/http_message.hpp"
 #include "common/error.hpp"
@@ -26,6 +28,8 @@ struct HttpServerOptions {
   std::chrono::milliseconds idle_timeout{60000};
   std::filesystem::path tls_cert;  // PEM chain; both set → HTTPS only
   std::filesystem::path tls_key;
+  // Every answer carries these, unless it sets a header of that name itself.
+  std::vector<std::pair<std::string, std::string>> default_headers;
 };
 
 // One request handed to the application, shared by the connection and the handler

@@ -12,6 +12,7 @@
 #include <boost/beast/ssl.hpp>
 #include <optional>
 
+#include "api/http_framing.hpp"
 #include "api/http_server_state.hpp"
 #include "api/problem.hpp"
 
@@ -21,6 +22,23 @@ namespace beast = boost::beast;
 namespace http = boost::beast::http;
 
 constexpr std::size_t kHeaderLimit = 16 * 1024;
+
+// The parser's own refusals, said precisely: these are the ones a smuggling attempt
+// trips over, and a client deserves to know which rule it broke.
+inline std::string_view ParseErrorDetail(beast::error_code ec) {
+  if (ec == http::error::bad_transfer_encoding)
+    return "The Transfer-Encoding header is repeated, follows a Content-Length, or is not "
+           "understood; send only 'Transfer-Encoding: chunked' or only Content-Length.";
+  if (ec == http::error::bad_content_length)
+    return "The Content-Length header is not a number, or comes with Transfer-Encoding.";
+  if (ec == http::error::multiple_content_length)
+    return "The request has several Content-Length values that differ; send one.";
+  if (ec == http::error::bad_chunk || ec == http::error::bad_chunk_extension)
+    return "The chunked request body is malformed.";
+  if (ec == http::error::bad_obs_fold)
+    return "A folded header line (obs-fold) is too long; send each header on one line.";
+  return "The HTTP request is malformed.";
+}
 
 inline std::string ReasonPhrase(int status) {
   const auto reason = http::obsolete_reason(static_cast<http::status>(status));
@@ -135,7 +153,19 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
           ec.category() != http::make_error_code(http::error::header_limit).category();
       if (gone) return Close();
       return Refuse(
-          MakeError(ErrorCode::kInvalidArgument, "bad_request", "The HTTP request is malformed."));
+          MakeError(ErrorCode::kInvalidArgument, "bad_request", std::string(ParseErrorDetail(ec))));
+    }
+    // The header as it stands now: Beast merges a chunked body's trailer fields into the
+    // same field list, and a trailer must not pass for a header (RFC 9110 §6.5.1) —
+    // an Authorization or Content-Type after the body would skip the checks made here.
+    head_fields_.clear();
+    for (const auto& field : parser_->get()) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      head_fields_.emplace_back(std::move(name), std::string(field.value()));
+    }
+    if (auto problem = FramingProblem(parser_->get().version(), head_fields_)) {
+      return Refuse(MakeError(ErrorCode::kInvalidArgument, "bad_request", std::move(*problem)));
     }
     if (const auto length = parser_->content_length();
         length && *length > state_->options.max_body_bytes) {
@@ -189,12 +219,8 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     const std::size_t question = request.target.find('?');
     request.path = request.target.substr(0, question);
     if (question != std::string::npos) request.query = request.target.substr(question + 1);
-    request.headers.reserve(16);
-    for (const auto& field : message) {
-      std::string name(field.name_string());
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      request.headers.emplace_back(std::move(name), std::string(field.value()));
-    }
+    request.headers = std::move(head_fields_);
+    head_fields_.clear();
     request.body = std::move(message.body());
     request.peer_address = peer_;
     request.tls = kIsTls<Stream>;
@@ -272,6 +298,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   template <class Message>
   void FillHeaders(Message& message, const HttpResponse& response) {
     for (const auto& [name, value] : response.headers) message.insert(name, value);
+    for (const auto& [name, value] : state_->options.default_headers) {
+      if (response.Header(name).empty()) message.insert(name, value);
+    }
     message.set("X-Request-Id", exchange_->RequestId());
   }
 
@@ -347,6 +376,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
         fmt::format("HTTP/1.1 {} {}\r\n", response.status, ReasonPhrase(response.status));
     for (const auto& [name, value] : response.headers)
       header += fmt::format("{}: {}\r\n", name, value);
+    for (const auto& [name, value] : state_->options.default_headers) {
+      if (response.Header(name).empty()) header += fmt::format("{}: {}\r\n", name, value);
+    }
     header +=
         fmt::format("X-Request-Id: {}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
                     exchange_->RequestId());
@@ -489,6 +521,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::vector<std::pair<std::string, std::string>> head_fields_;
   Phase phase_ = Phase::kIdle;
   bool first_request_ = true;
   bool stop_requested_ = false;

@@ -5,6 +5,8 @@
 #include <boost/json.hpp>
 #include <cmath>
 
+#include "api/json_duplicate_keys.hpp"
+#include "api/problem.hpp"
 #include "common/utf8.hpp"
 
 namespace integr8scode {
@@ -49,6 +51,14 @@ Result<boost::json::object> ParseJsonObject(std::string_view body) {
                      : fmt::format("The request body is not valid JSON (error near byte {}: {}).",
                                    offset, ec.message());
     return Fail(MakeError(ErrorCode::kInvalidArgument, "malformed_json", std::move(message)));
+  }
+  if (auto duplicate = FirstDuplicateKey(body)) {
+    Error error = MakeError(
+        ErrorCode::kInvalidArgument,
+        fmt::format("field '{}' appears more than once in the request; send each field once",
+                    QuoteForDetail(*duplicate)));
+    error.field = std::move(*duplicate);
+    return Fail(std::move(error));
   }
   boost::json::value value = parser.release();
   if (!value.is_object()) {
@@ -142,8 +152,8 @@ Status JsonFields::Finish() const {
     if (known_.find(key) != known_.end()) continue;
     std::string allowed;
     for (const std::string& name : known_) allowed += (allowed.empty() ? "" : ", ") + name;
-    return Fail(FieldError(SanitizeUtf8(key), fmt::format("unknown field '{}'; allowed: {}",
-                                                          SanitizeUtf8(Path(key)), allowed)));
+    return Fail(FieldError(
+        key, fmt::format("unknown field '{}'; allowed: {}", QuoteForDetail(Path(key)), allowed)));
   }
   return {};
 }

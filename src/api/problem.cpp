@@ -46,12 +46,26 @@ constexpr ProblemRow kTable[] = {
     {ErrorCode::kLocked, "", {423, "account_locked", "Account locked"}},
     {ErrorCode::kTooLarge, "", {413, "payload_too_large", "Payload too large"}},
     {ErrorCode::kRateLimited, "", {429, "rate_limited", "Too many requests"}},
-    {ErrorCode::kResourceExhausted, "", {503, "queue_full", "Queue full"}},
-    {ErrorCode::kUnavailable, "", {503, "unavailable", "Service unavailable"}},
+    {ErrorCode::kResourceExhausted, "", {503, "queue_full", "Queue full", 5}},
+    // Password hashing (register, login) is bounded on its own pool; its queue is short,
+    // so a retry soon is likely to find room.
+    {ErrorCode::kResourceExhausted, "password_hashing_busy", {503, "busy", "Busy", 2}},
+    {ErrorCode::kUnavailable, "", {503, "unavailable", "Service unavailable", 5}},
     {ErrorCode::kInternal, "", {500, "internal", "Internal error"}},
 };
 
+constexpr std::size_t kMaxDetailBytes = 1024;
+constexpr std::size_t kMaxFieldBytes = 256;
+
 }  // namespace
+
+std::string QuoteForDetail(std::string_view text, std::size_t max_bytes) {
+  if (text.size() <= max_bytes) return SanitizeUtf8(text);
+  std::size_t cut = max_bytes;
+  // Back up to the first byte of a UTF-8 sequence (not 10xxxxxx).
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return SanitizeUtf8(text.substr(0, cut)) + "…";
+}
 
 ProblemKind ProblemFor(const Error& error) {
   const ProblemKind* fallback = nullptr;
@@ -86,14 +100,22 @@ HttpResponse ProblemResponse(const Error& error, std::string_view request_id) {
   if (detail.empty()) detail = std::string(kind.title) + ".";
   boost::json::object body{
       {"type", type},          {"title", kind.title},
-      {"status", kind.status}, {"detail", SanitizeUtf8(detail)},
+      {"status", kind.status}, {"detail", QuoteForDetail(detail, kMaxDetailBytes)},
       {"code", kind.code},     {"request_id", request_id},
   };
-  if (!error.field.empty()) body["field"] = SanitizeUtf8(error.field);
+  if (!error.field.empty()) body["field"] = QuoteForDetail(error.field, kMaxFieldBytes);
   HttpResponse response;
   response.status = kind.status;
   response.body = boost::json::serialize(body);
   response.SetHeader("Content-Type", "application/problem+json");
+  if (kind.retry_after_s > 0) response.SetHeader("Retry-After", std::to_string(kind.retry_after_s));
+  if (kind.status == 401) {
+    // RFC 6750 §3: tell the client which scheme, and whether its token was the problem.
+    response.SetHeader("WWW-Authenticate",
+                       kind.code == "invalid_token" || kind.code == "token_expired"
+                           ? "Bearer realm=\"integr8scode\", error=\"invalid_token\""
+                           : "Bearer realm=\"integr8scode\"");
+  }
   return response;
 }
 

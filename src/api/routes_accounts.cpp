@@ -183,8 +183,10 @@ void AdminStats(const std::shared_ptr<Call>& call) {
 }  // namespace
 
 void AddAccountRoutes(std::vector<RouteSpec>& routes) {
-  routes.push_back({"POST", "/api/v1/auth/register", Access::kPublic, RateGroup::kAuth, Register});
-  routes.push_back({"POST", "/api/v1/auth/login", Access::kPublic, RateGroup::kAuth, Login});
+  routes.push_back({"POST", "/api/v1/auth/register", Access::kPublic, RateGroup::kAuth, Register,
+                    Work::kPasswordHash});
+  routes.push_back({"POST", "/api/v1/auth/login", Access::kPublic, RateGroup::kAuth, Login,
+                    Work::kPasswordHash});
   routes.push_back({"POST", "/api/v1/auth/logout", Access::kPublic, RateGroup::kOther, Logout});
   routes.push_back({"GET", "/api/v1/auth/me", Access::kUser, RateGroup::kOther, Me});
   routes.push_back({"GET", "/api/v1/scripts", Access::kUser, RateGroup::kOther, ListScripts});

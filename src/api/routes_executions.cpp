@@ -9,6 +9,7 @@
 #include "api/event_stream.hpp"
 #include "api/json_request.hpp"
 #include "api/resource_json.hpp"
+#include "domain/idempotency_key.hpp"
 #include "service/services.hpp"
 
 namespace integr8scode {
@@ -77,11 +78,8 @@ Result<SubmitRequest> ReadSubmitRequest(const Call& call) {
   }
   if (call.Request().HasHeader("idempotency-key")) {
     const std::string_view key = call.Request().Header("idempotency-key");
-    const bool printable =
-        std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
-    if (key.empty() || key.size() > 255 || !printable) {
-      return Fail(FieldError(ErrorCode::kInvalidArgument, "Idempotency-Key",
-                             "header Idempotency-Key must be 1 to 255 printable ASCII characters"));
+    if (auto valid = ValidateIdempotencyKey(key, !call.GetCaller().Authenticated()); !valid) {
+      return Fail(valid.error());
     }
     request.idempotency_key = std::string(key);
   }

@@ -1,10 +1,12 @@
 // Routes that describe the service: runtimes, limits, examples, health, documents, metrics.
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include <boost/json.hpp>
 #include <map>
 
 #include "api/api_context.hpp"
+#include "api/problem.hpp"
 #include "api/resource_json.hpp"
 #include "api/result_json.hpp"
 #include "metrics/metrics.hpp"
@@ -124,15 +126,37 @@ void OpenApi(const std::shared_ptr<Call>& call) {
 }
 
 void MetricsRoute(const std::shared_ptr<Call>& call) {
-  HttpResponse response;
-  response.status = 200;
-  response.body = call->Api().metrics->Render();
-  response.SetHeader("Content-Type", std::string(Metrics::kContentType));
-  response.SetHeader("Cache-Control", "no-store");
-  call->Reply(std::move(response));
+  call->Reply(MetricsAnswer(call->Api(), call->Request(), call->RequestId()));
 }
 
 }  // namespace
+
+HttpResponse MetricsAnswer(const ApiContext& api, const HttpRequest& request,
+                           std::string_view request_id) {
+  const std::string& token = api.options.metrics_bearer_token;
+  if (!token.empty()) {
+    const std::string_view authorization = request.Header("authorization");
+    constexpr std::string_view kScheme = "Bearer ";
+    const bool bearer = authorization.size() > kScheme.size() &&
+                        EqualsIgnoreCase(authorization.substr(0, kScheme.size()), kScheme);
+    const std::string_view sent = bearer ? authorization.substr(kScheme.size()) : "";
+    // Constant time: the comparison must not tell a guesser how much of the token it has.
+    if (sent.size() != token.size() ||
+        CRYPTO_memcmp(sent.data(), token.data(), token.size()) != 0) {
+      return ProblemResponse(
+          MakeError(ErrorCode::kUnauthenticated,
+                    "/metrics needs 'Authorization: Bearer <token>' with the token of the "
+                    "server's metrics.bearer_token setting."),
+          request_id);
+    }
+  }
+  HttpResponse response;
+  response.status = 200;
+  response.body = api.metrics->Render();
+  response.SetHeader("Content-Type", std::string(Metrics::kContentType));
+  response.SetHeader("Cache-Control", "no-store");
+  return response;
+}
 
 void AddInfoRoutes(std::vector<RouteSpec>& routes) {
   routes.push_back({"GET", "/api/v1/runtimes", Access::kPublic, RateGroup::kOther, Runtimes});

@@ -111,6 +111,14 @@ ApiOptions ApiOptionsFrom(const Config& config) {
   options.http.tls_cert = server.tls_cert;
   options.http.tls_key = server.tls_key;
   options.handler_threads = server.handler_threads;
+  options.password_threads = config.auth.hash_threads;
+  options.password_queue = config.auth.hash_queue;
+  options.metrics_bearer_token = config.metrics.bearer_token;
+  if (config.metrics.listen) {
+    options.metrics_listen = true;
+    options.metrics_host = config.metrics.listen->first;
+    options.metrics_port = config.metrics.listen->second;
+  }
   options.trust_proxy = server.trust_proxy;
   options.web_root = server.web_root;
   options.sse_ping_interval = server.sse_ping_interval;
@@ -299,6 +307,11 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
        {"executor", (*executor)->Kind()},
        {"capacity", (*executor)->Capacity()},
        {"workers", config.queue.workers}});
+  if (config.metrics.listen) {
+    Log(LogLevel::kInfo, "serving metrics",
+        {{"address", config.metrics.listen->first},
+         {"metrics_port", static_cast<int>((*api)->MetricsPort())}});
+  }
 
   int signal_number = 0;
   sigwait(&stop_signals, &signal_number);

@@ -359,6 +359,12 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key(
         "auth.argon2", Choice({"interactive", "moderate", "min"}),
         [](Config & c) -> auto& { return c.auth.argon2; }));
+    k.push_back(Key(
+        "auth.hash_threads", Integer(1, 64),
+        [](Config & c) -> auto& { return c.auth.hash_threads; }));
+    k.push_back(Key(
+        "auth.hash_queue", Integer(0, 100'000),
+        [](Config & c) -> auto& { return c.auth.hash_queue; }));
     // [rate_limits]
     k.push_back(Key(
         "rate_limits.enabled", AsBool, [](Config & c) -> auto& { return c.rate_limits.enabled; }));
@@ -377,6 +383,22 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key(
         "rate_limits.max_keys", Integer(16, 100'000'000),
         [](Config & c) -> auto& { return c.rate_limits.max_keys; }));
+    // [metrics]
+    k.push_back(Key(
+        "metrics.bearer_token", AsString,
+        [](Config & c) -> auto& { return c.metrics.bearer_token; }));
+    k.push_back({"metrics.listen", [](Config& c, const Value& v) -> Status {
+                   auto text = AsString(v);
+                   if (!text) return Fail(text.error());
+                   if (text->empty()) {
+                     c.metrics.listen.reset();
+                     return {};
+                   }
+                   auto address = ParseListenAddress(*text);
+                   if (!address) return Fail(address.error());
+                   c.metrics.listen = *address;
+                   return {};
+                 }});
     // [logging]
     k.push_back({"logging.level", [](Config& c, const Value& v) -> Status {
                    auto name = Choice({"debug", "info", "warn", "error"})(v);

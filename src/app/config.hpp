@@ -110,6 +110,8 @@ struct AuthConfig {
   std::string admin_password;
   std::string admin_email;
   std::string argon2 = "interactive";  // "interactive", "moderate" or "min" (tests)
+  std::size_t hash_threads = 2;        // password hashes at once (each takes the Argon2 memory)
+  std::size_t hash_queue = 16;         // more waiting for one; beyond: 503 busy
 };
 
 struct RateLimitConfig {
@@ -119,6 +121,12 @@ struct RateLimitConfig {
   std::uint32_t auth_per_minute = 20;               // register and login, per address
   std::uint32_t other_per_minute = 600;
   std::size_t max_keys = 100000;  // buckets kept; idle ones are evicted first
+};
+
+struct MetricsConfig {
+  std::string bearer_token;  // non-empty: /metrics needs "Authorization: Bearer <token>"
+  // Set: /metrics is served only on this address, by a listener of its own.
+  std::optional<std::pair<std::string, std::uint16_t>> listen;
 };
 
 struct LoggingConfig {
@@ -135,6 +143,7 @@ struct Config {
   QueueConfig queue;
   AuthConfig auth;
   RateLimitConfig rate_limits;
+  MetricsConfig metrics;
   QuotaOptions quotas;  // [quotas]: the service's own type, so its defaults are the only ones
   LoggingConfig logging;
   std::filesystem::path catalog;  // empty: the default catalog location

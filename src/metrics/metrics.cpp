@@ -42,6 +42,23 @@ Histogram::BucketBoundaries SetupBuckets() {
   return {0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25};
 }
 
+// The method label takes a fixed set of values: a method is whatever token a client
+// sends, and each new label value is a new series kept for the life of the process.
+std::string_view MethodLabel(std::string_view method) {
+  static constexpr std::string_view kKnown[] = {"GET",    "HEAD",    "POST", "PUT",
+                                                "DELETE", "OPTIONS", "PATCH"};
+  for (std::string_view known : kKnown) {
+    if (method == known) return known;
+  }
+  return "other";
+}
+
+// Statuses this server sends are a small set; anything outside 100–599 would be a bug,
+// and still must not add series.
+std::string CodeLabel(int status) {
+  return status >= 100 && status <= 599 ? std::to_string(status) : "other";
+}
+
 double Seconds(std::chrono::nanoseconds duration) {
   return std::chrono::duration<double>(duration).count();
 }
@@ -160,8 +177,8 @@ Metrics::~Metrics() = default;
 void Metrics::ObserveRequest(std::string_view route, std::string_view method, int status,
                              std::chrono::nanoseconds latency) {
   const prometheus::Labels labels{{"route", std::string(route)},
-                                  {"method", std::string(method)},
-                                  {"code", std::to_string(status)}};
+                                  {"method", std::string(MethodLabel(method))},
+                                  {"code", CodeLabel(status)}};
   families_->http_requests.Add(labels).Increment();
   families_->http_duration.Add(labels, HttpBuckets()).Observe(Seconds(latency));
 }

@@ -21,8 +21,11 @@ class Metrics final : public ExecutionObserver {
   Metrics(const Metrics&) = delete;
   Metrics& operator=(const Metrics&) = delete;
 
-  // One answered HTTP request. `route` is the route pattern ("/api/v1/executions/{id}"),
-  // never the raw path, so that ids do not explode the label space.
+  // One answered HTTP request. `route` is the route pattern ("/api/v1/executions/{id}",
+  // "static", "unmatched"), never the raw path, so that ids do not explode the label
+  // space; a method outside GET HEAD POST PUT DELETE OPTIONS PATCH is counted as
+  // "other". Every label takes a bounded set of values: the caller passes only
+  // constants for `route`.
   void ObserveRequest(std::string_view route, std::string_view method, int status,
                       std::chrono::nanoseconds latency);
   void ConnectionOpened();

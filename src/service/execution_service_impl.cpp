@@ -8,6 +8,7 @@
 
 #include "common/log.hpp"
 #include "common/units.hpp"
+#include "domain/idempotency_key.hpp"
 #include "service/crypto.hpp"
 
 namespace integr8scode {
@@ -17,7 +18,6 @@ namespace {
 // request waits for the worker to record the outcome before answering with what is
 // stored then.
 constexpr std::chrono::seconds kCancelWait{10};
-constexpr std::size_t kMaxIdempotencyKeyBytes = 255;
 constexpr std::size_t kMaxIdBytes = 64;
 constexpr std::size_t kDefaultPageSize = 20;
 constexpr std::size_t kMaxPageSize = 100;
@@ -79,16 +79,6 @@ std::string RequestHash(const SubmitRequest& request) {
   add_limit(l.file_size_bytes);
   add_limit(l.open_files);
   return HexEncode(Blake2b256(canonical));
-}
-
-Status ValidateIdempotencyKey(std::string_view key) {
-  const bool printable =
-      std::all_of(key.begin(), key.end(), [](char c) { return c >= 0x21 && c <= 0x7E; });
-  if (key.size() > kMaxIdempotencyKeyBytes || !printable) {
-    return Fail(FieldError(ErrorCode::kInvalidArgument, "invalid_field", "idempotency_key",
-                           "the idempotency key must be 1 to 255 printable ASCII characters"));
-  }
-  return {};
 }
 
 bool VisibleTo(const Execution& execution, const Caller& caller) {
@@ -173,7 +163,7 @@ Result<std::optional<SubmitOutcome>> ExecutionServiceImpl::FindIdempotent(
   if (!existing) return Fail(std::move(existing.error()));
   if (!*existing) return std::optional<SubmitOutcome>();
   if ((*existing)->request_hash != request_hash) {
-    return Fail(FieldError(ErrorCode::kConflict, "idempotency_key_reused", "idempotency_key",
+    return Fail(FieldError(ErrorCode::kConflict, "idempotency_key_reused", "Idempotency-Key",
                            "this idempotency key was already used for a different request; "
                            "use a new key for a new request"));
   }
@@ -210,7 +200,8 @@ Result<SubmitOutcome> ExecutionServiceImpl::SubmitNew(const Caller& caller, Subm
   const std::string owner_key = caller.OwnerKey();
   std::string request_hash;
   if (!request.idempotency_key.empty()) {
-    if (auto valid = ValidateIdempotencyKey(request.idempotency_key); !valid) {
+    if (auto valid = ValidateIdempotencyKey(request.idempotency_key, !caller.Authenticated());
+        !valid) {
       return Fail(valid.error());
     }
     request_hash = RequestHash(request);

@@ -14,7 +14,7 @@ class Idempotency : public ServerSuite {
 
 TEST_F(Idempotency, SameKeySameBodyIsTheSameExecution) {
   HttpClient client(Port());
-  const Headers key = {{"Idempotency-Key", "order-1"}};
+  const Headers key = {{"Idempotency-Key", "order-1-3f9c2b7e4d1a"}};
   const HttpResult first = Submit(client, "print('once')", key);
   ASSERT_EQ(first.status, 202) << first.Describe();
   const std::string id = Str(first.Json().at("execution_id"));
@@ -33,7 +33,7 @@ TEST_F(Idempotency, SameKeySameBodyIsTheSameExecution) {
 
 TEST_F(Idempotency, SameKeyOtherBodyIsAConflict) {
   HttpClient client(Port());
-  const Headers key = {{"Idempotency-Key", "order-2"}};
+  const Headers key = {{"Idempotency-Key", "order-2-8a6e1d0c5b9f"}};
   ASSERT_EQ(Submit(client, "print('a')", key).status, 202);
   const HttpResult other = Submit(client, "print('b')", key);
   EXPECT_EQ(other.status, 409) << other.Describe();

@@ -30,6 +30,35 @@ TEST(JsonRequest, BodyMustBeAnObject) {
   EXPECT_NE(parsed.error().message.find("an array"), std::string::npos);
 }
 
+TEST(JsonRequest, DuplicateKeysAreRefusedNamingThePath) {
+  auto top = ParseJsonObject(R"j({"script": "print(1)", "lang": "python", "script": "evil"})j");
+  ASSERT_FALSE(top.has_value());
+  EXPECT_EQ(top.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_TRUE(top.error().reason.empty());  // a 422 naming the field
+  EXPECT_EQ(top.error().field, "script");
+  auto nested = ParseJsonObject(R"j({"limits": {"pids": 1, "pids": 2}})j");
+  ASSERT_FALSE(nested.has_value());
+  EXPECT_EQ(nested.error().field, "limits.pids");
+  // An escaped spelling of the same name is the same name.
+  auto escaped = ParseJsonObject(R"j({"lang": "a", "l\u0061ng": "b"})j");
+  ASSERT_FALSE(escaped.has_value());
+  EXPECT_EQ(escaped.error().field, "lang");
+  // The same name in two different objects is fine.
+  EXPECT_TRUE(ParseJsonObject(R"j({"a": {"x": 1}, "b": {"x": 2}, "c": [{"x": 1}, {"x": 2}]})j"));
+}
+
+TEST(JsonFields, AHugeUnknownKeyIsNotEchoedWhole) {
+  const std::string key(100000, 'k');
+  auto object = ParseJsonObject("{\"" + key + "\": 1}");
+  ASSERT_TRUE(object.has_value());
+  JsonFields fields(*object);
+  (void)fields.OptionalString("script");
+  const Status finished = fields.Finish();
+  ASSERT_FALSE(finished.has_value());
+  EXPECT_LT(finished.error().message.size(), 300u) << finished.error().message.substr(0, 300);
+  EXPECT_NE(finished.error().message.find("…"), std::string::npos);
+}
+
 TEST(JsonFields, RequiredStringsAndTheirErrorsNameTheField) {
   auto object = ParseJsonObject(R"j({"lang": 3, "script": "print(1)"})j");
   ASSERT_TRUE(object.has_value());

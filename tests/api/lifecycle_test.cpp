@@ -62,7 +62,8 @@ TEST_F(Lifecycle, KillNineDuringABurstLosesNothingAndRunsNothingTwice) {
         const int n = next.fetch_add(1);
         if (n >= kSubmissions) return;
         const HttpResult result =
-            Submit(client, BurstScript(n), {{"Idempotency-Key", "burst-" + std::to_string(n)}});
+            Submit(client, BurstScript(n),
+                   {{"Idempotency-Key", "burst-key-" + std::to_string(n) + "-7c1e9a4b"}});
         if (result.status == 0) return;  // the server is gone
         EXPECT_EQ(result.status, 202) << result.Describe();
         if (result.status != 202) continue;
@@ -108,7 +109,8 @@ TEST_F(Lifecycle, KillNineDuringABurstLosesNothingAndRunsNothingTwice) {
   // The same keys again are the same executions: nothing is run a second time.
   for (const auto& [n, id] : accepted) {
     const HttpResult again =
-        Submit(client, BurstScript(n), {{"Idempotency-Key", "burst-" + std::to_string(n)}});
+        Submit(client, BurstScript(n),
+               {{"Idempotency-Key", "burst-key-" + std::to_string(n) + "-7c1e9a4b"}});
     ASSERT_EQ(again.status, 200) << again.Describe();
     EXPECT_EQ(Str(again.Json().at("execution_id")), id);
     EXPECT_TRUE(IsTerminalStatus(Str(again.Json().at("status"))));
@@ -149,12 +151,13 @@ TEST_F(Lifecycle, SigtermLetsRunningWorkFinishAndExitsZero) {
   HttpResult waited;
   std::thread waiter([&] {
     HttpClient own(server->Port());
-    waited = Submit(own, script, {{"Idempotency-Key", "graceful"}}, "?wait=true");
+    waited = Submit(own, script, {{"Idempotency-Key", "graceful-shutdown-key"}}, "?wait=true");
   });
   // Find the execution (the same key replays it at once) and wait until it runs.
   std::string id;
   for (int i = 0; i < 2000 && id.empty(); ++i) {
-    const HttpResult replay = Submit(client, script, {{"Idempotency-Key", "graceful"}});
+    const HttpResult replay =
+        Submit(client, script, {{"Idempotency-Key", "graceful-shutdown-key"}});
     if (replay.status == 200) id = Str(replay.Json().at("execution_id"));
     if (id.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }

@@ -115,5 +115,24 @@ TEST(Metrics, ExportsTheProcessMetricsOfThisProcess) {
   }
 }
 
+TEST(Metrics, MethodsOutsideTheKnownSetShareOneLabel) {
+  Metrics metrics;
+  metrics.ObserveRequest("unmatched", "GET", 404, std::chrono::microseconds(10));
+  const std::size_t one = metrics.Render().size();
+  for (int i = 0; i < 200; ++i) {
+    metrics.ObserveRequest("unmatched", "JUNK" + std::to_string(i) + std::string(4000, 'X'), 405,
+                           std::chrono::microseconds(10));
+  }
+  const std::string text = metrics.Render();
+  EXPECT_EQ(text.find("JUNK"), std::string::npos);
+  EXPECT_NE(
+      text.find(
+          R"(integr8scode_http_requests_total{code="405",method="other",route="unmatched"} 200)"),
+      std::string::npos)
+      << text;
+  // One new series (and its histogram), not two hundred.
+  EXPECT_LT(text.size(), 2 * one + 4096);
+}
+
 }  // namespace
 }  // namespace integr8scode

@@ -42,6 +42,7 @@ TEST(Problem, EveryErrorCodeAndReasonMapsToTheDocumentedStatus) {
       {ErrorCode::kRateLimited, "", 429, "rate_limited"},
       {ErrorCode::kResourceExhausted, "", 503, "queue_full"},
       {ErrorCode::kResourceExhausted, "queue_full", 503, "queue_full"},
+      {ErrorCode::kResourceExhausted, "password_hashing_busy", 503, "busy"},
       {ErrorCode::kUnavailable, "", 503, "unavailable"},
       {ErrorCode::kInternal, "", 500, "internal"},
   };
@@ -98,6 +99,36 @@ TEST(Problem, ResponseIsProblemJsonWithFieldAndRequestId) {
   EXPECT_EQ(body.at("code"), "invalid_field");
   EXPECT_EQ(body.at("request_id"), "req-1");
   EXPECT_EQ(body.at("field"), "lang");
+}
+
+TEST(Problem, HeadersTheProblemImpliesAreSetWithIt) {
+  const HttpResponse busy = ProblemResponse(
+      MakeError(ErrorCode::kResourceExhausted, "password_hashing_busy", "busy"), "r");
+  EXPECT_EQ(busy.status, 503);
+  EXPECT_EQ(busy.Header("retry-after"), "2");
+  EXPECT_EQ(
+      ProblemResponse(MakeError(ErrorCode::kResourceExhausted, "full"), "r").Header("retry-after"),
+      "5");
+  EXPECT_TRUE(ProblemResponse(MakeError(ErrorCode::kRateLimited, "x"), "r")
+                  .Header("retry-after")
+                  .empty());  // the limiter knows when, and sets it
+  EXPECT_EQ(ProblemResponse(MakeError(ErrorCode::kUnauthenticated, "log in"), "r")
+                .Header("www-authenticate"),
+            "Bearer realm=\"integr8scode\"");
+  EXPECT_EQ(ProblemResponse(MakeError(ErrorCode::kUnauthenticated, "token_expired", "again"), "r")
+                .Header("www-authenticate"),
+            "Bearer realm=\"integr8scode\", error=\"invalid_token\"");
+}
+
+TEST(Problem, ClientTextIsCutOnACharacterBoundary) {
+  EXPECT_EQ(QuoteForDetail("short"), "short");
+  const std::string cut = QuoteForDetail(std::string(10, 'a') + "\xc3\xa9" + "zzz", 11);
+  EXPECT_EQ(cut, std::string(10, 'a') + "…");  // not half of the é
+  Error error = MakeError(ErrorCode::kInvalidArgument, std::string(50000, 'd'));
+  error.field = std::string(50000, 'f');
+  const boost::json::object body = boost::json::parse(ProblemResponse(error, "r").body).as_object();
+  EXPECT_LE(body.at("detail").as_string().size(), 1024u + 3);
+  EXPECT_LE(body.at("field").as_string().size(), 256u + 3);
 }
 
 TEST(Problem, InternalErrorsDoNotLeakTheirMessage) {

@@ -261,7 +261,7 @@ TEST_F(ServiceSandboxTest, RequestsAreValidatedWithPreciseErrors) {
 
   SubmitRequest bad_key = Python("pass");
   bad_key.idempotency_key = "has space";
-  EXPECT_EQ(SubmitError(caller, bad_key).field, "idempotency_key");
+  EXPECT_EQ(SubmitError(caller, bad_key).field, "Idempotency-Key");
 
   // None of the refused requests was stored.
   auto counts = stores_.executions->CountByStatus();
