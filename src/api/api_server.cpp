@@ -398,10 +398,16 @@ class ApiServerImpl final : public ApiServer {
     // Never bodies, tokens or code: the route pattern stands for the path, which may
     // carry ids but nothing secret.
     const std::string address = ClientAddress(request, context_.options.trust_proxy);
+    // A method is any token a client sends (up to the header limit): a log line carries
+    // at most 16 bytes of it.
+    constexpr std::size_t kMaxLoggedMethod = 16;
+    const std::string method = request.method.size() <= kMaxLoggedMethod
+                                   ? request.method
+                                   : request.method.substr(0, kMaxLoggedMethod) + "…";
     if (exchange.execution_id.empty()) {
       Log(level, "request",
           {{"request_id", exchange.RequestId()},
-           {"method", request.method},
+           {"method", method},
            {"route", exchange.route},
            {"status", status},
            {"latency_ms", latency_ms},
@@ -410,7 +416,7 @@ class ApiServerImpl final : public ApiServer {
     } else {
       Log(level, "request",
           {{"request_id", exchange.RequestId()},
-           {"method", request.method},
+           {"method", method},
            {"route", exchange.route},
            {"status", status},
            {"latency_ms", latency_ms},
