@@ -41,6 +41,13 @@ describe('accounts, saved scripts and history', () => {
 
   it('registers, logs out and logs in again', async () => {
     await page.goto(`${server.baseUrl}/register`);
+    // Everything wrong at once is said at once, beside each field.
+    await page.getByLabel('Username').fill('x');
+    await page.getByLabel('Email').fill('not-an-address');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    assert.equal(await page.getByTestId('field-error').count(), 3);
+    assert.match(await page.getByTestId('auth-error').textContent(), /fix the 3 fields/);
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Email').fill(`${username}@example.com`);
     await page.getByLabel('Password').fill(password);
@@ -110,7 +117,8 @@ describe('accounts, saved scripts and history', () => {
     const first = table.locator('tbody tr').first();
     assert.match(await first.textContent(), /Completed/);
     assert.match(await first.textContent(), /Python 3\.11/);
-    await first.getByRole('link').click();
+    // The whole row opens the run, not only the badge: click the runtime cell.
+    await first.locator('td').nth(1).click();
     await page.waitForURL(`**/executions/${id}`);
     await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('edited'));
     assert.equal((await page.getByTestId('exit-code').textContent()).trim(), '0');
@@ -136,6 +144,8 @@ describe('accounts, saved scripts and history', () => {
     await users.getByRole('cell', { name: username, exact: true }).waitFor();
     const recent = page.locator('section[aria-labelledby="recent"]');
     assert.match(await recent.textContent(), /Completed/);
+    // Owners by name, not by id.
+    await recent.getByTestId('owner').getByText(username, { exact: true }).first().waitFor();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).waitFor();
   });
 });

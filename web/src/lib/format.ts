@@ -93,6 +93,11 @@ function sentence(text: string): string {
   return /[.!?…]$/.test(text) ? text : `${text}.`;
 }
 
+/** Server messages are lower-case clauses ("killed by SIGSEGV"); shown alone, they start a sentence. */
+export function capitalize(text: string): string {
+  return text.length > 0 ? text[0]!.toUpperCase() + text.slice(1) : text;
+}
+
 function limitsOf(execution: Execution): Partial<Limits> {
   return execution.limits ?? {};
 }
@@ -109,7 +114,8 @@ export function outcomeSentence(execution: Execution): string | null {
     case 'completed':
       return null;
     case 'failed':
-      if (execution.signal) return `The program was killed by ${execution.signal}.`;
+      // The server's message names the signal and says more (its meaning, a hint): once.
+      if (execution.signal) return message ? capitalize(sentence(message)) : `The program was killed by ${execution.signal}.`;
       if (execution.exit_code != null) return `The program exited with code ${execution.exit_code}.`;
       return message ?? 'The program failed.';
     case 'timed_out':
@@ -135,5 +141,6 @@ export function extraMessage(execution: Execution): string | null {
   if (!message) return null;
   // Our sentence already covers limits, cancellation, compile and platform errors.
   if (execution.status !== 'failed' && execution.status !== 'completed') return null;
+  if (execution.status === 'failed' && execution.signal) return null; // it is the sentence
   return message;
 }
