@@ -108,6 +108,16 @@ export async function screenshot(page, name, { fullPage = false } = {}) {
   return path;
 }
 
+/** `name`-1280.png at 1280×800 and `name`-360.png at 360×740; the viewport is restored. */
+export async function screenshotBoth(page, name) {
+  const before = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await screenshot(page, `${name}-1280`);
+  await page.setViewportSize({ width: 360, height: 740 });
+  await screenshot(page, `${name}-360`);
+  await page.setViewportSize(before);
+}
+
 export function uniqueName(prefix) {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }

@@ -64,6 +64,7 @@ const kStatusLabels: Record<ExecutionStatus, string> = {
 
 export function statusLabel(status: string | null | undefined): string {
   if (!status) return 'Ready';
+  if (status === 'submitting') return 'Starting';
   return kStatusLabels[status as ExecutionStatus] ?? status;
 }
 
@@ -72,6 +73,7 @@ export function statusTone(status: string | null | undefined): 'neutral' | 'info
   switch (status) {
     case 'running':
     case 'queued':
+    case 'submitting':
       return 'info';
     case 'completed':
       return 'success';

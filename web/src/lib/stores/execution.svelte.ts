@@ -65,8 +65,6 @@ export class ExecutionRun {
   /** Reactive mirrors of the feed, updated once per rendered frame. */
   hasOutput = $state(false);
   hiddenLines = $state(0);
-  /** The request of the run on screen (its limits, for "run again"). */
-  request = $state<ExecuteRequest | null>(null);
 
   lastEventId = -1;
   readonly output: OutputFeed;
@@ -112,7 +110,6 @@ export class ExecutionRun {
       const accepted = await this.api.execute(request);
       if (this.disposed) return;
       this.reset();
-      this.request = request;
       this.executionId = accepted.execution_id;
       this.status = accepted.status ?? 'queued';
       this.phase = 'live';
