@@ -14,17 +14,19 @@ export async function installFrameProbe(page, needle) {
       last = now;
       const output = document.querySelector('[data-testid="output"] .pieces');
       if (probe.firstOutputAt === null && output && output.childElementCount > 0) probe.firstOutputAt = now;
+      if (probe.resultAt !== null && probe.endShownAt === null && endShown()) probe.endShownAt = now;
       if (probe.running) requestAnimationFrame(frame);
     }
     requestAnimationFrame(frame);
-    // Status and output changes are seen as they happen, not at the next poll.
+    // The output's text is read only once the result is in (reading it costs a walk of the
+    // DOM, which would slow the page it measures).
+    const endShown = () => (document.querySelector('[data-testid="output"] .pieces')?.lastElementChild?.textContent ?? '').includes(lastLine);
+    // Status changes are seen as they happen, not at the next frame.
     const observer = new MutationObserver(() => {
       const badge = document.querySelector('section.output .badge');
       const now = performance.now();
       if (probe.resultAt === null && badge && final.includes(badge.getAttribute('data-status'))) probe.resultAt = now;
-      if (probe.endShownAt === null && document.querySelector('[data-testid="output"]')?.textContent?.includes(lastLine)) {
-        probe.endShownAt = now;
-      }
+      if (probe.resultAt !== null && probe.endShownAt === null && endShown()) probe.endShownAt = now;
     });
     observer.observe(document.querySelector('main') ?? document.body, { subtree: true, childList: true, attributes: true, characterData: true });
     probe.stop = () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { OutputFeed, splitLines, type FeedEvent } from './feed';
-import { mountOutputView } from './view';
+import { OutputView } from './view';
 import { ManualFrames } from '../../test/fakes';
 
 describe('OutputFeed', () => {
@@ -74,15 +74,14 @@ describe('OutputFeed', () => {
   });
 });
 
-describe('mountOutputView', () => {
+describe('OutputView', () => {
   it('appends spans per stream, removes dropped ones, and follows the bottom', () => {
     const frames = new ManualFrames();
     const feed = new OutputFeed(frames, () => {}, 300);
     const scroller = document.createElement('pre');
     const target = document.createElement('span');
     scroller.append(target);
-    let follow = true;
-    const detach = mountOutputView(target, feed, scroller, () => follow);
+    const view = new OutputView(target, feed, scroller);
     feed.append('stdout', 'out\n');
     feed.append('stderr', '<err>\n');
     frames.tick();
@@ -91,13 +90,12 @@ describe('mountOutputView', () => {
       ['stderr', '<err>\n'],
     ]);
     const first = target.firstChild;
-    follow = false;
     feed.append('stdout', 'y\n'.repeat(600));
     frames.tick();
     expect(target.contains(first)).toBe(false);
     expect(target.textContent?.endsWith('y\n')).toBe(true);
     feed.reset();
     expect(target.childElementCount).toBe(0);
-    detach();
+    view.destroy();
   });
 });

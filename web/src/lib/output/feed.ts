@@ -33,8 +33,11 @@ export const kAnimationFrames: FrameScheduler = {
 
 /** A piece holds at most this many lines, so the live view can drop old output in steps. */
 export const kPieceLines = 200;
-/** The live view keeps about the last this many lines; the rest is a click away. */
-export const kLiveLines = 5000;
+/**
+ * The live view keeps about the last this many lines; the rest is a click away. Every frame
+ * that adds output lays the view out again, so its size bounds the cost of a frame.
+ */
+export const kLiveLines = 2000;
 
 function countLines(text: string): number {
   let count = 0;
