@@ -241,6 +241,13 @@ Result<std::set<int>> AppliedVersions(SqlConnection& connection) {
 std::span<const Migration> SchemaMigrations() {
   static const Migration kMigrations[] = {
       {1, "initial schema", InitialSchema().sqlite, InitialSchema().postgres},
+      // Shared executions (readable by anyone with the id while the owner keeps them
+      // public) and a compiled runtime's build time apart from its run time.
+      {2, "public executions, compile time",
+       "ALTER TABLE executions ADD COLUMN is_public INTEGER NOT NULL DEFAULT 0;\n"
+       "ALTER TABLE executions ADD COLUMN compile_time_ms INTEGER;",
+       "ALTER TABLE executions ADD COLUMN is_public SMALLINT NOT NULL DEFAULT 0;\n"
+       "ALTER TABLE executions ADD COLUMN compile_time_ms BIGINT;"},
   };
   return kMigrations;
 }
