@@ -117,8 +117,10 @@ describe('accounts, saved scripts and history', () => {
     const first = table.locator('tbody tr').first();
     assert.match(await first.textContent(), /Completed/);
     assert.match(await first.textContent(), /Python 3\.11/);
-    // The whole row opens the run, not only the badge: click the runtime cell.
-    await first.locator('td').nth(1).click();
+    // The whole row opens the run, not only the badge: a click in the middle of the runtime
+    // cell (where the row's link lies over it).
+    const cell = await first.locator('td').nth(1).boundingBox();
+    await page.mouse.click(cell.x + cell.width / 2, cell.y + cell.height / 2);
     await page.waitForURL(`**/executions/${id}`);
     await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('edited'));
     assert.equal((await page.getByTestId('exit-code').textContent()).trim(), '0');
