@@ -3,6 +3,7 @@
 // own: a real `integr8scode serve` (build/ci, or INTEGR8SCODE_BIN), Debian's Chromium driven
 // by playwright-core. Prints figures; asserts nothing.
 //   node bench/web/output-frames.mjs [lines ...]      default: 2000 20000 87000
+//   OUTPUT_BENCH_WEB_ROOT=<dist>   serve another build of the UI (to compare versions)
 import { startServer } from '../../tests/e2e/lib/server.mjs';
 import { launchBrowser, openEditor, selectRuntime, setEditorText, waitForFinalStatus } from '../../tests/e2e/lib/browser.mjs';
 import { installFrameProbe, readFrameProbe, summarise } from '../../tests/e2e/lib/frames.mjs';
@@ -10,7 +11,10 @@ import { installFrameProbe, readFrameProbe, summarise } from '../../tests/e2e/li
 const counts = process.argv.slice(2).map(Number).filter((n) => n > 0);
 if (counts.length === 0) counts.push(2000, 20000, 87000);
 
-const server = await startServer('bench-output');
+const server = await startServer(
+  'bench-output',
+  process.env.OUTPUT_BENCH_WEB_ROOT ? { INTEGR8SCODE_SERVER_WEB_ROOT: process.env.OUTPUT_BENCH_WEB_ROOT } : {},
+);
 const browser = await launchBrowser();
 try {
   const page = await browser.page();

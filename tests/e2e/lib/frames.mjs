@@ -12,15 +12,18 @@ export async function installFrameProbe(page, needle) {
     function frame(now) {
       probe.frames.push({ at: now, ms: now - last });
       last = now;
-      const output = document.querySelector('[data-testid="output"] .pieces');
-      if (probe.firstOutputAt === null && output && output.childElementCount > 0) probe.firstOutputAt = now;
+      if (probe.firstOutputAt === null && document.querySelector('[data-testid="output"] [data-stream]')) probe.firstOutputAt = now;
       if (probe.resultAt !== null && probe.endShownAt === null && endShown()) probe.endShownAt = now;
       if (probe.running) requestAnimationFrame(frame);
     }
     requestAnimationFrame(frame);
     // The output's text is read only once the result is in (reading it costs a walk of the
     // DOM, which would slow the page it measures).
-    const endShown = () => (document.querySelector('[data-testid="output"] .pieces')?.lastElementChild?.textContent ?? '').includes(lastLine);
+    const endShown = () => {
+      const output = document.querySelector('[data-testid="output"]');
+      const last = output?.querySelector('.pieces')?.lastElementChild ?? output?.lastElementChild;
+      return (last?.textContent ?? '').includes(lastLine);
+    };
     // Status changes are seen as they happen, not at the next frame.
     const observer = new MutationObserver(() => {
       const badge = document.querySelector('section.output .badge');
