@@ -50,7 +50,12 @@ describe('limits you choose, and sharing', () => {
     assert.match(await page.locator('#limit-memory_bytes-max').textContent(), /^max \d/);
     await setLimit('timeout_ms', 2);
     await setLimit('memory_bytes', 64);
-    await screenshotBoth(page, 'editor-limits');
+    await screenshotBoth(page, 'editor-limits', {
+      reopen: async () => {
+        const button = page.getByTestId('limits-button');
+        if ((await button.getAttribute('aria-expanded')) !== 'true') await button.click();
+      },
+    });
 
     await page.reload();
     await page.locator('[data-testid="runtime-select"]:not([disabled])').waitFor();
