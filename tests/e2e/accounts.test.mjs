@@ -94,7 +94,9 @@ describe('accounts, saved scripts and history', () => {
   it('renames and edits the script, warning about unsaved changes', async () => {
     await setEditorText(page, "print('edited')\n");
     assert.match(await page.getByTestId('doc-name').textContent(), /Unsaved/);
-    await page.getByTestId('save').click();
+    // The open script's name is in the editor's toolbar; Ctrl+S saves from inside the editor.
+    assert.equal(await page.locator('.toolbar [data-testid="doc-name"]').count(), 1);
+    await page.keyboard.press('ControlOrMeta+s');
     await page.waitForFunction(() => !document.querySelector('[data-testid="doc-name"]')?.textContent?.includes('Unsaved'));
 
     await page.getByRole('button', { name: `Rename ${scriptName}` }).click();
