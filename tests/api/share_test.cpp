@@ -78,8 +78,8 @@ TEST_F(Share, ASharedRunningExecutionCannotBeCancelledByItsReaders) {
   }
   const HttpResult status = client.Get("/api/v1/executions/" + id, a.Bearer());
   EXPECT_NE(Str(status.Json().at("status")), "cancelled") << status.body;
-  EXPECT_EQ(
-      client.Request("POST", "/api/v1/executions/" + id + "/cancel", {}, a.Bearer()).status, 200);
+  EXPECT_EQ(client.Request("POST", "/api/v1/executions/" + id + "/cancel", {}, a.Bearer()).status,
+            200);
 }
 
 TEST_F(Share, AnonymousRunsAndUnknownIdsHaveNothingToShare) {
@@ -90,8 +90,7 @@ TEST_F(Share, AnonymousRunsAndUnknownIdsHaveNothingToShare) {
   const std::string id = Str(run.Json().at("execution_id"));
   const HttpResult refused = client.Request("PUT", SharePath(id), {}, c.Bearer());
   EXPECT_EQ(refused.status, 409) << refused.Describe();
-  EXPECT_EQ(client.Request("PUT", SharePath("00000000-0000-4000-8000-000000000000"), {},
-                           c.Bearer())
+  EXPECT_EQ(client.Request("PUT", SharePath("00000000-0000-4000-8000-000000000000"), {}, c.Bearer())
                 .status,
             404);
 }
