@@ -79,6 +79,14 @@ describe('large output', () => {
     assert.ok(!text.includes('line 000000\n'), 'the live view is capped; the start is not in the DOM');
     const more = page.getByTestId('more-lines');
     assert.match(await more.textContent(), /more lines above — open the full output/);
+    // The full output is one click away, all of it.
+    const [full] = await Promise.all([browser.context.waitForEvent('page'), more.getByRole('button', { name: 'open the full output' }).click()]);
+    await full.waitForLoadState();
+    const fullText = (await full.locator('body').textContent()) ?? '';
+    assert.ok(fullText.startsWith('line 000000\n'), 'the full output starts at the first line');
+    assert.ok(fullText.includes(`${kLastLine}\n`), 'and ends at the last');
+    assert.equal(fullText.split('\n').filter(Boolean).length, kLines);
+    await full.close();
     const nodes = await page.evaluate(() => document.querySelectorAll('[data-testid="output"] *').length);
     const stats = summarise(probe.frames);
     console.log(
