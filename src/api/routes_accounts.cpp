@@ -42,7 +42,7 @@ void Login(const std::shared_ptr<Call>& call) {
   auto password = fields.RequiredString("password");
   if (!password) return call->ReplyError(password.error());
   if (auto status = fields.Finish(); !status) return call->ReplyError(status.error());
-  auto login = Auth(*call).Login(*username, *password);
+  auto login = Auth(*call).Login(*username, *password, call->GetCaller().ip);
   if (!login) return call->ReplyError(login.error());
   call->GetExchange().user = std::to_string(login->user.id);
   HttpResponse response = JsonResponse(200, boost::json::object{

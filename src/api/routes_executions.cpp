@@ -239,6 +239,17 @@ void ShareExecution(const std::shared_ptr<Call>& call, bool shared) {
   call->ReplyJson(200, ExecutionToJson(*execution));
 }
 
+void DeleteExecution(const std::shared_ptr<Call>& call) {
+  const std::string id(call->Param("id"));
+  call->SetExecutionId(id);
+  if (auto deleted = Executions(*call).Delete(call->GetCaller(), id); !deleted) {
+    return call->ReplyError(deleted.error());
+  }
+  HttpResponse response;
+  response.status = 204;
+  call->Reply(std::move(response));
+}
+
 void RetryExecution(const std::shared_ptr<Call>& call) {
   const std::string id(call->Param("id"));
   call->SetExecutionId(id);
@@ -293,6 +304,8 @@ void AddExecutionRoutes(std::vector<RouteSpec>& routes) {
                     [](const std::shared_ptr<Call>& call) { ListExecutions(call, false); }});
   routes.push_back(
       {"GET", "/api/v1/executions/{id}", Access::kPublic, RateGroup::kOther, GetExecution});
+  routes.push_back(
+      {"DELETE", "/api/v1/executions/{id}", Access::kPublic, RateGroup::kOther, DeleteExecution});
   routes.push_back({"POST", "/api/v1/executions/{id}/cancel", Access::kPublic, RateGroup::kOther,
                     CancelExecution});
   routes.push_back({"POST", "/api/v1/executions/{id}/retry", Access::kPublic, RateGroup::kExecute,

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <iostream>
 #include <optional>
 #include <sstream>
 
@@ -56,15 +57,25 @@ class TerminalSink final : public OutputSink {
   bool ends_with_newline_ = true;
 };
 
+// "-" names this command's own standard input.
 Result<std::string> ReadFile(const std::string& path, std::string_view what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    const int saved = errno;
-    return Fail(ErrorCode::kInvalidArgument,
-                fmt::format("cannot read {} '{}': {}", what, path, std::strerror(saved)));
-  }
   std::ostringstream text;
-  text << in.rdbuf();
+  if (path == "-") {
+    text << std::cin.rdbuf();
+    if (std::cin.bad()) {
+      const int saved = errno;
+      return Fail(ErrorCode::kInvalidArgument, fmt::format("cannot read {} from standard input: {}",
+                                                           what, std::strerror(saved)));
+    }
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      const int saved = errno;
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("cannot read {} '{}': {}", what, path, std::strerror(saved)));
+    }
+    text << in.rdbuf();
+  }
   if (text.str().size() > kMaxSourceBytes) {
     return Fail(ErrorCode::kInvalidArgument, fmt::format("{} '{}' is larger than {}", what, path,
                                                          FormatByteSize(kMaxSourceBytes)));
@@ -215,7 +226,10 @@ void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_co
   command->add_option("file", options->file, "Program to run")->required();
   command->add_option("--lang", options->language, "Language, e.g. python")->required();
   command->add_option("--version", options->version, "Language version, e.g. 3.11")->required();
-  command->add_option("--stdin", options->stdin_file, "File fed to the program's standard input");
+  command->add_option("--stdin", options->stdin_file,
+                      "File fed to the program's standard input, or - for this command's own "
+                      "standard input (read whole before the run starts); without it the program "
+                      "reads an empty input");
   command->add_option("--memory", options->memory, "Memory limit, e.g. 128M (default 128M)");
   command->add_option("--cpu", options->cpu,
                       "CPU limit in cores or millicores, e.g. 1 or 100m (default 1)");

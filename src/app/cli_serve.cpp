@@ -18,6 +18,7 @@
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
 #include "common/log.hpp"
+#include "common/private_files.hpp"
 #include "metrics/metrics.hpp"
 #include "sandbox/local_executor.hpp"
 #include "service/services.hpp"
@@ -75,6 +76,8 @@ ServiceOptions ServiceOptionsFrom(const Config& config) {
   options.queue.capacity = config.queue.capacity;
   options.queue.retention = config.queue.retention;
   options.queue.max_attempts = config.queue.max_attempts;
+  options.anonymous_retention = config.queue.anonymous_retention;
+  options.quotas = config.quotas;
   options.auth.jwt_secret = config.auth.jwt_secret;
   options.auth.data_dir = config.server.data_dir;
   options.auth.token_lifetime =
@@ -148,12 +151,9 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   const Config config = std::move(*loaded);
   ConfigureLogging(config.logging.level, config.logging.format);
 
-  std::error_code ec;
-  fs::create_directories(config.server.data_dir, ec);
-  if (ec) {
-    return Fatal(kExitPlatform, "cannot create the data directory",
-                 MakeError(ErrorCode::kUnavailable,
-                           fmt::format("{}: {}", config.server.data_dir.string(), ec.message())));
+  // Every password hash, script and output lives here: private at every start.
+  if (auto private_dir = EnsurePrivateDirectory(config.server.data_dir); !private_dir) {
+    return Fatal(kExitPlatform, "cannot use the data directory", private_dir.error());
   }
   // --catalog and INTEGR8SCODE_CATALOG already chose global.catalog; a config file's
   // `catalog` applies only when neither did.

@@ -262,6 +262,28 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key(
         "queue.max_attempts", Integer(1, 10),
         [](Config & c) -> auto& { return c.queue.max_attempts; }));
+    k.push_back(Key(
+        "queue.anonymous_retention", AsDuration,
+        [](Config & c) -> auto& { return c.queue.anonymous_retention; }));
+    // [quotas]
+    k.push_back(Key(
+        "quotas.executions_per_user", Integer(0, 1'000'000'000),
+        [](Config & c) -> auto& { return c.quotas.executions_per_user; }));
+    k.push_back(Key(
+        "quotas.execution_bytes_per_user", AsBytes,
+        [](Config & c) -> auto& { return c.quotas.execution_bytes_per_user; }));
+    k.push_back(Key(
+        "quotas.executions_per_address", Integer(0, 1'000'000'000),
+        [](Config & c) -> auto& { return c.quotas.executions_per_address; }));
+    k.push_back(Key(
+        "quotas.execution_bytes_per_address", AsBytes,
+        [](Config & c) -> auto& { return c.quotas.execution_bytes_per_address; }));
+    k.push_back(Key(
+        "quotas.scripts_per_user", Integer(0, 1'000'000'000),
+        [](Config & c) -> auto& { return c.quotas.scripts_per_user; }));
+    k.push_back(Key(
+        "quotas.script_bytes_per_user", AsBytes,
+        [](Config & c) -> auto& { return c.quotas.script_bytes_per_user; }));
     // [auth]
     k.push_back(Key(
         "auth.jwt_secret", AsString, [](Config & c) -> auto& { return c.auth.jwt_secret; }));

@@ -14,6 +14,7 @@
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "domain/limits.hpp"
+#include "service/storage_quota.hpp"
 
 namespace integr8scode {
 
@@ -68,6 +69,8 @@ struct QueueConfig {
   std::size_t workers = 0;  // 0: as many as sandbox slots
   std::size_t capacity = 10000;
   std::chrono::milliseconds retention{0};  // 0: keep finished executions forever
+  // Finished anonymous executions; 0: as `retention` says.
+  std::chrono::milliseconds anonymous_retention{std::chrono::hours(24)};
   int max_attempts = 2;
 };
 
@@ -104,6 +107,7 @@ struct Config {
   QueueConfig queue;
   AuthConfig auth;
   RateLimitConfig rate_limits;
+  QuotaOptions quotas;  // [quotas]: the service's own type, so its defaults are the only ones
   LoggingConfig logging;
   std::filesystem::path catalog;  // empty: the default catalog location
 

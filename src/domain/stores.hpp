@@ -37,6 +37,14 @@ struct ExecutionPage {
   std::size_t total = 0;         // matching rows in all pages
 };
 
+// What one owner keeps in the store, for quotas: rows, and the bytes of the user's data
+// in them (an execution's script, stdin, stdout and stderr; a saved script's name and
+// content).
+struct StoredUsage {
+  std::size_t count = 0;
+  std::uint64_t bytes = 0;
+};
+
 struct RecoveryReport {
   std::vector<std::string> requeued;  // were running, will run again
   std::vector<std::string> failed;    // were running and out of attempts: now kError
@@ -84,8 +92,18 @@ class ExecutionStore {
   // max_attempts, else to kError with `reason`.
   virtual Result<RecoveryReport> RecoverInterrupted(int max_attempts, std::string_view reason,
                                                     std::int64_t now_ms) = 0;
-  // Retention: deletes terminal executions finished before the cutoff.
-  virtual Result<std::size_t> DeleteFinishedBefore(std::int64_t cutoff_ms) = 0;
+  // Retention: deletes terminal executions finished before the cutoff (only those
+  // without an owner when `anonymous_only`).
+  virtual Result<std::size_t> DeleteFinishedBefore(std::int64_t cutoff_ms,
+                                                   bool anonymous_only = false) = 0;
+  // Deletes one finished execution (to free its owner's quota). kNotFound when there is
+  // none with that id; kConflict while it is queued or running.
+  virtual Status Delete(std::string_view id) {
+    (void)id;
+    return Fail(ErrorCode::kUnavailable, "this store cannot delete executions");
+  }
+  // The executions stored under an owner key ("user:7", "ip:203.0.113.9"), any status.
+  virtual Result<StoredUsage> UsageOf(std::string_view owner_key) = 0;
   virtual Result<std::map<ExecutionStatus, std::size_t>> CountByStatus() = 0;
 };
 
@@ -117,6 +135,7 @@ class ScriptStore {
   virtual Result<std::vector<Script>> List(std::int64_t owner_id) = 0;  // newest update first
   virtual Status Update(const Script& script) = 0;                      // by (owner_id, id)
   virtual Status Delete(std::int64_t owner_id, std::string_view id) = 0;
+  virtual Result<StoredUsage> UsageOf(std::int64_t owner_id) = 0;
 };
 
 // Revoked tokens (logout) until they expire.

@@ -92,6 +92,14 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options,
                                                     const CgroupHostView& host);
 
+// The slot's pids.max for a program allowed `program_pids` processes and threads: the
+// sandbox's init lives in the slot too, and is the platform's, not the program's.
+std::uint32_t SlotPidsMax(std::uint32_t program_pids);
+
+// Error::reason of CgroupSlot::Apply when the memory limit cannot be set because the
+// slot already holds more (files a previous step left on the tmpfs are charged to it).
+inline constexpr std::string_view kMemoryLimitBelowUsage = "memory_limit_below_usage";
+
 // The CFS quota for `millicores` with period `period_us`: at least 1 ms per period.
 std::uint64_t CpuQuotaMicros(std::uint32_t millicores, std::uint32_t period_us);
 

@@ -102,24 +102,19 @@ class CgroupV1Slot final : public CgroupSlot {
   }
 
   Status Apply(const Limits& limits) override {
-    const std::string memory = std::to_string(limits.memory_bytes);
-    // memory.limit_in_bytes may not exceed memsw.limit_in_bytes: order the two writes
-    // so that the invariant holds in between.
-    if (memsw_limit_) {
-      if (!WriteControlFd(memory_limit_.Get(), memory)) {
-        if (auto s = WriteControlFd(memsw_limit_.Get(), memory); !s) return s;
-        if (auto s = WriteControlFd(memory_limit_.Get(), memory); !s) return s;
-      } else if (auto s = WriteControlFd(memsw_limit_.Get(), memory); !s) {
-        return s;
-      }
-    } else if (auto s = WriteControlFd(memory_limit_.Get(), memory); !s) {
-      return Fail(std::move(s.error()).WithContext("memory.limit_in_bytes"));
+    if (auto s = ApplyMemory(limits.memory_bytes); !s) {
+      // The only values we write are valid: EBUSY is the kernel failing to reclaim down
+      // to the new limit, EINVAL the memsw ordering refused after that (the tmpfs cannot
+      // be reclaimed without swap). Either way the slot holds more than the limit.
+      if (s.error().sys_errno == EBUSY || s.error().sys_errno == EINVAL)
+        s.error().reason = std::string(kMemoryLimitBelowUsage);
+      return s;
     }
     const auto quota = CpuQuotaMicros(limits.cpu_millicores, cpu_period_us_);
     if (auto s = WriteControlFd(cpu_quota_.Get(), std::to_string(quota)); !s) {
       return Fail(std::move(s.error()).WithContext("cpu.cfs_quota_us"));
     }
-    if (auto s = WriteControlFd(pids_max_.Get(), std::to_string(limits.pids)); !s) {
+    if (auto s = WriteControlFd(pids_max_.Get(), std::to_string(SlotPidsMax(limits.pids))); !s) {
       return Fail(std::move(s.error()).WithContext("pids.max"));
     }
     return {};
@@ -190,6 +185,25 @@ class CgroupV1Slot final : public CgroupSlot {
   }
 
  private:
+  Status ApplyMemory(std::uint64_t bytes) {
+    const std::string memory = std::to_string(bytes);
+    // memory.limit_in_bytes may not exceed memsw.limit_in_bytes: order the two writes
+    // so that the invariant holds in between.
+    if (memsw_limit_) {
+      if (!WriteControlFd(memory_limit_.Get(), memory)) {
+        if (auto s = WriteControlFd(memsw_limit_.Get(), memory); !s)
+          return Fail(std::move(s.error()).WithContext("memory.memsw.limit_in_bytes"));
+        if (auto s = WriteControlFd(memory_limit_.Get(), memory); !s)
+          return Fail(std::move(s.error()).WithContext("memory.limit_in_bytes"));
+      } else if (auto s = WriteControlFd(memsw_limit_.Get(), memory); !s) {
+        return Fail(std::move(s.error()).WithContext("memory.memsw.limit_in_bytes"));
+      }
+    } else if (auto s = WriteControlFd(memory_limit_.Get(), memory); !s) {
+      return Fail(std::move(s.error()).WithContext("memory.limit_in_bytes"));
+    }
+    return {};
+  }
+
   std::uint64_t ReadPidsEvents() {
     if (!pids_events_) return 0;
     auto text = ReadControlFd(pids_events_.Get());
@@ -317,6 +331,8 @@ Result<CgroupHostView> CgroupHostView::Read(const std::filesystem::path& proc_se
   view.own = std::move(*own);
   return view;
 }
+
+std::uint32_t SlotPidsMax(std::uint32_t program_pids) { return program_pids + 1; }
 
 std::uint64_t CpuQuotaMicros(std::uint32_t millicores, std::uint32_t period_us) {
   const std::uint64_t quota = static_cast<std::uint64_t>(millicores) * period_us / 1000;

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -109,8 +108,7 @@ StepSpec MakeStep(std::vector<std::string> argv, std::vector<std::string> env,
   step.file_size_bytes = limits.file_size_bytes;
   step.open_files = limits.open_files;
   step.processes = limits.pids;
-  const double seconds = std::chrono::duration<double>(limits.timeout).count();
-  step.cpu_seconds = static_cast<std::uint32_t>(std::ceil(seconds)) + 1;
+  step.cpu_seconds = CpuTimeBackstopSeconds(limits.timeout);
   return step;
 }
 

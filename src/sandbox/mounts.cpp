@@ -13,6 +13,7 @@
 
 #include "common/unique_fd.hpp"
 #include "domain/runtime.hpp"
+#include "sandbox/host_information.hpp"
 
 namespace integr8scode {
 namespace {
@@ -246,6 +247,7 @@ Status BuildRootFilesystem(const LaunchSpec& spec) {
       !s) {
     return s;
   }
+  if (auto s = MaskHostProcPaths(root_path + "/proc", root_path + "/dev/null"); !s) return s;
 
   // pivot_root(".", ".") stacks the old root under the new one; detaching "." then
   // drops the old root entirely (pivot_root(2), "NOTES").

@@ -5,6 +5,8 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include <cmath>
+
 #include "common/units.hpp"
 
 namespace integr8scode {
@@ -16,6 +18,46 @@ std::string SignalLabel(int signal) {
   if (abbrev == nullptr) return fmt::format("signal {}", signal);
   if (description == nullptr) return fmt::format("SIG{}", abbrev);
   return fmt::format("SIG{} ({})", abbrev, description);
+}
+
+// The cgroup counts OOM kills of any process in the slot. They ended a program's step
+// only when its main process died of the OOM killer's SIGKILL (or the sandbox went): a
+// parent that outlived a killed child chose its own status. A compiler driver is not
+// the user's: its failure after a killed cc1 is the compile step's memory limit.
+bool OomEndedTheStep(const StepFacts& facts, const Verdict& verdict) {
+  if (facts.oom_kills == 0) return false;
+  if (!facts.wait_status) return true;
+  if (facts.compile) return verdict.exit_code != 0;
+  return verdict.signal == SIGKILL;
+}
+
+std::string MemoryLimitMessage(const StepFacts& facts) {
+  if (facts.compile) {
+    return fmt::format(
+        "stopped while compiling: the compiler needed more than the compile step's {} memory "
+        "limit",
+        FormatByteSize(facts.limits.memory_bytes));
+  }
+  return fmt::format("stopped: the program needed more than its {} memory limit",
+                     FormatByteSize(facts.limits.memory_bytes));
+}
+
+// SIGXCPU is the platform's only when the kernel's RLIMIT_CPU timer could have sent it:
+// the main process's own CPU time reached the soft limit. wait4 truncates user and
+// system time to microseconds each; 10 ms of slack covers that and nothing a program
+// could use (it would have to burn the whole backstop first).
+bool ReachedCpuBackstop(const StepFacts& facts) {
+  constexpr std::int64_t kSlackUs = 10'000;
+  const auto backstop_us =
+      static_cast<std::int64_t>(CpuTimeBackstopSeconds(facts.limits.timeout)) * 1'000'000;
+  return facts.main_cpu_us >= backstop_us - kSlackUs;
+}
+
+void AddOomHint(const StepFacts& facts, Verdict& verdict) {
+  if (facts.oom_kills == 0) return;
+  if (!verdict.message.empty()) verdict.message += "; ";
+  verdict.message += fmt::format("a process of it was killed at the {} memory limit",
+                                 FormatByteSize(facts.limits.memory_bytes));
 }
 
 void AddProcessHint(const StepFacts& facts, Verdict& verdict) {
@@ -58,6 +100,15 @@ Verdict Judge(const StepFacts& facts) {
     case StopReason::kNone:
       break;
   }
+  if (facts.limits_unfit) {
+    verdict.status = ExecutionStatus::kMemoryExceeded;
+    verdict.exit_code.reset();
+    verdict.message = fmt::format(
+        "not started: the files left in its scratch area already use more than the {} memory "
+        "limit{}",
+        FormatByteSize(facts.limits.memory_bytes), facts.compile ? " of the compile step" : "");
+    return verdict;
+  }
   if (facts.exec_errno != 0) {
     verdict.status = ExecutionStatus::kError;
     verdict.exit_code.reset();
@@ -66,21 +117,22 @@ Verdict Judge(const StepFacts& facts) {
                     ::strerrordesc_np(facts.exec_errno));
     return verdict;
   }
+  const bool clean_exit = verdict.exit_code == 0;
+  if (OomEndedTheStep(facts, verdict)) {
+    verdict.status = ExecutionStatus::kMemoryExceeded;
+    verdict.message = MemoryLimitMessage(facts);
+    return verdict;
+  }
   if (!facts.wait_status) {
     verdict.status = ExecutionStatus::kError;
     verdict.message = "the sandbox ended before the program did";
     return verdict;
   }
-  const bool clean_exit = verdict.exit_code == 0;
-  if (facts.oom_kills > 0 && !clean_exit) {
-    verdict.status = ExecutionStatus::kMemoryExceeded;
-    verdict.message = fmt::format("stopped: the program needed more than its {} memory limit",
-                                  FormatByteSize(facts.limits.memory_bytes));
-    return verdict;
-  }
-  if (verdict.signal == SIGXCPU) {
+  if (verdict.signal == SIGXCPU && ReachedCpuBackstop(facts)) {
     verdict.status = ExecutionStatus::kTimedOut;
-    verdict.message = "stopped after using its CPU time limit";
+    verdict.message = fmt::format("stopped after using {} s of CPU time{}",
+                                  CpuTimeBackstopSeconds(facts.limits.timeout),
+                                  facts.compile ? " while compiling" : "");
     return verdict;
   }
   if (facts.compile) {
@@ -106,8 +158,14 @@ Verdict Judge(const StepFacts& facts) {
   } else if (verdict.signal) {
     verdict.message = fmt::format("killed by {}", SignalLabel(*verdict.signal));
   }
+  AddOomHint(facts, verdict);
   AddProcessHint(facts, verdict);
   return verdict;
+}
+
+std::uint32_t CpuTimeBackstopSeconds(std::chrono::milliseconds timeout) {
+  const double seconds = std::chrono::duration<double>(timeout).count();
+  return static_cast<std::uint32_t>(std::ceil(seconds)) + 1;
 }
 
 }  // namespace integr8scode

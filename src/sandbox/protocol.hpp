@@ -21,7 +21,7 @@ struct InitMessage {
   std::uint32_t step = 0;
   std::int32_t value = 0;
   std::int32_t wait_status = 0;
-  std::int64_t at_ns = 0;        // CLOCK_MONOTONIC
+  std::int64_t at_ns = 0;        // CLOCK_MONOTONIC of the sandbox's time namespace
   std::int64_t user_cpu_us = 0;  // from wait4's rusage (the step and its waited children)
   std::int64_t system_cpu_us = 0;
   std::int64_t max_rss_kib = 0;

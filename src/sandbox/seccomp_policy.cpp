@@ -1,5 +1,6 @@
 #include "sandbox/seccomp_policy.hpp"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <linux/seccomp.h>
 #include <sched.h>
@@ -10,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <memory>
@@ -85,6 +87,7 @@ constexpr const char* kDenied[] = {
     "open_by_handle_at",
     "name_to_handle_at",
     "fanotify_init",
+    "modify_ldt",
     "memfd_secret",
     "process_madvise",
     "migrate_pages",
@@ -92,6 +95,38 @@ constexpr const char* kDenied[] = {
     "mbind",
     "set_mempolicy",
 };
+
+// Facilities a kernel may lack: ENOSYS, as from a kernel built without them, so that
+// programs take their usual fallback (polling instead of inotify, threads instead of
+// kernel AIO).
+struct AbsentCall {
+  const char* name;
+  int x86_64_number;  // for calls newer than this libseccomp (2.5.4 lacks cachestat)
+};
+constexpr AbsentCall kAbsent[] = {
+    // Watches on /usr, which is the host's: the host's commands and other runs'
+    // imports would show as events.
+    {"inotify_init", 253},
+    {"inotify_init1", 294},
+    {"inotify_add_watch", 254},
+    // Reserves the host-wide aio-max-nr (65,536 requests by default) for as long as
+    // the context lives: a run could leave the host without AIO.
+    {"io_setup", 206},
+    // Page-cache residency of any readable file: which host files, which other run's
+    // libraries were just read (a page-cache side channel; mincore(2) is already
+    // restricted to writable files by the kernel).
+    {"cachestat", 451},
+};
+
+int ResolveAbsent(const AbsentCall& call) {
+  const int nr = seccomp_syscall_resolve_name(call.name);
+  if (nr != __NR_SCMP_ERROR) return nr;
+#if defined(__x86_64__)
+  return call.x86_64_number;
+#else
+  return __NR_SCMP_ERROR;
+#endif
+}
 
 struct ContextDeleter {
   void operator()(scmp_filter_ctx ctx) const { seccomp_release(ctx); }
@@ -125,6 +160,46 @@ Result<SeccompProgram> BuildSeccompProgram() {
     if (nr == __NR_SCMP_ERROR) continue;  // not a syscall on this architecture
     if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), nr, 0), name); !s)
       return Fail(s.error());
+  }
+  for (const AbsentCall& call : kAbsent) {
+    const int nr = ResolveAbsent(call);
+    if (nr == __NR_SCMP_ERROR) continue;
+    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), nr, 0), call.name); !s)
+      return Fail(s.error());
+  }
+  // dnotify, inotify's ancestor: F_NOTIFY on a directory of /usr signals every access
+  // to its files, the host's included. EINVAL is a kernel without CONFIG_DNOTIFY. The
+  // mask: fcntl takes an unsigned int command, so the upper half must not evade the rule.
+  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(fcntl), 1,
+                                      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, F_NOTIFY)),
+                     "fcntl F_NOTIFY");
+      !s) {
+    return Fail(s.error());
+  }
+  // A lock on a shared inode (/usr is the host's) is seen by other runs and by the
+  // host: flock(2) works on a read-only descriptor, so two runs could signal through
+  // it, and a run could hold a lock a host program waits on. EOPNOTSUPP is what a
+  // filesystem without locks answers; Go's and Cargo's lock helpers, for instance, go
+  // on without the lock. (fcntl record locks stay: a write lock needs a writable
+  // descriptor, and SQLite needs them on its own files; docs/sandbox.md.)
+  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EOPNOTSUPP), SCMP_SYS(flock), 0), "flock");
+      !s) {
+    return Fail(s.error());
+  }
+  // sync(2) writes back every filesystem of the host, syncfs(2) on /usr the host's root
+  // filesystem: host-wide I/O a run could repeat in a loop. The sandbox has nothing to
+  // write back (its files are on tmpfs), so both succeed without doing anything.
+  for (const int nr : {SCMP_SYS(sync), SCMP_SYS(syncfs)}) {
+    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(0), nr, 0), "sync"); !s)
+      return Fail(s.error());
+  }
+  // preadv2(RWF_NOWAIT) tells a cached page from one that is not: the same page-cache
+  // channel as cachestat. EOPNOTSUPP is what a file without non-blocking reads answers.
+  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EOPNOTSUPP), SCMP_SYS(preadv2), 1,
+                                      SCMP_A5(SCMP_CMP_MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT)),
+                     "preadv2");
+      !s) {
+    return Fail(s.error());
   }
   // clone3 passes its flags in memory, which a filter cannot read: make libc fall
   // back to clone, whose flags register we can check.
@@ -169,14 +244,19 @@ Result<SeccompProgram> BuildSeccompProgram() {
       return Fail(s.error());
     }
   }
-  // Turning off address-space randomisation (personality ADDR_NO_RANDOMIZE) helps
-  // exploits and no program needs it; other personas stay allowed.
-  if (auto s =
-          Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
-                                 SCMP_A0(SCMP_CMP_MASKED_EQ, ADDR_NO_RANDOMIZE, ADDR_NO_RANDOMIZE)),
-                "personality");
-      !s) {
-    return Fail(s.error());
+  // Personas that weaken the address space: no randomisation (ADDR_NO_RANDOMIZE), every
+  // readable mapping executable (READ_IMPLIES_EXEC), page zero mapped (MMAP_PAGE_ZERO),
+  // the legacy layout (ADDR_COMPAT_LAYOUT). Other personas stay allowed, and so does
+  // the query personality(0xffffffff): bit 31, never a persona flag, tells it apart.
+  for (const scmp_datum_t flag :
+       {ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, ADDR_COMPAT_LAYOUT}) {
+    constexpr scmp_datum_t kQueryBit = 0x80000000u;
+    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
+                                        SCMP_A0(SCMP_CMP_MASKED_EQ, flag | kQueryBit, flag)),
+                       "personality");
+        !s) {
+      return Fail(s.error());
+    }
   }
 
   // Export the BPF through a memfd (libseccomp 2.5 exports only to an fd).

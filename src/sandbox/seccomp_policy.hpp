@@ -16,8 +16,11 @@ namespace integr8scode {
 // perf, userfaultfd, io_uring, handle-based opens, clock setting — plus: clone() with any
 // namespace flag, clone3() (ENOSYS, so libc falls back to clone whose flags we can
 // inspect), socket families other than UNIX/INET/INET6 (EAFNOSUPPORT), the TIOCSTI and
-// TIOCLINUX ioctls, and personality(ADDR_NO_RANDOMIZE). Foreign
-// architectures (i386/x32 entry points) kill the process.
+// TIOCLINUX ioctls, personas that weaken the address space, modify_ldt; ENOSYS for
+// inotify, io_setup (a host-wide quota) and cachestat; EINVAL for dnotify (F_NOTIFY); EOPNOTSUPP
+// for flock and preadv2(RWF_NOWAIT) (locks and page-cache state of the host's shared files); sync
+// and syncfs succeed without writing back the host's filesystems. Foreign architectures (i386/x32
+// entry points) kill the process.
 struct SeccompProgram {
   std::vector<sock_filter> instructions;
 

@@ -150,8 +150,15 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   StepFacts& facts = report.facts;
   facts.compile = plan.compile;
   facts.limits = plan.limits;
-  if (auto s = slot_.Apply(plan.limits); !s)
-    return Fail(std::move(s.error()).WithContext("cgroup limits"));
+  if (auto s = slot_.Apply(plan.limits); !s) {
+    // What an earlier step left on the tmpfs is charged to the slot and cannot be
+    // reclaimed: this step could not run within its memory limit.
+    if (s.error().reason != kMemoryLimitBelowUsage)
+      return Fail(std::move(s.error()).WithContext("cgroup limits"));
+    facts.limits_unfit = true;
+    report.verdict = Judge(facts);
+    return report;
+  }
   if (auto s = slot_.BeginAccounting(); !s)
     return Fail(std::move(s.error()).WithContext("cgroup accounting"));
   const SupervisorMessage go{SupervisorCommand::kRunStep, index};
@@ -159,7 +166,10 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
     return Fail(SystemError("start step"));
   }
 
+  // The init's clock (its time namespace starts at zero) measures the step; ours only
+  // the time from its start report to a kill.
   std::int64_t started_ns = 0;
+  std::int64_t started_here_ns = 0;
   std::int64_t ended_ns = 0;
   std::int64_t rusage_cpu_us = 0;  // wait4: the step's main process and its waited children
   std::uint64_t rusage_peak_bytes = 0;
@@ -195,6 +205,7 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
         if (message.step != index) continue;
         if (message.event == InitEvent::kStepStarted) {
           started_ns = message.at_ns;
+          started_here_ns = NowNs();
           deadline = Clock::now() + plan.limits.timeout;
         } else if (message.event == InitEvent::kStepExited) {
           step_exited = true;
@@ -212,14 +223,16 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
       break;
     }
     if (!step_exited && Clock::now() >= deadline) {
-      facts.stop = started_ns != 0 ? StopReason::kTimeout : StopReason::kNone;
-      if (started_ns == 0) return Fail(ErrorCode::kInternal, "the sandbox did not start the step");
+      const bool started = started_here_ns != 0;
+      facts.stop = started ? StopReason::kTimeout : StopReason::kNone;
+      if (!started) return Fail(ErrorCode::kInternal, "the sandbox did not start the step");
       break;
     }
   }
   if (!step_exited) {
     Kill();
-    ended_ns = NowNs();
+    // A step never started (the init died first) lasted nothing.
+    ended_ns = started_here_ns != 0 ? started_ns + (NowNs() - started_here_ns) : 0;
     if (!WaitForExit(std::chrono::seconds(10))) {
       return Fail(ErrorCode::kInternal, "the sandbox did not die after SIGKILL");
     }
@@ -231,6 +244,7 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   auto usage = slot_.Read();
   if (!usage) return Fail(std::move(usage.error()).WithContext("cgroup usage"));
   facts.oom_kills = usage->oom_kills;
+  facts.main_cpu_us = rusage_cpu_us;
   facts.pids_limit_hits = usage->pids_limit_hits;
   // The cgroup counts every process of the step (orphans and daemons included); wait4
   // only the main process and the children it waited for. The cgroup wins; wait4 stands
@@ -238,7 +252,7 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   report.usage.cpu_time_ms = std::max(usage->cpu_time_us, rusage_cpu_us) / 1000;
   report.usage.peak_memory_bytes =
       usage->peak_memory_bytes > 0 ? usage->peak_memory_bytes : rusage_peak_bytes;
-  if (started_ns == 0) started_ns = ended_ns;
+  if (started_here_ns == 0) started_ns = ended_ns;
   report.usage.wall_time_ms = (ended_ns - started_ns) / 1'000'000;
   report.verdict = Judge(facts);
   if (LogEnabled(LogLevel::kDebug)) {

@@ -18,6 +18,17 @@ bool UsernameChar(char c) {
 
 }  // namespace
 
+bool SameUsername(std::string_view a, std::string_view b) {
+  const auto fold = [](char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  };
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (fold(a[i]) != fold(b[i])) return false;
+  }
+  return true;
+}
+
 std::size_t CountCodePoints(std::string_view utf8) {
   std::size_t count = 0;
   for (const char c : utf8) {

@@ -17,6 +17,10 @@ Status ValidateEmail(std::string_view email);
 // 8–128 characters (Unicode code points), valid UTF-8.
 Status ValidatePassword(std::string_view password);
 
+// Usernames are one name whatever their ASCII case ("Admin" is "admin"), as the store
+// keys them.
+bool SameUsername(std::string_view a, std::string_view b);
+
 // Counts code points of valid UTF-8 (each lead byte once).
 std::size_t CountCodePoints(std::string_view utf8);
 

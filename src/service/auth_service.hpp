@@ -32,9 +32,12 @@ class AuthService {
   // kInvalidArgument (field set) for a bad username/email/password; kAlreadyExists.
   virtual Result<User> Register(std::string_view username, std::string_view email,
                                 std::string_view password) = 0;
-  // kUnauthenticated for a wrong username or password (same message for both);
-  // kLocked (message says until when) after too many failures.
-  virtual Result<LoginResult> Login(std::string_view username, std::string_view password) = 0;
+  // `source` is the client's address. kUnauthenticated for a wrong username or password
+  // (same message and the same work for both); kLocked (message says for how long) after
+  // too many failures for this username from this source — known or not, and never
+  // for other sources.
+  virtual Result<LoginResult> Login(std::string_view username, std::string_view password,
+                                    std::string_view source) = 0;
   // Verifies signature, expiry and revocation. kUnauthenticated with reason
   // "token_expired" or "invalid_token".
   virtual Result<AuthContext> Authenticate(std::string_view token) = 0;

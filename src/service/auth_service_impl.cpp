@@ -75,16 +75,36 @@ AuthServiceImpl::AuthServiceImpl(std::shared_ptr<UserStore> users,
       now_ms_(std::move(now_ms)),
       secret_(std::move(secret)),
       dummy_hash_(std::move(dummy_hash)),
-      hasher_(options_.password_hash) {}
+      hasher_(options_.password_hash),
+      throttle_(LoginThrottle::Options{options_.lockout_failures, options_.lockout_duration}) {}
 
 Status AuthServiceImpl::EnsureAdmin() {
   if (options_.admin_username.empty()) return {};
   auto existing = users_->FindByUsername(options_.admin_username);
   if (existing) {
-    if (existing->role == Role::kAdmin) return {};
-    Log(LogLevel::kInfo, "promoting the configured admin account",
-        {{"username", options_.admin_username}});
-    return users_->UpdateRole(existing->id, Role::kAdmin);
+    // An account registered through the API under this name has a password the operator
+    // never chose: promoting it would hand admin to whoever registered it first.
+    if (existing->role != Role::kAdmin) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("auth.admin_username '{}' names an account registered through the "
+                              "API (user id {}), not one this setting created; it is not made an "
+                              "admin because its password is not auth.admin_password. Choose "
+                              "another auth.admin_username, or delete that account first",
+                              options_.admin_username, existing->id));
+    }
+    if (options_.admin_password.empty() ||
+        hasher_.Verify(existing->password_hash, options_.admin_password)) {
+      return {};
+    }
+    // The configured password is the admin's password: a changed setting (or an account
+    // promoted by an older version) takes the configured one.
+    if (auto valid = ValidatePassword(options_.admin_password); !valid) return valid;
+    auto hash = hasher_.Hash(options_.admin_password);
+    if (!hash) return Fail(std::move(hash.error()));
+    if (auto stored = users_->UpdatePasswordHash(existing->id, *hash); !stored) return stored;
+    Log(LogLevel::kWarn, "set the configured admin account's password to auth.admin_password",
+        {{"username", options_.admin_username}, {"user_id", existing->id}});
+    return {};
   }
   if (existing.error().code != ErrorCode::kNotFound) return Fail(std::move(existing.error()));
 
@@ -122,6 +142,14 @@ Result<User> AuthServiceImpl::Register(std::string_view username, std::string_vi
   if (auto valid = ValidatePassword(password); !valid) return Fail(valid.error());
   auto hash = hasher_.Hash(password);
   if (!hash) return Fail(std::move(hash.error()));
+  if (IsReserved(username)) {
+    // The answer (and, after the hash, the time) of a taken name: a configured name is
+    // never a user's, whether or not its account exists yet.
+    Error taken = MakeError(ErrorCode::kAlreadyExists,
+                            fmt::format("the username '{}' is already taken", username));
+    taken.field = "username";
+    return Fail(std::move(taken));
+  }
   User user;
   user.username = std::string(username);
   user.email = std::string(email);
@@ -133,42 +161,37 @@ Result<User> AuthServiceImpl::Register(std::string_view username, std::string_vi
   return WithoutHash(std::move(*created));
 }
 
-Error AuthServiceImpl::LockedError(std::int64_t locked_until_ms) const {
-  return MakeError(ErrorCode::kLocked, "account_locked",
-                   fmt::format("this account is locked after {} failed logins; try again in {}",
-                               options_.lockout_failures, Remaining(locked_until_ms - now_ms_())));
+bool AuthServiceImpl::IsReserved(std::string_view username) const {
+  return !options_.admin_username.empty() && SameUsername(username, options_.admin_username);
 }
 
-Result<LoginResult> AuthServiceImpl::Login(std::string_view username, std::string_view password) {
-  auto found = users_->FindByUsername(username);
-  if (!found) {
-    if (found.error().code != ErrorCode::kNotFound) return Fail(std::move(found.error()));
-    (void)hasher_.Verify(dummy_hash_, password);
-    return Fail(WrongCredentials());
-  }
-  User user = std::move(*found);
+Error AuthServiceImpl::LockedError(std::int64_t locked_until_ms) const {
+  return MakeError(ErrorCode::kLocked, "account_locked",
+                   fmt::format("too many failed logins for this account from your address; try "
+                               "again in {}",
+                               Remaining(locked_until_ms - now_ms_())));
+}
+
+Result<LoginResult> AuthServiceImpl::Login(std::string_view username, std::string_view password,
+                                           std::string_view source) {
   const std::int64_t now = now_ms_();
-  if (user.locked_until_ms) {
-    if (now < *user.locked_until_ms) return Fail(LockedError(*user.locked_until_ms));
-    // The lock has run out: the count starts again rather than re-locking at once.
-    if (auto reset = users_->ResetLoginFailures(user.id); !reset) return Fail(reset.error());
-    user.failed_logins = 0;
-    user.locked_until_ms.reset();
-  }
-  if (!hasher_.Verify(user.password_hash, password)) {
-    const std::int64_t lock_until = now + options_.lockout_duration.count();
-    auto updated = users_->RecordLoginFailure(user.id, options_.lockout_failures, lock_until);
-    if (!updated) return Fail(std::move(updated.error()));
-    if (updated->locked_until_ms && now < *updated->locked_until_ms) {
-      Log(LogLevel::kWarn, "account locked after failed logins", {{"user_id", user.id}});
-      return Fail(LockedError(*updated->locked_until_ms));
+  // Before any lookup or hash: a locked pair answers the same for known and unknown names.
+  if (auto locked = throttle_.Admit(username, source, now)) return Fail(LockedError(*locked));
+  auto found = users_->FindByUsername(username);
+  if (!found && found.error().code != ErrorCode::kNotFound) return Fail(std::move(found.error()));
+  // Unknown names verify against a dummy hash: the same work, so the same time.
+  const bool verified =
+      hasher_.Verify(found ? found->password_hash : dummy_hash_, password) && found.has_value();
+  if (!verified) {
+    if (auto locked = throttle_.RecordFailure(username, source, now)) {
+      Log(LogLevel::kWarn, "failed logins: address locked out of an account name",
+          {{"client", std::string(source)}});
+      return Fail(LockedError(*locked));
     }
     return Fail(WrongCredentials());
   }
-  if (user.failed_logins > 0) {
-    if (auto reset = users_->ResetLoginFailures(user.id); !reset) return Fail(reset.error());
-    user.failed_logins = 0;
-  }
+  throttle_.RecordSuccess(username, source);
+  User user = std::move(*found);
   if (hasher_.NeedsRehash(user.password_hash)) {
     // The configured cost changed since this password was set: upgrade it now, the one
     // moment the password is known. Failing here must not fail the login.

@@ -8,28 +8,33 @@
 #include "common/error.hpp"
 #include "domain/stores.hpp"
 #include "service/auth_service.hpp"
+#include "service/login_throttle.hpp"
 #include "service/password_hasher.hpp"
 #include "service/services.hpp"
 
 namespace integr8scode {
 
 // AuthService over the UserStore and TokenStore: Argon2id passwords, HS256 access tokens
-// with revocation, CSRF tokens bound to a token's id, lockout after repeated failures.
+// with revocation, CSRF tokens bound to a token's id, failed logins throttled per (username,
+// client address) (LoginThrottle).
 // Users it returns never carry the password hash. Thread-safe.
 class AuthServiceImpl final : public AuthService {
  public:
   using Clock = std::function<std::int64_t()>;  // Unix ms
 
   // Resolves the signing key (options.jwt_secret, else <data_dir>/jwt_secret) and ensures
-  // the admin account of the options. kInvalidArgument for bad options (a secret shorter
-  // than 32 bytes, an admin without password); store errors as they come.
+  // the admin account of the options: created if missing, its password set to the
+  // configured one if it differs. kInvalidArgument for bad options (a secret shorter than
+  // 32 bytes, an admin without password, an admin name already taken by a registered
+  // user); store errors as they come.
   static Result<std::unique_ptr<AuthServiceImpl>> Create(std::shared_ptr<UserStore> users,
                                                          std::shared_ptr<TokenStore> tokens,
                                                          AuthOptions options, Clock now_ms);
 
   Result<User> Register(std::string_view username, std::string_view email,
                         std::string_view password) override;
-  Result<LoginResult> Login(std::string_view username, std::string_view password) override;
+  Result<LoginResult> Login(std::string_view username, std::string_view password,
+                            std::string_view source) override;
   Result<AuthContext> Authenticate(std::string_view token) override;
   bool CheckCsrf(const AuthContext& context, std::string_view csrf_token) override;
   Status Logout(const AuthContext& context) override;
@@ -45,6 +50,8 @@ class AuthServiceImpl final : public AuthService {
   AuthServiceImpl(std::shared_ptr<UserStore> users, std::shared_ptr<TokenStore> tokens,
                   AuthOptions options, Clock now_ms, std::string secret, std::string dummy_hash);
   Status EnsureAdmin();
+  // The configured admin's name, in any case: never open to registration.
+  bool IsReserved(std::string_view username) const;
   std::string CsrfToken(std::string_view token_id) const;
   Error LockedError(std::int64_t locked_until_ms) const;
 
@@ -57,6 +64,7 @@ class AuthServiceImpl final : public AuthService {
   // take as long as wrong passwords and reveal nothing.
   const std::string dummy_hash_;
   const PasswordHasher hasher_;
+  LoginThrottle throttle_;
 };
 
 }  // namespace integr8scode

@@ -69,6 +69,14 @@ class ExecutionService {
   virtual Result<Execution> Cancel(const Caller& caller, std::string_view id) = 0;
   // A new queued execution with the same script, runtime, stdin and limits.
   virtual Result<SubmitOutcome> Retry(const Caller& caller, std::string_view id) = 0;
+  // Deletes a finished execution, freeing its owner's quota: its owner (an anonymous one:
+  // from the same address) or an admin. kNotFound as for Get; kPermissionDenied for an
+  // anonymous execution of another address; kConflict while it is queued or running.
+  virtual Status Delete(const Caller& caller, std::string_view id) {
+    (void)caller;
+    (void)id;
+    return Fail(ErrorCode::kUnavailable, "executions cannot be deleted here");
+  }
   // Live events after `after_seq`. If the execution already finished (or its buffer is
   // gone) the callback gets one kResult event at once. kNotFound as for Get.
   virtual Result<std::unique_ptr<Subscription>> Subscribe(const Caller& caller, std::string_view id,

@@ -115,6 +115,8 @@ ExecutionServiceImpl::ExecutionServiceImpl(std::shared_ptr<ExecutionStore> store
       maximum_limits_(options.maximum_limits),
       max_script_bytes_(options.max_script_bytes),
       max_stdin_bytes_(options.max_stdin_bytes),
+      quotas_(options.quotas),
+      retention_{options.queue.retention, options.anonymous_retention},
       now_ms_(std::move(now_ms)) {}
 
 Result<const Runtime*> ExecutionServiceImpl::CheckRuntime(std::string_view language,
@@ -217,6 +219,11 @@ Result<SubmitOutcome> ExecutionServiceImpl::SubmitNew(const Caller& caller, Subm
     if (*replay) return std::move(**replay);
   }
 
+  if (auto quota = CheckExecutionQuota(
+          *store_, caller, request.script.size() + request.stdin_data.size(), quotas_, retention_);
+      !quota) {
+    return Fail(quota.error());
+  }
   auto reservation = queue_.Reserve();
   if (!reservation) return Fail(std::move(reservation.error()));
 
@@ -309,6 +316,19 @@ Result<ExecutionPage> ExecutionServiceImpl::List(const Caller& caller, Execution
   query.limit = std::min(query.limit, kMaxPageSize);
   query.with_output = false;  // listings show a preview; the full record is one GET away
   return store_->List(query);
+}
+
+Status ExecutionServiceImpl::Delete(const Caller& caller, std::string_view id) {
+  // Being shared with the caller lets them read it, not delete it.
+  auto execution = GetManaged(caller, id);
+  if (!execution) return Fail(std::move(execution.error()));
+  // Anyone with its id may read an anonymous execution; only its own address removes it.
+  if (!caller.IsAdmin() && caller.OwnerKey() != execution->owner_key) {
+    return Fail(MakeError(ErrorCode::kPermissionDenied, "forbidden",
+                          "only the address that ran an anonymous execution may delete it"));
+  }
+  if (auto deleted = store_->Delete(id); !deleted) return deleted;
+  return {};
 }
 
 Result<Execution> ExecutionServiceImpl::Cancel(const Caller& caller, std::string_view id) {

@@ -37,6 +37,7 @@ class ExecutionServiceImpl final : public ExecutionService {
   Result<ExecutionPage> List(const Caller& caller, ExecutionQuery query, bool all_users) override;
   Result<Execution> Cancel(const Caller& caller, std::string_view id) override;
   Result<SubmitOutcome> Retry(const Caller& caller, std::string_view id) override;
+  Status Delete(const Caller& caller, std::string_view id) override;
   Result<std::unique_ptr<Subscription>> Subscribe(const Caller& caller, std::string_view id,
                                                   std::uint64_t after_seq,
                                                   EventCallback callback) override;
@@ -69,6 +70,8 @@ class ExecutionServiceImpl final : public ExecutionService {
   const Limits maximum_limits_;
   const std::size_t max_script_bytes_;
   const std::size_t max_stdin_bytes_;
+  const QuotaOptions quotas_;
+  const RetentionPolicy retention_;
   const Clock now_ms_;
 };
 

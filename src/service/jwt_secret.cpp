@@ -6,9 +6,9 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <system_error>
 
 #include "common/log.hpp"
+#include "common/private_files.hpp"
 #include "common/unique_fd.hpp"
 #include "service/crypto.hpp"
 
@@ -108,12 +108,8 @@ Result<std::string> LoadOrCreateJwtSecret(const std::filesystem::path& data_dir)
     return Fail(MakeError(ErrorCode::kInvalidArgument,
                           "no JWT secret configured and no data directory to keep one in"));
   }
-  std::error_code ec;
-  if (std::filesystem::create_directories(data_dir, ec)) {
-    std::filesystem::permissions(data_dir, std::filesystem::perms::owner_all,
-                                 std::filesystem::perm_options::replace, ec);
-  } else if (ec) {
-    return Fail(Unusable(ec.value(), data_dir, "create directory"));
+  if (auto private_dir = EnsurePrivateDirectory(data_dir); !private_dir) {
+    return Fail(std::move(private_dir.error()));
   }
   const std::filesystem::path path = data_dir / "jwt_secret";
   if (::access(path.c_str(), F_OK) != 0) {

@@ -15,8 +15,9 @@ inline constexpr std::size_t kMinJwtSecretBytes = 32;
 // and race-free: the key is written to a private temporary file and link(2)ed into
 // place, so concurrent starts agree on one key and a crash never leaves half a key.
 // A file readable by others is tightened to 0600 (with a warning). Creates `data_dir`
-// (mode 0700) if missing. Fails with kUnavailable when the directory or file cannot be
-// used, kInvalidArgument when the file holds fewer than kMinJwtSecretBytes bytes.
+// (mode 0700) if missing, and makes it private if it is not (common/private_files.hpp). Fails with
+// kUnavailable when the directory or file cannot be used, kInvalidArgument when the file holds
+// fewer than kMinJwtSecretBytes bytes.
 Result<std::string> LoadOrCreateJwtSecret(const std::filesystem::path& data_dir);
 
 }  // namespace integr8scode

@@ -35,10 +35,11 @@ bool OnlyWhitespace(std::string_view text) {
 
 ScriptServiceImpl::ScriptServiceImpl(std::shared_ptr<ScriptStore> store,
                                      const RuntimeCatalog& catalog, std::size_t max_script_bytes,
-                                     Clock now_ms)
+                                     QuotaOptions quotas, Clock now_ms)
     : store_(std::move(store)),
       catalog_(catalog),
       max_script_bytes_(max_script_bytes),
+      quotas_(quotas),
       now_ms_(std::move(now_ms)) {}
 
 Status ScriptServiceImpl::Validate(const ScriptDraft& draft) const {
@@ -72,6 +73,11 @@ Result<std::vector<Script>> ScriptServiceImpl::List(const Caller& caller) {
 Result<Script> ScriptServiceImpl::Create(const Caller& caller, ScriptDraft draft) {
   if (auto user = RequireUser(caller); !user) return Fail(user.error());
   if (auto valid = Validate(draft); !valid) return Fail(valid.error());
+  if (auto quota =
+          CheckScriptQuota(*store_, *caller.user_id, draft.content.size(), std::nullopt, quotas_);
+      !quota) {
+    return Fail(quota.error());
+  }
   Script script;
   script.id = NewUuidV4();
   script.owner_id = *caller.user_id;
@@ -96,6 +102,11 @@ Result<Script> ScriptServiceImpl::Update(const Caller& caller, std::string_view 
   auto script = store_->Get(*caller.user_id, id);
   if (!script) return Fail(std::move(script.error()));
   if (auto valid = Validate(draft); !valid) return Fail(valid.error());
+  if (auto quota = CheckScriptQuota(*store_, *caller.user_id, draft.content.size(),
+                                    script->content.size(), quotas_);
+      !quota) {
+    return Fail(quota.error());
+  }
   script->name = std::move(draft.name);
   script->language = std::move(draft.language);
   script->version = std::move(draft.version);

@@ -8,6 +8,7 @@
 #include "domain/runtime.hpp"
 #include "domain/stores.hpp"
 #include "service/script_service.hpp"
+#include "service/storage_quota.hpp"
 
 namespace integr8scode {
 
@@ -19,7 +20,7 @@ class ScriptServiceImpl final : public ScriptService {
   using Clock = std::function<std::int64_t()>;  // Unix ms
 
   ScriptServiceImpl(std::shared_ptr<ScriptStore> store, const RuntimeCatalog& catalog,
-                    std::size_t max_script_bytes, Clock now_ms);
+                    std::size_t max_script_bytes, QuotaOptions quotas, Clock now_ms);
 
   Result<std::vector<Script>> List(const Caller& caller) override;
   Result<Script> Create(const Caller& caller, ScriptDraft draft) override;
@@ -33,6 +34,7 @@ class ScriptServiceImpl final : public ScriptService {
   std::shared_ptr<ScriptStore> store_;
   const RuntimeCatalog& catalog_;
   const std::size_t max_script_bytes_;
+  const QuotaOptions quotas_;
   const Clock now_ms_;
 };
 

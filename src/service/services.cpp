@@ -46,7 +46,8 @@ Status ValidateOptions(const ServiceStores& stores, const RuntimeCatalog& catalo
   if (options.queue.max_attempts < 1) {
     return Fail(ErrorCode::kInvalidArgument, "queue max_attempts must be at least 1");
   }
-  if (options.queue.retention.count() < 0 || options.queue.retention_sweep_interval.count() <= 0) {
+  if (options.queue.retention.count() < 0 || options.anonymous_retention.count() < 0 ||
+      options.queue.retention_sweep_interval.count() <= 0) {
     return Fail(ErrorCode::kInvalidArgument,
                 "the retention must be 0 (keep forever) or positive, its sweep interval positive");
   }
@@ -68,7 +69,8 @@ class ServicesImpl final : public Services {
         queue_(*stores_.executions, executor_, catalog_, publisher_, options_.queue,
                options_.now_ms),
         auth_(std::move(auth)),
-        scripts_(stores_.scripts, catalog_, options_.max_script_bytes, options_.now_ms),
+        scripts_(stores_.scripts, catalog_, options_.max_script_bytes, options_.quotas,
+                 options_.now_ms),
         executions_(stores_.executions, queue_, hub_, publisher_, catalog_, availability_, options_,
                     options_.now_ms) {}
 
@@ -116,6 +118,12 @@ class ServicesImpl final : public Services {
     if (auto swept = SweepFinishedExecutions(*stores_.executions, options_.queue.retention, now);
         !swept) {
       Log(LogLevel::kWarn, "retention sweep failed", {{"error", swept.error().Describe()}});
+    }
+    if (auto swept = SweepFinishedExecutions(*stores_.executions, options_.anonymous_retention, now,
+                                             /*anonymous_only=*/true);
+        !swept) {
+      Log(LogLevel::kWarn, "anonymous retention sweep failed",
+          {{"error", swept.error().Describe()}});
     }
     if (auto swept = auth_->SweepExpiredRevocations(); !swept) {
       Log(LogLevel::kWarn, "token revocation sweep failed", {{"error", swept.error().Describe()}});

@@ -22,6 +22,7 @@
 #include "service/memory_event_hub.hpp"
 #include "service/password_hasher.hpp"
 #include "service/script_service.hpp"
+#include "service/storage_quota.hpp"
 
 namespace integr8scode {
 
@@ -31,10 +32,14 @@ struct AuthOptions {
   std::filesystem::path data_dir;
   std::chrono::seconds token_lifetime{std::chrono::hours(24)};
   PasswordHashCost password_hash = PasswordHashCost::Interactive();
-  int lockout_failures = 5;  // consecutive failed logins that lock an account
+  // Failed logins in a row for one username from one client address that lock that
+  // address out of that username (only), and for how long.
+  int lockout_failures = 5;
   std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};
   // When admin_username is set, the account is created at start if missing (with
-  // admin_password, required then) or promoted to admin if it exists.
+  // admin_password, required then); an existing admin gets admin_password if it has
+  // another; a user who registered the name is never promoted (start fails, saying so).
+  // The name, in any case, is refused to registration.
   std::string admin_username;
   std::string admin_password;
   std::string admin_email;  // empty: "<admin_username>@admin.invalid"
@@ -47,6 +52,9 @@ struct ServiceOptions {
   std::size_t max_script_bytes = 1ull << 20;      // larger → kTooLarge, field "script"
   std::size_t max_stdin_bytes = 1ull << 20;       // larger → kTooLarge, field "stdin"
   QueueOptions queue;
+  // Finished anonymous executions are deleted after this (0: as queue.retention says).
+  std::chrono::milliseconds anonymous_retention{std::chrono::hours(24)};
+  QuotaOptions quotas;
   AuthOptions auth;
   EventOptions events;
   // Wall clock in Unix milliseconds; empty = the system clock. Tests inject one to move

@@ -383,16 +383,49 @@ class SqlExecutionStore final : public ExecutionStore {
         });
   }
 
-  Result<std::size_t> DeleteFinishedBefore(std::int64_t cutoff_ms) override {
+  Result<std::size_t> DeleteFinishedBefore(std::int64_t cutoff_ms, bool anonymous_only) override {
+    const std::string sql = fmt::format(
+        "DELETE FROM executions WHERE finished_at < $1 AND status NOT IN ('queued', 'running'){}",
+        anonymous_only ? " AND owner_id IS NULL" : "");
     return TransactFor<std::size_t>(*database_, TxMode::kWrite,
                                     [&](SqlConnection& db) -> Result<std::size_t> {
-                                      auto deleted = db.Execute(
-                                          "DELETE FROM executions WHERE finished_at < $1"
-                                          " AND status NOT IN ('queued', 'running')",
-                                          {SqlParam::Int(cutoff_ms)});
+                                      auto deleted = db.Execute(sql, {SqlParam::Int(cutoff_ms)});
                                       if (!deleted) return Fail(std::move(deleted).error());
                                       return static_cast<std::size_t>(*deleted);
                                     });
+  }
+
+  Status Delete(std::string_view id) override {
+    const std::string key(id);
+    return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
+      auto deleted =
+          db.Execute("DELETE FROM executions WHERE id = $1 AND status NOT IN ('queued', 'running')",
+                     {SqlParam::Text(key)});
+      if (!deleted) return Fail(std::move(deleted).error());
+      if (*deleted == 1) return {};
+      auto rows = db.Query("SELECT status FROM executions WHERE id = $1", {SqlParam::Text(key)});
+      if (!rows) return Fail(std::move(rows).error());
+      if (rows->empty()) {
+        return Fail(MakeError(ErrorCode::kNotFound, "not_found",
+                              fmt::format("no execution with id '{}'", id)));
+      }
+      return Fail(MakeError(ErrorCode::kConflict, "conflict",
+                            "the execution has not finished; cancel it first, then delete it"));
+    });
+  }
+
+  Result<StoredUsage> UsageOf(std::string_view owner_key) override {
+    const std::string key(owner_key);
+    return TransactFor<StoredUsage>(
+        *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<StoredUsage> {
+          // length() of a BLOB/BYTEA is its size from the row header (SQLite) or the
+          // TOAST pointer (PostgreSQL): the bytes themselves are not read.
+          return ReadUsage(
+              db.Query("SELECT count(*), coalesce(sum(length(script) + length(stdin_data)"
+                       " + length(stdout_text) + length(stderr_text)), 0)"
+                       " FROM executions WHERE owner_key = $1",
+                       {SqlParam::Text(key)}));
+        });
   }
 
   Result<std::map<ExecutionStatus, std::size_t>> CountByStatus() override {

@@ -236,14 +236,19 @@ Result<std::set<int>> AppliedVersions(SqlConnection& connection) {
   return versions;
 }
 
+// Anonymous owners ("ip:…") have no owner_id: their quota usage is found by owner key.
+constexpr std::string_view kOwnerKeyIndex =
+    "CREATE INDEX executions_owner_key ON executions (owner_key);";
+
 }  // namespace
 
 std::span<const Migration> SchemaMigrations() {
   static const Migration kMigrations[] = {
       {1, "initial schema", InitialSchema().sqlite, InitialSchema().postgres},
+      {2, "executions by owner key, for quotas", kOwnerKeyIndex, kOwnerKeyIndex},
       // Shared executions (readable by anyone with the id while the owner keeps them
       // public) and a compiled runtime's build time apart from its run time.
-      {2, "public executions, compile time",
+      {3, "public executions, compile time",
        "ALTER TABLE executions ADD COLUMN is_public INTEGER NOT NULL DEFAULT 0;\n"
        "ALTER TABLE executions ADD COLUMN compile_time_ms INTEGER;",
        "ALTER TABLE executions ADD COLUMN is_public SMALLINT NOT NULL DEFAULT 0;\n"

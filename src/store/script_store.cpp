@@ -7,6 +7,18 @@
 #include "store/sql_stores.hpp"
 
 namespace integr8scode {
+
+Result<StoredUsage> ReadUsage(Result<std::vector<SqlRow>> rows) {
+  if (!rows) return Fail(std::move(rows).error());
+  if (rows->size() != 1) return Fail(ErrorCode::kInternal, "a usage query returned no row");
+  RowReader in(rows->front());
+  StoredUsage usage;
+  usage.count = static_cast<std::size_t>(in.Int());
+  usage.bytes = static_cast<std::uint64_t>(in.Int());
+  if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+  return usage;
+}
+
 namespace {
 
 constexpr std::string_view kSelect =
@@ -103,6 +115,16 @@ class SqlScriptStore final : public ScriptStore {
   Status Delete(std::int64_t owner_id, std::string_view id) override {
     return ChangeOne(id, "DELETE FROM scripts WHERE id = $1 AND owner_id = $2",
                      {SqlParam::Text(id), SqlParam::Int(owner_id)});
+  }
+
+  Result<StoredUsage> UsageOf(std::int64_t owner_id) override {
+    return TransactFor<StoredUsage>(
+        *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<StoredUsage> {
+          return ReadUsage(
+              db.Query("SELECT count(*), coalesce(sum(length(content)), 0)"
+                       " FROM scripts WHERE owner_id = $1",
+                       {SqlParam::Int(owner_id)}));
+        });
   }
 
  private:

@@ -15,4 +15,7 @@ std::shared_ptr<UserStore> MakeSqlUserStore(std::shared_ptr<SqlDatabase> databas
 std::shared_ptr<ScriptStore> MakeSqlScriptStore(std::shared_ptr<SqlDatabase> database);
 std::shared_ptr<TokenStore> MakeSqlTokenStore(std::shared_ptr<SqlDatabase> database);
 
+// The one row of a `SELECT count(*), coalesce(sum(...), 0)` usage query.
+Result<StoredUsage> ReadUsage(Result<std::vector<SqlRow>> rows);
+
 }  // namespace integr8scode

@@ -1,5 +1,5 @@
 // Authentication and authorisation against a real server: tokens (missing, tampered,
-// forged, expired, revoked), the session cookie and its CSRF token, account lockout.
+// forged, expired, revoked), the session cookie and its CSRF token, failed-login lockout.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
@@ -172,7 +172,7 @@ TEST_F(Auth, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   EXPECT_EQ(Str(wrong.Json().at("code")), Str(unknown.Json().at("code")));
 }
 
-TEST_F(Auth, RepeatedFailuresLockTheAccount) {
+TEST_F(Auth, RepeatedFailuresLockThisAddressOutOfTheAccount) {
   HttpClient client(Port());
   CreateAccount(client, "henry");
   for (int i = 0; i < 5; ++i) {
@@ -186,7 +186,8 @@ TEST_F(Auth, RepeatedFailuresLockTheAccount) {
       ASSERT_TRUE(failed.status == 401 || failed.status == 423) << failed.Describe();
     }
   }
-  // Locked now: even the right password is refused, with when to come back.
+  // This address is locked out of that name now: even the right password is refused,
+  // with when to come back (other addresses: tests/api/account_hardening_test.cpp).
   const HttpResult locked =
       client.PostJson("/api/v1/auth/login",
                       boost::json::object{{"username", "henry"}, {"password", "password-henry"}});

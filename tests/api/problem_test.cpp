@@ -36,6 +36,7 @@ TEST(Problem, EveryErrorCodeAndReasonMapsToTheDocumentedStatus) {
       {ErrorCode::kUnauthenticated, "invalid_token", 401, "invalid_token"},
       {ErrorCode::kPermissionDenied, "", 403, "forbidden"},
       {ErrorCode::kPermissionDenied, "csrf_failed", 403, "csrf_failed"},
+      {ErrorCode::kPermissionDenied, "quota_exceeded", 403, "quota_exceeded"},
       {ErrorCode::kLocked, "", 423, "account_locked"},
       {ErrorCode::kTooLarge, "", 413, "payload_too_large"},
       {ErrorCode::kRateLimited, "", 429, "rate_limited"},

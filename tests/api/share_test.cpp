@@ -75,6 +75,7 @@ TEST_F(Share, ASharedRunningExecutionCannotBeCancelledByItsReaders) {
   for (const Headers& who : {b.Bearer(), Headers{}}) {
     EXPECT_EQ(client.Get("/api/v1/executions/" + id, who).status, 200);
     EXPECT_EQ(client.Request("POST", "/api/v1/executions/" + id + "/cancel", {}, who).status, 404);
+    EXPECT_EQ(client.Request("DELETE", "/api/v1/executions/" + id, {}, who).status, 404);
   }
   const HttpResult status = client.Get("/api/v1/executions/" + id, a.Bearer());
   EXPECT_NE(Str(status.Json().at("status")), "cancelled") << status.body;

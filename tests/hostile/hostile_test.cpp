@@ -16,56 +16,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "support/sandbox_harness.hpp"
+#include "hostile/hostile_fixture.hpp"
 
 namespace integr8scode {
 namespace {
 
-using testing::RunCode;
 using testing::RunOptions;
-
-constexpr std::size_t kSlack = testing::PrebuiltFdSlack(testing::kSharedExecutorSlots);
-
-class Hostile : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    if (testing::CanSandbox()) {
-      testing::SharedExecutor();  // slots exist before the first snapshot
-      suite_before_ = new testing::HostSnapshot(testing::TakeHostSnapshot());
-    }
-  }
-  static void TearDownTestSuite() {
-    delete suite_before_;
-    suite_before_ = nullptr;
-  }
-  void SetUp() override {
-    if (!testing::CanSandbox()) GTEST_SKIP() << "the sandbox needs root";
-    before_ = testing::TakeHostSnapshot();
-  }
-  void TearDown() override {
-    if (!testing::CanSandbox()) return;
-    EXPECT_EQ(testing::DescribeLeaks(before_, testing::TakeHostSnapshot(), kSlack), "")
-        << "after this attack";
-  }
-
-  static RunResult Python(std::string_view code, RunOptions options = {}) {
-    return RunCode("python", "3.11", code, options);
-  }
-  static RunResult C(std::string_view code, RunOptions options = {}) {
-    return RunCode("c", "12", code, options);
-  }
-
-  static RunOptions Timeout(std::chrono::milliseconds timeout) {
-    RunOptions options;
-    options.limits.timeout = timeout;
-    return options;
-  }
-
-  static testing::HostSnapshot* suite_before_;
-  testing::HostSnapshot before_;
-};
-
-testing::HostSnapshot* Hostile::suite_before_ = nullptr;
 
 TEST_F(Hostile, ForkBombHitsTheProcessLimit) {
   const RunResult result = C(R"(

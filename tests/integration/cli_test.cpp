@@ -157,6 +157,27 @@ TEST_F(CliTest, JsonHasTheResultShape) {
   EXPECT_EQ(limits.at("cpu_millicores"), 1000);
 }
 
+TEST_F(CliTest, StdinDashReadsTheCommandsOwnInput) {
+  if (!Root()) GTEST_SKIP() << "the sandbox needs root";
+  const std::string program = File("echo.py", "import sys\nprint(repr(sys.stdin.read()))");
+  const auto piped_into = [&](const std::string& flags) -> Outcome {
+    auto result = RunHostCommand(
+        {"/bin/sh", "-c",
+         "printf 'line one\\nline two\\n' | " + std::string(INTEGR8SCODE_BINARY) + " run " +
+             program + " --lang python --version 3.11" + flags + " 2>/dev/null"},
+        std::chrono::seconds(60));
+    if (!result) return {-1, result.error().Describe()};
+    return {result->exit_code, result->output};
+  };
+  const Outcome piped = piped_into(" --stdin -");
+  ASSERT_EQ(piped.exit_code, 0) << piped.out;
+  EXPECT_EQ(piped.out, "'line one\\nline two\\n'\n");
+  // Without --stdin the program reads an empty input, whatever this command was given.
+  const Outcome ignored = piped_into("");
+  ASSERT_EQ(ignored.exit_code, 0) << ignored.out;
+  EXPECT_EQ(ignored.out, "''\n");
+}
+
 TEST_F(CliTest, JsonStatusForATimeout) {
   if (!Root()) GTEST_SKIP() << "the sandbox needs root";
   const Outcome outcome =

@@ -14,6 +14,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Client addresses logins come from.
+constexpr std::string_view kHere = "192.0.2.1";
+constexpr std::string_view kElsewhere = "198.51.100.7";
+
 class AuthServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -38,7 +42,7 @@ class AuthServiceTest : public ::testing::Test {
     return user ? *user : User{};
   }
   LoginResult Login(const std::string& name, const std::string& password = "password123") {
-    auto login = Auth().Login(name, password);
+    auto login = Auth().Login(name, password, kHere);
     EXPECT_TRUE(login) << login.error().Describe();
     return login ? *login : LoginResult{};
   }
@@ -95,8 +99,8 @@ TEST_F(AuthServiceTest, LoginIssuesATokenThatAuthenticates) {
 
 TEST_F(AuthServiceTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   Register("ada");
-  auto wrong = Auth().Login("ada", "password124");
-  auto unknown = Auth().Login("nobody", "password123");
+  auto wrong = Auth().Login("ada", "password124", kHere);
+  auto unknown = Auth().Login("nobody", "password123", kHere);
   ASSERT_FALSE(wrong);
   ASSERT_FALSE(unknown);
   EXPECT_EQ(wrong.error().code, ErrorCode::kUnauthenticated);
@@ -105,50 +109,82 @@ TEST_F(AuthServiceTest, WrongPasswordAndUnknownUserGetTheSameAnswer) {
   EXPECT_EQ(wrong.error().reason, unknown.error().reason);
 }
 
-TEST_F(AuthServiceTest, FiveFailuresLockTheAccountUntilTheTimePasses) {
+TEST_F(AuthServiceTest, FiveFailuresLockOneAddressOutOfOneNameUntilTheTimePasses) {
   const User user = Register("ada");
   for (int i = 1; i <= 4; ++i) {
-    auto failed = Auth().Login("ada", "wrong-password");
+    auto failed = Auth().Login("ada", "wrong-password", kHere);
     ASSERT_FALSE(failed);
     EXPECT_EQ(failed.error().code, ErrorCode::kUnauthenticated) << "attempt " << i;
   }
-  auto fifth = Auth().Login("ada", "wrong-password");
+  auto fifth = Auth().Login("ada", "wrong-password", kHere);
   ASSERT_FALSE(fifth);
   EXPECT_EQ(fifth.error().code, ErrorCode::kLocked);
   EXPECT_EQ(fifth.error().reason, "account_locked");
 
-  // Locked: even the right password is refused, and the message says for how long.
+  // From that address even the right password waits, and the message says how long.
   clock_.Advance(14min);
-  auto still_locked = Auth().Login("ada", "password123");
+  auto still_locked = Auth().Login("ADA", "password123", kHere);
   ASSERT_FALSE(still_locked);
   EXPECT_EQ(still_locked.error().code, ErrorCode::kLocked);
   EXPECT_NE(still_locked.error().message.find("60 seconds"), std::string::npos)
       << still_locked.error().message;
 
   clock_.Advance(1min);
-  const LoginResult login = Login("ada");
-  EXPECT_EQ(login.user.id, user.id);
-  auto stored = stores_.users->Get(user.id);
+  auto login = Auth().Login("ada", "password123", kHere);
+  ASSERT_TRUE(login) << login.error().Describe();
+  EXPECT_EQ(login->user.id, user.id);
+}
+
+TEST_F(AuthServiceTest, AThirdPartyCannotLockTheRightPasswordOut) {
+  const User victim = Register("ada");
+  const User admin = Register("grace");
+  ASSERT_TRUE(stores_.users->UpdateRole(admin.id, Role::kAdmin));
+  for (const char* name : {"ada", "grace"}) {
+    for (int i = 0; i < 20; ++i) ASSERT_FALSE(Auth().Login(name, "wrong-password", kElsewhere));
+    ASSERT_EQ(Auth().Login(name, "wrong-password", kElsewhere).error().code, ErrorCode::kLocked);
+  }
+  auto victim_login = Auth().Login("ada", "password123", kHere);
+  EXPECT_TRUE(victim_login) << victim_login.error().Describe();
+  auto admin_login = Auth().Login("grace", "password123", kHere);
+  EXPECT_TRUE(admin_login) << admin_login.error().Describe();
+  // And nothing of the attack is kept on the account itself.
+  auto stored = stores_.users->Get(victim.id);
   ASSERT_TRUE(stored);
   EXPECT_EQ(stored->failed_logins, 0);
+  EXPECT_FALSE(stored->locked_until_ms.has_value());
+}
+
+TEST_F(AuthServiceTest, KnownAndUnknownNamesGetTheSameAnswersAllTheWayToTheLock) {
+  Register("ada");
+  for (int i = 1; i <= 7; ++i) {
+    auto known = Auth().Login("ada", "wrong-password", kHere);
+    auto unknown = Auth().Login("nobody", "wrong-password", kHere);
+    ASSERT_FALSE(known);
+    ASSERT_FALSE(unknown);
+    EXPECT_EQ(known.error().code, unknown.error().code) << "attempt " << i;
+    EXPECT_EQ(known.error().reason, unknown.error().reason) << "attempt " << i;
+    EXPECT_EQ(known.error().message, unknown.error().message) << "attempt " << i;
+    EXPECT_EQ(known.error().code, i < 5 ? ErrorCode::kUnauthenticated : ErrorCode::kLocked)
+        << "attempt " << i;
+  }
 }
 
 TEST_F(AuthServiceTest, AfterALockExpiresOneMoreFailureDoesNotRelockAtOnce) {
   Register("ada");
-  for (int i = 0; i < 5; ++i) ASSERT_FALSE(Auth().Login("ada", "wrong-password"));
+  for (int i = 0; i < 5; ++i) ASSERT_FALSE(Auth().Login("ada", "wrong-password", kHere));
   clock_.Advance(15min);
-  auto failed = Auth().Login("ada", "wrong-password");
+  auto failed = Auth().Login("ada", "wrong-password", kHere);
   ASSERT_FALSE(failed);
   EXPECT_EQ(failed.error().code, ErrorCode::kUnauthenticated);
-  EXPECT_TRUE(Auth().Login("ada", "password123"));
+  EXPECT_TRUE(Auth().Login("ada", "password123", kHere));
 }
 
 TEST_F(AuthServiceTest, ASuccessResetsTheFailureCount) {
   Register("ada");
-  for (int i = 0; i < 4; ++i) ASSERT_FALSE(Auth().Login("ada", "wrong-password"));
+  for (int i = 0; i < 4; ++i) ASSERT_FALSE(Auth().Login("ada", "wrong-password", kHere));
   Login("ada");
   for (int i = 0; i < 4; ++i) {
-    auto failed = Auth().Login("ada", "wrong-password");
+    auto failed = Auth().Login("ada", "wrong-password", kHere);
     ASSERT_FALSE(failed);
     EXPECT_EQ(failed.error().code, ErrorCode::kUnauthenticated);
   }
@@ -158,10 +194,10 @@ TEST_F(AuthServiceTest, LockoutIsConfigurable) {
   options_.lockout_failures = 2;
   options_.lockout_duration = 30s;
   Register("ada");
-  ASSERT_EQ(Auth().Login("ada", "wrong-password").error().code, ErrorCode::kUnauthenticated);
-  ASSERT_EQ(Auth().Login("ada", "wrong-password").error().code, ErrorCode::kLocked);
+  ASSERT_EQ(Auth().Login("ada", "wrong-password", kHere).error().code, ErrorCode::kUnauthenticated);
+  ASSERT_EQ(Auth().Login("ada", "wrong-password", kHere).error().code, ErrorCode::kLocked);
   clock_.Advance(30s);
-  EXPECT_TRUE(Auth().Login("ada", "password123"));
+  EXPECT_TRUE(Auth().Login("ada", "password123", kHere));
 }
 
 TEST_F(AuthServiceTest, TokensExpire) {
@@ -213,7 +249,7 @@ TEST_F(AuthServiceTest, TokenFromAnotherSecretIsRejected) {
   other.jwt_secret = std::string(40, 'o');
   auto foreign = Make(other);
   ASSERT_NE(foreign, nullptr);
-  auto login = foreign->Login("ada", "password123");
+  auto login = foreign->Login("ada", "password123", kHere);
   ASSERT_TRUE(login);
   auto refused = Auth().Authenticate(login->access_token);
   ASSERT_FALSE(refused);
@@ -254,27 +290,71 @@ TEST_F(AuthServiceTest, CsrfTokenIsBoundToItsSession) {
 TEST_F(AuthServiceTest, ConfiguredAdminIsCreated) {
   options_.admin_username = "root-admin";
   options_.admin_password = "admin-password";
-  auto admin = Auth().Login("root-admin", "admin-password");
+  auto admin = Auth().Login("root-admin", "admin-password", kHere);
   ASSERT_TRUE(admin) << admin.error().Describe();
   EXPECT_EQ(admin->user.role, Role::kAdmin);
   auto context = Auth().Authenticate(admin->access_token);
   ASSERT_TRUE(context);
   EXPECT_EQ(context->role, Role::kAdmin);
   auth_.reset();
-  EXPECT_TRUE(Auth().Login("root-admin", "admin-password"));  // a restart keeps one admin
+  EXPECT_TRUE(Auth().Login("root-admin", "admin-password", kHere));  // a restart keeps one admin
   auto count = Auth().CountUsers();
   ASSERT_TRUE(count);
   EXPECT_EQ(*count, 1u);
 }
 
-TEST_F(AuthServiceTest, ConfiguredAdminPromotesAnExistingUser) {
-  const User user = Register("grace");
+TEST_F(AuthServiceTest, ARegisteredUserIsNeverPromotedToTheConfiguredAdmin) {
+  // Someone registers the name before the operator configures it, with their own password.
+  const User squatter = Register("Admin", "squatter-password");
+  auth_.reset();
+  options_.admin_username = "admin";
+  options_.admin_password = "operator-password";
+  auto refused = AuthServiceImpl::Create(stores_.users, stores_.tokens, options_, clock_.Fn());
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(refused.error().message.find("auth.admin_username 'admin'"), std::string::npos)
+      << refused.error().message;
+  EXPECT_NE(refused.error().message.find("registered through the API"), std::string::npos)
+      << refused.error().message;
+  auto stored = stores_.users->Get(squatter.id);
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->role, Role::kUser);
+}
+
+TEST_F(AuthServiceTest, TheConfiguredAdminNameIsReservedInAnyCase) {
+  options_.admin_username = "root-admin";
+  options_.admin_password = "admin-password";
+  for (const char* name : {"root-admin", "ROOT-ADMIN", "Root-Admin"}) {
+    auto refused = Auth().Register(name, "x@example.org", "password123");
+    ASSERT_FALSE(refused) << name;
+    EXPECT_EQ(refused.error().code, ErrorCode::kAlreadyExists) << name;
+    EXPECT_EQ(refused.error().field, "username") << name;
+  }
+  EXPECT_TRUE(Auth().Register("root-admin2", "y@example.org", "password123"));
+}
+
+TEST_F(AuthServiceTest, TheAdminAlwaysHasTheConfiguredPassword) {
+  options_.admin_username = "root-admin";
+  options_.admin_password = "first-password";
+  ASSERT_TRUE(Auth().Login("root-admin", "first-password", kHere));
+  auth_.reset();
+  options_.admin_password = "second-password";
+  EXPECT_TRUE(Auth().Login("root-admin", "second-password", kHere));
+  EXPECT_FALSE(Auth().Login("root-admin", "first-password", kHere));
+}
+
+TEST_F(AuthServiceTest, AnAdminWithAnotherPasswordGetsTheConfiguredOne) {
+  // As an older version left it: a registered user promoted, keeping its own password.
+  const User promoted = Register("grace", "grace-own-password");
+  ASSERT_TRUE(stores_.users->UpdateRole(promoted.id, Role::kAdmin));
   auth_.reset();
   options_.admin_username = "grace";
-  auto promoted = Auth().GetUser(user.id);
-  ASSERT_TRUE(promoted);
-  EXPECT_EQ(promoted->role, Role::kAdmin);
-  EXPECT_TRUE(promoted->password_hash.empty());
+  options_.admin_password = "operator-password";
+  EXPECT_FALSE(Auth().Login("grace", "grace-own-password", kHere));
+  auto admin = Auth().Login("grace", "operator-password", kHere);
+  ASSERT_TRUE(admin) << admin.error().Describe();
+  EXPECT_EQ(admin->user.role, Role::kAdmin);
+  EXPECT_EQ(admin->user.id, promoted.id);
 }
 
 TEST_F(AuthServiceTest, MissingAdminNeedsAPassword) {

@@ -58,6 +58,15 @@ TEST_F(JwtSecretTest, EachDataDirGetsItsOwnSecret) {
   EXPECT_EQ(Mode(dir_ / "a"), 0700u);  // created private
 }
 
+TEST_F(JwtSecretTest, AnExistingOpenDataDirIsMadePrivate) {
+  ASSERT_EQ(::mkdir((dir_ / "data").c_str(), 0755), 0);
+  ASSERT_EQ(::chmod((dir_ / "data").c_str(), 0755), 0);
+  auto secret = LoadOrCreateJwtSecret(dir_ / "data");
+  ASSERT_TRUE(secret) << secret.error().Describe();
+  EXPECT_EQ(Mode(dir_ / "data"), 0700u);
+  EXPECT_EQ(Mode(dir_ / "data" / "jwt_secret"), 0600u);
+}
+
 TEST_F(JwtSecretTest, ConcurrentStartsAgreeOnOneSecret) {
   std::vector<std::string> secrets(8);
   std::vector<std::thread> threads;

@@ -32,7 +32,8 @@ class ScriptServiceTest : public ::testing::Test {
     Runtime pypy = python;
     pypy.version = "3.9";
     catalog_ = RuntimeCatalog({python, pypy});
-    service_ = std::make_unique<ScriptServiceImpl>(stores_.scripts, catalog_, 1024, clock_.Fn());
+    service_ = std::make_unique<ScriptServiceImpl>(stores_.scripts, catalog_, 1024, QuotaOptions{},
+                                                   clock_.Fn());
   }
 
   ScriptDraft Draft(const std::string& name = "hello", const std::string& content = "print('hi')") {
@@ -146,6 +147,38 @@ TEST_F(ScriptServiceTest, DraftsAreValidated) {
   EXPECT_EQ(too_large.error().code, ErrorCode::kTooLarge);
   EXPECT_EQ(too_large.error().field, "script");
   EXPECT_TRUE(service_->Create(Ada(), Draft("fits", std::string(1024, 'x'))));
+}
+
+TEST_F(ScriptServiceTest, AUserKeepsAtMostTheirScriptCountAndBytes) {
+  QuotaOptions quotas;
+  quotas.scripts_per_user = 2;
+  quotas.script_bytes_per_user = 1000;
+  service_ =
+      std::make_unique<ScriptServiceImpl>(stores_.scripts, catalog_, 1024, quotas, clock_.Fn());
+  auto first = service_->Create(Ada(), Draft("one", std::string(400, 'a')));
+  ASSERT_TRUE(first) << first.error().Describe();
+  ASSERT_TRUE(service_->Create(Ada(), Draft("two", std::string(400, 'b'))));
+
+  auto third = service_->Create(Ada(), Draft("three", "x"));
+  ASSERT_FALSE(third);
+  EXPECT_EQ(third.error().code, ErrorCode::kPermissionDenied);
+  EXPECT_EQ(third.error().reason, "quota_exceeded");
+  EXPECT_NE(third.error().message.find("2 saved scripts"), std::string::npos)
+      << third.error().message;
+  EXPECT_NE(third.error().message.find("DELETE /api/v1/scripts/{id}"), std::string::npos);
+
+  // In place: the old content's bytes are given back first.
+  EXPECT_TRUE(service_->Update(Ada(), first->id, Draft("one", std::string(600, 'a'))));
+  auto too_big = service_->Update(Ada(), first->id, Draft("one", std::string(601, 'a')));
+  ASSERT_FALSE(too_big);
+  EXPECT_EQ(too_big.error().reason, "quota_exceeded");
+  EXPECT_NE(too_big.error().message.find("quota of 1000 B"), std::string::npos)
+      << too_big.error().message;
+
+  // Deleting frees space; another user has their own.
+  ASSERT_TRUE(service_->Delete(Ada(), first->id));
+  EXPECT_TRUE(service_->Create(Ada(), Draft("three", "x")));
+  EXPECT_TRUE(service_->Create(Grace(), Draft("one", std::string(900, 'g'))));
 }
 
 }  // namespace

@@ -601,6 +601,62 @@ TEST_P(ExecutionStoreTest, DeleteFinishedBeforeKeepsRecentAndUnfinished) {
   EXPECT_EQ(*none, 0u);
 }
 
+TEST_P(ExecutionStoreTest, DeleteFinishedBeforeCanTakeOnlyAnonymousOnes) {
+  Put(Queued("mine", 1000, 7));
+  Put(Queued("anonymous", 1000, std::nullopt));
+  for (const char* id : {"mine", "anonymous"}) {
+    ASSERT_TRUE(*Executions().MarkRunning(id, "w", 100));
+    ASSERT_TRUE(*Executions().Finish(id, Completed(), 1000));
+  }
+  auto deleted = Executions().DeleteFinishedBefore(2000, /*anonymous_only=*/true);
+  ASSERT_TRUE(deleted) << deleted.error().Describe();
+  EXPECT_EQ(*deleted, 1u);
+  EXPECT_EQ(Executions().Get("anonymous").error().code, ErrorCode::kNotFound);
+  EXPECT_TRUE(Executions().Get("mine"));
+}
+
+TEST_P(ExecutionStoreTest, DeleteTakesOnlyFinishedExecutions) {
+  Put(Queued("done"));
+  Put(Queued("waiting"));
+  ASSERT_TRUE(*Executions().MarkRunning("done", "w", 100));
+  ASSERT_TRUE(*Executions().Finish("done", Completed(), 1000));
+  ASSERT_EQ(Unwrap(Executions().Delete("done")), "");
+  EXPECT_EQ(Executions().Get("done").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Executions().Delete("done").error().code, ErrorCode::kNotFound);
+  EXPECT_EQ(Executions().Delete("waiting").error().code, ErrorCode::kConflict);
+  EXPECT_TRUE(Executions().Get("waiting"));
+}
+
+TEST_P(ExecutionStoreTest, UsageCountsRowsAndTheirUserBytesPerOwnerKey) {
+  auto empty = Executions().UsageOf("user:7");
+  ASSERT_TRUE(empty) << empty.error().Describe();
+  EXPECT_EQ(empty->count, 0u);
+  EXPECT_EQ(empty->bytes, 0u);
+
+  Execution queued = Queued("q", 1000, 7);
+  queued.script = std::string("print(1)\0", 10);
+  queued.stdin_data = "12345";
+  Put(queued);
+  Execution done = Queued("d", 1000, 7);
+  Put(done);
+  ASSERT_TRUE(*Executions().MarkRunning("d", "w", 100));
+  RunResult result = Completed();
+  result.stdout_text = std::string(3000, 'o');
+  result.stderr_text = std::string(200, 'e');
+  ASSERT_TRUE(*Executions().Finish("d", result, 1000));
+  Put(Queued("other-owner", 1000, 8));
+  Put(Queued("anonymous", 1000, std::nullopt));
+
+  auto mine = Executions().UsageOf("user:7");
+  ASSERT_TRUE(mine) << mine.error().Describe();
+  EXPECT_EQ(mine->count, 2u);
+  EXPECT_EQ(mine->bytes, 10u + 5u + done.script.size() + 3000u + 200u);
+  auto anonymous = Executions().UsageOf("ip:127.0.0.1");
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->count, 1u);
+  EXPECT_EQ(anonymous->bytes, Queued("x").script.size());
+}
+
 TEST_P(ExecutionStoreTest, CountByStatusCoversEveryStatus) {
   Put(Queued("q1"));
   Put(Queued("q2"));

@@ -38,6 +38,22 @@ class ScriptStoreTest : public StoreTest {
 
 INTEGR8SCODE_INSTANTIATE_STORE_SUITE(ScriptStoreTest);
 
+TEST_P(ScriptStoreTest, UsageCountsAnOwnersScriptsAndTheirBytes) {
+  ASSERT_EQ(Unwrap(Scripts().Insert(Make("s1", ann_, 1))), "");
+  Script big = Make("s2", ann_, 2);
+  big.content = std::string(5000, 'x');
+  ASSERT_EQ(Unwrap(Scripts().Insert(big)), "");
+  ASSERT_EQ(Unwrap(Scripts().Insert(Make("s3", bob_, 3))), "");
+  auto usage = Scripts().UsageOf(ann_);
+  ASSERT_TRUE(usage) << usage.error().Describe();
+  EXPECT_EQ(usage->count, 2u);
+  EXPECT_EQ(usage->bytes, 26u + 5000u);
+  auto none = Scripts().UsageOf(ann_ + bob_ + 1000);
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->count, 0u);
+  EXPECT_EQ(none->bytes, 0u);
+}
+
 TEST_P(ScriptStoreTest, CreateReadUpdateDelete) {
   const Script script = Make("s1", ann_, 1000);
   ASSERT_EQ(Unwrap(Scripts().Insert(script)), "");

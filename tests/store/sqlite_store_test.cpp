@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "store/open_store.hpp"
@@ -56,6 +57,30 @@ TEST_F(SqliteStoreTest, ConnectionsUseWalForeignKeysAndNormalSync) {
   }
   EXPECT_EQ(Text(**db, TxMode::kWrite, "PRAGMA synchronous"), "1");  // NORMAL
   EXPECT_TRUE(fs::exists(dir_ / "a.db"));
+}
+
+TEST_F(SqliteStoreTest, DatabaseFilesArePrivateWhateverTheUmask) {
+  const mode_t old_umask = ::umask(0);
+  const fs::path path = dir_ / "private.db";
+  {
+    auto stores = OpenStores("sqlite://" + path.string());
+    ASSERT_TRUE(stores) << stores.error().Describe();
+    ASSERT_TRUE(stores->check());
+  }
+  // A file left readable by an older start (and its WAL) is tightened at the next open.
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  { std::ofstream(path.string() + "-wal"); }
+  ASSERT_EQ(::chmod((path.string() + "-wal").c_str(), 0644), 0);
+  auto stores = OpenStores("sqlite://" + path.string());
+  ::umask(old_umask);
+  ASSERT_TRUE(stores) << stores.error().Describe();
+  ASSERT_TRUE(stores->check());
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    const std::string file = path.string() + suffix;
+    struct stat st {};
+    ASSERT_EQ(::stat(file.c_str(), &st), 0) << file;
+    EXPECT_EQ(st.st_mode & 0777, 0600u) << file;
+  }
 }
 
 TEST_F(SqliteStoreTest, ReadTransactionsCannotWrite) {

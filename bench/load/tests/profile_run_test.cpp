@@ -85,7 +85,9 @@ class ServerProcess {
                                      "--data-dir",
                                      (dir_ / "data").string(),
                                      "--set",
-                                     "rate_limits.enabled=false"};
+                                     "rate_limits.enabled=false",
+                                     "--set",
+                                     "quotas.executions_per_address=0"};
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/private_files.hpp"
 #include "store/sqlite/sqlite_handle.hpp"
 
 namespace integr8scode {
@@ -198,6 +199,18 @@ Result<std::string> QueryText(SqliteDatabase& db, std::string_view sql) {
   return statement->ColumnBytes(0);
 }
 
+// The database holds every password hash, script and output: 0600 whatever the umask.
+// SQLite creates -wal, -shm and -journal with the main file's mode (os_unix.c,
+// findCreateFileMode), so a private main file keeps them private; files left by an
+// older start are tightened here too.
+Status MakeDatabaseFilesPrivate(const std::string& path) {
+  if (Status created = CreatePrivateFile(path); !created) return created;
+  for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+    if (Status existing = EnsurePrivateFile(path + suffix); !existing) return existing;
+  }
+  return {};
+}
+
 }  // namespace
 
 Result<std::shared_ptr<SqlDatabase>> OpenSqlitePool(const std::string& path,
@@ -206,6 +219,11 @@ Result<std::shared_ptr<SqlDatabase>> OpenSqlitePool(const std::string& path,
   SqliteDatabase::OpenOptions open_options;
   open_options.busy_timeout_ms = options.busy_timeout_ms;
 
+  if (!in_memory) {
+    if (Status private_files = MakeDatabaseFilesPrivate(path); !private_files) {
+      return Fail(std::move(private_files).error());
+    }
+  }
   Result<SqliteDatabase> writer = SqliteDatabase::Open(path, open_options);
   if (!writer) return Fail(std::move(writer).error());
   // journal_mode=WAL is persistent in the file; the others hold per connection.

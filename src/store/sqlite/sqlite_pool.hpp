@@ -14,7 +14,8 @@ namespace integr8scode {
 // it. Foreign keys on, synchronous=NORMAL (durable at checkpoints, never corrupt),
 // busy_timeout for locks held by other processes on the same file.
 // `path` ":memory:" gives a private in-memory database served by the writer alone.
-// kUnavailable when the file cannot be opened or created.
+// The file and its -wal/-shm are created (or tightened to) 0600 whatever the umask.
+// kUnavailable when the file cannot be opened, created or made private (another user's).
 [[nodiscard]] Result<std::shared_ptr<SqlDatabase>> OpenSqlitePool(const std::string& path,
                                                                   const SqlOptions& options);
 

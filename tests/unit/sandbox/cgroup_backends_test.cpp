@@ -86,7 +86,7 @@ TEST_F(FakeCgroupFs, V1FindsEachHierarchyAndWritesLimits) {
   EXPECT_EQ(Read(memory / "memory.limit_in_bytes"), "67108864");
   EXPECT_EQ(Read(memory / "memory.memsw.limit_in_bytes"), "67108864");
   EXPECT_EQ(Read(cpu / "cpu.cfs_quota_us"), "50000");
-  EXPECT_EQ(Read(pids / "pids.max"), "32");
+  EXPECT_EQ(Read(pids / "pids.max"), "33");  // the program's 32 and the sandbox's init
 
   ASSERT_TRUE((*slot)->BeginAccounting().has_value());
   EXPECT_EQ(Read(memory / "memory.max_usage_in_bytes"), "0");  // reset
@@ -154,7 +154,7 @@ TEST_F(FakeCgroupFs, V2EnablesControllersAndWritesLimits) {
   EXPECT_EQ(Read(slot_dir / "memory.max"), "268435456");
   EXPECT_EQ(Read(slot_dir / "memory.swap.max"), "0");
   EXPECT_EQ(Read(slot_dir / "cpu.max"), "10000 100000");
-  EXPECT_EQ(Read(slot_dir / "pids.max"), "16");
+  EXPECT_EQ(Read(slot_dir / "pids.max"), "17");  // the program's 16 and the init
 
   ASSERT_TRUE((*slot)->BeginAccounting().has_value());
   Write(slot_dir / "cpu.stat", "usage_usec 26000\nuser_usec 1\nsystem_usec 1\n");
@@ -168,6 +168,43 @@ TEST_F(FakeCgroupFs, V2EnablesControllersAndWritesLimits) {
   EXPECT_TRUE((*slot)->JoinFiles().empty());
   EXPECT_GE((*slot)->CloneIntoFd(), 0);  // sandboxes are cloned straight into the slot
   EXPECT_TRUE((*slot)->Empty());
+}
+
+TEST_F(FakeCgroupFs, V2RefusesAMemoryLimitBelowWhatTheSlotCannotReclaim) {
+  const fs::path cg = root_ / "cg2";
+  Write(root_ / "proc/mountinfo", "41 31 0:38 / " + cg.string() + " rw - cgroup2 cgroup2 rw\n");
+  Write(root_ / "proc/cgroup", "0::/\n");
+  Write(cg / "cgroup.controllers", "cpu memory pids\n");
+  Write(cg / "cgroup.subtree_control", "");
+  Write(cg / "integr8scode/cgroup.subtree_control", "cpu memory pids\n");
+  const fs::path slot_dir = cg / "integr8scode/slot-1";
+  for (const char* file : {"memory.max", "memory.high", "cpu.max", "pids.max", "cgroup.procs"}) {
+    Write(slot_dir / file, "");
+  }
+  Write(slot_dir / "cpu.stat", "usage_usec 0\n");
+  Write(slot_dir / "memory.events", "oom_kill 0\n");
+  Write(slot_dir / "pids.events", "max 0\n");
+  Write(slot_dir / "cgroup.events", "populated 0\n");
+  // A 30 MiB program left on the tmpfs by the compile step.
+  Write(slot_dir / "memory.current", "31457280\n");
+  auto manager = OpenCgroupV2(Options());
+  ASSERT_TRUE(manager.has_value()) << manager.error().Describe();
+  auto slot = (*manager)->CreateSlot("slot-1");
+  ASSERT_TRUE(slot.has_value()) << slot.error().Describe();
+
+  Limits limits;
+  limits.memory_bytes = 16ull << 20;
+  auto applied = (*slot)->Apply(limits);
+  ASSERT_FALSE(applied.has_value());
+  EXPECT_EQ(applied.error().reason, kMemoryLimitBelowUsage);
+  EXPECT_EQ(Read(slot_dir / "memory.max"), "");  // never written: no OOM kill in the write
+  // The reclaim probe is undone ("max" written last; a plain file, unlike the kernel's,
+  // keeps the tail of the longer value written before it).
+  EXPECT_TRUE(Read(slot_dir / "memory.high").starts_with("max")) << Read(slot_dir / "memory.high");
+
+  limits.memory_bytes = 64ull << 20;
+  ASSERT_TRUE((*slot)->Apply(limits).has_value());
+  EXPECT_EQ(Read(slot_dir / "memory.max"), "67108864");
 }
 
 TEST_F(FakeCgroupFs, V2WithoutTheMemoryControllerIsExplained) {

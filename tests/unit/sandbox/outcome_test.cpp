@@ -69,8 +69,59 @@ TEST(Judge, OomOfAChildTheProgramSurvivedIsNotAFailure) {
   EXPECT_EQ(Judge(facts).status, ExecutionStatus::kCompleted);
 }
 
-TEST(Judge, CpuLimitSignalIsATimeout) {
-  EXPECT_EQ(Judge(Facts(Signaled(SIGXCPU))).status, ExecutionStatus::kTimedOut);
+TEST(Judge, CpuLimitSignalIsATimeoutOnlyAtTheBackstop) {
+  StepFacts facts = Facts(Signaled(SIGXCPU));
+  facts.main_cpu_us = 6'000'000;  // ceil(5 s) + 1 s: the kernel's RLIMIT_CPU sent it
+  Verdict verdict = Judge(facts);
+  EXPECT_EQ(verdict.status, ExecutionStatus::kTimedOut);
+  EXPECT_EQ(verdict.message, "stopped after using 6 s of CPU time");
+
+  facts.main_cpu_us = 5'999'999;  // wait4's microseconds, truncated
+  EXPECT_EQ(Judge(facts).status, ExecutionStatus::kTimedOut);
+
+  facts.main_cpu_us = 156'000;  // the program sent it to itself
+  verdict = Judge(facts);
+  EXPECT_EQ(verdict.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(verdict.signal, SIGXCPU);
+  EXPECT_NE(verdict.message.find("killed by SIGXCPU"), std::string::npos) << verdict.message;
+}
+
+TEST(Judge, AChildsOomKillDoesNotDecideTheParentsExit) {
+  StepFacts facts = Facts(Exited(3));
+  facts.oom_kills = 1;
+  const Verdict verdict = Judge(facts);
+  EXPECT_EQ(verdict.status, ExecutionStatus::kFailed);
+  EXPECT_EQ(verdict.exit_code, 3);
+  EXPECT_EQ(verdict.message, "a process of it was killed at the 128 MiB memory limit");
+}
+
+TEST(Judge, ASandboxGoneWithAnOomKillIsMemoryExceeded) {
+  StepFacts facts;
+  facts.oom_kills = 1;
+  EXPECT_EQ(Judge(facts).status, ExecutionStatus::kMemoryExceeded);
+  facts.oom_kills = 0;
+  EXPECT_EQ(Judge(facts).status, ExecutionStatus::kError);
+}
+
+TEST(Judge, ACompileStepOomNamesTheCompileStepsLimit) {
+  StepFacts facts = Facts(Exited(1));  // gcc reports its killed cc1
+  facts.compile = true;
+  facts.oom_kills = 1;
+  facts.limits.memory_bytes = 512ull << 20;
+  const Verdict verdict = Judge(facts);
+  EXPECT_EQ(verdict.status, ExecutionStatus::kMemoryExceeded);
+  EXPECT_EQ(verdict.message,
+            "stopped while compiling: the compiler needed more than the compile step's 512 MiB "
+            "memory limit");
+}
+
+TEST(Judge, AMemoryLimitBelowWhatTheTmpfsHoldsIsMemoryExceeded) {
+  StepFacts facts;
+  facts.limits_unfit = true;
+  facts.limits.memory_bytes = 16ull << 20;
+  const Verdict verdict = Judge(facts);
+  EXPECT_EQ(verdict.status, ExecutionStatus::kMemoryExceeded);
+  EXPECT_NE(verdict.message.find("16 MiB"), std::string::npos) << verdict.message;
 }
 
 TEST(Judge, FileSizeLimitIsExplained) {
