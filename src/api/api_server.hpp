@@ -37,7 +37,12 @@ struct ApiOptions {
   bool trust_proxy = false;        // client address from the last X-Forwarded-For entry
   std::filesystem::path web_root;  // the built web UI; may be missing (then 404s)
   std::chrono::milliseconds sse_ping_interval{15000};
-  std::size_t sse_buffer_bytes = 1ull << 20;     // per stream; a client further behind is cut off
+  std::size_t sse_buffer_bytes = 1ull << 20;  // per stream; a client further behind is cut off
+  // Output events of one stream arriving within this window are sent as one event (up to
+  // sse_coalesce_bytes of data): a program printing thousands of short lines then costs
+  // the browser tens of events a second, not thousands. Zero sends each chunk at once.
+  std::chrono::milliseconds sse_coalesce_window{20};
+  std::size_t sse_coalesce_bytes = 64ull << 10;
   std::chrono::milliseconds wait_margin{10000};  // ?wait=true waits the run timeout plus this
   std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};  // Retry-After of a 423
   ApiRateLimits rate_limits;

@@ -65,6 +65,7 @@ boost::json::object ExecutionToJson(const Execution& execution, bool list_item) 
   out["stdin"] = execution.stdin_data;
   out["owner_id"] =
       execution.owner_id ? boost::json::value(*execution.owner_id) : boost::json::value(nullptr);
+  out["public"] = execution.is_public;
   out["attempts"] = execution.attempts;
   out["retry_of"] =
       execution.retry_of ? boost::json::value(*execution.retry_of) : boost::json::value(nullptr);

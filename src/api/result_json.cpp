@@ -24,12 +24,15 @@ boost::json::object LimitsToJson(const Limits& limits) {
   };
 }
 
-boost::json::object ResourceUsageToJson(const ResourceUsage& usage) {
-  return {
+boost::json::object ResourceUsageToJson(const ResourceUsage& usage,
+                                        std::optional<std::int64_t> compile_time_ms) {
+  boost::json::object out{
       {"wall_time_ms", usage.wall_time_ms},
       {"cpu_time_ms", usage.cpu_time_ms},
       {"peak_memory_bytes", usage.peak_memory_bytes},
   };
+  if (compile_time_ms) out["compile_time_ms"] = *compile_time_ms;
+  return out;
 }
 
 boost::json::object RunResultToJson(const RunResult& result, std::string_view language,
@@ -46,7 +49,7 @@ boost::json::object RunResultToJson(const RunResult& result, std::string_view la
   out["stderr_truncated"] = result.stderr_truncated;
   out["message"] =
       result.message.empty() ? boost::json::value(nullptr) : boost::json::value(result.message);
-  out["resource_usage"] = ResourceUsageToJson(result.usage);
+  out["resource_usage"] = ResourceUsageToJson(result.usage, result.compile_time_ms);
   out["limits"] = LimitsToJson(limits);
   return out;
 }

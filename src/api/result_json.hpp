@@ -1,6 +1,8 @@
 #pragma once
 
 #include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "domain/execution.hpp"
@@ -14,7 +16,9 @@ namespace integr8scode {
 boost::json::object RunResultToJson(const RunResult& result, std::string_view language,
                                     std::string_view version, const Limits& limits);
 boost::json::object LimitsToJson(const Limits& limits);
-boost::json::object ResourceUsageToJson(const ResourceUsage& usage);
+// `compile_time_ms` is added when set (compiled runtimes).
+boost::json::object ResourceUsageToJson(const ResourceUsage& usage,
+                                        std::optional<std::int64_t> compile_time_ms = {});
 // "SIGKILL", "SIGSEGV", … or "SIG<n>" for numbers without a name.
 std::string SignalName(int signal);
 

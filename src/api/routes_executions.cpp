@@ -229,6 +229,14 @@ void CancelExecution(const std::shared_ptr<Call>& call) {
   call->ReplyJson(200, ExecutionToJson(*execution));
 }
 
+void ShareExecution(const std::shared_ptr<Call>& call, bool shared) {
+  const std::string id(call->Param("id"));
+  call->SetExecutionId(id);
+  auto execution = Executions(*call).SetShared(call->GetCaller(), id, shared);
+  if (!execution) return call->ReplyError(execution.error());
+  call->ReplyJson(200, ExecutionToJson(*execution));
+}
+
 void DeleteExecution(const std::shared_ptr<Call>& call) {
   const std::string id(call->Param("id"));
   call->SetExecutionId(id);
@@ -263,8 +271,9 @@ void StreamEvents(const std::shared_ptr<Call>& call) {
     if (ec != std::errc() || end != last.data() + last.size()) after = 0;
   }
   ApiContext& api = call->Api();
-  auto stream =
-      std::make_shared<SseStream>(api, call->GetCaller(), id, api.options.sse_buffer_bytes);
+  auto stream = std::make_shared<SseStream>(
+      api, call->GetCaller(), id, api.options.sse_buffer_bytes,
+      SseStream::Coalesce{api.options.sse_coalesce_window, api.options.sse_coalesce_bytes});
   auto subscription = Executions(*call).Subscribe(
       call->GetCaller(), id, after,
       [weak = std::weak_ptr<SseStream>(stream)](const ExecutionEvent& event) {
@@ -301,6 +310,10 @@ void AddExecutionRoutes(std::vector<RouteSpec>& routes) {
                     RetryExecution});
   routes.push_back(
       {"GET", "/api/v1/executions/{id}/events", Access::kPublic, RateGroup::kOther, StreamEvents});
+  routes.push_back({"PUT", "/api/v1/executions/{id}/share", Access::kUser, RateGroup::kOther,
+                    [](const std::shared_ptr<Call>& call) { ShareExecution(call, true); }});
+  routes.push_back({"DELETE", "/api/v1/executions/{id}/share", Access::kUser, RateGroup::kOther,
+                    [](const std::shared_ptr<Call>& call) { ShareExecution(call, false); }});
   routes.push_back({"GET", "/api/v1/admin/executions", Access::kAdmin, RateGroup::kOther,
                     [](const std::shared_ptr<Call>& call) { ListExecutions(call, true); }});
 }

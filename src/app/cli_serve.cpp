@@ -122,6 +122,8 @@ ApiOptions ApiOptionsFrom(const Config& config) {
   options.trust_proxy = server.trust_proxy;
   options.web_root = server.web_root;
   options.sse_ping_interval = server.sse_ping_interval;
+  options.sse_coalesce_window = server.sse_coalesce_window;
+  options.sse_coalesce_bytes = server.sse_coalesce_bytes;
   options.lockout_duration = config.auth.lockout_duration;
   options.rate_limits.enabled = config.rate_limits.enabled;
   options.rate_limits.execute_per_minute = config.rate_limits.execute_per_minute;

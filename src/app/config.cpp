@@ -212,6 +212,12 @@ const std::vector<KeySpec>& Keys() {
         "server.sse_ping_interval", AsDuration,
         [](Config & c) -> auto& { return c.server.sse_ping_interval; }));
     k.push_back(Key(
+        "server.sse_coalesce_window", AsDuration,
+        [](Config & c) -> auto& { return c.server.sse_coalesce_window; }));
+    k.push_back(Key(
+        "server.sse_coalesce_bytes", AsBytes,
+        [](Config & c) -> auto& { return c.server.sse_coalesce_bytes; }));
+    k.push_back(Key(
         "server.web_root", AsString, [](Config & c) -> auto& { return c.server.web_root; }));
     k.push_back(Key(
         "server.role", Choice({"all", "api", "worker"}),
@@ -563,6 +569,10 @@ Status Validate(const Config& c) {
     if (value < milliseconds(10))
       return Fail(Invalid(fmt::format("{} must be at least 10ms", name)));
   }
+  if (s.sse_coalesce_window > std::chrono::seconds(1))
+    return Fail(Invalid("server.sse_coalesce_window must be at most 1s"));
+  if (s.sse_coalesce_bytes < 1024 || s.sse_coalesce_bytes > (1u << 20))
+    return Fail(Invalid("server.sse_coalesce_bytes must be between 1K and 1M"));
   if (c.limits.max_script_bytes == 0 || c.limits.max_script_bytes > s.max_body_bytes) {
     return Fail(Invalid(
         fmt::format("limits.max_script_bytes must be between 1 and server.max_body_bytes ({})",

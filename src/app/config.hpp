@@ -38,6 +38,8 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{60000};    // keep-alive wait for the next request
   std::chrono::milliseconds shutdown_grace{10000};
   std::chrono::milliseconds sse_ping_interval{15000};
+  std::chrono::milliseconds sse_coalesce_window{20};  // output chunks merged per event stream
+  std::uint64_t sse_coalesce_bytes = 64ull << 10;
   std::filesystem::path web_root;  // the built web UI (web/dist)
   bool trust_proxy = false;        // take the client address from X-Forwarded-For
   // "all": API and workers in one process; "api": the HTTP API only (no sandbox, no

@@ -30,6 +30,10 @@ struct RunResult {
   // For limit hits and platform errors: one sentence for the user, e.g.
   // "stopped after the 5 s time limit". Never internals.
   std::string message;
+  // A compiled runtime's build step (wall time), apart from the run: `usage` is the last
+  // step's (the program's, or the compiler's after a compile error). Empty when there is
+  // no build step. Kept out of ResourceUsage, which is brace-initialised in many places.
+  std::optional<std::int64_t> compile_time_ms;
   // Time the sandbox took to set itself up before the program started (telemetry
   // only; not stored, not in the API).
   std::int64_t setup_us = 0;
@@ -58,6 +62,8 @@ struct Execution {
   std::int64_t created_at_ms = 0;
   std::optional<std::int64_t> started_at_ms;
   std::optional<std::int64_t> finished_at_ms;
+  // The owner shared it: anyone with the id may read it (not cancel it or share it).
+  bool is_public = false;
 
   friend bool operator==(const Execution&, const Execution&) = default;
 };

@@ -81,6 +81,13 @@ class ExecutionStore {
     (void)id;
     return Fail(ErrorCode::kUnavailable, "this store cannot hand executions back to the queue");
   }
+  // Sets whether anyone with the id may read the execution. False if there is no such
+  // execution.
+  virtual Result<bool> SetPublic(std::string_view id, bool is_public) {
+    (void)id;
+    (void)is_public;
+    return Fail(ErrorCode::kUnavailable, "this store cannot share executions");
+  }
   // After a crash: executions left running go back to queued when attempts <
   // max_attempts, else to kError with `reason`.
   virtual Result<RecoveryReport> RecoverInterrupted(int max_attempts, std::string_view reason,

@@ -353,10 +353,12 @@ class LocalExecutor final : public Executor {
     if (request.sink != nullptr) request.sink->OnStarted();
 
     StepReport last;
+    std::optional<std::int64_t> compile_ms;
     for (std::uint32_t i = 0; i < plans.size(); ++i) {
       auto report = supervisor.RunStep(i, plans[i]);
       if (!report) return PlatformError("step", report.error());
       last = std::move(*report);
+      if (plans[i].compile) compile_ms = last.usage.wall_time_ms;
       if (last.verdict.status != ExecutionStatus::kCompleted) break;  // a failed compile ends it
     }
     const auto steps_done = Clock::now();
@@ -381,6 +383,7 @@ class LocalExecutor final : public Executor {
     result.signal = last.verdict.signal;
     result.message = std::move(last.verdict.message);
     result.usage = last.usage;
+    result.compile_time_ms = compile_ms;
     result.stdout_text = supervisor.Stdout().Text();
     result.stderr_text = supervisor.Stderr().Text();
     result.stdout_truncated = supervisor.Stdout().Truncated();

@@ -46,14 +46,26 @@ class ExecutionService {
   // Validates (runtime known and available, limits within the maximum, sizes), stores
   // the execution as queued and enqueues it. The store write happens before returning.
   virtual Result<SubmitOutcome> Submit(const Caller& caller, SubmitRequest request) = 0;
-  // kNotFound unless visible to the caller: own, anonymous, or caller is admin.
+  // kNotFound unless visible to the caller: own, anonymous, shared (public), or caller is
+  // admin.
   virtual Result<Execution> Get(const Caller& caller, std::string_view id) = 0;
+  // The owner (or an admin) makes a signed-in user's execution readable by anyone with its
+  // id, or takes that back. kUnauthenticated for anonymous callers, kNotFound unless the
+  // caller owns it (a shared execution is not the reader's to share), kConflict for an
+  // anonymous run (readable by id already; nothing to revoke).
+  virtual Result<Execution> SetShared(const Caller& caller, std::string_view id, bool shared) {
+    (void)caller;
+    (void)id;
+    (void)shared;
+    return Fail(ErrorCode::kUnavailable, "sharing is not available");
+  }
   // The caller's own executions; `query.owner_id` is forced to the caller unless the
   // caller is admin and `all_users` is set. kUnauthenticated for anonymous callers.
   virtual Result<ExecutionPage> List(const Caller& caller, ExecutionQuery query,
                                      bool all_users) = 0;
   // Queued → cancelled at once; running → the sandbox is stopped and the execution ends
-  // cancelled with the output so far. kConflict if already finished.
+  // cancelled with the output so far. kConflict if already finished; kNotFound for an
+  // execution the caller can only read because it is shared.
   virtual Result<Execution> Cancel(const Caller& caller, std::string_view id) = 0;
   // A new queued execution with the same script, runtime, stdin and limits.
   virtual Result<SubmitOutcome> Retry(const Caller& caller, std::string_view id) = 0;

@@ -81,7 +81,7 @@ std::string RequestHash(const SubmitRequest& request) {
   return HexEncode(Blake2b256(canonical));
 }
 
-bool VisibleTo(const Execution& execution, const Caller& caller) {
+bool ManagedBy(const Execution& execution, const Caller& caller) {
   return !execution.owner_id || caller.IsAdmin() || caller.user_id == execution.owner_id;
 }
 
@@ -246,6 +246,17 @@ Result<SubmitOutcome> ExecutionServiceImpl::SubmitNew(const Caller& caller, Subm
   return SubmitOutcome{std::move(execution), false};
 }
 
+Result<Execution> ExecutionServiceImpl::GetManaged(const Caller& caller, std::string_view id) {
+  if (id.empty() || id.size() > kMaxIdBytes) return Fail(NotFound(id.substr(0, kMaxIdBytes)));
+  auto execution = store_->Get(id);
+  if (!execution) {
+    if (execution.error().code == ErrorCode::kNotFound) return Fail(NotFound(id));
+    return Fail(std::move(execution.error()));
+  }
+  if (!ManagedBy(*execution, caller)) return Fail(NotFound(id));
+  return execution;
+}
+
 Result<Execution> ExecutionServiceImpl::Get(const Caller& caller, std::string_view id) {
   if (id.empty() || id.size() > kMaxIdBytes) return Fail(NotFound(id.substr(0, kMaxIdBytes)));
   auto execution = store_->Get(id);
@@ -253,7 +264,27 @@ Result<Execution> ExecutionServiceImpl::Get(const Caller& caller, std::string_vi
     if (execution.error().code == ErrorCode::kNotFound) return Fail(NotFound(id));
     return Fail(std::move(execution.error()));
   }
-  if (!VisibleTo(*execution, caller)) return Fail(NotFound(id));
+  if (!execution->is_public && !ManagedBy(*execution, caller)) return Fail(NotFound(id));
+  return execution;
+}
+
+Result<Execution> ExecutionServiceImpl::SetShared(const Caller& caller, std::string_view id,
+                                                  bool shared) {
+  if (!caller.user_id) {
+    return Fail(MakeError(ErrorCode::kUnauthenticated, "unauthenticated",
+                          "log in to share your executions"));
+  }
+  auto execution = GetManaged(caller, id);
+  if (!execution) return execution;
+  if (!execution->owner_id) {
+    return Fail(MakeError(ErrorCode::kConflict, "conflict",
+                          "an anonymous execution is readable by its id already; log in before "
+                          "running code to share it and take the link back later"));
+  }
+  auto changed = store_->SetPublic(id, shared);
+  if (!changed) return Fail(std::move(changed.error()).WithContext("share execution"));
+  if (!*changed) return Fail(NotFound(id));
+  execution->is_public = shared;
   return execution;
 }
 
@@ -279,7 +310,8 @@ Result<ExecutionPage> ExecutionServiceImpl::List(const Caller& caller, Execution
 }
 
 Status ExecutionServiceImpl::Delete(const Caller& caller, std::string_view id) {
-  auto execution = Get(caller, id);
+  // Being shared with the caller lets them read it, not delete it.
+  auto execution = GetManaged(caller, id);
   if (!execution) return Fail(std::move(execution.error()));
   // Anyone with its id may read an anonymous execution; only its own address removes it.
   if (!caller.IsAdmin() && caller.OwnerKey() != execution->owner_key) {
@@ -291,7 +323,7 @@ Status ExecutionServiceImpl::Delete(const Caller& caller, std::string_view id) {
 }
 
 Result<Execution> ExecutionServiceImpl::Cancel(const Caller& caller, std::string_view id) {
-  auto execution = Get(caller, id);
+  auto execution = GetManaged(caller, id);
   if (!execution) return execution;
   auto conflict = [](const Execution& e) {
     return MakeError(ErrorCode::kConflict, "conflict",

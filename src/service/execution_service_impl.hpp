@@ -32,6 +32,7 @@ class ExecutionServiceImpl final : public ExecutionService {
 
   Result<SubmitOutcome> Submit(const Caller& caller, SubmitRequest request) override;
   Result<Execution> Get(const Caller& caller, std::string_view id) override;
+  Result<Execution> SetShared(const Caller& caller, std::string_view id, bool shared) override;
   Result<ExecutionPage> List(const Caller& caller, ExecutionQuery query, bool all_users) override;
   Result<Execution> Cancel(const Caller& caller, std::string_view id) override;
   Result<SubmitOutcome> Retry(const Caller& caller, std::string_view id) override;
@@ -47,6 +48,9 @@ class ExecutionServiceImpl final : public ExecutionService {
   const Limits& MaximumLimits() const override { return maximum_limits_; }
 
  private:
+  // The stored execution if the caller may manage it (own, anonymous, or admin); being
+  // shared with the caller is not enough.
+  Result<Execution> GetManaged(const Caller& caller, std::string_view id);
   Result<SubmitOutcome> SubmitNew(const Caller& caller, SubmitRequest request,
                                   std::optional<std::string> retry_of);
   Result<const Runtime*> CheckRuntime(std::string_view language, std::string_view version) const;

@@ -21,8 +21,8 @@ constexpr std::string_view kColumns =
     "status, exit_code, term_signal, stdout_text, stderr_text, stdout_truncated, "
     "stderr_truncated, wall_time_ms, cpu_time_ms, peak_memory_bytes, message, "
     "idempotency_key, request_hash, attempts, worker_id, retry_of, created_at, started_at, "
-    "finished_at";
-constexpr int kColumnCount = 34;
+    "finished_at, is_public, compile_time_ms";
+constexpr int kColumnCount = 36;
 
 // The same columns for listings (ExecutionQuery::with_output = false): the large ones
 // are cut in the database, keeping their types, so a page never carries whole outputs.
@@ -87,6 +87,8 @@ std::vector<SqlParam> EncodeExecution(const Execution& e) {
       SqlParam::Int(e.created_at_ms),
       SqlParam::OptInt(e.started_at_ms),
       SqlParam::OptInt(e.finished_at_ms),
+      SqlParam::Int(e.is_public ? 1 : 0),
+      SqlParam::OptInt(r.compile_time_ms),
   };
 }
 
@@ -128,6 +130,8 @@ Result<Execution> DecodeExecution(const SqlRow& row) {
   e.created_at_ms = in.Int();
   e.started_at_ms = in.OptInt();
   e.finished_at_ms = in.OptInt();
+  e.is_public = in.Bool();
+  r.compile_time_ms = in.OptInt();
   if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
   const std::optional<ExecutionStatus> parsed = ParseStatus(status);
   if (!parsed) {
@@ -320,7 +324,7 @@ class SqlExecutionStore final : public ExecutionStore {
         "UPDATE executions SET status = $2, exit_code = $3, term_signal = $4,"
         " stdout_text = $5, stderr_text = $6, stdout_truncated = $7, stderr_truncated = $8,"
         " wall_time_ms = $9, cpu_time_ms = $10, peak_memory_bytes = $11, message = $12,"
-        " finished_at = $13 WHERE id = $1 AND status = 'running'",
+        " finished_at = $13, compile_time_ms = $14 WHERE id = $1 AND status = 'running'",
         {SqlParam::Text(id), SqlParam::Text(StatusName(result.status)),
          SqlParam::OptInt(ToSql(result.exit_code)), SqlParam::OptInt(ToSql(result.signal)),
          SqlParam::Blob(result.stdout_text), SqlParam::Blob(result.stderr_text),
@@ -328,7 +332,7 @@ class SqlExecutionStore final : public ExecutionStore {
          SqlParam::Int(result.stderr_truncated ? 1 : 0), SqlParam::Int(result.usage.wall_time_ms),
          SqlParam::Int(result.usage.cpu_time_ms),
          SqlParam::Int(ToSql(result.usage.peak_memory_bytes)), SqlParam::Text(result.message),
-         SqlParam::Int(finished_at_ms)});
+         SqlParam::Int(finished_at_ms), SqlParam::OptInt(result.compile_time_ms)});
   }
 
   Result<bool> Cancel(std::string_view id, std::int64_t finished_at_ms) override {
@@ -336,6 +340,11 @@ class SqlExecutionStore final : public ExecutionStore {
                       "UPDATE executions SET status = 'cancelled', finished_at = $2"
                       " WHERE id = $1 AND status IN ('queued', 'running')",
                       {SqlParam::Text(id), SqlParam::Int(finished_at_ms)});
+  }
+
+  Result<bool> SetPublic(std::string_view id, bool is_public) override {
+    return Transition(id, "UPDATE executions SET is_public = $2 WHERE id = $1",
+                      {SqlParam::Text(id), SqlParam::Int(is_public ? 1 : 0)});
   }
 
   Result<bool> Requeue(std::string_view id) override {

@@ -339,6 +339,13 @@ std::span<const Migration> SchemaMigrations() {
       {1, "initial schema", InitialSchema().sqlite, InitialSchema().postgres},
       {2, "executions by owner key, for quotas", kOwnerKeyIndex, kOwnerKeyIndex},
       {3, "leases and execution events", kLeasesSqlite, kLeasesPostgres},
+      // Shared executions (readable by anyone with the id while the owner keeps them
+      // public) and a compiled runtime's build time apart from its run time.
+      {4, "public executions, compile time",
+       "ALTER TABLE executions ADD COLUMN is_public INTEGER NOT NULL DEFAULT 0;\n"
+       "ALTER TABLE executions ADD COLUMN compile_time_ms INTEGER;",
+       "ALTER TABLE executions ADD COLUMN is_public SMALLINT NOT NULL DEFAULT 0;\n"
+       "ALTER TABLE executions ADD COLUMN compile_time_ms BIGINT;"},
   };
   return kMigrations;
 }

@@ -238,12 +238,31 @@ TEST_F(ConfigTest, WrongTypesAndValuesAreErrors) {
       {"[logging]\nlevel = \"loud\"\n", "logging.level"},
       {"[server]\nlisten = [\"a\"]\n", "server.listen"},
       {"[auth]\nargon2 = \"max\"\n", "auth.argon2"},
+      {"[server]\nsse_coalesce_window = \"2s\"\n", "server.sse_coalesce_window"},
+      {"[server]\nsse_coalesce_bytes = \"100\"\n", "server.sse_coalesce_bytes"},
+      {"[server]\nsse_coalesce_bytes = \"4M\"\n", "server.sse_coalesce_bytes"},
   };
   for (const auto& [text, key] : bad) {
     auto config = LoadConfig(FromFile(Write(text)));
     ASSERT_FALSE(config.has_value()) << text;
     EXPECT_NE(config.error().message.find(key), std::string::npos) << config.error().message;
   }
+}
+
+TEST_F(ConfigTest, EventStreamCoalescingCanBeTunedOrTurnedOff) {
+  auto config =
+      LoadConfig(FromFile(Write("[server]\nsse_coalesce_window = \"50ms\"\n"
+                                "sse_coalesce_bytes = \"16K\"\n")));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->server.sse_coalesce_window, std::chrono::milliseconds(50));
+  EXPECT_EQ(config->server.sse_coalesce_bytes, 16u << 10);
+  config = LoadConfig(FromFile(Write("[server]\nsse_coalesce_window = 0\n")));
+  ASSERT_TRUE(config.has_value()) << config.error().message;
+  EXPECT_EQ(config->server.sse_coalesce_window, std::chrono::milliseconds(0));
+  config = LoadConfig(FromFile(Write("")));
+  ASSERT_TRUE(config.has_value());
+  EXPECT_EQ(config->server.sse_coalesce_window, std::chrono::milliseconds(20));
+  EXPECT_EQ(config->server.sse_coalesce_bytes, 64u << 10);
 }
 
 TEST_F(ConfigTest, SyntaxErrorsSayWhere) {

@@ -41,6 +41,13 @@ describe('accounts, saved scripts and history', () => {
 
   it('registers, logs out and logs in again', async () => {
     await page.goto(`${server.baseUrl}/register`);
+    // Everything wrong at once is said at once, beside each field.
+    await page.getByLabel('Username').fill('x');
+    await page.getByLabel('Email').fill('not-an-address');
+    await page.getByLabel('Password').fill('short');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    assert.equal(await page.getByTestId('field-error').count(), 3);
+    assert.match(await page.getByTestId('auth-error').textContent(), /fix the 3 fields/);
     await page.getByLabel('Username').fill(username);
     await page.getByLabel('Email').fill(`${username}@example.com`);
     await page.getByLabel('Password').fill(password);
@@ -87,7 +94,9 @@ describe('accounts, saved scripts and history', () => {
   it('renames and edits the script, warning about unsaved changes', async () => {
     await setEditorText(page, "print('edited')\n");
     assert.match(await page.getByTestId('doc-name').textContent(), /Unsaved/);
-    await page.getByTestId('save').click();
+    // The open script's name is in the editor's toolbar; Ctrl+S saves from inside the editor.
+    assert.equal(await page.locator('.toolbar [data-testid="doc-name"]').count(), 1);
+    await page.keyboard.press('ControlOrMeta+s');
     await page.waitForFunction(() => !document.querySelector('[data-testid="doc-name"]')?.textContent?.includes('Unsaved'));
 
     await page.getByRole('button', { name: `Rename ${scriptName}` }).click();
@@ -110,7 +119,10 @@ describe('accounts, saved scripts and history', () => {
     const first = table.locator('tbody tr').first();
     assert.match(await first.textContent(), /Completed/);
     assert.match(await first.textContent(), /Python 3\.11/);
-    await first.getByRole('link').click();
+    // The whole row opens the run, not only the badge: a click in the middle of the runtime
+    // cell (where the row's link lies over it).
+    const cell = await first.locator('td').nth(1).boundingBox();
+    await page.mouse.click(cell.x + cell.width / 2, cell.y + cell.height / 2);
     await page.waitForURL(`**/executions/${id}`);
     await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('edited'));
     assert.equal((await page.getByTestId('exit-code').textContent()).trim(), '0');
@@ -136,6 +148,8 @@ describe('accounts, saved scripts and history', () => {
     await users.getByRole('cell', { name: username, exact: true }).waitFor();
     const recent = page.locator('section[aria-labelledby="recent"]');
     assert.match(await recent.textContent(), /Completed/);
+    // Owners by name, not by id.
+    await recent.getByTestId('owner').getByText(username, { exact: true }).first().waitFor();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Admin' }).waitFor();
   });
 });

@@ -156,8 +156,14 @@ describe('editor', () => {
   it('serves client-side routes and the API reference page', async () => {
     await page.goto(`${server.baseUrl}/no/such/page`);
     await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+    // Everything the reference page loads comes from this server (no CDN logo).
+    const remote = [];
+    const onRequest = (request) => {
+      const url = request.url();
+      if (!url.startsWith(server.baseUrl) && !url.startsWith('data:') && !url.startsWith('blob:')) remote.push(url);
+    };
+    page.on('request', onRequest);
     await page.goto(`${server.baseUrl}/docs`);
-    // Redoc renders the operations of the OpenAPI document.
     // Redoc renders the server's own OpenAPI document (its completeness is the API's test).
     const spec = await (await fetch(`${server.baseUrl}/api/v1/openapi.json`)).json();
     await page.locator('#redoc h1, #redoc h2').first().waitFor();
@@ -166,5 +172,10 @@ describe('editor', () => {
     assert.ok(text.includes(spec.info.title), `the page shows "${spec.info.title}"`);
     const [firstPath] = Object.keys(spec.paths ?? {});
     if (firstPath) assert.ok(text.includes(firstPath), `the page shows ${firstPath}`);
+    await page.waitForLoadState('networkidle');
+    page.off('request', onRequest);
+    assert.deepEqual(remote, [], 'no request leaves this server');
+    await page.getByRole('link', { name: /Back to the Integr8sCode editor/ }).click();
+    await page.locator('[data-testid="runtime-select"]').waitFor();
   });
 });

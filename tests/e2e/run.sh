@@ -29,4 +29,5 @@ mkdir -p test-output/screenshots test-output/e2e
 # One suite at a time: each starts its own server, and the machine has two cores.
 exec node --test --test-concurrency=1 --test-reporter=spec "$@" \
   tests/e2e/editor.test.mjs tests/e2e/accounts.test.mjs tests/e2e/rate_limit.test.mjs \
-  tests/e2e/resilience.test.mjs tests/e2e/accessibility.test.mjs
+  tests/e2e/resilience.test.mjs tests/e2e/accessibility.test.mjs tests/e2e/output.test.mjs \
+  tests/e2e/share_limits.test.mjs

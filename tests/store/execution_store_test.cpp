@@ -165,6 +165,41 @@ TEST_P(ExecutionStoreTest, FinishStoresTheResultExactlyOnce) {
   EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
 }
 
+TEST_P(ExecutionStoreTest, CompileTimeRoundTripsAndIsAbsentForInterpretedRuns) {
+  Put(Queued("compiled"));
+  Put(Queued("interpreted"));
+  ASSERT_TRUE(*Executions().MarkRunning("compiled", "w", 5000));
+  ASSERT_TRUE(*Executions().MarkRunning("interpreted", "w", 5000));
+  RunResult built = Completed();
+  built.compile_time_ms = 2875;
+  ASSERT_TRUE(*Executions().Finish("compiled", built, 9000));
+  ASSERT_TRUE(*Executions().Finish("interpreted", Completed(), 9000));
+  EXPECT_EQ(Load("compiled").result.compile_time_ms, 2875);
+  EXPECT_EQ(Load("compiled").result.usage.wall_time_ms, 31);
+  EXPECT_FALSE(Load("interpreted").result.compile_time_ms.has_value());
+}
+
+TEST_P(ExecutionStoreTest, SetPublicSharesAndRevokes) {
+  Put(Queued("shared"));
+  Put(Queued("other"));
+  EXPECT_FALSE(Load("shared").is_public);
+  auto shared = Executions().SetPublic("shared", true);
+  ASSERT_TRUE(shared) << shared.error().Describe();
+  EXPECT_TRUE(*shared);
+  EXPECT_TRUE(Load("shared").is_public);
+  EXPECT_FALSE(Load("other").is_public) << "only the one execution";
+  // Setting it again is no error; a finished run keeps its flag.
+  EXPECT_TRUE(*Executions().SetPublic("shared", true));
+  ASSERT_TRUE(*Executions().MarkRunning("shared", "w", 5000));
+  ASSERT_TRUE(*Executions().Finish("shared", Completed(), 6000));
+  EXPECT_TRUE(Load("shared").is_public);
+  ASSERT_TRUE(*Executions().SetPublic("shared", false));
+  EXPECT_FALSE(Load("shared").is_public);
+  auto missing = Executions().SetPublic("nope", true);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code, ErrorCode::kNotFound);
+}
+
 TEST_P(ExecutionStoreTest, FinishWithANonFinalStatusIsRefused) {
   Put(Queued("e1"));
   ASSERT_TRUE(*Executions().MarkRunning("e1", "w", 5000));

@@ -14,7 +14,12 @@ const require = createRequire(import.meta.url);
 const docs = join(dist, 'docs');
 mkdirSync(docs, { recursive: true });
 const redocDir = dirname(require.resolve('redoc/package.json'));
-copyFileSync(join(redocDir, 'bundles', 'redoc.standalone.js'), join(docs, 'redoc.standalone.js'));
+// Redoc shows a "by Redocly" logo fetched from its CDN, which the Content-Security-Policy
+// blocks (and which would tell a third party who reads these docs): use our own icon.
+const kRemoteLogo = 'https://cdn.redoc.ly/redoc/logo-mini.svg';
+const redocBundle = readFileSync(join(redocDir, 'bundles', 'redoc.standalone.js'), 'utf8');
+if (!redocBundle.includes(kRemoteLogo)) console.warn(`postbuild: Redoc no longer loads ${kRemoteLogo}; check for other remote assets`);
+writeFileSync(join(docs, 'redoc.standalone.js'), redocBundle.split(kRemoteLogo).join('/favicon.svg'));
 copyFileSync(join(redocDir, 'bundles', 'redoc.standalone.js.LICENSE.txt'), join(docs, 'redoc.standalone.js.LICENSE.txt'));
 const redocVersion = JSON.parse(readFileSync(join(redocDir, 'package.json'), 'utf8')).version;
 
@@ -31,9 +36,11 @@ writeFileSync(
     <style>
       body { margin: 0; }
       .fallback { font: 15px/1.5 system-ui, sans-serif; padding: 24px; }
+      .back { display: block; font: 14px/1.5 system-ui, sans-serif; padding: 10px 20px; border-bottom: 1px solid #e5e7eb; color: #4f46e5; }
     </style>
   </head>
   <body>
+    <a class="back" href="/">← Back to the Integr8sCode editor</a>
     <div id="redoc"><p class="fallback">Loading the API reference from <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>…</p></div>
     <script src="/docs/redoc.standalone.js?v=${redocVersion}"></script>
     <script src="/docs/init.js?v=${redocVersion}"></script>

@@ -108,6 +108,26 @@ export async function screenshot(page, name, { fullPage = false } = {}) {
   return path;
 }
 
+/**
+ * `name`-1280.png at 1280×800 and `name`-360.png at 360×740; the viewport is restored. The
+ * scripts panel, open beside the editor at 1280 px, would cover it at 360 px (as it does when
+ * opened on a phone): it is closed first, and `reopen` restores what closing it closed.
+ */
+export async function screenshotBoth(page, name, { reopen } = {}) {
+  const before = page.viewportSize() ?? { width: 1280, height: 800 };
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await screenshot(page, `${name}-1280`);
+  await page.setViewportSize({ width: 360, height: 740 });
+  // The scrim (the dimmed page around the panel) closes it; the panel lies over its middle.
+  if (await page.locator('button.scrim').count()) {
+    await page.evaluate(() => document.querySelector('button.scrim')?.click());
+    await page.locator('#scripts-panel').waitFor({ state: 'hidden' });
+    await reopen?.();
+  }
+  await screenshot(page, `${name}-360`);
+  await page.setViewportSize(before);
+}
+
 export function uniqueName(prefix) {
   return `${prefix}${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`;
 }

@@ -57,7 +57,7 @@ async function waitReady(baseUrl, child, output) {
 /**
  * @param {string} name a label for the log file
  * @param {Record<string,string>} env extra environment, e.g. rate limits
- * @returns {Promise<{baseUrl: string, stop: () => Promise<void>, halt: () => Promise<void>, resume: () => Promise<void>}>}
+ * @returns {Promise<{baseUrl: string, stop: () => Promise<void>, halt: () => Promise<void>, kill: () => Promise<void>, resume: () => Promise<void>}>}
  */
 export async function startServer(name, env = {}) {
   if (process.env.INTEGR8SCODE_E2E_URL) {
@@ -104,6 +104,14 @@ export async function startServer(name, env = {}) {
     }
   }
 
+  /** Kills the process outright (SIGKILL), as a crash would, keeping the data directory. */
+  async function kill() {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  }
+
   async function stop() {
     await halt();
     log.end();
@@ -123,5 +131,5 @@ export async function startServer(name, env = {}) {
     await stop();
     throw error;
   }
-  return { baseUrl, stop, halt, resume, external: false };
+  return { baseUrl, stop, halt, kill, resume, external: false };
 }

@@ -6,6 +6,7 @@ import { ScriptsStore } from './stores/scripts.svelte';
 import { SessionStore } from './stores/session.svelte';
 import { ThemeStore } from './stores/theme.svelte';
 import { ExecutionRun } from './stores/execution.svelte';
+import { LimitsChoice } from './stores/limits.svelte';
 import { Router } from './router.svelte';
 
 // The page's singletons. Stores take their dependencies in constructors (tests build their
@@ -37,9 +38,14 @@ sessionStore = session;
 export const runtimes = new RuntimesStore(api);
 export const scripts = new ScriptsStore(api);
 export const editorDocument = new EditorDocument();
+/** The limits this browser chose for its runs. */
+export const limitsChoice = new LimitsChoice();
 
 /** The editor page's run; kept here so it survives a visit to another page. */
 export const editorRun = new ExecutionRun(api, (url) => new EventSource(url));
+// Back from an outage: a run that lost its stream is looked at now, and a "cannot reach the
+// server" refusal is no longer true.
+connection.onRecover(() => editorRun.serverRecovered());
 
 export function newRun(): ExecutionRun {
   return new ExecutionRun(api, (url) => new EventSource(url));

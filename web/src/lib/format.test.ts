@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatBytes, formatMs, outcomeSentence, statusLabel } from './format';
+import { extraMessage, formatBytes, formatMs, outcomeSentence, statusLabel } from './format';
 import { execution } from '../test/fakes';
 
 describe('format', () => {
@@ -24,6 +24,13 @@ describe('format', () => {
     );
     expect(outcomeSentence(execution({ status: 'cancelled' }))).toMatch(/^Cancelled/);
     expect(outcomeSentence(execution({ status: 'error', message: 'the sandbox could not start' }))).toMatch(/could not run this program: the sandbox could not start/);
+  });
+
+  it('says a crash once, in the words of the server, starting with a capital', () => {
+    const crashed = execution({ status: 'failed', exit_code: null, signal: 'SIGSEGV', message: 'killed by SIGSEGV (segmentation fault)' });
+    const shown = [outcomeSentence(crashed), extraMessage(crashed)].filter(Boolean).join(' ');
+    expect(shown).toBe('Killed by SIGSEGV (segmentation fault).');
+    expect(shown.match(/SIGSEGV/g)).toHaveLength(1);
   });
 
   it('labels statuses', () => {

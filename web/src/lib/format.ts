@@ -64,6 +64,7 @@ const kStatusLabels: Record<ExecutionStatus, string> = {
 
 export function statusLabel(status: string | null | undefined): string {
   if (!status) return 'Ready';
+  if (status === 'submitting') return 'Starting';
   return kStatusLabels[status as ExecutionStatus] ?? status;
 }
 
@@ -72,6 +73,7 @@ export function statusTone(status: string | null | undefined): 'neutral' | 'info
   switch (status) {
     case 'running':
     case 'queued':
+    case 'submitting':
       return 'info';
     case 'completed':
       return 'success';
@@ -93,6 +95,11 @@ function sentence(text: string): string {
   return /[.!?…]$/.test(text) ? text : `${text}.`;
 }
 
+/** Server messages are lower-case clauses ("killed by SIGSEGV"); shown alone, they start a sentence. */
+export function capitalize(text: string): string {
+  return text.length > 0 ? text[0]!.toUpperCase() + text.slice(1) : text;
+}
+
 function limitsOf(execution: Execution): Partial<Limits> {
   return execution.limits ?? {};
 }
@@ -109,7 +116,8 @@ export function outcomeSentence(execution: Execution): string | null {
     case 'completed':
       return null;
     case 'failed':
-      if (execution.signal) return `The program was killed by ${execution.signal}.`;
+      // The server's message names the signal and says more (its meaning, a hint): once.
+      if (execution.signal) return message ? capitalize(sentence(message)) : `The program was killed by ${execution.signal}.`;
       if (execution.exit_code != null) return `The program exited with code ${execution.exit_code}.`;
       return message ?? 'The program failed.';
     case 'timed_out':
@@ -135,5 +143,6 @@ export function extraMessage(execution: Execution): string | null {
   if (!message) return null;
   // Our sentence already covers limits, cancellation, compile and platform errors.
   if (execution.status !== 'failed' && execution.status !== 'completed') return null;
+  if (execution.status === 'failed' && execution.signal) return null; // it is the sentence
   return message;
 }

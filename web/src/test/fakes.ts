@@ -149,3 +149,29 @@ export async function flush(): Promise<void> {
   for (let i = 0; i < 5; i++) await Promise.resolve();
   await new Promise((resolve) => setTimeout(resolve, 0));
 }
+
+/** Animation frames driven by hand: tick() runs the callbacks requested so far. */
+export class ManualFrames {
+  private callbacks = new Map<number, () => void>();
+  private next = 1;
+
+  request = (callback: () => void): unknown => {
+    const handle = this.next++;
+    this.callbacks.set(handle, callback);
+    return handle;
+  };
+
+  cancel = (handle: unknown): void => {
+    this.callbacks.delete(handle as number);
+  };
+
+  get requested(): number {
+    return this.callbacks.size;
+  }
+
+  tick(): void {
+    const due = [...this.callbacks.values()];
+    this.callbacks.clear();
+    for (const callback of due) callback();
+  }
+}

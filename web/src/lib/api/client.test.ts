@@ -39,7 +39,8 @@ describe('ApiClient', () => {
     expect(error.code).toBe('invalid_field');
     expect(error.field).toBe('lang');
     expect(error.requestId).toBe('r-9');
-    expect(error.message).toBe("field 'lang' must be a string");
+    // Shown alone, the server's clause starts with a capital letter.
+    expect(error.message).toBe("Field 'lang' must be a string");
   });
 
   it('sends the CSRF token from the cookie on unsafe methods only', async () => {

@@ -160,6 +160,18 @@ export class ApiClient {
   cancel(id: string): Promise<Execution> {
     return this.request('POST', `/executions/${encodeURIComponent(id)}/cancel`);
   }
+  /**
+   * Whether this browser may hold a session: the CSRF cookie (readable by scripts) is set and
+   * cleared with the httpOnly session cookie. Without it, asking /auth/me only earns a 401
+   * in the console.
+   */
+  mayHaveSession(): boolean {
+    return readCookie(this.cookies(), kCsrfCookie) !== null;
+  }
+  /** Makes the caller's execution readable by anyone with its id (`shared`), or takes that back. */
+  share(id: string, shared: boolean): Promise<Execution> {
+    return this.request(shared ? 'PUT' : 'DELETE', `/executions/${encodeURIComponent(id)}/share`);
+  }
   retry(id: string): Promise<Accepted> {
     return this.request('POST', `/executions/${encodeURIComponent(id)}/retry`);
   }

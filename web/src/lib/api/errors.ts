@@ -50,10 +50,11 @@ function userMessage(kind: ApiErrorKind, status: number, problem: Problem | null
       ? `Too many requests — try again in ${retry_after} s`
       : 'Too many requests — try again in a moment';
   }
+  // Details are clauses ("script must not be empty"); shown alone they start a sentence.
   const detail = problem?.detail?.trim();
-  if (detail) return detail;
+  if (detail) return detail[0]!.toUpperCase() + detail.slice(1);
   const title = problem?.title?.trim();
-  if (title) return title;
+  if (title) return title[0]!.toUpperCase() + title.slice(1);
   if (status >= 500) return `The server had a problem (HTTP ${status}). Try again in a moment.`;
   if (status === 401) return 'Please log in first.';
   if (status === 403) return 'You are not allowed to do that.';

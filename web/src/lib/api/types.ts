@@ -33,6 +33,8 @@ export interface ResourceUsage {
   wall_time_ms: number;
   cpu_time_ms: number;
   peak_memory_bytes: number;
+  /** Compiled runtimes: the build step's wall time, apart from the run's. */
+  compile_time_ms?: number;
 }
 
 export interface Execution {
@@ -52,6 +54,8 @@ export interface Execution {
   script?: string;
   stdin?: string;
   owner_id: number | null;
+  /** The owner shared it: anyone with the id can read it. */
+  public?: boolean;
   attempts?: number;
   retry_of?: string | null;
   created_at: string;

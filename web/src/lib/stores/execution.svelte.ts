@@ -2,17 +2,10 @@ import type { ApiClient } from '../api/client';
 import { ApiError, errorText } from '../api/errors';
 import type { ExecuteRequest, Execution, ExecutionStatus } from '../api/types';
 import { isTerminal } from '../api/types';
-import { AnsiRenderer } from '../ansi';
+import { kAnimationFrames, OutputFeed, type FrameScheduler, type Stream } from '../output/feed';
 import type { Timers } from './connection.svelte';
 
-export type Stream = 'stdout' | 'stderr';
-
-/** A run of output from one stream, in arrival order; `html` is escaped and safe to inject. */
-export interface Segment {
-  stream: Stream;
-  text: string;
-  html: string;
-}
+export type { Stream } from '../output/feed';
 
 /** The subset of EventSource this store uses, so tests can feed events by hand. */
 export interface EventSourceLike {
@@ -26,7 +19,8 @@ export interface EventSourceLike {
 export type EventSourceFactory = (url: string) => EventSourceLike;
 
 const kClosed = 2; // EventSource.CLOSED
-const kMaxManualReconnects = 8;
+const kFirstPollMs = 1000;
+const kMaxPollMs = 8000;
 
 export type Phase = 'idle' | 'submitting' | 'live' | 'done';
 
@@ -42,65 +36,98 @@ const kRealTimers: Timers = {
  *   idle → submitting → live (queued → running) → done (a terminal status)
  *           └──────────────→ done (submission refused: `error` holds why)
  *
+ * A submission that is refused (rate limit, network down, too large) leaves the previous
+ * run on screen and sets `refusal` beside it.
+ *
  * Events carry a sequence number; anything at or below the last one seen is dropped, which
  * makes a reconnect (the browser's own, with Last-Event-ID, or ours after the stream was
- * closed, which replays from the start) show every chunk exactly once. When the stream
- * ends without a result, the record is fetched instead. Single-threaded.
+ * closed, which replays from the start) show every chunk exactly once. As soon as the
+ * stream fails, the record is polled (with backoff) until the run ends or the stream is
+ * back: a server that went away cannot leave the run "reconnecting" forever, and a poll
+ * that cannot reach the server reports it, which shows the server banner. Output goes
+ * through an OutputFeed (rendered once per animation frame). Single-threaded.
  */
 export class ExecutionRun {
   phase = $state<Phase>('idle');
   executionId = $state<string | null>(null);
   status = $state<ExecutionStatus | null>(null);
-  segments = $state<Segment[]>([]);
   result = $state<Execution | null>(null);
-  /** Why the run could not be submitted, followed or cancelled: a sentence for the user. */
+  /** Why the run could not be followed or cancelled: a sentence for the user. */
   error = $state<string | null>(null);
+  /** Why the last submission was refused; the previous run stays on screen beside it. */
+  refusal = $state<string | null>(null);
+  refusalIsNetwork = false;
   /** The stream dropped and is being re-established. */
   reconnecting = $state(false);
+  /** The stream failed and the server cannot be reached either: the result comes by polling. */
+  streamLost = $state(false);
   cancelling = $state(false);
+  /** Reactive mirrors of the feed, updated once per rendered frame. */
+  hasOutput = $state(false);
+  hiddenLines = $state(0);
 
   lastEventId = -1;
+  readonly output: OutputFeed;
   private source: EventSourceLike | null = null;
-  private renderers: Record<Stream, AnsiRenderer> = { stdout: new AnsiRenderer(), stderr: new AnsiRenderer() };
-  private streamed: Record<Stream, string> = { stdout: '', stderr: '' };
-  private reconnects = 0;
-  private reconnectTimer: unknown = null;
+  private polls = 0;
+  private pollTimer: unknown = null;
   private disposed = false;
 
   constructor(
     private readonly api: ApiClient,
     private readonly openEvents: EventSourceFactory,
     private readonly timers: Timers = kRealTimers,
-  ) {}
+    frames: FrameScheduler = kAnimationFrames,
+  ) {
+    this.output = new OutputFeed(frames, () => {
+      this.hasOutput = !this.output.empty;
+      this.hiddenLines = this.output.hiddenLines;
+    });
+  }
 
   get active(): boolean {
     return this.phase === 'submitting' || this.phase === 'live';
   }
 
   get stdout(): string {
-    return this.streamed.stdout;
+    return this.output.stdout;
   }
 
   get stderr(): string {
-    return this.streamed.stderr;
+    return this.output.stderr;
   }
 
-  /** Submits the code and follows it. Resolves once submitted (or refused). */
+  /**
+   * Submits the code and follows it. Resolves once submitted (or refused). A refusal keeps
+   * what is on screen and says why in `refusal`.
+   */
   async start(request: ExecuteRequest): Promise<void> {
-    this.reset();
+    if (this.active) return;
+    const previous = this.phase;
     this.phase = 'submitting';
+    this.refusal = null;
     try {
       const accepted = await this.api.execute(request);
       if (this.disposed) return;
+      this.reset();
       this.executionId = accepted.execution_id;
       this.status = accepted.status ?? 'queued';
       this.phase = 'live';
       this.connect();
     } catch (error) {
       if (this.disposed) return;
-      this.error = errorText(error);
-      this.phase = 'idle';
-      this.status = null;
+      this.refusal = errorText(error);
+      this.refusalIsNetwork = error instanceof ApiError && error.kind === 'network';
+      this.phase = previous === 'submitting' ? 'idle' : previous;
+    }
+  }
+
+  /** The server is back: a "cannot reach the server" refusal is stale; a lost run is polled now. */
+  serverRecovered(): void {
+    if (this.refusal !== null && this.refusalIsNetwork) this.refusal = null;
+    if (this.phase === 'live' && this.pollTimer !== null) {
+      this.clearPoll();
+      void this.poll();
     }
   }
 
@@ -169,54 +196,54 @@ export class ExecutionRun {
   dispose(): void {
     this.disposed = true;
     this.closeSource();
+    this.clearPoll();
+  }
+
+  /** Empties the output view (the toolbar's Clear); the run and its result stay. */
+  clearOutput(): void {
+    this.output.reset();
   }
 
   private reset(): void {
     this.closeSource();
+    this.clearPoll();
     this.phase = 'idle';
     this.executionId = null;
     this.status = null;
-    this.segments = [];
     this.result = null;
     this.error = null;
+    this.refusal = null;
     this.reconnecting = false;
+    this.streamLost = false;
     this.cancelling = false;
     this.lastEventId = -1;
-    this.reconnects = 0;
-    this.renderers = { stdout: new AnsiRenderer(), stderr: new AnsiRenderer() };
-    this.streamed = { stdout: '', stderr: '' };
+    this.polls = 0;
+    this.output.reset();
   }
 
   private append(stream: Stream, text: string): void {
-    if (text === '') return;
-    this.streamed[stream] += text;
-    const html = this.renderers[stream].render(text);
-    const last = this.segments.at(-1);
-    if (last && last.stream === stream) {
-      last.text += text;
-      last.html += html;
-    } else {
-      this.segments.push({ stream, text, html });
-    }
+    this.output.append(stream, text);
   }
 
   private finish(execution: Execution): void {
     this.closeSource();
+    this.clearPoll();
     this.result = execution;
     this.status = execution.status;
     this.phase = 'done';
     this.reconnecting = false;
+    this.streamLost = false;
     // The record is the truth: if the stream missed or mangled anything (or there was no
     // stream at all), show the stored output instead, stdout first.
     const stdout = execution.stdout ?? '';
     const stderr = execution.stderr ?? '';
-    if (this.streamed.stdout !== stdout || this.streamed.stderr !== stderr) {
-      this.segments = [];
-      this.streamed = { stdout: '', stderr: '' };
-      this.renderers = { stdout: new AnsiRenderer(), stderr: new AnsiRenderer() };
+    if (this.output.stdout !== stdout || this.output.stderr !== stderr) {
+      this.output.reset();
       this.append('stdout', stdout);
       this.append('stderr', stderr);
     }
+    // The end of the output shows with the result, not a frame later.
+    this.output.flush();
   }
 
   private connect(): void {
@@ -234,57 +261,70 @@ export class ExecutionRun {
     source.onopen = () => {
       if (this.source !== source) return;
       this.reconnecting = false;
-      this.reconnects = 0;
+      this.streamLost = false;
+      this.clearPoll();
     };
     source.onerror = () => {
       if (this.source !== source || this.phase !== 'live') return;
       this.reconnecting = true;
-      // CONNECTING: the browser retries by itself and sends Last-Event-ID. CLOSED: it gave
-      // up (the server answered an error), so look at the record and maybe reconnect.
-      if (source.readyState === kClosed) {
-        this.closeSource();
-        void this.recover();
-      }
+      // CONNECTING: the browser retries by itself (with Last-Event-ID). CLOSED: it gave up
+      // (the server answered an error). Either way the record is polled until the run ends
+      // or the stream is back, so a server that is gone cannot leave the run hanging.
+      if (source.readyState === kClosed) this.closeSource();
+      if (this.pollTimer === null) this.schedulePoll(0);
     };
   }
 
-  private async recover(): Promise<void> {
+  private schedulePoll(delay: number): void {
+    const id = this.executionId;
+    if (this.pollTimer !== null) this.timers.clearTimeout(this.pollTimer);
+    this.pollTimer = this.timers.setTimeout(() => {
+      this.pollTimer = null;
+      if (this.executionId === id && this.phase === 'live') void this.poll();
+    }, delay);
+  }
+
+  private async poll(): Promise<void> {
     const id = this.executionId;
     if (!id) return;
     try {
       const execution = await this.api.execution(id);
       if (this.executionId !== id || this.phase !== 'live') return;
+      this.streamLost = false;
       if (isTerminal(execution.status)) {
         this.finish(execution);
         return;
       }
       if (!isTerminal(this.status)) this.status = execution.status;
+      // The server answers: a stream the browser gave up on is opened again (it replays
+      // from the start; the sequence numbers drop what was seen).
+      if (this.source === null) this.connect();
     } catch (error) {
+      if (this.executionId !== id || this.phase !== 'live') return;
       if (error instanceof ApiError && error.status === 404) {
         this.error = errorText(error);
         this.phase = 'done';
         this.reconnecting = false;
         return;
       }
+      // The API client has reported the outage (the banner shows); say what happens here.
+      this.streamLost = true;
     }
-    if (this.reconnects >= kMaxManualReconnects) {
-      this.error = 'Lost the live output stream. Open the result page to see the outcome.';
-      this.reconnecting = false;
-      return;
+    if (!this.reconnecting && this.source !== null) return; // the stream is back
+    const delay = Math.min(kMaxPollMs, kFirstPollMs * 2 ** this.polls);
+    this.polls += 1;
+    this.schedulePoll(delay);
+  }
+
+  private clearPoll(): void {
+    if (this.pollTimer !== null) {
+      this.timers.clearTimeout(this.pollTimer);
+      this.pollTimer = null;
     }
-    const delay = Math.min(8000, 500 * 2 ** this.reconnects);
-    this.reconnects += 1;
-    this.reconnectTimer = this.timers.setTimeout(() => {
-      this.reconnectTimer = null;
-      if (this.executionId === id && this.phase === 'live') this.connect();
-    }, delay);
+    this.polls = 0;
   }
 
   private closeSource(): void {
-    if (this.reconnectTimer !== null) {
-      this.timers.clearTimeout(this.reconnectTimer);
-      this.reconnectTimer = null;
-    }
     if (this.source) {
       const source = this.source;
       this.source = null;

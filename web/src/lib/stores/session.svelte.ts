@@ -25,6 +25,12 @@ export class SessionStore {
 
   /** Restores the session from the cookie. A 401 means "anonymous", not an error. */
   async load(): Promise<void> {
+    if (!this.api.mayHaveSession()) {
+      this.user = null;
+      this.uncertain = false;
+      this.ready = true;
+      return;
+    }
     try {
       this.user = await this.api.me();
       this.uncertain = false;

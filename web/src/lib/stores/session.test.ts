@@ -5,9 +5,9 @@ import { fakeFetch, json, problem, type Handler } from '../../test/fakes';
 
 const ann = { id: 7, username: 'ann', email: 'ann@example.com', role: 'user' as const, created_at: '2026-11-27T17:00:00.000Z' };
 
-function setup(handler: Handler) {
+function setup(handler: Handler, cookies = 'integr8scode_csrf=c1') {
   const fake = fakeFetch(handler);
-  const api = new ApiClient({ fetchImpl: fake.fetch, cookies: () => '' });
+  const api = new ApiClient({ fetchImpl: fake.fetch, cookies: () => cookies });
   return { session: new SessionStore(api), api, calls: fake.calls };
 }
 
@@ -20,6 +20,14 @@ describe('SessionStore', () => {
     expect(session.user?.username).toBe('ann');
     expect(session.ready).toBe(true);
     expect(session.isAdmin).toBe(false);
+  });
+
+  it('does not ask /auth/me without the session cookies (no 401 on anonymous page loads)', async () => {
+    const { session, calls } = setup(() => json(200, ann), '');
+    await session.load();
+    expect(calls).toHaveLength(0);
+    expect(session.user).toBeNull();
+    expect(session.ready).toBe(true);
   });
 
   it('treats 401 from /auth/me as anonymous, not as an error', async () => {
