@@ -64,12 +64,11 @@ TEST_F(CliTest, MissingFileIsOneLine) {
 
 TEST_F(CliTest, UnknownLanguageListsWhatIsAvailable) {
   const Outcome outcome =
-      RunCli({"run", File("a.rb", "puts 1"), "--lang", "ruby", "--version", "3.3"});
+      RunCli({"run", File("a.cob", "DISPLAY 1"), "--lang", "cobol", "--version", "85"});
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
-  EXPECT_NE(
-      outcome.out.find("unknown language 'ruby'; available: python 3.11, python 3.9, node 20"),
-      std::string::npos)
+  EXPECT_NE(outcome.out.find("unknown language 'cobol'; available: python 3.11, pypy 3.9, node 20"),
+            std::string::npos)
       << outcome.out;
 }
 
