@@ -54,9 +54,9 @@ bool RunStepBare(const Runtime& runtime, const std::vector<std::string>& argv) {
   for (const auto& [key, value] : runtime.env) {
     if (key == "HOME") continue;
     // Scratch directories are fresh for each bare run, as in the sandbox.
-    env.push_back(key + "=" + (value.starts_with("/tmp/") ? std::string(kBenchDir) + "/work" +
-                                                                value.substr(4)
-                                                          : value));
+    env.push_back(
+        key + "=" +
+        (value.starts_with("/tmp/") ? std::string(kBenchDir) + "/work" + value.substr(4) : value));
   }
   std::vector<std::string> args;
   for (const std::string& arg : argv) args.push_back(Expand(arg, runtime));
@@ -112,7 +112,9 @@ int Main(int argc, char** argv) {
     return 1;
   }
   fmt::print("hello world, {} runs each, alternating; medians\n\n", runs);
-  fmt::print("| runtime | from | bare | sandbox | ratio | set-up |\n| --- | --- | --- | --- | --- | --- |\n");
+  fmt::print(
+      "| runtime | from | bare | sandbox | ratio | set-up |\n| --- | --- | --- | --- | --- | --- "
+      "|\n");
   int failures = 0;
   for (const Runtime& runtime : catalog->All()) {
     if (!names.empty() && std::find(names.begin(), names.end(), runtime.Slug()) == names.end())

@@ -4,25 +4,25 @@
 #include <string>
 
 std::expected<int, std::string> parse(const std::string& text) {
-    try {
-        return std::stoi(text);
-    } catch (...) {
-        return std::unexpected("not a number: " + text);
-    }
+  try {
+    return std::stoi(text);
+  } catch (...) {
+    return std::unexpected("not a number: " + text);
+  }
 }
 
 struct Counter {
-    int value = 0;
-    auto&& increment(this auto&& self) {
-        ++self.value;
-        return self;
-    }
+  int value = 0;
+  auto&& increment(this auto&& self) {
+    ++self.value;
+    return self;
+  }
 };
 
 int main() {
-    std::println("parsed: {}", parse("42").value());
-    std::println("error: {}", parse("forty").error());
-    Counter counter;
-    counter.increment().increment();
-    std::println("counter: {}", counter.value);
+  std::println("parsed: {}", parse("42").value());
+  std::println("error: {}", parse("forty").error());
+  Counter counter;
+  counter.increment().increment();
+  std::println("counter: {}", counter.value);
 }

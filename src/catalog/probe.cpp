@@ -12,9 +12,11 @@
 namespace integr8scode {
 namespace {
 
+// The first line with text (perl -v starts with an empty one).
 std::string FirstLine(const std::string& text) {
-  const auto end = text.find('\n');
-  return text.substr(0, end);
+  const auto start = text.find_first_not_of("\r\n");
+  if (start == std::string::npos) return "";
+  return text.substr(start, text.find('\n', start) - start);
 }
 
 // A built tree holds the marker the installer writes last, naming its recipe key.

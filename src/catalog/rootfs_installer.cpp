@@ -38,10 +38,9 @@ Status RunBuilder(const std::vector<std::string>& argv) {
   }
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   return Fail(ErrorCode::kUnavailable,
-              WIFEXITED(status) ? fmt::format("{} failed with exit code {}", argv[0],
-                                              WEXITSTATUS(status))
-                                : fmt::format("{} was killed by signal {}", argv[0],
-                                              WTERMSIG(status)));
+              WIFEXITED(status)
+                  ? fmt::format("{} failed with exit code {}", argv[0], WEXITSTATUS(status))
+                  : fmt::format("{} was killed by signal {}", argv[0], WTERMSIG(status)));
 }
 
 bool HasMarker(const fs::path& tree, const std::string& key) {
@@ -79,8 +78,8 @@ std::vector<fs::path> PruneRootfs(const RuntimeCatalog& catalog, const fs::path&
 std::uint64_t TreeDiskBytes(const fs::path& tree) {
   std::uint64_t bytes = 0;
   std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(tree, fs::directory_options::skip_permission_denied,
-                                                  ec);
+  for (auto it = fs::recursive_directory_iterator(
+           tree, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     struct stat st {};
     if (::lstat(it->path().c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
@@ -135,7 +134,8 @@ Result<RootfsInstallResult> InstallRootfs(const Runtime& runtime, const fs::path
   fs::remove_all(tree, ec);
   if (::rename(staging.c_str(), tree.c_str()) != 0) {
     const int saved = errno;
-    return Fail(SystemError(saved, fmt::format("rename {} to {}", staging.string(), tree.string())));
+    return Fail(
+        SystemError(saved, fmt::format("rename {} to {}", staging.string(), tree.string())));
   }
   result.built = true;
   result.seconds =

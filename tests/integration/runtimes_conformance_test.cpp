@@ -163,7 +163,8 @@ TEST_P(Conformance, ExamplePrintsWhatItShows) {
 INSTANTIATE_TEST_SUITE_P(Catalog, Conformance, ::testing::ValuesIn(RuntimeNames()),
                          [](const ::testing::TestParamInfo<std::string>& param_info) {
                            std::string name;
-                           for (const char c : param_info.param) name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+                           for (const char c : param_info.param)
+                             name += std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
                            return name;
                          });
 
