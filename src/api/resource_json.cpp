@@ -115,6 +115,7 @@ boost::json::object RuntimeToJson(const Runtime& runtime, const RuntimeAvailabil
       {"available", availability.available},
       {"reason", availability.reason},
       {"has_compile", runtime.has_compile},
+      {"source", runtime.rootfs.Empty() ? std::string("host") : "debian " + runtime.rootfs.suite},
   };
 }
 

@@ -77,16 +77,23 @@ void KubernetesLimits(const std::shared_ptr<Call>& call) {
                            {"memory_request", memory},
                            {"execution_timeout", (limits.timeout.count() + 999) / 1000},
                            {"supported_runtimes", std::move(by_language)},
+                           {"runtimes", RuntimesJson(executions)},
                        });
 }
 
 void ExampleScripts(const std::shared_ptr<Call>& call) {
   boost::json::array scripts;
-  for (const Runtime& runtime : Executions(*call).Catalog().All()) {
+  const ExecutionService& executions = Executions(*call);
+  const auto& runtimes = executions.Catalog().All();
+  const auto& availability = executions.Availability();
+  for (std::size_t i = 0; i < runtimes.size(); ++i) {
+    const Runtime& runtime = runtimes[i];
     if (runtime.example.empty()) continue;
     scripts.push_back(boost::json::object{
         {"lang", runtime.language},
         {"version", runtime.version},
+        {"display_name", runtime.display_name},
+        {"available", i < availability.size() && availability[i].available},
         {"script", runtime.example},
         {"description", runtime.example_description},
     });

@@ -116,13 +116,56 @@ Result<std::string> ReadText(const fs::path& file) {
   return text.str();
 }
 
+Status ReadRootfs(const toml::table& table, const std::string& where, Runtime& runtime) {
+  const EntryReader reader(table, where + " rootfs");
+  if (auto status =
+          reader.CheckKeys({"suite", "packages", "setup", "revision", "install_by_default"});
+      !status) {
+    return status;
+  }
+  RootfsRecipe& recipe = runtime.rootfs;
+  auto suite = reader.String("suite");
+  if (!suite) return Fail(suite.error());
+  auto packages = reader.StringList("packages");
+  if (!packages) return Fail(packages.error());
+  auto setup = reader.StringList("setup", false);
+  if (!setup) return Fail(setup.error());
+  auto revision = reader.String("revision", false);
+  if (!revision) return Fail(revision.error());
+  recipe.suite = std::move(*suite);
+  recipe.packages = std::move(*packages);
+  recipe.setup = std::move(*setup);
+  recipe.revision = std::move(*revision);
+  const auto valid_name = [](const std::string& name) {
+    return !name.empty() &&
+           name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789+-.") == std::string::npos;
+  };
+  if (!valid_name(recipe.suite)) {
+    return Fail(ErrorCode::kInvalidArgument, where + " rootfs: suite must be a Debian suite name");
+  }
+  for (const std::string& package : recipe.packages) {
+    if (!valid_name(package)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{} rootfs: '{}' is not a Debian package name", where, package));
+    }
+  }
+  if (const toml::node* flag = table.get("install_by_default")) {
+    if (flag->as_boolean() == nullptr) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  where + " rootfs: install_by_default must be true or false");
+    }
+    recipe.install_by_default = flag->as_boolean()->get();
+  }
+  return {};
+}
+
 Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const fs::path& base,
-                            CatalogExamples examples) {
+                            const fs::path& runtimes_dir, CatalogExamples examples) {
   const EntryReader reader(table, fmt::format("runtime #{}", index + 1));
-  if (auto status = reader.CheckKeys({"language", "version", "display_name", "implementation",
-                                      "source_file", "file_extension", "editor_mode", "interpreter",
-                                      "version_probe", "version_match", "run", "env", "host_paths",
-                                      "image", "example", "example_description", "compile"});
+  if (auto status = reader.CheckKeys(
+          {"language", "version", "display_name", "implementation", "source_file", "file_extension",
+           "editor_mode", "interpreter", "version_probe", "version_match", "run", "env",
+           "host_paths", "image", "example", "example_description", "compile", "rootfs"});
       !status) {
     return Fail(status.error());
   }
@@ -155,7 +198,18 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
   runtime.version_probe = std::move(*probe);
   auto host_paths = reader.StringList("host_paths", false);
   if (!host_paths) return Fail(host_paths.error());
-  runtime.host_paths = host_paths->empty() ? std::vector<std::string>{"/usr"} : *host_paths;
+  if (const toml::table* rootfs = reader.Table("rootfs")) {
+    if (!host_paths->empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  where + ": host_paths and rootfs exclude each other (a tree is the whole root)");
+    }
+    if (auto status = ReadRootfs(*rootfs, where, runtime); !status) return Fail(status.error());
+    // Named by suite and recipe: runtimes of the same recipe share one tree.
+    runtime.root_tree =
+        (runtimes_dir / (runtime.rootfs.suite + "-" + runtime.rootfs.Key())).string();
+  } else {
+    runtime.host_paths = host_paths->empty() ? std::vector<std::string>{"/usr"} : *host_paths;
+  }
   for (const std::string& path : runtime.host_paths) {
     if (!path.starts_with("/") || path.find("..") != std::string::npos || path == "/") {
       return Fail(ErrorCode::kInvalidArgument,
@@ -204,7 +258,8 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
 
 }  // namespace
 
-Result<RuntimeCatalog> LoadCatalog(const fs::path& file, CatalogExamples examples) {
+Result<RuntimeCatalog> LoadCatalog(const fs::path& file, CatalogExamples examples,
+                                   const fs::path& runtimes_dir) {
   toml::table root;
   try {
     root = toml::parse_file(file.string());
@@ -233,7 +288,7 @@ Result<RuntimeCatalog> LoadCatalog(const fs::path& file, CatalogExamples example
       return Fail(ErrorCode::kInvalidArgument,
                   fmt::format("{}: runtime #{} is not a table", file.string(), i + 1));
     }
-    auto runtime = ReadRuntime(*table, i, file.parent_path(), examples);
+    auto runtime = ReadRuntime(*table, i, file.parent_path(), runtimes_dir, examples);
     if (!runtime) return Fail(std::move(runtime.error()).WithContext(file.string()));
     if (!keys.insert(runtime->Key()).second) {
       return Fail(ErrorCode::kInvalidArgument,
@@ -242,6 +297,13 @@ Result<RuntimeCatalog> LoadCatalog(const fs::path& file, CatalogExamples example
     runtimes.push_back(std::move(*runtime));
   }
   return RuntimeCatalog(std::move(runtimes));
+}
+
+fs::path DefaultRuntimesDir() {
+  if (const char* env = std::getenv("INTEGR8SCODE_RUNTIMES_DIR"); env != nullptr && *env != '\0') {
+    return env;
+  }
+  return "/var/cache/integr8scode/runtimes";
 }
 
 fs::path DefaultCatalogPath() {

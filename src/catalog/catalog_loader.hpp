@@ -9,12 +9,19 @@ namespace integr8scode {
 
 enum class CatalogExamples { kLoad, kSkip };
 
+// Where runtime root filesystems are built and found: $INTEGR8SCODE_RUNTIMES_DIR, else
+// /var/cache/integr8scode/runtimes (outside any checkout, so a new clone reuses them).
+std::filesystem::path DefaultRuntimesDir();
+
 // Reads runtimes/catalog.toml. Example paths are relative to the catalog's folder;
 // `kSkip` leaves Runtime::example empty (the CLI runs a file, it shows no examples).
+// A runtime with a [runtime.rootfs] recipe gets its tree's path under `runtimes_dir`
+// (whether it is built is for ProbeRuntime to say).
 // Fails with kInvalidArgument naming the file, entry and key for unknown keys,
 // missing or mistyped fields, duplicate language/version pairs.
-Result<RuntimeCatalog> LoadCatalog(const std::filesystem::path& file,
-                                   CatalogExamples examples = CatalogExamples::kLoad);
+Result<RuntimeCatalog> LoadCatalog(
+    const std::filesystem::path& file, CatalogExamples examples = CatalogExamples::kLoad,
+    const std::filesystem::path& runtimes_dir = DefaultRuntimesDir());
 
 // Where the catalog is looked for when none is configured: $INTEGR8SCODE_CATALOG,
 // the source tree beside the binary (for a build tree), then the install location.

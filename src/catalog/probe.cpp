@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <future>
 
 #include "common/subprocess.hpp"
@@ -11,14 +12,65 @@
 namespace integr8scode {
 namespace {
 
+// The first line with text (perl -v starts with an empty one).
 std::string FirstLine(const std::string& text) {
-  const auto end = text.find('\n');
-  return text.substr(0, end);
+  const auto start = text.find_first_not_of("\r\n");
+  if (start == std::string::npos) return "";
+  return text.substr(start, text.find('\n', start) - start);
+}
+
+// A built tree holds the marker the installer writes last, naming its recipe key.
+RuntimeAvailability ProbeTree(const Runtime& runtime) {
+  RuntimeAvailability result;
+  const std::string install = fmt::format("integr8scode runtimes install {}", runtime.Slug());
+  std::ifstream marker(runtime.root_tree + "/" + std::string(kRootfsMarker));
+  std::string key;
+  if (!marker || !std::getline(marker, key)) {
+    result.reason = fmt::format("root filesystem not installed ({})", install);
+    return result;
+  }
+  if (key != runtime.rootfs.Key()) {
+    result.reason = fmt::format("root filesystem is of another recipe ({})", install);
+    return result;
+  }
+  // A relative link in the tree resolves inside it; catalog entries name real files,
+  // since an absolute link (Debian's alternatives) would resolve on the host here.
+  struct stat st {};
+  if (::stat((runtime.root_tree + runtime.interpreter).c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      (st.st_mode & S_IXOTH) == 0) {
+    result.reason =
+        fmt::format("{} is missing from the root filesystem ({})", runtime.interpreter, install);
+    return result;
+  }
+  if (!runtime.version_probe.empty()) {
+    std::vector<std::string> argv = {"/usr/sbin/chroot", runtime.root_tree};
+    argv.insert(argv.end(), runtime.version_probe.begin(), runtime.version_probe.end());
+    auto output = RunHostCommand(argv, std::chrono::seconds(20));
+    if (!output) {
+      result.reason = fmt::format("version check failed: {}", output.error().Describe());
+      return result;
+    }
+    result.detected_version = FirstLine(output->output);
+    if (output->exit_code != 0 ||
+        (!runtime.version_match.empty() &&
+         output->output.find(runtime.version_match) == std::string::npos)) {
+      result.reason =
+          fmt::format("{} in the root filesystem answers '{}', not version {}", runtime.interpreter,
+                      result.detected_version, runtime.version_match);
+      return result;
+    }
+  } else {
+    result.detected_version = runtime.rootfs.suite;
+  }
+  result.available = true;
+  result.reason = "ok";
+  return result;
 }
 
 }  // namespace
 
 RuntimeAvailability ProbeRuntime(const Runtime& runtime) {
+  if (!runtime.root_tree.empty()) return ProbeTree(runtime);
   RuntimeAvailability result;
   if (::access(runtime.interpreter.c_str(), X_OK) != 0) {
     result.reason = fmt::format("{} is not installed", runtime.interpreter);

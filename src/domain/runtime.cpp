@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+
 namespace integr8scode {
 namespace {
 
@@ -13,6 +15,27 @@ void ReplaceAll(std::string& text, std::string_view from, std::string_view to) {
 }
 
 }  // namespace
+
+std::string RootfsRecipe::Key() const {
+  // FNV-1a: a cache key that changes with the recipe, not a security boundary.
+  std::uint64_t hash = 14695981039346656037ULL;
+  const auto add = [&hash](std::string_view text) {
+    for (const char c : text) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 1099511628211ULL;
+    }
+    hash ^= 0xff;  // a separator that no text contains
+    hash *= 1099511628211ULL;
+  };
+  // The builder's own version (runtimes/build-rootfs): a change there is a new tree too.
+  add("build-rootfs 2");
+  add(suite);
+  for (const std::string& package : packages) add(package);
+  add("--");
+  for (const std::string& arg : setup) add(arg);
+  add(revision);
+  return fmt::format("{:016x}", hash);
+}
 
 std::string Runtime::SourcePath() const {
   return std::string(kSandboxSourceDir) + "/" + source_file;

@@ -21,6 +21,23 @@ struct RuntimeStep {
   LimitOverrides limits;
 };
 
+// How a runtime's own root filesystem is built: the Debian suite and the packages
+// whose dependency closure makes the tree, a command run inside the tree once it is
+// extracted (e.g. byte-compiling a standard library), and a revision to bump when the
+// result should change for another reason. Empty suite: the runtime uses the host's
+// directories (Runtime::host_paths) instead.
+struct RootfsRecipe {
+  std::string suite;
+  std::vector<std::string> packages;
+  std::vector<std::string> setup;
+  std::string revision;
+  bool install_by_default = false;  // part of the set scripts/start and CI install
+
+  bool Empty() const { return suite.empty(); }
+  // A short hex digest of everything above but install_by_default: the cache key.
+  std::string Key() const;
+};
+
 // A language/version entry of the catalog (runtimes/catalog.toml). Plain data.
 struct Runtime {
   std::string language;        // "python"
@@ -40,6 +57,11 @@ struct Runtime {
   std::vector<std::string> version_probe;
   std::string version_match;
   std::vector<std::string> host_paths;
+  // Or a root filesystem of its own: the recipe, and where the built tree is
+  // (<runtimes dir>/<suite>-<recipe key>, set when the catalog is loaded). The
+  // interpreter and version probe then name paths inside that tree.
+  RootfsRecipe rootfs;
+  std::string root_tree;
   // Kubernetes: the container image that holds this runtime.
   std::string image;
   // Example script showing a feature of this version, and what it shows.
@@ -47,7 +69,8 @@ struct Runtime {
   std::string example_description;
 
   std::string Key() const { return language + " " + version; }
-  std::string SourcePath() const;  // "/scripts/script.py"
+  std::string Slug() const { return language + "-" + version; }  // "python-3.13"
+  std::string SourcePath() const;                                // "/scripts/script.py"
 };
 
 std::vector<std::string> ExpandArgv(const std::vector<std::string>& argv, const Runtime& runtime);

@@ -75,6 +75,7 @@ std::string LaunchSpec::Serialize() const {
   w.U64(gid);
   w.Str(root_mount_point);
   w.Strs(host_paths);
+  w.Str(root_tree);
   w.U64(root_symlinks.size());
   for (const auto& [link, target] : root_symlinks) {
     w.Str(link);
@@ -105,7 +106,7 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
   LaunchSpec spec;
   std::uint64_t uid = 0, gid = 0, links = 0, steps = 0;
   bool ok = r.U64(uid) && r.U64(gid) && r.Str(spec.root_mount_point) && r.Strs(spec.host_paths) &&
-            r.U64(links) && links <= bytes.size();
+            r.Str(spec.root_tree) && r.U64(links) && links <= bytes.size();
   for (std::uint64_t i = 0; ok && i < links; ++i) {
     std::string link, target;
     ok = r.Str(link) && r.Str(target);
@@ -135,7 +136,8 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
 bool LaunchSpec::Fits(const LaunchSpec& shape, const LaunchSpec& run) {
   return shape.uid == run.uid && shape.gid == run.gid &&
          shape.root_mount_point == run.root_mount_point && shape.host_paths == run.host_paths &&
-         shape.root_symlinks == run.root_symlinks && shape.host_etc_files == run.host_etc_files &&
+         shape.root_tree == run.root_tree && shape.root_symlinks == run.root_symlinks &&
+         shape.host_etc_files == run.host_etc_files &&
          shape.cgroup_join_files == run.cgroup_join_files && shape.hostname == run.hostname &&
          shape.gvisor_runsc == run.gvisor_runsc && shape.gvisor_platform == run.gvisor_platform;
 }

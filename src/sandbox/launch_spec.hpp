@@ -29,6 +29,9 @@ struct LaunchSpec {
   gid_t gid = 0;
   std::string root_mount_point;         // empty host directory; the new root is mounted there
   std::vector<std::string> host_paths;  // bound read-only at the same path
+  // A runtime's own root filesystem, bound read-only as the root instead of the tmpfs
+  // root, host paths, links and host /etc files (mounts.hpp). Empty: the tmpfs root.
+  std::string root_tree;
   std::vector<std::pair<std::string, std::string>> root_symlinks;  // "bin" → "usr/bin"
   std::vector<std::string> host_etc_files;                         // copied into /etc when present
   std::string source_name;                                         // file name under /scripts

@@ -186,6 +186,7 @@ class LocalExecutor final : public Executor {
       (void)slot->cgroup->KillAll();
     }
     slot->last_host_paths = request.runtime->host_paths;
+    slot->last_root_tree = request.runtime->root_tree;
     Slot& released = *slot;
     { SlotPool::Lease done = std::move(slot); }  // free for the next run at once
     if (options_.prebuild) Prebuild(released);
@@ -224,6 +225,7 @@ class LocalExecutor final : public Executor {
       Slot& s = **slot;
       LaunchSpec shape = SlotShape(s);
       shape.host_paths = s.last_host_paths;
+      shape.root_tree = s.last_root_tree;
       shape.tmpfs_bytes = Limits{}.tmpfs_bytes;
       auto built = PrebuiltSandbox::Build(*launcher_, std::move(shape), s.cgroup->CloneIntoFd());
       if (built) {
@@ -283,6 +285,7 @@ class LocalExecutor final : public Executor {
     std::vector<StepPlan> plans;
     LaunchSpec spec = SlotShape(slot);
     spec.host_paths = runtime.host_paths;
+    spec.root_tree = runtime.root_tree;
     spec.source_name = runtime.source_file;
     spec.tmpfs_bytes = request.limits.tmpfs_bytes;
     const auto env = BaseEnvironment(runtime);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <string>
+#include <vector>
 
 #include "common/unique_fd.hpp"
 #include "domain/runtime.hpp"
@@ -107,9 +108,13 @@ Status BindReadOnly(const std::string& host_path, const std::string& target) {
                nullptr, host_path + " (read-only)");
 }
 
-Status MakeEtc(int root, const LaunchSpec& spec) {
-  UniqueFd etc(::openat(root, "etc", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-  if (!etc) return Fail(SystemError("open /etc"));
+struct EtcFile {
+  const char* name;
+  std::string content;
+};
+
+// The /etc files every sandbox gets, whichever its root.
+std::vector<EtcFile> SandboxEtcFiles(const LaunchSpec& spec) {
   const std::string passwd = fmt::format(
       "root:x:0:0:root:/root:/usr/sbin/nologin\n"
       "sandbox:x:{}:{}:sandbox:/{}:/usr/sbin/nologin\n"
@@ -118,10 +123,7 @@ Status MakeEtc(int root, const LaunchSpec& spec) {
   const std::string group = fmt::format("root:x:0:\nsandbox:x:{}:\nnogroup:x:65534:\n", spec.gid);
   const std::string hosts =
       fmt::format("127.0.0.1\tlocalhost {0}\n::1\tlocalhost {0}\n", spec.hostname);
-  const struct {
-    const char* name;
-    std::string content;
-  } files[] = {
+  return {
       {"passwd", passwd},
       {"group", group},
       {"hosts", hosts},
@@ -129,7 +131,12 @@ Status MakeEtc(int root, const LaunchSpec& spec) {
       {"nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n"},
       {"resolv.conf", ""},
   };
-  for (const auto& file : files) {
+}
+
+Status MakeEtc(int root, const LaunchSpec& spec) {
+  UniqueFd etc(::openat(root, "etc", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!etc) return Fail(SystemError("open /etc"));
+  for (const EtcFile& file : SandboxEtcFiles(spec)) {
     if (auto s = WriteFileAt(etc.Get(), file.name, file.content, 0644); !s) return s;
   }
   for (const std::string& host_file : spec.host_etc_files) {
@@ -208,6 +215,96 @@ Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec
   return {};
 }
 
+// Mounts /proc and makes `root_path` the root.
+Status EnterRoot(const std::string& root_path) {
+  // hidepid=2: the sandbox user cannot see the init (root) in /proc.
+  if (auto s = Mount("proc", root_path + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     "hidepid=2", "proc");
+      !s) {
+    return s;
+  }
+  if (auto s = MaskHostProcPaths(root_path + "/proc", root_path + "/dev/null"); !s) return s;
+  UniqueFd root(::open(root_path.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!root) return Fail(SystemError("open new root"));
+  // pivot_root(".", ".") stacks the old root under the new one; detaching "." then
+  // drops the old root entirely (pivot_root(2), "NOTES").
+  if (::fchdir(root.Get()) != 0) return Fail(SystemError("chdir new root"));
+  if (::syscall(SYS_pivot_root, ".", ".") != 0) return Fail(SystemError("pivot_root"));
+  if (::umount2(".", MNT_DETACH) != 0) return Fail(SystemError("detach old root"));
+  if (::chdir("/") != 0) return Fail(SystemError("chdir /"));
+  return {};
+}
+
+// A runtime's own root filesystem (runtimes/build-rootfs made its mount points and
+// empty /etc files): bound read-only, then the per-run parts mounted over it. The
+// tree's /run is the staging point of the writable area, whose tmpfs also holds the
+// generated /etc files, each bound over the tree's empty one.
+Status BuildTreeRoot(const LaunchSpec& spec) {
+  const std::string& root_path = spec.root_mount_point;
+  if (auto s = BindReadOnly(spec.root_tree, root_path); !s) return s;
+  UniqueFd root(::open(root_path.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!root) return Fail(SystemError("open the runtime's root"));
+
+  const std::string staging = root_path + "/run";
+  const std::string options = fmt::format("size={},nr_inodes=16384,mode=0755", spec.tmpfs_bytes);
+  if (auto s =
+          Mount("sandbox-rw", staging, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str(), "tmpfs");
+      !s) {
+    return s;
+  }
+  {
+    UniqueFd rw(::open(staging.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!rw) return Fail(SystemError("open staging"));
+    if (::mkdirat(rw.Get(), "home", 0755) != 0 ||
+        ::fchownat(rw.Get(), "home", spec.uid, spec.gid, 0) != 0) {
+      return Fail(SystemError("make home"));
+    }
+    if (::mkdirat(rw.Get(), "tmp", 0777) != 0 || ::fchmodat(rw.Get(), "tmp", 01777, 0) != 0) {
+      return Fail(SystemError("make tmp"));
+    }
+    if (::mkdirat(rw.Get(), ".etc", 0755) != 0) return Fail(SystemError("make staged /etc"));
+    UniqueFd etc(::openat(rw.Get(), ".etc", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!etc) return Fail(SystemError("open staged /etc"));
+    for (const EtcFile& file : SandboxEtcFiles(spec)) {
+      if (auto s = WriteFileAt(etc.Get(), file.name, file.content, 0644); !s) return s;
+    }
+  }
+  for (const EtcFile& file : SandboxEtcFiles(spec)) {
+    const std::string from = fmt::format("{}/.etc/{}", staging, file.name);
+    const std::string to = fmt::format("{}/etc/{}", root_path, file.name);
+    // Root's files, 0644: the sandbox user cannot change them.
+    if (auto s = Mount(from.c_str(), to, nullptr, MS_BIND, nullptr, file.name); !s) return s;
+  }
+  if (auto s = Mount((staging + "/home").c_str(), root_path + "/" + std::string(kHome), nullptr,
+                     MS_BIND, nullptr, "home");
+      !s) {
+    return s;
+  }
+  if (auto s =
+          Mount((staging + "/tmp").c_str(), root_path + "/tmp", nullptr, MS_BIND, nullptr, "tmp");
+      !s) {
+    return s;
+  }
+  if (::umount2(staging.c_str(), MNT_DETACH) != 0) return Fail(SystemError("detach staging"));
+
+  // /dev's nodes need a filesystem without nodev; read-only once made.
+  const std::string dev = root_path + "/dev";
+  if (auto s = Mount("sandbox-dev", dev, "tmpfs", MS_NOSUID | MS_NOEXEC,
+                     "size=64k,nr_inodes=64,mode=0755", "/dev tmpfs");
+      !s) {
+    return s;
+  }
+  if (auto s = MakeDev(root.Get()); !s) return s;
+  if (auto s = Mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
+                     "size=64k,nr_inodes=64,mode=0755", "/dev (read-only)");
+      !s) {
+    return s;
+  }
+  // The program is placed when the run is known; FinishRootFilesystem makes it read-only.
+  return Mount("sandbox-scripts", root_path + "/scripts", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+               "size=16m,nr_inodes=16,mode=0755", "/scripts tmpfs");
+}
+
 }  // namespace
 
 Status BuildRootFilesystem(const LaunchSpec& spec) {
@@ -215,6 +312,10 @@ Status BuildRootFilesystem(const LaunchSpec& spec) {
   if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s)
     return s;
   const std::string& root_path = spec.root_mount_point;
+  if (!spec.root_tree.empty()) {
+    if (auto s = BuildTreeRoot(spec); !s) return s;
+    return EnterRoot(root_path);
+  }
   // No MS_NODEV here: /dev's nodes live on this tmpfs. It becomes read-only below, so
   // no one can add nodes, and the writable area is nodev.
   if (auto s = Mount("sandbox-root", root_path, "tmpfs", MS_NOSUID,
@@ -241,21 +342,7 @@ Status BuildRootFilesystem(const LaunchSpec& spec) {
   if (auto s = MakeEtc(root.Get(), spec); !s) return s;
   if (auto s = MakeDev(root.Get()); !s) return s;
   if (auto s = MakeWritableArea(root.Get(), root_path, spec); !s) return s;
-  // hidepid=2: the sandbox user cannot see the init (root) in /proc.
-  if (auto s = Mount("proc", root_path + "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                     "hidepid=2", "proc");
-      !s) {
-    return s;
-  }
-  if (auto s = MaskHostProcPaths(root_path + "/proc", root_path + "/dev/null"); !s) return s;
-
-  // pivot_root(".", ".") stacks the old root under the new one; detaching "." then
-  // drops the old root entirely (pivot_root(2), "NOTES").
-  if (::fchdir(root.Get()) != 0) return Fail(SystemError("chdir new root"));
-  if (::syscall(SYS_pivot_root, ".", ".") != 0) return Fail(SystemError("pivot_root"));
-  if (::umount2(".", MNT_DETACH) != 0) return Fail(SystemError("detach old root"));
-  if (::chdir("/") != 0) return Fail(SystemError("chdir /"));
-  return {};
+  return EnterRoot(root_path);
 }
 
 Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd,
@@ -275,6 +362,12 @@ Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd,
         !s) {
       return s;
     }
+  }
+  if (!spec.root_tree.empty()) {
+    // The tree is read-only already (and nodev, which a remount here would drop).
+    return Mount(nullptr, "/scripts", nullptr,
+                 MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr,
+                 "/scripts read-only");
   }
   return Mount(nullptr, "/", nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID, nullptr,
                "/ read-only");

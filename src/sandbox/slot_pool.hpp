@@ -31,6 +31,7 @@ struct Slot {
   std::optional<PrebuiltSandbox> prebuilt;
   // Host paths of the last run here: the next sandbox is built ahead with them.
   std::vector<std::string> last_host_paths{"/usr"};
+  std::string last_root_tree;
 };
 
 // A fixed set of slots; Acquire blocks until one is free. Thread-safe.

@@ -94,7 +94,7 @@ TEST_F(BadInput, UnknownRuntimeListsWhatIsAvailable) {
   HttpClient client(Port());
   const HttpResult result = client.PostJson(
       "/api/v1/execute",
-      boost::json::object{{"script", "puts 1"}, {"lang", "ruby"}, {"lang_version", "3.2"}});
+      boost::json::object{{"script", "DISPLAY 1"}, {"lang", "cobol"}, {"lang_version", "85"}});
   ExpectProblem(result, 422, "unknown_runtime");
   EXPECT_NE(Str(result.Json().at("detail")).find("python 3.11"), std::string::npos) << result.body;
   const HttpResult version = client.PostJson(

@@ -47,7 +47,7 @@ TEST_F(Endpoints, RuntimesLimitsAndExamples) {
   const boost::json::value runtimes_body = runtimes.Json();
   for (const auto& runtime : runtimes_body.at("runtimes").as_array()) {
     for (const char* key : {"lang", "version", "display_name", "implementation", "file_extension",
-                            "editor_mode", "available", "reason", "has_compile"}) {
+                            "editor_mode", "available", "reason", "has_compile", "source"}) {
       EXPECT_TRUE(runtime.as_object().contains(key)) << key;
     }
     if (Str(runtime.at("lang")) == "python" && Str(runtime.at("version")) == "3.11") {
@@ -70,14 +70,20 @@ TEST_F(Endpoints, RuntimesLimitsAndExamples) {
   const boost::json::value k8s_body = k8s.Json();
   const auto& python = k8s_body.at("supported_runtimes").at("python").as_array();
   EXPECT_NE(std::find(python.begin(), python.end(), boost::json::value("3.11")), python.end());
+  // Every runtime, installed or not, beside the original's list of those installed.
+  EXPECT_EQ(k8s_body.at("runtimes").as_array().size(),
+            runtimes_body.at("runtimes").as_array().size());
 
   const HttpResult examples = client.Get("/api/v1/example-scripts");
   ASSERT_EQ(examples.status, 200);
   bool match_example = false;
   const boost::json::value examples_body = examples.Json();
   for (const auto& example : examples_body.at("scripts").as_array()) {
+    EXPECT_TRUE(example.as_object().contains("display_name"));
+    EXPECT_TRUE(example.as_object().contains("available"));
     if (Str(example.at("lang")) == "python" && Str(example.at("version")) == "3.11") {
       match_example = Str(example.at("script")).find("match") != std::string::npos;
+      EXPECT_TRUE(example.at("available").as_bool());
     }
   }
   EXPECT_TRUE(match_example) << examples.body;

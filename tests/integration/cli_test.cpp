@@ -64,12 +64,11 @@ TEST_F(CliTest, MissingFileIsOneLine) {
 
 TEST_F(CliTest, UnknownLanguageListsWhatIsAvailable) {
   const Outcome outcome =
-      RunCli({"run", File("a.rb", "puts 1"), "--lang", "ruby", "--version", "3.3"});
+      RunCli({"run", File("a.cob", "DISPLAY 1"), "--lang", "cobol", "--version", "85"});
   EXPECT_EQ(outcome.exit_code, 2);
   EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
-  EXPECT_NE(
-      outcome.out.find("unknown language 'ruby'; available: python 3.11, python 3.9, node 20"),
-      std::string::npos)
+  EXPECT_NE(outcome.out.find("unknown language 'cobol'; available: python 3.11, pypy 3.9, node 20"),
+            std::string::npos)
       << outcome.out;
 }
 
@@ -240,6 +239,48 @@ TEST_F(CliTest, RuntimesListsEveryEntry) {
     EXPECT_NE(outcome.out.find(name), std::string::npos) << name;
   }
   EXPECT_NE(outcome.out.find("runtimes available"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace integr8scode
+
+namespace integr8scode {
+namespace {
+
+Outcome RunCliWithRuntimesDir(const fs::path& runtimes_dir, std::vector<std::string> args) {
+  args.insert(args.begin(), {"/usr/bin/env", "INTEGR8SCODE_RUNTIMES_DIR=" + runtimes_dir.string(),
+                             INTEGR8SCODE_BINARY});
+  auto result = RunHostCommand(args, std::chrono::seconds(60));
+  if (!result) return {-1, result.error().Describe()};
+  return {result->exit_code, result->output};
+}
+
+TEST_F(CliTest, RuntimesNamesTheInstallCommandOfAMissingRootFilesystem) {
+  const std::string trees = (dir_ / "no-trees").string();
+  const Outcome outcome = RunCliWithRuntimesDir(trees, {"runtimes"});
+  EXPECT_EQ(outcome.exit_code, 0) << outcome.out;
+  for (const std::string& expected : std::vector<std::string>{
+           "python-3.13", "debian trixie", "debian bullseye", "debian forky",
+           "unavailable: root filesystem not installed (integr8scode runtimes install python-3.13)",
+           "root filesystems: " + trees}) {
+    EXPECT_NE(outcome.out.find(expected), std::string::npos) << expected << "\n" << outcome.out;
+  }
+}
+
+TEST_F(CliTest, RuntimesInstallRefusesWhatItCannotBuild) {
+  const Outcome unknown =
+      RunCliWithRuntimesDir(dir_ / "trees", {"runtimes", "install", "cobol-85"});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_NE(unknown.out.find("no runtime 'cobol-85'; these have root filesystems: python-3.9"),
+            std::string::npos)
+      << unknown.out;
+  const Outcome host =
+      RunCliWithRuntimesDir(dir_ / "trees", {"runtimes", "install", "python-3.11"});
+  EXPECT_EQ(host.exit_code, 2);
+  EXPECT_NE(host.out.find("python-3.11 runs on the host's /usr; there is nothing to install"),
+            std::string::npos)
+      << host.out;
+  EXPECT_FALSE(fs::exists(dir_ / "trees")) << "nothing built";
 }
 
 }  // namespace

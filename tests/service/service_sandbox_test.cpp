@@ -227,9 +227,9 @@ TEST_F(ServiceSandboxTest, RequestsAreValidatedWithPreciseErrors) {
   EXPECT_EQ(large_stdin.code, ErrorCode::kTooLarge);
   EXPECT_EQ(large_stdin.field, "stdin");
 
-  SubmitRequest ruby = Python("puts 1");
-  ruby.language = "ruby";
-  Error unknown = SubmitError(caller, ruby);
+  SubmitRequest cobol = Python("DISPLAY 1");
+  cobol.language = "cobol";
+  Error unknown = SubmitError(caller, cobol);
   EXPECT_EQ(unknown.code, ErrorCode::kNotFound);
   EXPECT_EQ(unknown.reason, "unknown_runtime");
   EXPECT_EQ(unknown.field, "lang");

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <tuple>
 
 namespace integr8scode {
 namespace {
@@ -42,7 +43,7 @@ TEST(Catalog, ShippedCatalogLoadsWithItsExamples) {
   auto catalog = LoadCatalog(fs::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" / "catalog.toml");
   ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
   for (const auto& [lang, version] : std::vector<std::pair<std::string, std::string>>{
-           {"python", "3.11"}, {"python", "3.9"}, {"node", "20"}, {"c", "12"}}) {
+           {"python", "3.11"}, {"pypy", "3.9"}, {"node", "20"}, {"c", "12"}}) {
     auto runtime = catalog->Find(lang, version);
     ASSERT_TRUE(runtime.has_value()) << lang << " " << version;
     EXPECT_FALSE((*runtime)->example.empty()) << lang;
@@ -93,6 +94,110 @@ TEST_F(CatalogFile, SourceFileMustNotEscapeTheScriptsDirectory) {
   auto catalog = LoadCatalog(Write(text));
   ASSERT_FALSE(catalog.has_value());
   EXPECT_NE(catalog.error().message.find("plain file name"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace integr8scode
+
+namespace integr8scode {
+namespace {
+
+constexpr const char* kTreeEntry = R"(
+[[runtime]]
+language = "python"
+version = "3.13"
+display_name = "Python 3.13"
+source_file = "script.py"
+file_extension = "py"
+interpreter = "/usr/bin/python3.13"
+run = ["/usr/bin/python3.13", "{source}"]
+
+[runtime.rootfs]
+suite = "trixie"
+packages = ["python3.13"]
+setup = ["/usr/bin/python3.13", "-m", "compileall", "/usr/lib/python3.13"]
+revision = "1"
+install_by_default = true
+)";
+
+std::string Replace(std::string text, std::string_view from, std::string_view to) {
+  text.replace(text.find(from), from.size(), to);
+  return text;
+}
+
+TEST_F(CatalogFile, RootfsRecipeNamesItsTreeUnderTheRuntimesDirectory) {
+  auto catalog = LoadCatalog(Write(kTreeEntry), CatalogExamples::kSkip, "/cache/runtimes");
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
+  const Runtime& runtime = catalog->All().front();
+  EXPECT_EQ(runtime.rootfs.suite, "trixie");
+  EXPECT_EQ(runtime.rootfs.packages, std::vector<std::string>{"python3.13"});
+  EXPECT_EQ(runtime.rootfs.setup.size(), 4u);
+  EXPECT_TRUE(runtime.rootfs.install_by_default);
+  EXPECT_TRUE(runtime.host_paths.empty()) << "a tree is the whole root";
+  EXPECT_EQ(runtime.root_tree, "/cache/runtimes/trixie-" + runtime.rootfs.Key());
+  EXPECT_EQ(runtime.rootfs.Key().size(), 16u);
+}
+
+TEST_F(CatalogFile, EveryPartOfTheRecipeChangesItsKey) {
+  const auto key_of = [&](const std::string& text) {
+    auto catalog = LoadCatalog(Write(text), CatalogExamples::kSkip, "/r");
+    EXPECT_TRUE(catalog.has_value()) << catalog.error().Describe();
+    return catalog ? catalog->All().front().rootfs.Key() : std::string();
+  };
+  const std::string base = key_of(kTreeEntry);
+  EXPECT_NE(key_of(Replace(kTreeEntry, "\"trixie\"", "\"forky\"")), base);
+  EXPECT_NE(key_of(Replace(kTreeEntry, "[\"python3.13\"]", "[\"python3.13\", \"gcc\"]")), base);
+  EXPECT_NE(key_of(Replace(kTreeEntry, "\"compileall\", ", "")), base);
+  EXPECT_NE(key_of(Replace(kTreeEntry, "revision = \"1\"", "revision = \"2\"")), base);
+  // Not part of the recipe: which set installs it.
+  EXPECT_EQ(key_of(Replace(kTreeEntry, "install_by_default = true", "install_by_default = false")),
+            base);
+}
+
+TEST_F(CatalogFile, BadRecipesAreRefusedWithTheirPlace) {
+  const auto error_of = [&](const std::string& text) {
+    auto catalog = LoadCatalog(Write(text), CatalogExamples::kSkip, "/r");
+    return catalog ? std::string() : catalog.error().Describe();
+  };
+  EXPECT_NE(error_of(Replace(kTreeEntry, "revision", "revisoin")).find("unknown key 'revisoin'"),
+            std::string::npos);
+  EXPECT_NE(error_of(Replace(kTreeEntry, "\"trixie\"", "\"../etc\"")).find("Debian suite name"),
+            std::string::npos);
+  EXPECT_NE(error_of(Replace(kTreeEntry, "[\"python3.13\"]", "[\"-o foo\"]"))
+                .find("not a Debian package name"),
+            std::string::npos);
+  EXPECT_NE(
+      error_of(Replace(kTreeEntry, "[runtime.rootfs]", "host_paths = [\"/usr\"]\n[runtime.rootfs]"))
+          .find("exclude each other"),
+      std::string::npos);
+  EXPECT_NE(error_of(Replace(kTreeEntry, "install_by_default = true", "install_by_default = 1"))
+                .find("true or false"),
+            std::string::npos);
+}
+
+TEST(Catalog, ShippedCatalogHasTheIssuesRuntimes) {
+  auto catalog = LoadCatalog(fs::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" / "catalog.toml",
+                             CatalogExamples::kLoad, "/r");
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
+  for (const auto& [lang, version, suite] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{{"python", "3.9", "bullseye"},
+                                                                      {"python", "3.13", "trixie"},
+                                                                      {"python", "3.14", "forky"},
+                                                                      {"python", "3.15", "forky"},
+                                                                      {"ruby", "3.3", "trixie"},
+                                                                      {"java", "21", "trixie"},
+                                                                      {"go", "1.24", "trixie"},
+                                                                      {"rust", "1.85", "trixie"},
+                                                                      {"c", "14", "trixie"}}) {
+    auto runtime = catalog->Find(lang, version);
+    ASSERT_TRUE(runtime.has_value()) << lang << " " << version;
+    EXPECT_EQ((*runtime)->rootfs.suite, suite) << lang << " " << version;
+    EXPECT_FALSE((*runtime)->example.empty()) << lang << " " << version;
+    EXPECT_FALSE((*runtime)->editor_mode.empty()) << lang << " " << version;
+  }
+  // Two GCC versions: the host's and trixie's.
+  EXPECT_TRUE(catalog->Find("cpp", "12").has_value());
+  EXPECT_TRUE(catalog->Find("cpp", "14").has_value());
 }
 
 }  // namespace

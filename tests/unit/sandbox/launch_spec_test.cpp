@@ -14,6 +14,7 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   spec.gid = 61003;
   spec.root_mount_point = "/run/integr8scode/root";
   spec.host_paths = {"/usr", "/opt/runtime"};
+  spec.root_tree = "/var/cache/integr8scode/runtimes/trixie-0123456789abcdef";
   spec.root_symlinks = {{"bin", "usr/bin"}, {"lib", "usr/lib"}};
   spec.host_etc_files = {"/etc/ld.so.cache"};
   spec.source_name = "main.c";
@@ -31,6 +32,7 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->uid, spec.uid);
   EXPECT_EQ(back->host_paths, spec.host_paths);
+  EXPECT_EQ(back->root_tree, spec.root_tree);
   EXPECT_EQ(back->root_symlinks, spec.root_symlinks);
   EXPECT_EQ(back->source_name, spec.source_name);
   EXPECT_EQ(back->tmpfs_bytes, spec.tmpfs_bytes);
@@ -39,6 +41,20 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   EXPECT_EQ(back->steps[1].argv, step.argv);
   EXPECT_EQ(back->steps[1].env, step.env);
   EXPECT_EQ(back->steps[1].cpu_seconds, 11u);
+}
+
+TEST(LaunchSpec, ASandboxBuiltOnOneRootDoesNotFitARunOnAnother) {
+  LaunchSpec shape;
+  shape.host_paths = {"/usr"};
+  LaunchSpec run = shape;
+  EXPECT_TRUE(LaunchSpec::Fits(shape, run));
+  run.root_tree = "/var/cache/integr8scode/runtimes/trixie-0123456789abcdef";
+  run.host_paths.clear();
+  EXPECT_FALSE(LaunchSpec::Fits(shape, run));
+  shape = run;
+  EXPECT_TRUE(LaunchSpec::Fits(shape, run));
+  run.root_tree = "/var/cache/integr8scode/runtimes/forky-0123456789abcdef";
+  EXPECT_FALSE(LaunchSpec::Fits(shape, run));
 }
 
 TEST(LaunchSpec, TruncatedBytesAreRefused) {

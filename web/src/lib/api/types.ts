@@ -89,6 +89,8 @@ export interface Runtime {
   available: boolean;
   reason: string;
   has_compile: boolean;
+  /** Where its files come from: "host" (the server's /usr) or "debian <suite>". */
+  source?: string;
 }
 
 export interface LimitsInfo {

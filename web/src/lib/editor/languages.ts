@@ -24,6 +24,59 @@ export async function loadLanguage(mode: string): Promise<Extension> {
       ]);
       return StreamLanguage.define(shell);
     }
+    case 'ruby': {
+      const [{ StreamLanguage }, { ruby }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/ruby'),
+      ]);
+      return StreamLanguage.define(ruby);
+    }
+    case 'perl': {
+      const [{ StreamLanguage }, { perl }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/perl'),
+      ]);
+      return StreamLanguage.define(perl);
+    }
+    case 'lua': {
+      const [{ StreamLanguage }, { lua }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/lua'),
+      ]);
+      return StreamLanguage.define(lua);
+    }
+    case 'go': {
+      const [{ StreamLanguage }, { go }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/go'),
+      ]);
+      return StreamLanguage.define(go);
+    }
+    case 'rust': {
+      const [{ StreamLanguage }, { rust }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/rust'),
+      ]);
+      return StreamLanguage.define(rust);
+    }
+    case 'java':
+    case 'kotlin': {
+      const [{ StreamLanguage }, clike] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/clike'),
+      ]);
+      return StreamLanguage.define(mode === 'java' ? clike.java : clike.kotlin);
+    }
+    case 'php': {
+      // No PHP grammar among the installed packages: C-like highlighting is close.
+      const [{ StreamLanguage }, { clike }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/clike'),
+      ]);
+      return StreamLanguage.define(
+        clike({ name: 'php', keywords: Object.fromEntries('function class echo if else foreach for while return new fn public private protected static array match try catch throw'.split(' ').map((w) => [w, true])) }),
+      );
+    }
     default:
       return [];
   }

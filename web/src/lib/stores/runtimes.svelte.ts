@@ -6,6 +6,63 @@ export function runtimeKey(lang: string, version: string): string {
   return `${lang}:${version}`;
 }
 
+const kLanguageLabels: Record<string, string> = {
+  bash: 'Bash',
+  c: 'C',
+  cpp: 'C++',
+  go: 'Go',
+  java: 'Java',
+  lua: 'Lua',
+  node: 'JavaScript (Node.js)',
+  perl: 'Perl',
+  php: 'PHP',
+  pypy: 'PyPy',
+  python: 'Python',
+  ruby: 'Ruby',
+  rust: 'Rust',
+};
+
+export function languageLabel(lang: string): string {
+  return kLanguageLabels[lang] ?? lang.charAt(0).toUpperCase() + lang.slice(1);
+}
+
+/** Compares dotted versions numerically, part by part ("3.15" > "3.9"); text parts as text. */
+export function compareVersions(a: string, b: string): number {
+  const left = a.split(/[.-]/);
+  const right = b.split(/[.-]/);
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    const x = left[i] ?? '';
+    const y = right[i] ?? '';
+    const nx = Number(x);
+    const ny = Number(y);
+    const order = x !== '' && y !== '' && !Number.isNaN(nx) && !Number.isNaN(ny) ? nx - ny : x.localeCompare(y);
+    if (order !== 0) return order;
+  }
+  return 0;
+}
+
+export interface RuntimeGroup {
+  lang: string;
+  label: string;
+  runtimes: Runtime[];
+}
+
+/** The picker's view: one group per language (by label), its versions newest first. */
+export function groupRuntimes(runtimes: Runtime[]): RuntimeGroup[] {
+  const groups = new Map<string, RuntimeGroup>();
+  for (const r of runtimes) {
+    let group = groups.get(r.lang);
+    if (!group) {
+      group = { lang: r.lang, label: languageLabel(r.lang), runtimes: [] };
+      groups.set(r.lang, group);
+    }
+    group.runtimes.push(r);
+  }
+  const list = [...groups.values()];
+  for (const group of list) group.runtimes.sort((a, b) => compareVersions(b.version, a.version));
+  return list.sort((a, b) => a.label.localeCompare(b.label));
+}
+
 /** The language/version catalog, limits in force and example scripts, loaded once. */
 export class RuntimesStore {
   runtimes = $state<Runtime[]>([]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiClient } from '../api/client';
-import { RuntimesStore } from './runtimes.svelte';
+import { RuntimesStore, compareVersions, groupRuntimes } from './runtimes.svelte';
 import { fakeFetch, json, problem, type Handler } from '../../test/fakes';
 import type { Runtime } from '../api/types';
 
@@ -56,5 +56,29 @@ describe('RuntimesStore', () => {
     await failed.load();
     expect(failed.loaded).toBe(false);
     expect(failed.error).toBe('The server is starting up.');
+  });
+});
+
+describe('groupRuntimes', () => {
+  it('groups by language, sorted by label, versions newest first, keeping ones not installed', () => {
+    const groups = groupRuntimes([
+      runtime('python', '3.11', 'Python 3.11'),
+      runtime('ruby', '3.3', 'Ruby 3.3', false),
+      runtime('python', '3.9', 'Python 3.9'),
+      runtime('python', '3.15', 'Python 3.15', false),
+      runtime('cpp', '12', 'C++20 (G++ 12)'),
+      runtime('cpp', '14', 'C++23 (G++ 14)'),
+      runtime('pypy', '3.9', 'Python 3.9 (PyPy)'),
+    ]);
+    expect(groups.map((g) => g.label)).toEqual(['C++', 'PyPy', 'Python', 'Ruby']);
+    expect(groups.map((g) => g.runtimes.map((r) => r.version))).toEqual([['14', '12'], ['3.9'], ['3.15', '3.11', '3.9'], ['3.3']]);
+    expect(groups.at(3)?.runtimes.at(0)?.available).toBe(false);
+  });
+
+  it('compares versions by number, not by text', () => {
+    expect(compareVersions('3.15', '3.9')).toBeGreaterThan(0);
+    expect(compareVersions('1.24', '1.24')).toBe(0);
+    expect(compareVersions('5.40', '5.4')).toBeGreaterThan(0);
+    expect(compareVersions('21', '8')).toBeGreaterThan(0);
   });
 });
