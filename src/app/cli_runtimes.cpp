@@ -5,8 +5,8 @@
 #include <cstdio>
 
 #include "app/commands.hpp"
+#include "catalog/availability.hpp"
 #include "catalog/catalog_loader.hpp"
-#include "catalog/probe.hpp"
 
 namespace integr8scode {
 
@@ -19,7 +19,7 @@ void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& ex
       exit_code = kExitUsage;
       return;
     }
-    const auto availability = ProbeCatalog(*catalog);
+    const auto availability = RuntimeAvailabilityOn(*catalog, RuntimeHost::kLocalSandbox);
     fmt::print("{:<8} {:<8} {:<22} {}\n", "LANG", "VERSION", "NAME", "STATUS");
     std::size_t usable = 0;
     for (std::size_t i = 0; i < catalog->All().size(); ++i) {
