@@ -304,8 +304,8 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
        {"tls", config.Tls()},
        {"data_dir", config.server.data_dir.string()},
        {"web_root", config.server.web_root.string()},
-       {"executor", (*executor)->Kind()},
-       {"capacity", (*executor)->Capacity()},
+       {"executor", executor ? executor->Kind() : std::string_view("none")},
+       {"capacity", executor ? executor->Capacity() : std::size_t{0}},
        {"workers", config.queue.workers}});
   if (config.metrics.listen) {
     Log(LogLevel::kInfo, "serving metrics",
