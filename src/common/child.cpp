@@ -16,9 +16,7 @@ namespace {
 
 // Debian 12's <sys/pidfd.h> declares these without C linkage, so C++ cannot link them:
 // the raw system calls instead.
-int PidfdOpen(pid_t pid) noexcept {
-  return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U));
-}
+int PidfdOpen(pid_t pid) noexcept { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U)); }
 int PidfdSendSignal(int pidfd, int signal) noexcept {
   return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, signal, nullptr, 0U));
 }
@@ -64,8 +62,8 @@ void Child::KillAndReap() noexcept {
   // ESRCH (already exited) is fine: the wait below still reaps it.
   PidfdSendSignal(pidfd_.Get(), SIGKILL);
   siginfo_t info{};
-  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.Get()), &info,
-                  WEXITED) < 0 &&
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.Get()), &info, WEXITED) <
+             0 &&
          errno == EINTR) {
   }
   pid_ = -1;
@@ -97,8 +95,8 @@ Result<bool> Child::WaitExit(std::chrono::milliseconds timeout) {
 Result<int> Child::Wait() {
   if (pid_ <= 0) return Fail(ErrorCode::kInternal, "no child process to wait for");
   siginfo_t info{};
-  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.Get()), &info,
-                  WEXITED) < 0) {
+  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.Get()), &info, WEXITED) <
+         0) {
     if (errno != EINTR) return Fail(SystemError("waitid"));
   }
   pid_ = -1;
