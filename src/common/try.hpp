@@ -13,19 +13,19 @@
 
 #include "common/error.hpp"
 
-#define I8C_TRY(expr)                                                      \
-  do {                                                                     \
-    auto&& i8c_try_result_ = (expr);                                       \
-    if (!i8c_try_result_) {                                                \
-      return ::integr8scode::Fail(std::move(i8c_try_result_).error());     \
-    }                                                                      \
+#define I8C_TRY(expr)                                                  \
+  do {                                                                 \
+    auto&& i8c_try_result_ = (expr);                                   \
+    if (!i8c_try_result_) {                                            \
+      return ::integr8scode::Fail(std::move(i8c_try_result_).error()); \
+    }                                                                  \
   } while (false)
 
-#define I8C_TRY_VALUE(expr)                                                \
-  __extension__({                                                          \
-    auto&& i8c_try_value_ = (expr);                                        \
-    if (!i8c_try_value_) {                                                 \
-      return ::integr8scode::Fail(std::move(i8c_try_value_).error());      \
-    }                                                                      \
-    std::move(*i8c_try_value_);                                            \
+#define I8C_TRY_VALUE(expr)                                           \
+  __extension__({                                                     \
+    auto&& i8c_try_value_ = (expr);                                   \
+    if (!i8c_try_value_) {                                            \
+      return ::integr8scode::Fail(std::move(i8c_try_value_).error()); \
+    }                                                                 \
+    std::move(*i8c_try_value_);                                       \
   })
