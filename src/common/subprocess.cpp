@@ -3,11 +3,13 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <poll.h>
-#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+
+#include "common/child.hpp"
 #include "common/unique_fd.hpp"
 
 extern char** environ;
@@ -36,6 +38,9 @@ Result<CommandOutput> RunHostCommand(const std::vector<std::string>& argv,
   posix_spawn_file_actions_destroy(&actions);
   write_end.Reset();
   if (rc != 0) return Fail(SystemError(rc, fmt::format("cannot start {}", argv[0])));
+  auto adopted = Child::Adopt(pid);
+  if (!adopted) return Fail(std::move(adopted).error());
+  Child child = std::move(*adopted);  // killed and reaped on every early return
 
   CommandOutput result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -45,7 +50,6 @@ Result<CommandOutput> RunHostCommand(const std::vector<std::string>& argv,
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
-      ::kill(pid, SIGKILL);
       killed = true;
       break;
     }
@@ -57,14 +61,23 @@ Result<CommandOutput> RunHostCommand(const std::vector<std::string>& argv,
     if (n <= 0) break;
     if (result.output.size() < 65536) result.output.append(buffer, static_cast<std::size_t>(n));
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  // Its output closed is not its exit (a daemon closes stdout and lives on): the deadline
+  // still holds for the process itself.
+  if (!killed) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    auto exited = child.WaitExit(std::max(left, std::chrono::milliseconds(0)));
+    if (!exited) return Fail(std::move(exited).error());
+    killed = !*exited;
   }
   if (killed) {
+    // ~Child kills (SIGKILL) and reaps it.
     return Fail(ErrorCode::kUnavailable,
                 fmt::format("{} did not finish within {} ms", argv[0], timeout.count()));
   }
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  auto status = child.Wait();
+  if (!status) return Fail(std::move(status).error());
+  result.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
   return result;
 }
 

@@ -62,8 +62,13 @@ Result<UniqueFd> MakeMemfd(const char* name, std::string_view content) {
     }
     content.remove_prefix(static_cast<std::size_t>(n));
   }
-  ::fcntl(fd.Get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL);
-  ::lseek(fd.Get(), 0, SEEK_SET);
+  // Sealed, the text the init copies is the text that was submitted, whoever else holds
+  // the descriptor; unsealed it is not, so failing to seal fails the run.
+  if (::fcntl(fd.Get(), F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) <
+      0) {
+    return Fail(SystemError("seal memfd"));
+  }
+  if (::lseek(fd.Get(), 0, SEEK_SET) < 0) return Fail(SystemError("rewind memfd"));
   return fd;
 }
 
@@ -424,7 +429,16 @@ Status CheckHost(const SandboxOptions& options) {
         ErrorCode::kUnavailable,
         fmt::format("cannot create {}: {}", (options.state_dir / "root").string(), ec.message()));
   }
-  ::chmod(options.state_dir.c_str(), 0755);
+  // create_directories honours the umask; the mount points below must be reachable by the
+  // sandbox's own (user-namespaced, so not host-root) identity whatever the umask was.
+  if (::chmod(options.state_dir.c_str(), 0755) != 0) {
+    const int saved = errno;
+    return Fail(Error{ErrorCode::kUnavailable,
+                      saved,
+                      fmt::format("cannot chmod {} 0755", options.state_dir.string()),
+                      {},
+                      {}});
+  }
   return {};
 }
 

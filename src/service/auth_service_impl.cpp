@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "service/account_rules.hpp"
 #include "service/crypto.hpp"
 #include "service/jwt.hpp"
@@ -38,7 +39,7 @@ Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(std::shared_ptr
                                                                  std::shared_ptr<TokenStore> tokens,
                                                                  AuthOptions options,
                                                                  Clock now_ms) {
-  if (auto ready = EnsureSodium(); !ready) return Fail(ready.error());
+  I8C_TRY(EnsureSodium());
   if (options.token_lifetime.count() <= 0) {
     return Fail(ErrorCode::kInvalidArgument, "auth token lifetime must be positive");
   }
@@ -137,9 +138,9 @@ Status AuthServiceImpl::EnsureAdmin() {
 
 Result<User> AuthServiceImpl::Register(std::string_view username, std::string_view email,
                                        std::string_view password) {
-  if (auto valid = ValidateUsername(username); !valid) return Fail(valid.error());
-  if (auto valid = ValidateEmail(email); !valid) return Fail(valid.error());
-  if (auto valid = ValidatePassword(password); !valid) return Fail(valid.error());
+  I8C_TRY(ValidateUsername(username));
+  I8C_TRY(ValidateEmail(email));
+  I8C_TRY(ValidatePassword(password));
   auto hash = hasher_.Hash(password);
   if (!hash) return Fail(std::move(hash.error()));
   if (IsReserved(username)) {

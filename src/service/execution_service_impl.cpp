@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "common/units.hpp"
 #include "domain/idempotency_key.hpp"
 #include "service/crypto.hpp"
@@ -200,21 +201,15 @@ Result<SubmitOutcome> ExecutionServiceImpl::SubmitNew(const Caller& caller, Subm
   const std::string owner_key = caller.OwnerKey();
   std::string request_hash;
   if (!request.idempotency_key.empty()) {
-    if (auto valid = ValidateIdempotencyKey(request.idempotency_key, !caller.Authenticated());
-        !valid) {
-      return Fail(valid.error());
-    }
+    I8C_TRY(ValidateIdempotencyKey(request.idempotency_key, !caller.Authenticated()));
     request_hash = RequestHash(request);
     auto replay = FindIdempotent(owner_key, request.idempotency_key, request_hash);
     if (!replay) return Fail(std::move(replay.error()));
     if (*replay) return std::move(**replay);
   }
 
-  if (auto quota = CheckExecutionQuota(
-          *store_, caller, request.script.size() + request.stdin_data.size(), quotas_, retention_);
-      !quota) {
-    return Fail(quota.error());
-  }
+  I8C_TRY(CheckExecutionQuota(*store_, caller, request.script.size() + request.stdin_data.size(),
+                              quotas_, retention_));
   auto reservation = queue_.Reserve();
   if (!reservation) return Fail(std::move(reservation.error()));
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "common/try.hpp"
 #include "common/units.hpp"
 #include "common/utf8.hpp"
 #include "service/account_rules.hpp"
@@ -66,18 +67,14 @@ Status ScriptServiceImpl::Validate(const ScriptDraft& draft) const {
 }
 
 Result<std::vector<Script>> ScriptServiceImpl::List(const Caller& caller) {
-  if (auto user = RequireUser(caller); !user) return Fail(user.error());
+  I8C_TRY(RequireUser(caller));
   return store_->List(*caller.user_id);
 }
 
 Result<Script> ScriptServiceImpl::Create(const Caller& caller, ScriptDraft draft) {
-  if (auto user = RequireUser(caller); !user) return Fail(user.error());
-  if (auto valid = Validate(draft); !valid) return Fail(valid.error());
-  if (auto quota =
-          CheckScriptQuota(*store_, *caller.user_id, draft.content.size(), std::nullopt, quotas_);
-      !quota) {
-    return Fail(quota.error());
-  }
+  I8C_TRY(RequireUser(caller));
+  I8C_TRY(Validate(draft));
+  I8C_TRY(CheckScriptQuota(*store_, *caller.user_id, draft.content.size(), std::nullopt, quotas_));
   Script script;
   script.id = NewUuidV4();
   script.owner_id = *caller.user_id;
@@ -87,32 +84,28 @@ Result<Script> ScriptServiceImpl::Create(const Caller& caller, ScriptDraft draft
   script.content = std::move(draft.content);
   script.created_at_ms = now_ms_();
   script.updated_at_ms = script.created_at_ms;
-  if (auto inserted = store_->Insert(script); !inserted) return Fail(inserted.error());
+  I8C_TRY(store_->Insert(script));
   return script;
 }
 
 Result<Script> ScriptServiceImpl::Get(const Caller& caller, std::string_view id) {
-  if (auto user = RequireUser(caller); !user) return Fail(user.error());
+  I8C_TRY(RequireUser(caller));
   return store_->Get(*caller.user_id, id);
 }
 
 Result<Script> ScriptServiceImpl::Update(const Caller& caller, std::string_view id,
                                          ScriptDraft draft) {
-  if (auto user = RequireUser(caller); !user) return Fail(user.error());
-  auto script = store_->Get(*caller.user_id, id);
-  if (!script) return Fail(std::move(script.error()));
-  if (auto valid = Validate(draft); !valid) return Fail(valid.error());
-  if (auto quota = CheckScriptQuota(*store_, *caller.user_id, draft.content.size(),
-                                    script->content.size(), quotas_);
-      !quota) {
-    return Fail(quota.error());
-  }
-  script->name = std::move(draft.name);
-  script->language = std::move(draft.language);
-  script->version = std::move(draft.version);
-  script->content = std::move(draft.content);
-  script->updated_at_ms = now_ms_();
-  if (auto updated = store_->Update(*script); !updated) return Fail(updated.error());
+  I8C_TRY(RequireUser(caller));
+  Script script = I8C_TRY_VALUE(store_->Get(*caller.user_id, id));
+  I8C_TRY(Validate(draft));
+  I8C_TRY(CheckScriptQuota(*store_, *caller.user_id, draft.content.size(), script.content.size(),
+                           quotas_));
+  script.name = std::move(draft.name);
+  script.language = std::move(draft.language);
+  script.version = std::move(draft.version);
+  script.content = std::move(draft.content);
+  script.updated_at_ms = now_ms_();
+  I8C_TRY(store_->Update(script));
   return script;
 }
 

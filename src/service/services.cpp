@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "queue/cluster_queue.hpp"
 #include "queue/periodic_task.hpp"
 #include "queue/retention.hpp"
@@ -290,10 +291,8 @@ Result<std::unique_ptr<Services>> StartServices(ServiceStores stores, Executor* 
     return Fail(ErrorCode::kInvalidArgument,
                 "without a local executor the queue must be in the database (PostgreSQL)");
   }
-  if (auto ready = EnsureSodium(); !ready) return Fail(ready.error());
-  if (auto valid = ValidateOptions(stores, catalog, availability, options); !valid) {
-    return Fail(valid.error());
-  }
+  I8C_TRY(EnsureSodium());
+  I8C_TRY(ValidateOptions(stores, catalog, availability, options));
   if (!options.now_ms) options.now_ms = SystemNowMs;
   auto auth = AuthServiceImpl::Create(stores.users, stores.tokens, options.auth, options.now_ms);
   if (!auth) return Fail(std::move(auth.error()).WithContext("start accounts"));
