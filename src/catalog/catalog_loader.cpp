@@ -162,10 +162,13 @@ Status ReadRootfs(const toml::table& table, const std::string& where, Runtime& r
 Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const fs::path& base,
                             const fs::path& runtimes_dir, CatalogExamples examples) {
   const EntryReader reader(table, fmt::format("runtime #{}", index + 1));
-  if (auto status = reader.CheckKeys(
-          {"language", "version", "display_name", "implementation", "source_file", "file_extension",
-           "editor_mode", "interpreter", "version_probe", "version_match", "run", "env",
-           "host_paths", "image", "example", "example_description", "compile", "rootfs"});
+  if (auto status = reader.CheckKeys({"language",       "version",     "display_name",
+                                      "implementation", "source_file", "file_extension",
+                                      "editor_mode",    "interpreter", "version_probe",
+                                      "version_match",  "run",         "env",
+                                      "host_paths",     "image",       "image_run",
+                                      "image_compile",  "example",     "example_description",
+                                      "compile",        "rootfs"});
       !status) {
     return Fail(status.error());
   }
@@ -227,6 +230,19 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
       runtime.env.emplace_back(std::string(key.str()), text->get());
     }
   }
+  for (auto [key, into] : {std::pair{"image_run", &runtime.image_run},
+                           std::pair{"image_compile", &runtime.image_compile}}) {
+    auto argv = reader.StringList(key, false);
+    if (!argv) return Fail(argv.error());
+    // A bare name: the image decides where its programs live (/usr/local/bin in the
+    // official images), the pod's PATH finds them.
+    if (!argv->empty() && (argv->front().empty() || argv->front().find('/') != std::string::npos)) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  fmt::format("{}: {} must start with a command name without a path, not '{}'",
+                              where, key, argv->front()));
+    }
+    *into = std::move(*argv);
+  }
   if (const toml::table* compile = reader.Table("compile")) {
     const EntryReader step(*compile, where + " compile");
     if (auto status = step.CheckKeys({"argv", "timeout", "memory", "tmpfs", "pids"}); !status) {
@@ -246,6 +262,8 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
       runtime.compile.limits.pids = static_cast<std::uint32_t>(*pids);
     }
   }
+  if (!runtime.image_compile.empty() && !runtime.has_compile)
+    return Fail(ErrorCode::kInvalidArgument, where + ": image_compile without a [compile] step");
   std::string example_file;
   if (auto status = take("example", example_file, false); !status) return Fail(status.error());
   if (!example_file.empty() && examples == CatalogExamples::kLoad) {

@@ -62,8 +62,12 @@ struct Runtime {
   // interpreter and version probe then name paths inside that tree.
   RootfsRecipe rootfs;
   std::string root_tree;
-  // Kubernetes: the container image that holds this runtime.
+  // Kubernetes: the container image that holds this runtime, and the run and compile
+  // command lines inside it (empty: the host's, run/compile.argv). Their programs are
+  // bare names looked up on the pod's PATH (docs/kubernetes-executor.md).
   std::string image;
+  std::vector<std::string> image_run;
+  std::vector<std::string> image_compile;
   // Example script showing a feature of this version, and what it shows.
   std::string example;
   std::string example_description;

@@ -169,7 +169,9 @@ class PodRun {
     plan.has_stdin = !request_.stdin_data.empty();
     plan.now_unix_s = UnixSeconds();
     const std::string pod = json::serialize(BuildPod(plan, options_.pod));
-    auto created = client_.Call("POST", PodsPath(), pod, request_.cancel);
+    // Strict: a field the server does not know is refused, not silently dropped.
+    auto created =
+        client_.Call("POST", PodsPath() + "?fieldValidation=Strict", pod, request_.cancel);
     if (!created) return Fail(created.error());
     if (created->status == 409) {
       // A retried create whose first attempt had succeeded: the pod is ours.
@@ -187,9 +189,11 @@ class PodRun {
 
     const std::string config_map = json::serialize(BuildConfigMap(
         name_, state.uid, runtime_, request_.source, request_.stdin_data, options_.pod));
-    auto stored = client_.Call(
-        "POST", fmt::format("/api/v1/namespaces/{}/configmaps", options_.pod.namespace_name),
-        config_map, request_.cancel);
+    auto stored =
+        client_.Call("POST",
+                     fmt::format("/api/v1/namespaces/{}/configmaps?fieldValidation=Strict",
+                                 options_.pod.namespace_name),
+                     config_map, request_.cancel);
     if (!stored) return Fail(stored.error());
     if (stored->status != 201 && stored->status != 409)
       return Fail(ErrorCode::kUnavailable, "create configmap: " + StatusMessage(*stored));

@@ -163,9 +163,11 @@ int Install(const char* destination) {
   std::vector<char*> args;
   for (const std::string& a : step.argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
+  // The catalog's image commands are bare names for the PATH (image_run, image_compile).
+  if (std::strchr(args[0], '/') == nullptr) ::execvp(args[0], args.data());
   ::execv(args[0], args.data());
-  // The catalog names the host's paths (/usr/bin/python3.11); an image may keep the
-  // same program elsewhere on its PATH (/usr/local/bin in the official images).
+  // A host path from the catalog (/usr/bin/python3.11) that the image keeps elsewhere
+  // on its PATH (/usr/local/bin in the official images).
   if (errno == ENOENT && args[0][0] == '/') {
     const char* base = std::strrchr(args[0], '/') + 1;
     ::execvp(base, args.data());

@@ -110,8 +110,9 @@ std::vector<std::string> WrapperArgs(const Runtime& runtime, const Limits& limit
       "--nofile",
       std::to_string(limits.open_files),
   };
-  auto add_step = [&](std::string_view name, const RuntimeStep& step, const Limits& step_limits) {
-    const auto argv = ExpandArgv(step.argv, runtime);
+  auto add_step = [&](std::string_view name, const std::vector<std::string>& image_argv,
+                      const RuntimeStep& step, const Limits& step_limits) {
+    const auto argv = ExpandArgv(image_argv.empty() ? step.argv : image_argv, runtime);
     args.emplace_back("--step");
     args.emplace_back(name);
     args.push_back(std::to_string(step_limits.timeout.count()));
@@ -119,8 +120,9 @@ std::vector<std::string> WrapperArgs(const Runtime& runtime, const Limits& limit
     args.insert(args.end(), argv.begin(), argv.end());
   };
   if (runtime.has_compile)
-    add_step("compile", runtime.compile, MergeLimits(limits, runtime.compile.limits));
-  add_step("run", runtime.run, limits);
+    add_step("compile", runtime.image_compile, runtime.compile,
+             MergeLimits(limits, runtime.compile.limits));
+  add_step("run", runtime.image_run, runtime.run, limits);
   return args;
 }
 

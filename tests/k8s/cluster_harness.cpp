@@ -24,21 +24,18 @@ struct TempDir {
   }
 };
 
-// The official schema: INTEGR8SCODE_K8S_OPENAPI, else tests/k8s/data/swagger.json.
-std::filesystem::path SchemaPath() {
-  if (const char* path = std::getenv("INTEGR8SCODE_K8S_OPENAPI"); path != nullptr && *path != '\0')
-    return path;
-  return INTEGR8SCODE_K8S_SCHEMA_DEFAULT;
-}
-
 }  // namespace
 
-const OpenApiSchema* Schema() {
-  static const std::optional<OpenApiSchema> schema = OpenApiSchema::Load(SchemaPath());
-  return schema ? &*schema : nullptr;
+const OpenApiSchema& Schema() {
+  // Started once per binary; without it nothing would be schema-checked, so its absence
+  // fails the suites (the exception reaches the test that first needs the cluster).
+  static const std::unique_ptr<OpenApiSchema> schema = [] {
+    auto started = OpenApiSchema::Start(INTEGR8SCODE_K8S_VALIDATOR);
+    if (!started) throw std::runtime_error(started.error().Describe());
+    return std::move(*started);
+  }();
+  return *schema;
 }
-
-bool HaveSchema() { return Schema() != nullptr; }
 
 bool ClusterAvailable() { return CanSandbox(); }
 
@@ -52,7 +49,7 @@ StandInCluster& Cluster() {
     options.catalog = &Catalog();
     options.local = &local;
     options.pod_init = INTEGR8SCODE_POD_INIT;
-    options.schema = Schema();
+    options.schema = &Schema();
     return options;
   }());
   return cluster;

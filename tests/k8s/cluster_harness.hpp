@@ -17,8 +17,7 @@ StandInCluster& Cluster();
 // The executor options the suites use against Cluster(), for variants.
 KubernetesOptions ClusterExecutorOptions();
 Executor& KubernetesExecutorForTests();
-// Whether the official OpenAPI schema was found (else objects are not schema-checked).
-bool HaveSchema();
-const OpenApiSchema* Schema();
+// The schema validator the stand-in uses (throws when it cannot be started).
+const OpenApiSchema& Schema();
 
 }  // namespace integr8scode::testing

@@ -3,7 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
+#include <cstdio>
+#include <map>
+#include <set>
 
+#include "catalog/catalog_loader.hpp"
 #include "k8s/api_client.hpp"
 #include "k8s/log_frames.hpp"
 #include "k8s/pod_manifest.hpp"
@@ -153,6 +157,64 @@ TEST(PodManifest, MeetsTheRestrictedProfileAndCarriesTheLimits) {
   EXPECT_NE(std::find(args.begin(), args.end(), "/scripts/stdin"), args.end());
   EXPECT_EQ(pod.at("metadata").at("annotations").at(kExpiresAnnotation).as_string(),
             std::to_string(1000 + 53 + 60));
+}
+
+// The programs the official images install on their PATH (docs/kubernetes-executor.md):
+// python:3.11-slim /usr/local/bin/python3.11, pypy:3.9-slim /usr/local/bin/pypy3 (a link
+// into /opt/pypy), gcc:12 /usr/local/bin/gcc and g++, node:20-slim /usr/local/bin/node,
+// bash:5.2 /usr/local/bin/bash. A runtime whose image is listed here may only name these.
+const std::map<std::string, std::set<std::string>> kImageCommands = {
+    {"python:3.11-slim", {"python3.11", "python3", "python"}},
+    {"pypy:3.9-slim", {"pypy3", "pypy"}},
+    {"gcc:12", {"gcc", "g++"}},
+    {"node:20-slim", {"node"}},
+    {"node:20", {"node"}},
+    {"bash:5.2", {"bash"}},
+};
+
+// The programs of the wrapper's steps: "--step NAME TIMEOUT N ARGV…".
+std::map<std::string, std::string> StepPrograms(const json::object& pod) {
+  const json::array& args = pod.at("spec").at("containers").as_array()[0].at("args").as_array();
+  std::map<std::string, std::string> programs;
+  for (std::size_t i = 0; i + 4 < args.size(); ++i) {
+    if (args[i] != "--step") continue;
+    programs[std::string(args[i + 1].as_string())] = std::string(args[i + 4].as_string());
+  }
+  return programs;
+}
+
+TEST(PodManifest, EveryShippedRuntimeRunsProgramsItsImageHas) {
+  auto catalog =
+      LoadCatalog(std::filesystem::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" / "catalog.toml",
+                  CatalogExamples::kSkip);
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
+  PodSettings settings;
+  settings.namespace_name = "ns";
+  settings.helper_image = "helper:1";
+  std::size_t checked = 0;
+  for (const Runtime& runtime : catalog->All()) {
+    const auto known = kImageCommands.find(runtime.image);
+    if (runtime.image.empty() || known == kImageCommands.end()) {
+      std::printf("note: %s: image '%s' has no known command names here\n", runtime.Key().c_str(),
+                  runtime.image.c_str());
+      continue;
+    }
+    PodPlan plan;
+    plan.name = "i8c-commands";
+    plan.runtime = &runtime;
+    const auto programs = StepPrograms(BuildPod(plan, settings));
+    ASSERT_TRUE(programs.contains("run")) << runtime.Key();
+    EXPECT_EQ(programs.contains("compile"), runtime.has_compile) << runtime.Key();
+    for (const auto& [step, program] : programs) {
+      // The run step of a compiled language is the program it built.
+      if (runtime.has_compile && step == "run" && program.starts_with(kSandboxWorkDir)) continue;
+      EXPECT_TRUE(known->second.contains(program))
+          << runtime.Key() << " " << step << ": '" << program << "' is not a program of "
+          << runtime.image;
+    }
+    ++checked;
+  }
+  EXPECT_GE(checked, 6u);
 }
 
 TEST(PodManifest, ConfigMapIsOwnedByThePodAndCarriesBinaryStdin) {

@@ -96,6 +96,30 @@ TEST_F(CatalogFile, SourceFileMustNotEscapeTheScriptsDirectory) {
   EXPECT_NE(catalog.error().message.find("plain file name"), std::string::npos);
 }
 
+TEST_F(CatalogFile, ImageCommandsAreBareNamesAndCompileNeedsAStep) {
+  auto catalog =
+      LoadCatalog(Write(std::string(kMinimal) + "image = \"python:3.11-slim\"\n"
+                                                "image_run = [\"python3.11\", \"{source}\"]\n"));
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
+  EXPECT_EQ(catalog->All().front().image_run, (std::vector<std::string>{"python3.11", "{source}"}));
+  EXPECT_TRUE(catalog->All().front().image_compile.empty());
+
+  catalog = LoadCatalog(
+      Write(std::string(kMinimal) + "image_run = [\"/usr/local/bin/python3.11\", \"{source}\"]\n"));
+  ASSERT_FALSE(catalog.has_value());
+  EXPECT_NE(
+      catalog.error().message.find("image_run must start with a command name without a path, not "
+                                   "'/usr/local/bin/python3.11'"),
+      std::string::npos)
+      << catalog.error().message;
+
+  catalog = LoadCatalog(Write(std::string(kMinimal) + "image_compile = [\"gcc\"]\n"));
+  ASSERT_FALSE(catalog.has_value());
+  EXPECT_NE(catalog.error().message.find("image_compile without a [compile] step"),
+            std::string::npos)
+      << catalog.error().message;
+}
+
 }  // namespace
 }  // namespace integr8scode
 
