@@ -135,8 +135,8 @@ bool RunAhead(const char* script, Series& series, int out_fd = -1) {
   posix_spawn_file_actions_adddup2(&actions, go[0], 4);
   const char* argv[] = {self_path.c_str(), "__zygote", script, nullptr};
   pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char* const*>(argv),
-                               environ);
+  const int rc =
+      ::posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(ready[1]);
   ::close(go[0]);
@@ -167,8 +167,7 @@ bool RunForked(Series& series, int out_fd = -1, bool reseed = false) {
     PyOS_AfterFork_Child();
     const int target = out_fd >= 0 ? out_fd : ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     ::dup2(target, 1);
-    if (reseed &&
-        ::getrandom(&_Py_HashSecret, sizeof _Py_HashSecret, 0) != sizeof _Py_HashSecret) {
+    if (reseed && ::getrandom(&_Py_HashSecret, sizeof _Py_HashSecret, 0) != sizeof _Py_HashSecret) {
       ::_exit(122);
     }
     ::_exit(Py_RunMain());
