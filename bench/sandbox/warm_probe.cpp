@@ -3,8 +3,8 @@
 // `python3.11 -I -u script`, in the two shapes the design note weighs, interleaved in one
 // run so that a shared machine's drift hits all of them:
 //   bare   posix_spawn of /usr/bin/python3.11 -I -u script (what a cold run execs)
-//   ahead  a zygote per run, exec'd and initialised ahead (its own hash secret and ASLR);
-//          measured from the go to the exit, CPU split into before and after the go
+//   ahead  integr8scode-python-zygote: one per run, exec'd and initialised ahead (its own
+//          hash secret and ASLR); from the go to the exit, CPU split at the go
 //   fork   one initialised zygote, a fork per run (PyOS_BeforeFork/AfterFork_Child)
 // then shows the hash-secret pitfall: hash("abc") per run in each shape, and what
 // overwriting _Py_HashSecret after the fork does. Prints figures; never fails on them.
@@ -15,6 +15,7 @@
 #include <spawn.h>
 #include <sys/random.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +25,8 @@
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "sandbox/zygote_protocol.hpp"
 
 extern char** environ;
 
@@ -66,22 +69,6 @@ void InitialiseLikeTheExecutable(const char* script) {
   if (PyStatus_Exception(status)) Py_ExitStatusException(status);
 }
 
-// The per-run zygote: initialise, report ready with the CPU spent so far, wait for the
-// go, run. fd 3: ready pipe (write), fd 4: go pipe (read).
-[[noreturn]] void ZygoteMain(const char* script) {
-  InitialiseLikeTheExecutable(script);
-  rusage usage{};
-  ::getrusage(RUSAGE_SELF, &usage);
-  if (::write(3, &usage, sizeof usage) != static_cast<ssize_t>(sizeof usage)) ::_exit(120);
-  char go = 0;
-  if (::read(4, &go, 1) != 1) ::_exit(121);
-  ::close(3);
-  ::close(4);
-  ::_exit(Py_RunMain());
-}
-
-std::string self_path;
-
 // Runs `argv` with stdout to `out_fd` (or /dev/null), waits; returns wall and CPU.
 bool SpawnAndWait(std::vector<const char*> argv, int out_fd, double& wall, double& cpu) {
   argv.push_back(nullptr);
@@ -114,52 +101,51 @@ bool RunBare(const char* script, Series& series, int out_fd = -1) {
   return true;
 }
 
+// The shipped integr8scode-python-zygote, started with placeholder stdio, measured from
+// the go; its CPU split into before and after the go.
 bool RunAhead(const char* script, Series& series, int out_fd = -1) {
-  int ready[2];
-  int go[2];
-  if (::pipe2(ready, O_CLOEXEC) != 0 || ::pipe2(go, O_CLOEXEC) != 0) return false;
-  // Above 4, so that the dup2s below overwrite no source still needed.
-  for (int* fd : {&ready[1], &go[0]}) {
-    const int high = ::fcntl(*fd, F_DUPFD_CLOEXEC, 10);
-    ::close(*fd);
-    *fd = high;
-  }
+  int pair[2];
+  int placeholder[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return false;
+  if (::pipe2(placeholder, O_CLOEXEC) != 0) return false;
+  const int null_in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int null_out = ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  // stdout first: `out_fd` may be 3 or 4.
-  if (out_fd >= 0)
-    posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  else
-    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, ready[1], 3);
-  posix_spawn_file_actions_adddup2(&actions, go[0], 4);
-  const char* argv[] = {self_path.c_str(), "__zygote", script, nullptr};
+  posix_spawn_file_actions_adddup2(&actions, null_in, 0);
+  posix_spawn_file_actions_adddup2(&actions, placeholder[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, placeholder[1], 2);
+  posix_spawn_file_actions_adddup2(&actions, pair[1], 3);
+  const char* argv[] = {INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", script, nullptr};
   pid_t pid = 0;
   const int rc =
       ::posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
-  ::close(ready[1]);
-  ::close(go[0]);
-  if (rc != 0) return false;
-  rusage before{};
-  const bool is_ready = ::read(ready[0], &before, sizeof before) == sizeof before;
+  ::close(pair[1]);
+  ::close(placeholder[0]);
+  ::close(placeholder[1]);
+  bool ok = rc == 0;
+  integr8scode::ZygoteReady ready;
+  ok = ok && ::recv(pair[0], &ready, sizeof ready, 0) == static_cast<ssize_t>(sizeof ready);
   const auto start = Clock::now();
-  [[maybe_unused]] const ssize_t n = ::write(go[1], "g", 1);
+  const int fds[3] = {null_in, out_fd >= 0 ? out_fd : null_out, null_out};
+  ok = ok && integr8scode::SendZygoteGo(pair[0], fds);
+  ::close(pair[0]);
+  ::close(null_in);
+  ::close(null_out);
+  if (rc != 0) return false;
   int status = 0;
   rusage usage{};
   ::wait4(pid, &status, 0, &usage);
   const double wall = Millis(Clock::now() - start);
-  ::close(ready[0]);
-  ::close(go[1]);
-  if (!is_ready) return false;
+  if (!ok) return false;
   series.wall.push_back(wall);
-  series.cpu.push_back(CpuMillis(usage) - CpuMillis(before));
-  series.cpu_ahead.push_back(CpuMillis(before));
+  series.cpu.push_back(CpuMillis(usage) - static_cast<double>(ready.cpu_us) / 1e3);
+  series.cpu_ahead.push_back(static_cast<double>(ready.cpu_us) / 1e3);
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-// `reseed`: overwrite the hash secret in the child, the cheap fix one would hope for.
-bool RunForked(Series& series, int out_fd = -1, bool reseed = false) {
+bool RunForked(Series& series, int out_fd = -1) {
   const auto start = Clock::now();
   PyOS_BeforeFork();
   const pid_t pid = ::fork();
@@ -167,9 +153,6 @@ bool RunForked(Series& series, int out_fd = -1, bool reseed = false) {
     PyOS_AfterFork_Child();
     const int target = out_fd >= 0 ? out_fd : ::open("/dev/null", O_WRONLY | O_CLOEXEC);
     ::dup2(target, 1);
-    if (reseed && ::getrandom(&_Py_HashSecret, sizeof _Py_HashSecret, 0) != sizeof _Py_HashSecret) {
-      ::_exit(122);
-    }
     ::_exit(Py_RunMain());
   }
   PyOS_AfterFork_Parent();
@@ -220,11 +203,6 @@ void Print(const char* name, const Series& series, double bare_median) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc == 3 && std::strcmp(argv[1], "__zygote") == 0) ZygoteMain(argv[2]);
-  self_path = "/proc/self/exe";
-  char resolved[4096];
-  const ssize_t length = ::readlink("/proc/self/exe", resolved, sizeof resolved - 1);
-  if (length > 0) self_path.assign(resolved, static_cast<std::size_t>(length));
   const int runs = argc > 1 ? std::atoi(argv[1]) : 100;
 
   char work[] = "/tmp/warm-probe-XXXXXX";

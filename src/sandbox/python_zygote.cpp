@@ -6,9 +6,9 @@
 //
 // initialises the interpreter exactly as `<interpreter> <argument>...` would (the same
 // argv, parsed by the same code in libpython), reports ready on the control socket
-// (8 bytes: the CPU it spent, µs), then waits. The go is one message carrying the run's
-// stdin, stdout and stderr (SCM_RIGHTS); they replace the placeholders on 0–2 and
-// Py_RunMain runs the program as the executable's main() would: sys.argv, sys.path[0],
+// (ZygoteReady: the CPU it spent), then waits. The go is one message carrying the run's
+// stdin, stdout and stderr (SCM_RIGHTS, zygote_protocol.hpp); they replace the placeholders on 0–2
+// and Py_RunMain runs the program as the executable's main() would: sys.argv, sys.path[0],
 // __main__, SystemExit, the traceback, atexit, the exit status. A hang-up instead of a
 // go ends the zygote with status 0 and nothing run.
 //
@@ -21,10 +21,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cerrno>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+
+#include "sandbox/zygote_protocol.hpp"
 
 namespace {
 
@@ -36,29 +37,6 @@ std::int64_t CpuMicros() {
   ::getrusage(RUSAGE_SELF, &usage);
   return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1'000'000LL + usage.ru_utime.tv_usec +
          usage.ru_stime.tv_usec;
-}
-
-// Receives the go: exactly three descriptors. False on a hang-up or anything else.
-bool ReceiveGo(int control, int (&fds)[3]) {
-  char byte = 0;
-  iovec io{&byte, 1};
-  alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int) * 3)];
-  msghdr message{};
-  message.msg_iov = &io;
-  message.msg_iovlen = 1;
-  message.msg_control = space;
-  message.msg_controllen = sizeof space;
-  ssize_t n;
-  while ((n = ::recvmsg(control, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
-  }
-  if (n != 1 || (message.msg_flags & MSG_CTRUNC) != 0) return false;
-  const cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (header == nullptr || header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS ||
-      header->cmsg_len != CMSG_LEN(sizeof(int) * 3)) {
-    return false;
-  }
-  std::memcpy(fds, CMSG_DATA(header), sizeof fds);
-  return true;
 }
 
 }  // namespace
@@ -76,11 +54,11 @@ int main(int argc, char** argv) {
   PyConfig_Clear(&config);
   if (PyStatus_Exception(status)) Py_ExitStatusException(status);
 
-  const std::int64_t spent = CpuMicros();
-  if (::send(static_cast<int>(control), &spent, sizeof spent, MSG_NOSIGNAL) != sizeof spent)
+  const integr8scode::ZygoteReady ready{CpuMicros()};
+  if (::send(static_cast<int>(control), &ready, sizeof ready, MSG_NOSIGNAL) != sizeof ready)
     return kExitControl;
   int fds[3] = {-1, -1, -1};
-  if (!ReceiveGo(static_cast<int>(control), fds)) ::_exit(0);  // no run came
+  if (!integr8scode::ReceiveZygoteGo(static_cast<int>(control), fds)) ::_exit(0);  // no run came
   // sys.stdin/stdout/stderr wrap the numbers 0–2, not the placeholders' files: the
   // placeholders are of the run's kinds (pipes; stdin a memfd or /dev/null), so what
   // the io module decided from them at start-up (not a tty, block size) holds.

@@ -21,6 +21,8 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/zygote_protocol.hpp"
+
 extern char** environ;
 
 namespace {
@@ -133,23 +135,6 @@ Outcome RunCold(const Directory& dir, const std::string& stdin_path, bool merged
   return outcome;
 }
 
-bool SendGo(int control, const int (&fds)[3]) {
-  char byte = 'g';
-  iovec io{&byte, 1};
-  alignas(cmsghdr) char space[CMSG_SPACE(sizeof(int) * 3)] = {};
-  msghdr message{};
-  message.msg_iov = &io;
-  message.msg_iovlen = 1;
-  message.msg_control = space;
-  message.msg_controllen = sizeof space;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int) * 3);
-  std::memcpy(CMSG_DATA(header), fds, sizeof fds);
-  return ::sendmsg(control, &message, MSG_NOSIGNAL) == 1;
-}
-
 // Starts a zygote on script.py with placeholders of the run's kinds on 0–2 and waits
 // for its ready report. Returns its pid; `control` is our end of its socket.
 pid_t StartZygote(const Directory& dir, int& control, std::int64_t& cpu_us) {
@@ -158,16 +143,17 @@ pid_t StartZygote(const Directory& dir, int& control, std::int64_t& cpu_us) {
   int placeholder[2];
   EXPECT_EQ(::pipe2(placeholder, O_CLOEXEC), 0);
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const pid_t pid = Spawn(
-      {INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", "script.py"}, dir.path(),
-      {{null_fd, 0}, {placeholder[1], 1}, {placeholder[1], 2}, {pair[1], 3}});
+  const pid_t pid =
+      Spawn({INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", "script.py"}, dir.path(),
+            {{null_fd, 0}, {placeholder[1], 1}, {placeholder[1], 2}, {pair[1], 3}});
   ::close(null_fd);
   ::close(placeholder[0]);
   ::close(placeholder[1]);
   ::close(pair[1]);
   control = pair[0];
-  cpu_us = -1;
-  EXPECT_EQ(::recv(control, &cpu_us, sizeof cpu_us, 0), static_cast<ssize_t>(sizeof cpu_us));
+  integr8scode::ZygoteReady ready{-1};
+  EXPECT_EQ(::recv(control, &ready, sizeof ready, 0), static_cast<ssize_t>(sizeof ready));
+  cpu_us = ready.cpu_us;
   return pid;
 }
 
@@ -177,7 +163,7 @@ Outcome RunWarm(const Directory& dir, const std::string& stdin_path, bool merged
   const pid_t pid = StartZygote(dir, control, cpu_us);
   RunPipes pipes(stdin_path, merged);
   const int fds[3] = {pipes.stdin_fd, pipes.out[1], pipes.ErrWrite()};
-  EXPECT_TRUE(SendGo(control, fds));
+  EXPECT_TRUE(integr8scode::SendZygoteGo(control, fds));
   ::close(control);
   pipes.CloseWriteEnds();
   Outcome outcome;
@@ -283,8 +269,10 @@ const Sample kSamples[] = {
      "if __name__ == '__main__':\n"
      "    with multiprocessing.Pool(2) as pool:\n"
      "        print(pool.map(square, range(10)))\n"},
-    {"KilledBySignal", "import os, signal\nprint('x', flush=True)\nos.kill(os.getpid(), signal.SIGTERM)\n"},
-    {"KeyboardInterrupt", "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nimport time\ntime.sleep(5)\n"},
+    {"KilledBySignal",
+     "import os, signal\nprint('x', flush=True)\nos.kill(os.getpid(), signal.SIGTERM)\n"},
+    {"KeyboardInterrupt",
+     "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nimport time\ntime.sleep(5)\n"},
     {"Warnings", "import warnings\nwarnings.warn('careful')\nprint('after')\n"},
     {"Unicode", "import sys\nprint('héllo ✓ 日本', sys.getfilesystemencoding())\n"},
     {"OwnSource", "print(open(__file__).read().count('\\n'))\n"},
