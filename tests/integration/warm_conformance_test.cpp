@@ -205,6 +205,9 @@ const Sample kSamples[] = {
      "print(__name__, sys.argv, __file__, sys.path, os.getcwd())\n"
      "print(sys.executable, sys.prefix, sys.flags, sys.orig_argv)\n"
      "print(sorted(sys.modules))\n"
+     "print(sys.builtin_module_names)\n"
+     "import pyexpat, zlib, _ssl, _ctypes, _sqlite3, readline\n"
+     "print(zlib.ZLIB_RUNTIME_VERSION, pyexpat.EXPAT_VERSION, _ssl.OPENSSL_VERSION)\n"
      "print(sys.stdin.encoding, sys.stdout.encoding, sys.stdout.line_buffering,\n"
      "      sys.stdout.write_through, type(sys.stdout.buffer).__name__, sys.stdin.isatty())\n"
      "print(sorted(os.environ), os.getpid() > 1, os.umask(0o22))\n"},
