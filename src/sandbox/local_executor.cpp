@@ -224,6 +224,11 @@ class LocalExecutor final : public Executor {
       LaunchSpec shape = SlotShape(s);
       shape.host_paths = s.last_host_paths;
       shape.tmpfs_bytes = Limits{}.tmpfs_bytes;
+      if (!s.last_warm_argv.empty()) {
+        shape.warm_zygote = options_.warm_zygote.string();
+        shape.warm_argv = s.last_warm_argv;
+        shape.warm_env = s.last_warm_env;
+      }
       auto built = PrebuiltSandbox::Build(*launcher_, std::move(shape), s.cgroup->CloneIntoFd());
       if (built) {
         s.prebuilt = std::move(*built);
@@ -289,6 +294,15 @@ class LocalExecutor final : public Executor {
     }
     spec.steps.push_back(MakeStep(ExpandArgv(runtime.run.argv, runtime), env, request.limits));
     plans.push_back({request.limits, false});
+    // The zygote embeds CPython 3.11 and serves a run step only.
+    if (!options_.warm_zygote.empty() && runtime.implementation == "CPython" &&
+        runtime.version == "3.11" && !runtime.has_compile) {
+      slot.last_warm_argv = spec.steps.back().argv;
+      slot.last_warm_env = spec.steps.back().env;
+    } else {
+      slot.last_warm_argv.clear();
+      slot.last_warm_env.clear();
+    }
     // The tmpfs is sized once for the sandbox: the larger of the steps' disk limits.
     for (const StepPlan& plan : plans)
       spec.tmpfs_bytes = std::max(spec.tmpfs_bytes, plan.limits.tmpfs_bytes);

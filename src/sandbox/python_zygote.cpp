@@ -58,7 +58,10 @@ int main(int argc, char** argv) {
   if (::send(static_cast<int>(control), &ready, sizeof ready, MSG_NOSIGNAL) != sizeof ready)
     return kExitControl;
   int fds[3] = {-1, -1, -1};
-  if (!integr8scode::ReceiveZygoteGo(static_cast<int>(control), fds)) ::_exit(0);  // no run came
+  integr8scode::ZygoteGo go;
+  if (!integr8scode::ReceiveZygoteGo(static_cast<int>(control), fds, go))
+    ::_exit(0);  // no run came
+  if (integr8scode::ApplyZygoteGoLimits(go) != 0) return kExitControl;
   // sys.stdin/stdout/stderr wrap the numbers 0–2, not the placeholders' files: the
   // placeholders are of the run's kinds (pipes; stdin a memfd or /dev/null), so what
   // the io module decided from them at start-up (not a tty, block size) holds.

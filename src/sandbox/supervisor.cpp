@@ -204,6 +204,12 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
       while (Receive(control_.Get(), message)) {
         if (message.step != index) continue;
         if (message.event == InitEvent::kStepStarted) {
+          // 2: a warm zygote was there but unusable (docs/warm-starts.md); the step
+          // ran cold. Until the metric exists, the log says so.
+          if (message.value == 2) {
+            message.text[sizeof message.text - 1] = '\0';
+            Log(LogLevel::kWarn, "a warm start fell back to cold", {{"reason", message.text}});
+          }
           started_ns = message.at_ns;
           started_here_ns = NowNs();
           deadline = Clock::now() + plan.limits.timeout;
