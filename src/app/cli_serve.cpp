@@ -127,6 +127,14 @@ SandboxOptions SandboxOptionsFrom(const Config& config) {
   options.state_dir = config.sandbox.state_dir;
   options.first_uid = config.sandbox.first_uid;
   options.prebuild = config.sandbox.prebuild;
+  if (config.sandbox.warm) {
+    std::error_code ignored;
+    options.warm_zygote =
+        !config.sandbox.warm_zygote.empty()
+            ? config.sandbox.warm_zygote
+            : std::filesystem::read_symlink("/proc/self/exe", ignored).parent_path() /
+                  "integr8scode-python-zygote";
+  }
   return options;
 }
 

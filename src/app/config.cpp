@@ -245,6 +245,11 @@ const std::vector<KeySpec>& Keys() {
         [](Config & c) -> auto& { return c.sandbox.first_uid; }));
     k.push_back(Key(
         "sandbox.prebuild", AsBool, [](Config & c) -> auto& { return c.sandbox.prebuild; }));
+    k.push_back(Key(
+        "sandbox.warm", AsBool, [](Config & c) -> auto& { return c.sandbox.warm; }));
+    k.push_back(Key(
+        "sandbox.warm_zygote", AsString,
+        [](Config & c) -> auto& { return c.sandbox.warm_zygote; }));
     // [queue]
     k.push_back(Key(
         "queue.workers", Integer(0, 1024), [](Config & c) -> auto& { return c.queue.workers; }));

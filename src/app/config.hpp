@@ -61,6 +61,10 @@ struct SandboxConfig {
   std::filesystem::path state_dir = "/run/integr8scode";
   uid_t first_uid = 61000;
   bool prebuild = true;  // build each idle slot's next sandbox ahead (lower latency)
+  // Experimental warm starts (docs/warm-starts.md): with prebuild, CPython 3.11 runs on
+  // an idle slot find their interpreter started ahead. Off until it passes all cold does.
+  bool warm = false;
+  std::filesystem::path warm_zygote;  // empty: integr8scode-python-zygote beside this binary
 };
 
 struct QueueConfig {

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "domain/execution.hpp"
 #include "sandbox/cgroup_files.hpp"
 #include "sandbox/host_information.hpp"
 #include "sandbox/identity.hpp"
@@ -172,9 +173,10 @@ struct Zygote {
 };
 
 constexpr int kZygoteReadyTimeoutMs = 2000;
-constexpr std::int32_t kStartedCold = 0;
-constexpr std::int32_t kStartedWarm = 1;
-constexpr std::int32_t kStartedWarmFallback = 2;  // a zygote was there but could not be used
+// kStepStarted's value (StartKind).
+constexpr auto kStartedCold = static_cast<std::int32_t>(StartKind::kCold);
+constexpr auto kStartedWarm = static_cast<std::int32_t>(StartKind::kWarm);
+constexpr auto kStartedWarmFallback = static_cast<std::int32_t>(StartKind::kWarmFallback);
 
 struct ZygoteLaunch {
   const LaunchSpec* spec;
@@ -255,6 +257,7 @@ Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& sec
 // `why` names the failure for the log (a literal).
 bool StartWarmStep(const Zygote& zygote, const StepSpec& step, int stdin_fd, int stdout_fd,
                    int stderr_fd, std::int64_t& zygote_cpu_us, const char*& why) {
+  errno = 0;  // the log shows the errno of what failed here, or 0
   why = "argv or environment differ";
   if (*zygote.argv != step.argv || *zygote.env != step.env) return false;
   why = "not ready";

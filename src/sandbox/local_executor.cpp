@@ -387,6 +387,7 @@ class LocalExecutor final : public Executor {
     result.signal = last.verdict.signal;
     result.message = std::move(last.verdict.message);
     result.usage = last.usage;
+    result.start = last.start;
     result.stdout_text = supervisor.Stdout().Text();
     result.stderr_text = supervisor.Stderr().Text();
     result.stdout_truncated = supervisor.Stdout().Truncated();
@@ -458,6 +459,11 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& opti
        {"slots", options.slots},
        {"spawner", options.use_spawner}});
   SandboxOptions effective = options;
+  if (!effective.warm_zygote.empty() && ::access(effective.warm_zygote.c_str(), X_OK) != 0) {
+    Log(LogLevel::kWarn, "the warm-start zygote is missing; every run starts cold",
+        {{"path", effective.warm_zygote.string()}});
+    effective.warm_zygote.clear();
+  }
   effective.prebuild = options.prebuild && options.use_spawner;  // needs idle time: the server's
   return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(
       effective, std::move(*cgroups), std::move(launcher), std::move(*slots)));

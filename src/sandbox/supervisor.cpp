@@ -204,9 +204,12 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
       while (Receive(control_.Get(), message)) {
         if (message.step != index) continue;
         if (message.event == InitEvent::kStepStarted) {
-          // 2: a warm zygote was there but unusable (docs/warm-starts.md); the step
-          // ran cold. Until the metric exists, the log says so.
-          if (message.value == 2) {
+          // A warm zygote that was there but unusable (docs/warm-starts.md): the step
+          // ran cold; counted (integr8scode_warm_fallbacks_total) and logged with why.
+          if (message.value == static_cast<std::int32_t>(StartKind::kWarm)) {
+            report.start = StartKind::kWarm;
+          } else if (message.value == static_cast<std::int32_t>(StartKind::kWarmFallback)) {
+            report.start = StartKind::kWarmFallback;
             message.text[sizeof message.text - 1] = '\0';
             Log(LogLevel::kWarn, "a warm start fell back to cold", {{"reason", message.text}});
           }

@@ -7,8 +7,8 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <string>
 #include <ostream>
+#include <string>
 #include <thread>
 
 #include "sandbox/local_executor.hpp"
@@ -17,12 +17,12 @@
 namespace integr8scode::testing {
 namespace {
 
-std::unique_ptr<Executor> MakeWarmExecutor() {
+std::unique_ptr<Executor> MakeWarmExecutor(const char* zygote = INTEGR8SCODE_PYTHON_ZYGOTE) {
   SandboxOptions options;
   options.slots = 1;
   options.use_spawner = true;
   options.prebuild = true;
-  options.warm_zygote = INTEGR8SCODE_PYTHON_ZYGOTE;
+  options.warm_zygote = zygote;
   if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
   auto executor = CreateLocalExecutor(options);
   if (!executor) throw std::runtime_error(executor.error().Describe());
@@ -63,9 +63,10 @@ TEST(WarmSandbox, WarmRunMatchesColdRun) {
   for (int attempt = 0; attempt < 20 && !found; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     warm = RunCode("python", "3.11", kProgram, options);
-    found = !warm.stdout_text.starts_with("/usr/bin/python3.11\n");
+    found = warm.start == StartKind::kWarm;
   }
   ASSERT_TRUE(found) << "no run was warm: " << warm.stdout_text << warm.stderr_text;
+  EXPECT_FALSE(warm.stdout_text.starts_with("/usr/bin/python3.11\n"));  // the one difference
   EXPECT_EQ(warm.status, cold.status);
   EXPECT_EQ(warm.exit_code, cold.exit_code);
   EXPECT_EQ(WithoutFirstLine(warm.stdout_text), WithoutFirstLine(cold.stdout_text));
@@ -79,8 +80,7 @@ RunResult RunUntilWarm(const char* program, const RunOptions& options) {
   for (int attempt = 0; attempt < 20; ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     result = RunCode("python", "3.11", program, options);
-    if (!result.stdout_text.empty() && !result.stdout_text.starts_with("/usr/bin/python3.11\n"))
-      return result;
+    if (result.start == StartKind::kWarm) return result;
   }
   ADD_FAILURE() << "no run was warm: " << result.stdout_text << result.stderr_text;
   return result;
@@ -151,17 +151,21 @@ LimitOverrides Disk() {
 }
 
 const std::string kTimeoutProgram = std::string(kExe) + "while True:\n    pass\n";
-const std::string kMemoryProgram = std::string(kExe) + "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 20))\n";
+const std::string kMemoryProgram =
+    std::string(kExe) + "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 20))\n";
 const std::string kOutputProgram = std::string(kExe) + "while True:\n    print('x' * 1000)\n";
-const std::string kPidsProgram = std::string(kExe) +
+const std::string kPidsProgram =
+    std::string(kExe) +
     "import threading, time\nthreads = []\n"
     "try:\n    for i in range(10):\n        t = threading.Thread(target=time.sleep, args=(1,))\n"
     "        t.start()\n        threads.append(t)\nexcept RuntimeError as e:\n"
     "    print('refused after', len(threads), e, file=__import__('sys').stderr)\n";
-const std::string kOpenFilesProgram = std::string(kExe) +
+const std::string kOpenFilesProgram =
+    std::string(kExe) +
     "files = []\ntry:\n    while True:\n        files.append(open('/dev/null'))\n"
     "except OSError as e:\n    print(len(files), e.errno, file=__import__('sys').stderr)\n";
-const std::string kDiskProgram = std::string(kExe) +
+const std::string kDiskProgram =
+    std::string(kExe) +
     "try:\n    open('big', 'wb').write(b'x' * (6 << 20))\nexcept OSError as e:\n"
     "    print(type(e).__name__, file=__import__('sys').stderr)\n    raise SystemExit(3)\n";
 
@@ -175,6 +179,28 @@ INSTANTIATE_TEST_SUITE_P(
         LimitCase{"OpenFiles", kOpenFilesProgram.c_str(), OpenFiles(), ExecutionStatus::kCompleted},
         LimitCase{"Disk", kDiskProgram.c_str(), Disk(), ExecutionStatus::kFailed}),
     [](const auto& limit_case) { return std::string(limit_case.param.name); });
+
+// A zygote that cannot serve (here: a binary that exits at once) never fails a run: the
+// run starts cold, exactly as without warm starts, and says it fell back.
+TEST(WarmSandbox, BrokenZygoteFallsBackToCold) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakeWarmExecutor("/bin/false");
+  RunOptions options;
+  options.executor = executor.get();
+  options.stdin_data = "from stdin";
+  const RunResult first = RunCode("python", "3.11", kProgram, options);
+  ASSERT_EQ(first.start, StartKind::kCold);
+  RunResult fallback;
+  for (int attempt = 0; attempt < 20 && fallback.start != StartKind::kWarmFallback; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fallback = RunCode("python", "3.11", kProgram, options);
+  }
+  ASSERT_EQ(fallback.start, StartKind::kWarmFallback);
+  EXPECT_EQ(fallback.status, first.status);
+  EXPECT_EQ(fallback.exit_code, first.exit_code);
+  EXPECT_EQ(fallback.stdout_text, first.stdout_text);
+  EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+}
 
 TEST(WarmSandbox, EveryWarmRunHasItsOwnHashSecret) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
