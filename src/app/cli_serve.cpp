@@ -147,6 +147,14 @@ SandboxOptions SandboxOptionsFrom(const Config& config) {
   options.isolation = config.sandbox.isolation;
   options.gvisor_platform = config.sandbox.gvisor_platform;
   options.gvisor_runsc = config.sandbox.gvisor_runsc;
+  if (config.sandbox.warm) {
+    std::error_code ignored;
+    options.warm_zygote =
+        !config.sandbox.warm_zygote.empty()
+            ? config.sandbox.warm_zygote
+            : std::filesystem::read_symlink("/proc/self/exe", ignored).parent_path() /
+                  "integr8scode-python-zygote";
+  }
   return options;
 }
 

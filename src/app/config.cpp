@@ -256,6 +256,11 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key(
         "sandbox.prebuild", AsBool, [](Config & c) -> auto& { return c.sandbox.prebuild; }));
     k.push_back(Key(
+        "sandbox.warm", AsBool, [](Config & c) -> auto& { return c.sandbox.warm; }));
+    k.push_back(Key(
+        "sandbox.warm_zygote", AsString,
+        [](Config & c) -> auto& { return c.sandbox.warm_zygote; }));
+    k.push_back(Key(
         "sandbox.isolation", Choice({"native", "gvisor"}),
         [](Config & c) -> auto& { return c.sandbox.isolation; }));
     k.push_back(Key(

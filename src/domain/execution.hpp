@@ -18,6 +18,10 @@ struct ResourceUsage {
 };
 
 // What one run produced. Output is valid UTF-8 (invalid bytes replaced).
+// How a run's program started (telemetry): cold, from a warm zygote, or cold because a
+// warm zygote was there but unusable (docs/warm-starts.md).
+enum class StartKind : std::int32_t { kCold = 0, kWarm = 1, kWarmFallback = 2 };
+
 struct RunResult {
   ExecutionStatus status = ExecutionStatus::kError;
   std::optional<int> exit_code;  // set when the program exited
@@ -37,6 +41,7 @@ struct RunResult {
   // Time the sandbox took to set itself up before the program started (telemetry
   // only; not stored, not in the API).
   std::int64_t setup_us = 0;
+  StartKind start = StartKind::kCold;  // telemetry only, like setup_us
 
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };

@@ -131,6 +131,18 @@ struct Metrics::Families {
           .Name("integr8scode_execution_peak_memory_bytes")
           .Help("Peak memory of finished runs, by language and version")
           .Register(*registry);
+  prometheus::Counter& warm_starts =
+      BuildCounter()
+          .Name("integr8scode_warm_starts_total")
+          .Help("Runs whose interpreter was started ahead (sandbox.warm)")
+          .Register(*registry)
+          .Add({});
+  prometheus::Counter& warm_fallbacks =
+      BuildCounter()
+          .Name("integr8scode_warm_fallbacks_total")
+          .Help("Runs that found a warm interpreter unusable and started cold")
+          .Register(*registry)
+          .Add({});
   prometheus::Family<Histogram>& setup =
       BuildHistogram()
           .Name("integr8scode_sandbox_setup_seconds")
@@ -220,6 +232,8 @@ void Metrics::OnFinished(std::string_view language, std::string_view version,
         .Observe(static_cast<double>(result.usage.peak_memory_bytes));
   }
   if (result.setup_us > 0) families_->setup_all.Observe(static_cast<double>(result.setup_us) / 1e6);
+  if (result.start == StartKind::kWarm) families_->warm_starts.Increment();
+  if (result.start == StartKind::kWarmFallback) families_->warm_fallbacks.Increment();
 }
 
 void Metrics::SetQueueDepth(std::size_t queued) {

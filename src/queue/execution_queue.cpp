@@ -280,6 +280,7 @@ void ExecutionQueue::RunJob(Job& job, const std::string& owner_key) {
   // worker, e.g. from another process). Report what the store holds.
   if (auto stored = store_.Get(job.id); stored && IsTerminal(stored->status)) {
     stored->result.setup_us = finished.result.setup_us;
+    stored->result.start = finished.result.start;
     listener_.OnFinished(*stored);
   }
 }

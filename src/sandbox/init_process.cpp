@@ -9,16 +9,19 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
 
+#include "domain/execution.hpp"
 #include "sandbox/cgroup_files.hpp"
 #include "sandbox/gvisor_bundle.hpp"
 #include "sandbox/host_information.hpp"
@@ -27,6 +30,7 @@
 #include "sandbox/mounts.hpp"
 #include "sandbox/protocol.hpp"
 #include "sandbox/rlimits.hpp"
+#include "sandbox/zygote_protocol.hpp"
 
 namespace integr8scode {
 namespace {
@@ -171,6 +175,130 @@ void* StepStackTop() {
   return stack + sizeof stack;
 }
 
+// A warm zygote started with the sandbox built ahead (docs/warm-starts.md): a process
+// that is already the step's program, initialised, waiting for its descriptors.
+struct Zygote {
+  pid_t pid = -1;
+  int control = -1;
+  const std::vector<std::string>* argv = nullptr;  // what it was started as
+  const std::vector<std::string>* env = nullptr;
+};
+
+constexpr int kZygoteReadyTimeoutMs = 2000;
+// kStepStarted's value (StartKind).
+constexpr auto kStartedCold = static_cast<std::int32_t>(StartKind::kCold);
+constexpr auto kStartedWarm = static_cast<std::int32_t>(StartKind::kWarm);
+constexpr auto kStartedWarmFallback = static_cast<std::int32_t>(StartKind::kWarmFallback);
+
+struct ZygoteLaunch {
+  const LaunchSpec* spec;
+  int exe_fd;
+  int control_fd;
+  int placeholder_fd;
+  const SeccompProgram* seccomp;
+  char* const* argv;
+  char* const* envp;
+};
+
+// The zygote's process between clone and execveat: the same checklist as ExecStep,
+// with placeholders on 0–2 (of the run's kinds) and its control socket on 3. Shares
+// the init's memory: no allocation; a failure ends it with 127 and the run goes cold.
+int ZygoteEntry(void* argument) {
+  const ZygoteLaunch& launch = *static_cast<const ZygoteLaunch*>(argument);
+  ResetSignals();
+  ::setsid();
+  const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const int exe = ::fcntl(launch.exe_fd, F_DUPFD_CLOEXEC, 10);
+  const int control = ::fcntl(launch.control_fd, F_DUPFD_CLOEXEC, 10);
+  const int placeholder = ::fcntl(launch.placeholder_fd, F_DUPFD_CLOEXEC, 10);
+  if (in < 0 || exe < 0 || control < 0 || placeholder < 0) ::_exit(127);
+  if (::dup2(in, 0) < 0 || ::dup2(placeholder, 1) < 0 || ::dup2(placeholder, 2) < 0 ||
+      ::dup2(control, 3) < 0 || ::dup3(exe, 4, O_CLOEXEC) < 0) {
+    ::_exit(127);
+  }
+  ::close_range(5, ~0U, 0);
+  if (::chdir("/home/sandbox") != 0) ::_exit(127);
+  if (SetOomScoreAdj("1000", 4) != 0) ::_exit(127);
+  if (DropPrivileges(launch.spec->uid, launch.spec->gid) != 0) ::_exit(127);
+  const sock_fprog program = launch.seccomp->Prog();
+  if (InstallSeccompProgram(program) != 0) ::_exit(127);
+  // The binary is outside the new root: execveat on the descriptor opened before
+  // pivot_root (an ELF, so its close-on-exec flag does not matter).
+  ::syscall(SYS_execveat, 4, "", launch.argv, launch.envp, AT_EMPTY_PATH);
+  ::_exit(127);
+}
+
+// Starts the zygote of `spec` (warm_zygote, opened as `exe_fd`). A zygote that cannot
+// start leaves pid -1: its run goes cold.
+Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& seccomp) {
+  Zygote zygote;
+  int pair[2];
+  int placeholder[2];
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return zygote;
+  if (::pipe2(placeholder, O_CLOEXEC) != 0) {
+    ::close(pair[0]);
+    ::close(pair[1]);
+    return zygote;
+  }
+  std::vector<std::string> args{"integr8scode-python-zygote", "3"};
+  args.insert(args.end(), spec.warm_argv.begin(), spec.warm_argv.end());
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  std::vector<char*> envp;
+  for (const std::string& var : spec.warm_env) envp.push_back(const_cast<char*>(var.c_str()));
+  envp.push_back(nullptr);
+  ZygoteLaunch launch{&spec, exe_fd, pair[1], placeholder[1], &seccomp, argv.data(), envp.data()};
+  const pid_t pid = ::clone(ZygoteEntry, StepStackTop(), CLONE_VM | CLONE_VFORK | SIGCHLD, &launch);
+  ::close(pair[1]);
+  ::close(placeholder[0]);
+  ::close(placeholder[1]);
+  if (pid < 0) {
+    ::close(pair[0]);
+    return zygote;
+  }
+  zygote.pid = pid;
+  zygote.control = pair[0];
+  zygote.argv = &spec.warm_argv;
+  zygote.env = &spec.warm_env;
+  return zygote;
+}
+
+// Hands the step to the zygote, once it reported ready: the go with the step's limits
+// (it sets them on itself) and descriptors. False: the zygote is unusable (the caller kills it).
+// `why` names the failure for the log (a literal).
+bool StartWarmStep(const Zygote& zygote, const StepSpec& step, int stdin_fd, int stdout_fd,
+                   int stderr_fd, std::int64_t& zygote_cpu_us, const char*& why) {
+  errno = 0;  // the log shows the errno of what failed here, or 0
+  why = "argv or environment differ";
+  if (*zygote.argv != step.argv || *zygote.env != step.env) return false;
+  why = "not ready";
+  pollfd ready_poll{zygote.control, POLLIN, 0};
+  int polled;
+  while ((polled = ::poll(&ready_poll, 1, kZygoteReadyTimeoutMs)) < 0 && errno == EINTR) {
+  }
+  if (polled != 1 || (ready_poll.revents & POLLIN) == 0) return false;
+  ZygoteReady ready;
+  if (::recv(zygote.control, &ready, sizeof ready, MSG_DONTWAIT) !=
+      static_cast<ssize_t>(sizeof ready)) {
+    return false;
+  }
+  why = "go";
+  const int in = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (in < 0) return false;
+  const int fds[3] = {in, stdout_fd, stderr_fd};
+  ZygoteGo go;
+  go.apply_limits = 1;
+  go.file_size_bytes = step.file_size_bytes;
+  go.open_files = step.open_files;
+  go.processes = step.processes;
+  go.cpu_seconds = step.cpu_seconds;
+  const bool sent = SendZygoteGo(zygote.control, fds, go);
+  if (in != stdin_fd) ::close(in);
+  zygote_cpu_us = ready.cpu_us;
+  return sent;
+}
+
 // Waits for the supervisor's go-ahead for `step`. False: stop (or the supervisor is gone).
 bool WaitForGo(int control, std::uint32_t step) {
   for (;;) {
@@ -187,16 +315,39 @@ bool WaitForGo(int control, std::uint32_t step) {
 // exited and everything it left behind is killed and reaped. False when the
 // supervisor went away (then the caller exits, killing the namespace).
 bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& spec,
-             const LaunchFds& fds, const SeccompProgram& seccomp, int signal_fd) {
+             const LaunchFds& fds, const SeccompProgram& seccomp, int signal_fd, Zygote& zygote) {
   int error_pipe[2];
   if (::pipe2(error_pipe, O_CLOEXEC) != 0) return false;
-  // vfork-style: the step shares our memory until its execve, so no page table is
-  // copied and no address space torn down at the exec (a fork of this process — a copy
-  // of the whole integr8scode binary's — cost about a millisecond). We sleep meanwhile.
-  StepLaunch launch{
-      &step,         &spec,   fds.stdin_fd, fds.step_stdout[index], fds.step_stderr[index],
-      error_pipe[1], &seccomp};
-  const pid_t child = ::clone(StepEntry, StepStackTop(), CLONE_VM | CLONE_VFORK | SIGCHLD, &launch);
+  pid_t child = -1;
+  std::int32_t start_kind = kStartedCold;
+  std::int64_t zygote_cpu_us = 0;
+  const char* why = "";
+  int saved_errno = 0;
+  if (zygote.pid > 0) {
+    // Only the very program it was started as: the same argv and environment.
+    if (StartWarmStep(zygote, *step.spec, fds.stdin_fd, fds.step_stdout[index],
+                      fds.step_stderr[index], zygote_cpu_us, why)) {
+      child = zygote.pid;
+      start_kind = kStartedWarm;
+    } else {
+      saved_errno = errno;
+      ::kill(zygote.pid, SIGKILL);
+      ::waitpid(zygote.pid, nullptr, 0);
+      start_kind = kStartedWarmFallback;
+    }
+    ::close(zygote.control);
+    zygote = Zygote{};
+  }
+  if (child < 0) {
+    // vfork-style: the step shares our memory until its execve, so no page table is
+    // copied and no address space torn down at the exec (a fork of this process — a
+    // copy of the whole integr8scode binary's — cost about a millisecond). We sleep
+    // meanwhile.
+    StepLaunch launch{
+        &step,         &spec,   fds.stdin_fd, fds.step_stdout[index], fds.step_stderr[index],
+        error_pipe[1], &seccomp};
+    child = ::clone(StepEntry, StepStackTop(), CLONE_VM | CLONE_VFORK | SIGCHLD, &launch);
+  }
   ::close(error_pipe[1]);
   // Our copies of this step's output pipes go, so the supervisor sees EOF when the
   // step's processes are gone.
@@ -206,6 +357,10 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
   started.event = InitEvent::kStepStarted;
   started.step = index;
   started.at_ns = NowNs();
+  started.value = start_kind;
+  if (start_kind == kStartedWarmFallback) {
+    std::snprintf(started.text, sizeof started.text, "%s (errno %d)", why, saved_errno);
+  }
   if (child < 0) {
     started.event = InitEvent::kStepExited;
     started.value = errno;
@@ -247,6 +402,10 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
           exited.wait_status = spec.gvisor_runsc.empty() ? status : GvisorWaitStatus(status);
           exited.user_cpu_us = usage.ru_utime.tv_sec * 1'000'000 + usage.ru_utime.tv_usec;
           exited.system_cpu_us = usage.ru_stime.tv_sec * 1'000'000 + usage.ru_stime.tv_usec;
+          // A warm step's rusage includes its start-up before the go: not the run's.
+          const std::int64_t from_user = std::min(exited.user_cpu_us, zygote_cpu_us);
+          exited.user_cpu_us -= from_user;
+          exited.system_cpu_us -= std::min(exited.system_cpu_us, zygote_cpu_us - from_user);
           exited.max_rss_kib = usage.ru_maxrss;
         }
       }
@@ -268,7 +427,7 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
 }
 
 [[noreturn]] void RunPrepared(const LaunchSpec& spec, const LaunchFds& fds,
-                              const SeccompProgram& seccomp);
+                              const SeccompProgram& seccomp, Zygote zygote = {});
 
 // Our own stdio came from the launching process (a terminal, the server's log) and so
 // did other descriptors: the sandbox keeps none of them. Call after pivot_root (the
@@ -315,6 +474,11 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   if (::unshare(CLONE_NEWCGROUP) != 0)
     FailSetup(fds.control, SystemError("unshare cgroup namespace"));
   if (auto s = EnterFreshTimeNamespace(); !s) FailSetup(fds.control, s.error());
+  // The zygote's binary is outside the new root: opened now, before pivot_root. A
+  // missing one only means cold runs.
+  const int zygote_exe = spec.prebuilt && !spec.warm_zygote.empty()
+                             ? ::open(spec.warm_zygote.c_str(), O_PATH | O_CLOEXEC)
+                             : -1;
   ::umask(022);
   if (auto s = BuildRootFilesystem(spec); !s) FailSetup(fds.control, s.error());
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
@@ -328,7 +492,13 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
     RunPrepared(spec, fds, seccomp);
   }
   // Built ahead: keep only the control socket, say so, then wait for the run.
-  CloseInherited({fds.control}, fds.control);
+  CloseInherited({fds.control, zygote_exe}, fds.control);
+  // Warm: the step's program starts now and waits for its run (docs/warm-starts.md).
+  Zygote zygote;
+  if (zygote_exe >= 0) {
+    zygote = StartZygote(spec, zygote_exe, seccomp);
+    ::close(zygote_exe);
+  }
   InitMessage prebuilt;
   prebuilt.event = InitEvent::kPrebuilt;
   prebuilt.at_ns = NowNs();
@@ -345,7 +515,7 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   LaunchFds run_fds = run->fds;
   run_fds.control = fds.control;
   // `run` owns the received descriptors; it lives until this process exits.
-  RunPrepared(run->spec, run_fds, seccomp);
+  RunPrepared(run->spec, run_fds, seccomp, zygote);
 }
 
 namespace {
@@ -353,8 +523,9 @@ namespace {
 // The sandbox is built and holds the program: drop everything else, report Ready, run
 // the steps. Never returns.
 [[noreturn]] void RunPrepared(const LaunchSpec& spec, const LaunchFds& fds,
-                              const SeccompProgram& seccomp) {
+                              const SeccompProgram& seccomp, Zygote zygote) {
   std::vector<int> keep = fds.step_stdout;
+  keep.push_back(zygote.control);
   keep.insert(keep.end(), fds.step_stderr.begin(), fds.step_stderr.end());
   keep.push_back(fds.control);
   keep.push_back(fds.stdin_fd);
@@ -394,7 +565,10 @@ namespace {
     // Every step waits for the go: the supervisor writes that step's limits to the slot
     // and resets its accounting first.
     if (!WaitForGo(fds.control, i)) break;
-    if (!RunStep(steps[i], i, spec, fds, seccomp, signal_fd)) break;
+    // A zygote is the program of the last step only (a compile step runs cold).
+    Zygote none;
+    Zygote& warm = i + 1 == steps.size() ? zygote : none;
+    if (!RunStep(steps[i], i, spec, fds, seccomp, signal_fd, warm)) break;
   }
   ::_exit(0);
 }

@@ -47,6 +47,12 @@ struct LaunchSpec {
   // kPrebuilt, and waits on the control socket for the run's LaunchSpec and descriptors
   // (launch_message.hpp). The run's spec must have the same shape (Fits()).
   bool prebuilt = false;
+  // Warm start (docs/warm-starts.md), only with `prebuilt`: the init starts this zygote
+  // (a host path, opened before pivot_root) ahead with `warm_argv`/`warm_env`, and uses
+  // it for a last step with that very argv and environment. Empty: every step cold.
+  std::string warm_zygote;
+  std::vector<std::string> warm_argv;
+  std::vector<std::string> warm_env;
 
   std::string Serialize() const;
   static Result<LaunchSpec> Deserialize(std::string_view bytes);

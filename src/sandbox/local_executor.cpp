@@ -232,6 +232,11 @@ class LocalExecutor final : public Executor {
       shape.host_paths = s.last_host_paths;
       shape.root_tree = s.last_root_tree;
       shape.tmpfs_bytes = Limits{}.tmpfs_bytes;
+      if (!s.last_warm_argv.empty()) {
+        shape.warm_zygote = options_.warm_zygote.string();
+        shape.warm_argv = s.last_warm_argv;
+        shape.warm_env = s.last_warm_env;
+      }
       auto built = PrebuiltSandbox::Build(*launcher_, std::move(shape), s.cgroup->CloneIntoFd());
       if (built) {
         s.prebuilt = std::move(*built);
@@ -302,6 +307,15 @@ class LocalExecutor final : public Executor {
     }
     spec.steps.push_back(MakeStep(ExpandArgv(runtime.run.argv, runtime), env, request.limits));
     plans.push_back({request.limits, false});
+    // The zygote embeds CPython 3.11 and serves a run step only.
+    if (!options_.warm_zygote.empty() && runtime.implementation == "CPython" &&
+        runtime.version == "3.11" && !runtime.has_compile) {
+      slot.last_warm_argv = spec.steps.back().argv;
+      slot.last_warm_env = spec.steps.back().env;
+    } else {
+      slot.last_warm_argv.clear();
+      slot.last_warm_env.clear();
+    }
     // The tmpfs is sized once for the sandbox: the larger of the steps' disk limits.
     if (options_.isolation == "gvisor") {
       for (StepPlan& plan : plans) plan.platform_pids = kGvisorPidsOverhead;
@@ -392,6 +406,7 @@ class LocalExecutor final : public Executor {
     result.message = std::move(last.verdict.message);
     result.usage = last.usage;
     result.compile_time_ms = compile_ms;
+    result.start = last.start;
     result.stdout_text = supervisor.Stdout().Text();
     result.stderr_text = supervisor.Stderr().Text();
     result.stdout_truncated = supervisor.Stdout().Truncated();
@@ -483,6 +498,11 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& opti
        {"slots", options.slots},
        {"spawner", options.use_spawner}});
   SandboxOptions effective = options;
+  if (!effective.warm_zygote.empty() && ::access(effective.warm_zygote.c_str(), X_OK) != 0) {
+    Log(LogLevel::kWarn, "the warm-start zygote is missing; every run starts cold",
+        {{"path", effective.warm_zygote.string()}});
+    effective.warm_zygote.clear();
+  }
   effective.prebuild = options.prebuild && options.use_spawner;  // needs idle time: the server's
   return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(
       effective, std::move(*cgroups), std::move(launcher), std::move(*slots)));

@@ -11,7 +11,7 @@ namespace integr8scode {
 enum class InitEvent : std::uint32_t {
   kReady = 1,        // the sandbox is built; steps start on kRunStep
   kSetupFailed = 2,  // value = errno, text = what failed
-  kStepStarted = 3,  // step forked; at_ns = when
+  kStepStarted = 3,  // step forked; at_ns = when; value = StartKind
   kStepExited = 4,   // wait_status, rusage; at_ns = when; value = exec errno (0 if exec worked)
   kPrebuilt = 5,  // built ahead of its run: waiting for the run's LaunchSpec (launch_message.hpp)
 };

@@ -32,6 +32,10 @@ struct Slot {
   // Host paths of the last run here: the next sandbox is built ahead with them.
   std::vector<std::string> last_host_paths{"/usr"};
   std::string last_root_tree;
+  // The last run's program when its runtime starts warm (SandboxOptions::warm_zygote):
+  // the next sandbox built ahead starts it ahead. Empty: built ahead cold.
+  std::vector<std::string> last_warm_argv;
+  std::vector<std::string> last_warm_env;
 };
 
 // A fixed set of slots; Acquire blocks until one is free. Thread-safe.

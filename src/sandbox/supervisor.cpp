@@ -206,6 +206,15 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
       while (Receive(control_.Get(), message)) {
         if (message.step != index) continue;
         if (message.event == InitEvent::kStepStarted) {
+          // A warm zygote that was there but unusable (docs/warm-starts.md): the step
+          // ran cold; counted (integr8scode_warm_fallbacks_total) and logged with why.
+          if (message.value == static_cast<std::int32_t>(StartKind::kWarm)) {
+            report.start = StartKind::kWarm;
+          } else if (message.value == static_cast<std::int32_t>(StartKind::kWarmFallback)) {
+            report.start = StartKind::kWarmFallback;
+            message.text[sizeof message.text - 1] = '\0';
+            Log(LogLevel::kWarn, "a warm start fell back to cold", {{"reason", message.text}});
+          }
           started_ns = message.at_ns;
           started_here_ns = NowNs();
           deadline = Clock::now() + plan.limits.timeout;

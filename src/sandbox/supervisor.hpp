@@ -28,6 +28,7 @@ struct StepReport {
   StepFacts facts;
   Verdict verdict;
   ResourceUsage usage;
+  StartKind start = StartKind::kCold;
 };
 
 // The parent side of one sandbox: drives the init through its steps over the control

@@ -57,6 +57,9 @@ std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner, bool
   options.use_spawner = use_spawner;
   options.prebuild = prebuild;
   if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
+  // Runs a suite with warm starts (docs/warm-starts.md): the zygote's path.
+  if (const char* zygote = std::getenv("INTEGR8SCODE_TEST_WARM_ZYGOTE"))
+    options.warm_zygote = zygote;
   auto executor = CreateLocalExecutor(options);
   if (!executor)
     throw std::runtime_error("cannot create the sandbox: " + executor.error().Describe());

@@ -28,6 +28,9 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   step.processes = 32;
   step.cpu_seconds = 11;
   spec.steps = {step, step};
+  spec.warm_zygote = "/opt/integr8scode/integr8scode-python-zygote";
+  spec.warm_argv = {"/usr/bin/python3.11", "-I", "-u", "/scripts/script.py"};
+  spec.warm_env = {"PATH=/usr/bin"};
   auto back = LaunchSpec::Deserialize(spec.Serialize());
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->uid, spec.uid);
@@ -41,6 +44,9 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   EXPECT_EQ(back->steps[1].argv, step.argv);
   EXPECT_EQ(back->steps[1].env, step.env);
   EXPECT_EQ(back->steps[1].cpu_seconds, 11u);
+  EXPECT_EQ(back->warm_zygote, spec.warm_zygote);
+  EXPECT_EQ(back->warm_argv, spec.warm_argv);
+  EXPECT_EQ(back->warm_env, spec.warm_env);
 }
 
 TEST(LaunchSpec, ASandboxBuiltOnOneRootDoesNotFitARunOnAnother) {

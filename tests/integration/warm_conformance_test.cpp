@@ -1,0 +1,334 @@
+// Warm-start conformance, outside the sandbox (docs/warm-starts.md): every sample runs
+// through a cold `/usr/bin/python3.11 -I -u script.py` and through
+// integr8scode-python-zygote (initialised ahead with placeholder descriptors, then
+// handed the run's stdin, stdout and stderr), in the same directory with the same
+// environment; stdout, stderr and the wait status must be identical. The zygote is not
+// yet started by the sandbox's init: these tests hold the embedding to the executable.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "sandbox/zygote_protocol.hpp"
+
+extern char** environ;
+
+namespace {
+
+constexpr const char* kPython = "/usr/bin/python3.11";
+
+struct Outcome {
+  std::string out;
+  std::string err;
+  int wait_status = -1;
+};
+
+class Directory {
+ public:
+  Directory() {
+    char path[] = "/tmp/i8c-warm-XXXXXX";
+    if (::mkdtemp(path) != nullptr) path_ = path;
+  }
+  ~Directory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  Directory(const Directory&) = delete;
+  Directory& operator=(const Directory&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    const std::string file = path_ + "/" + name;
+    std::ofstream(file) << text;
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+// Reads both pipes to their end at once (a full stderr pipe must not stall stdout).
+void Drain(int out, int err, Outcome& outcome) {
+  pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
+  int open = (out >= 0) + (err >= 0);
+  if (err < 0) fds[1].fd = -1;
+  char buffer[4096];
+  while (open > 0) {
+    if (::poll(fds, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+      const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+      if (n > 0) {
+        (i == 0 ? outcome.out : outcome.err).append(buffer, static_cast<std::size_t>(n));
+      } else {
+        fds[i].fd = -1;
+        --open;
+      }
+    }
+  }
+}
+
+struct RunPipes {
+  int stdin_fd = -1;
+  int out[2] = {-1, -1};
+  int err[2] = {-1, -1};
+  bool merged = false;
+
+  RunPipes(const std::string& stdin_path, bool merge) : merged(merge) {
+    stdin_fd = ::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
+    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
+    if (!merged) {
+      EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
+    }
+  }
+  int ErrWrite() const { return merged ? out[1] : err[1]; }
+  void CloseWriteEnds() {
+    ::close(stdin_fd);
+    ::close(out[1]);
+    if (!merged) ::close(err[1]);
+  }
+  void Finish(pid_t pid, Outcome& outcome) {
+    Drain(out[0], merged ? -1 : err[0], outcome);
+    ::close(out[0]);
+    if (!merged) ::close(err[0]);
+    ::waitpid(pid, &outcome.wait_status, 0);
+  }
+};
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
+            const std::vector<std::pair<int, int>>& dups) {
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (const auto& [from, to] : dups) posix_spawn_file_actions_adddup2(&actions, from, to);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << std::strerror(rc);
+  return rc == 0 ? pid : -1;
+}
+
+Outcome RunCold(const Directory& dir, const std::string& stdin_path, bool merged) {
+  RunPipes pipes(stdin_path, merged);
+  const pid_t pid = Spawn({kPython, "-I", "-u", "script.py"}, dir.path(),
+                          {{pipes.stdin_fd, 0}, {pipes.out[1], 1}, {pipes.ErrWrite(), 2}});
+  pipes.CloseWriteEnds();
+  Outcome outcome;
+  pipes.Finish(pid, outcome);
+  return outcome;
+}
+
+// Starts a zygote on script.py with placeholders of the run's kinds on 0–2 and waits
+// for its ready report. Returns its pid; `control` is our end of its socket.
+pid_t StartZygote(const Directory& dir, int& control, std::int64_t& cpu_us) {
+  int pair[2];
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  int placeholder[2];
+  EXPECT_EQ(::pipe2(placeholder, O_CLOEXEC), 0);
+  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  const pid_t pid =
+      Spawn({INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", "script.py"}, dir.path(),
+            {{null_fd, 0}, {placeholder[1], 1}, {placeholder[1], 2}, {pair[1], 3}});
+  ::close(null_fd);
+  ::close(placeholder[0]);
+  ::close(placeholder[1]);
+  ::close(pair[1]);
+  control = pair[0];
+  integr8scode::ZygoteReady ready{-1};
+  EXPECT_EQ(::recv(control, &ready, sizeof ready, 0), static_cast<ssize_t>(sizeof ready));
+  cpu_us = ready.cpu_us;
+  return pid;
+}
+
+Outcome RunWarm(const Directory& dir, const std::string& stdin_path, bool merged) {
+  int control = -1;
+  std::int64_t cpu_us = 0;
+  const pid_t pid = StartZygote(dir, control, cpu_us);
+  RunPipes pipes(stdin_path, merged);
+  const int fds[3] = {pipes.stdin_fd, pipes.out[1], pipes.ErrWrite()};
+  EXPECT_TRUE(integr8scode::SendZygoteGo(control, fds));
+  ::close(control);
+  pipes.CloseWriteEnds();
+  Outcome outcome;
+  pipes.Finish(pid, outcome);
+  return outcome;
+}
+
+struct Sample {
+  const char* name;
+  const char* source;
+  const char* stdin_text = "";
+  bool merged = false;  // stdout and stderr into one pipe: their interleaving
+};
+
+void PrintTo(const Sample& sample, std::ostream* os) { *os << sample.name; }
+
+class WarmConformance : public ::testing::TestWithParam<Sample> {};
+
+TEST_P(WarmConformance, BehavesAsColdStart) {
+  const Sample& sample = GetParam();
+  Directory dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.Write("script.py", sample.source);
+  const std::string stdin_path = dir.Write("stdin.txt", sample.stdin_text);
+  const Outcome cold = RunCold(dir, stdin_path, sample.merged);
+  const Outcome warm = RunWarm(dir, stdin_path, sample.merged);
+  EXPECT_EQ(warm.out, cold.out);
+  EXPECT_EQ(warm.err, cold.err);
+  EXPECT_EQ(warm.wait_status, cold.wait_status);
+  // A sample that printed nothing compares nothing.
+  EXPECT_FALSE(cold.out.empty() && cold.err.empty() && WIFEXITED(cold.wait_status) &&
+               WEXITSTATUS(cold.wait_status) == 0)
+      << "the sample shows nothing";
+}
+
+const Sample kSamples[] = {
+    {"Identity",
+     "import os, sys\n"
+     "print(__name__, sys.argv, __file__, sys.path, os.getcwd())\n"
+     "print(sys.executable, sys.prefix, sys.flags, sys.orig_argv)\n"
+     "print(sorted(sys.modules))\n"
+     "print(sys.builtin_module_names)\n"
+     "import pyexpat, zlib, _ssl, _ctypes, _sqlite3, readline\n"
+     "print(zlib.ZLIB_RUNTIME_VERSION, pyexpat.EXPAT_VERSION, _ssl.OPENSSL_VERSION)\n"
+     "print(sys.stdin.encoding, sys.stdout.encoding, sys.stdout.line_buffering,\n"
+     "      sys.stdout.write_through, type(sys.stdout.buffer).__name__, sys.stdin.isatty())\n"
+     "print(sorted(os.environ), os.getpid() > 1, os.umask(0o22))\n"},
+    {"SignalDispositions",
+     "import signal\n"
+     "for s in sorted(signal.valid_signals()):\n"
+     "    print(int(s), signal.getsignal(s))\n"
+     "print(signal.pthread_sigmask(signal.SIG_BLOCK, []))\n"},
+    {"UnbufferedInterleaving",
+     "import sys\n"
+     "for i in range(200):\n"
+     "    print('out', i)\n"
+     "    print('err', i, file=sys.stderr)\n"
+     "sys.stdout.write('no newline at the end')\n",
+     "", true},
+    {"Stdin",
+     "import sys\n"
+     "first = input()\n"
+     "rest = sys.stdin.read()\n"
+     "print(repr(first), len(rest), rest.splitlines()[-1])\n",
+     "line one\nsecond\nthird ✓\n"},
+    {"StdinEmpty", "import sys\nprint(repr(sys.stdin.read()))\ninput()\n"},
+    {"ExitCode", "import sys\nprint('before')\nsys.exit(3)\n"},
+    {"SystemExitMessage", "raise SystemExit('bye: a message')\n"},
+    {"UncaughtTraceback",
+     "def inner(x):\n"
+     "    return 1 / x\n"
+     "\n"
+     "def outer():\n"
+     "    return inner(0)\n"
+     "\n"
+     "print('running')\n"
+     "outer()\n"},
+    {"SyntaxError", "print('never')\ndef f(:\n    pass\n"},
+    {"IndentationError", "if True:\nprint('x')\n"},
+    {"AtexitAndFinally",
+     "import atexit, sys\n"
+     "atexit.register(lambda: print('atexit 1'))\n"
+     "atexit.register(lambda: print('atexit 2', file=sys.stderr))\n"
+     "try:\n"
+     "    sys.exit(5)\n"
+     "finally:\n"
+     "    print('finally')\n"},
+    {"Threads",
+     "import threading\n"
+     "results = [0] * 8\n"
+     "def work(i):\n"
+     "    results[i] = sum(range(i * 10000))\n"
+     "threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]\n"
+     "for t in threads: t.start()\n"
+     "for t in threads: t.join()\n"
+     "print(results, threading.active_count())\n"},
+    {"Subprocess",
+     "import subprocess, sys\n"
+     "r = subprocess.run([sys.executable, '-I', '-c', 'import sys; print(sys.argv)'],\n"
+     "                   capture_output=True, text=True)\n"
+     "print(r.returncode, r.stdout.strip())\n"},
+    {"Multiprocessing",
+     "import multiprocessing\n"
+     "def square(x):\n"
+     "    return x * x\n"
+     "if __name__ == '__main__':\n"
+     "    with multiprocessing.Pool(2) as pool:\n"
+     "        print(pool.map(square, range(10)))\n"},
+    {"KilledBySignal",
+     "import os, signal\nprint('x', flush=True)\nos.kill(os.getpid(), signal.SIGTERM)\n"},
+    {"KeyboardInterrupt",
+     "import os, signal\nos.kill(os.getpid(), signal.SIGINT)\nimport time\ntime.sleep(5)\n"},
+    {"Warnings", "import warnings\nwarnings.warn('careful')\nprint('after')\n"},
+    {"Unicode", "import sys\nprint('héllo ✓ 日本', sys.getfilesystemencoding())\n"},
+    {"OwnSource", "print(open(__file__).read().count('\\n'))\n"},
+    {"Recursion", "def f(n):\n    return f(n + 1)\nf(0)\n"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Samples, WarmConformance, ::testing::ValuesIn(kSamples),
+                         [](const auto& sample) { return std::string(sample.param.name); });
+
+// The hash secret is per process: two warm runs (and a cold one) must differ, unlike
+// children forked from one initialised interpreter.
+TEST(WarmZygote, EveryRunHasItsOwnHashSecret) {
+  Directory dir;
+  dir.Write("script.py", "print(hash('abc'))\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const Outcome first = RunWarm(dir, stdin_path, false);
+  const Outcome second = RunWarm(dir, stdin_path, false);
+  const Outcome cold = RunCold(dir, stdin_path, false);
+  ASSERT_FALSE(first.out.empty());
+  ASSERT_FALSE(second.out.empty());
+  EXPECT_NE(first.out, second.out);
+  EXPECT_NE(first.out, cold.out);
+}
+
+// A zygote whose run never comes ends quietly, having run nothing.
+TEST(WarmZygote, HangUpEndsItWithoutRunning) {
+  Directory dir;
+  dir.Write("script.py", "open('ran', 'w').write('yes')\n");
+  int control = -1;
+  std::int64_t cpu_us = -1;
+  const pid_t pid = StartZygote(dir, control, cpu_us);
+  EXPECT_GT(cpu_us, 0);  // it reported its start-up's CPU time
+  ::close(control);
+  int status = -1;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+}
+
+// A go without the three descriptors is refused: the zygote runs nothing.
+TEST(WarmZygote, MalformedGoRunsNothing) {
+  Directory dir;
+  dir.Write("script.py", "open('ran', 'w').write('yes')\n");
+  int control = -1;
+  std::int64_t cpu_us = -1;
+  const pid_t pid = StartZygote(dir, control, cpu_us);
+  EXPECT_EQ(::send(control, "g", 1, 0), 1);
+  ::close(control);
+  int status = -1;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+}
+
+}  // namespace

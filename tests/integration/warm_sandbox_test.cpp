@@ -1,0 +1,224 @@
+// EXPERIMENTAL warm starts through the real sandbox (docs/warm-starts.md): an executor
+// with SandboxOptions::warm_zygote runs CPython 3.11 programs; once a slot has been idle
+// long enough for its next sandbox to be built ahead, the run is handed to a zygote
+// started in that sandbox. A warm run shows itself only through /proc/self/exe (the
+// zygote's binary, a documented difference); everything else must match a cold run.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <ostream>
+#include <string>
+#include <thread>
+
+#include "sandbox/local_executor.hpp"
+#include "support/sandbox_harness.hpp"
+
+namespace integr8scode::testing {
+namespace {
+
+std::unique_ptr<Executor> MakeWarmExecutor(const char* zygote = INTEGR8SCODE_PYTHON_ZYGOTE) {
+  SandboxOptions options;
+  options.slots = 1;
+  options.use_spawner = true;
+  options.prebuild = true;
+  options.warm_zygote = zygote;
+  if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
+  auto executor = CreateLocalExecutor(options);
+  if (!executor) throw std::runtime_error(executor.error().Describe());
+  return std::move(*executor);
+}
+
+constexpr const char* kProgram =
+    "import os, sys\n"
+    "print(os.readlink('/proc/self/exe'))\n"
+    "print(__name__, sys.argv, __file__, sys.path, os.getcwd(), sys.executable)\n"
+    "print(sorted(sys.modules))\n"
+    "print(os.getuid(), len(os.listdir('/proc/self/fd')), sys.stdin.read())\n"
+    "def fail():\n"
+    "    raise ValueError('boom')\n"
+    "fail()\n";
+
+std::string WithoutFirstLine(const std::string& text) {
+  const auto newline = text.find('\n');
+  return newline == std::string::npos ? std::string() : text.substr(newline + 1);
+}
+
+TEST(WarmSandbox, WarmRunMatchesColdRun) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakeWarmExecutor();
+  RunOptions options;
+  options.executor = executor.get();
+  options.stdin_data = "from stdin";
+  // The slot's first run: nothing was built ahead for CPython 3.11 yet.
+  const RunResult cold = RunCode("python", "3.11", kProgram, options);
+  ASSERT_EQ(cold.exit_code, 1) << cold.stderr_text;
+  ASSERT_TRUE(cold.stdout_text.starts_with("/usr/bin/python3.11\n")) << cold.stdout_text;
+
+  // Runs after an idle slot find their sandbox built ahead, with the zygote in it. The
+  // idle time is the feature's precondition, not a wait for a result: a run that comes
+  // too early is simply cold, and the loop tries again.
+  RunResult warm;
+  bool found = false;
+  for (int attempt = 0; attempt < 20 && !found; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    warm = RunCode("python", "3.11", kProgram, options);
+    found = warm.start == StartKind::kWarm;
+  }
+  ASSERT_TRUE(found) << "no run was warm: " << warm.stdout_text << warm.stderr_text;
+  EXPECT_FALSE(warm.stdout_text.starts_with("/usr/bin/python3.11\n"));  // the one difference
+  EXPECT_EQ(warm.status, cold.status);
+  EXPECT_EQ(warm.exit_code, cold.exit_code);
+  EXPECT_EQ(WithoutFirstLine(warm.stdout_text), WithoutFirstLine(cold.stdout_text));
+  EXPECT_EQ(warm.stderr_text, cold.stderr_text);
+}
+
+// Runs `program` (whose first output line must be /proc/self/exe) until a run is warm;
+// the idle time between runs is the precondition of a sandbox built ahead.
+RunResult RunUntilWarm(const char* program, const RunOptions& options) {
+  RunResult result;
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    result = RunCode("python", "3.11", program, options);
+    if (result.start == StartKind::kWarm) return result;
+  }
+  ADD_FAILURE() << "no run was warm: " << result.stdout_text << result.stderr_text;
+  return result;
+}
+
+struct LimitCase {
+  const char* name;
+  const char* program;  // prints /proc/self/exe first
+  LimitOverrides limits;
+  ExecutionStatus status;
+};
+
+void PrintTo(const LimitCase& limit_case, std::ostream* os) { *os << limit_case.name; }
+
+class WarmLimits : public ::testing::TestWithParam<LimitCase> {};
+
+// Every limit holds for a warm run as for a cold one: the same status, exit code or
+// signal, and stderr.
+TEST_P(WarmLimits, SameStatusAsCold) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  const LimitCase& limit_case = GetParam();
+  auto executor = MakeWarmExecutor();
+  RunOptions options;
+  options.executor = executor.get();
+  options.limits = limit_case.limits;
+  const RunResult cold = RunCode("python", "3.11", limit_case.program, options);
+  ASSERT_TRUE(cold.stdout_text.starts_with("/usr/bin/python3.11\n")) << cold.stdout_text;
+  EXPECT_EQ(cold.status, limit_case.status) << cold.stderr_text;
+  const RunResult warm = RunUntilWarm(limit_case.program, options);
+  EXPECT_EQ(warm.status, limit_case.status) << warm.stderr_text;
+  EXPECT_EQ(warm.exit_code, cold.exit_code);
+  EXPECT_EQ(warm.signal, cold.signal);
+  EXPECT_EQ(warm.stderr_text, cold.stderr_text);
+}
+
+constexpr const char* kExe = "import os\nprint(os.readlink('/proc/self/exe'), flush=True)\n";
+
+LimitOverrides Timeout() {
+  LimitOverrides limits;
+  limits.timeout = std::chrono::milliseconds(800);
+  return limits;
+}
+LimitOverrides Memory() {
+  LimitOverrides limits;
+  limits.memory_bytes = 64ULL << 20;
+  return limits;
+}
+LimitOverrides Output() {
+  LimitOverrides limits;
+  limits.output_bytes = 64 * 1024;
+  return limits;
+}
+LimitOverrides Pids() {
+  LimitOverrides limits;
+  limits.pids = 4;
+  return limits;
+}
+LimitOverrides OpenFiles() {
+  LimitOverrides limits;
+  limits.open_files = 32;
+  return limits;
+}
+LimitOverrides Disk() {
+  LimitOverrides limits;
+  limits.tmpfs_bytes = 8ULL << 20;
+  limits.file_size_bytes = 4ULL << 20;
+  return limits;
+}
+
+const std::string kTimeoutProgram = std::string(kExe) + "while True:\n    pass\n";
+const std::string kMemoryProgram =
+    std::string(kExe) + "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 20))\n";
+const std::string kOutputProgram = std::string(kExe) + "while True:\n    print('x' * 1000)\n";
+const std::string kPidsProgram =
+    std::string(kExe) +
+    "import threading, time\nthreads = []\n"
+    "try:\n    for i in range(10):\n        t = threading.Thread(target=time.sleep, args=(1,))\n"
+    "        t.start()\n        threads.append(t)\nexcept RuntimeError as e:\n"
+    "    print('refused after', len(threads), e, file=__import__('sys').stderr)\n";
+const std::string kOpenFilesProgram =
+    std::string(kExe) +
+    "files = []\ntry:\n    while True:\n        files.append(open('/dev/null'))\n"
+    "except OSError as e:\n    print(len(files), e.errno, file=__import__('sys').stderr)\n";
+const std::string kDiskProgram =
+    std::string(kExe) +
+    "try:\n    open('big', 'wb').write(b'x' * (6 << 20))\nexcept OSError as e:\n"
+    "    print(type(e).__name__, file=__import__('sys').stderr)\n    raise SystemExit(3)\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Limits, WarmLimits,
+    ::testing::Values(
+        LimitCase{"Timeout", kTimeoutProgram.c_str(), Timeout(), ExecutionStatus::kTimedOut},
+        LimitCase{"Memory", kMemoryProgram.c_str(), Memory(), ExecutionStatus::kMemoryExceeded},
+        LimitCase{"Output", kOutputProgram.c_str(), Output(), ExecutionStatus::kOutputExceeded},
+        LimitCase{"Pids", kPidsProgram.c_str(), Pids(), ExecutionStatus::kCompleted},
+        LimitCase{"OpenFiles", kOpenFilesProgram.c_str(), OpenFiles(), ExecutionStatus::kCompleted},
+        LimitCase{"Disk", kDiskProgram.c_str(), Disk(), ExecutionStatus::kFailed}),
+    [](const auto& limit_case) { return std::string(limit_case.param.name); });
+
+// A zygote that cannot serve (here: a binary that exits at once) never fails a run: the
+// run starts cold, exactly as without warm starts, and says it fell back.
+TEST(WarmSandbox, BrokenZygoteFallsBackToCold) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakeWarmExecutor("/bin/false");
+  RunOptions options;
+  options.executor = executor.get();
+  options.stdin_data = "from stdin";
+  const RunResult first = RunCode("python", "3.11", kProgram, options);
+  ASSERT_EQ(first.start, StartKind::kCold);
+  RunResult fallback;
+  for (int attempt = 0; attempt < 20 && fallback.start != StartKind::kWarmFallback; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fallback = RunCode("python", "3.11", kProgram, options);
+  }
+  ASSERT_EQ(fallback.start, StartKind::kWarmFallback);
+  EXPECT_EQ(fallback.status, first.status);
+  EXPECT_EQ(fallback.exit_code, first.exit_code);
+  EXPECT_EQ(fallback.stdout_text, first.stdout_text);
+  EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+}
+
+TEST(WarmSandbox, EveryWarmRunHasItsOwnHashSecret) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakeWarmExecutor();
+  RunOptions options;
+  options.executor = executor.get();
+  const char* program =
+      "import os\nprint(os.readlink('/proc/self/exe') != '/usr/bin/python3.11', hash('abc'))\n";
+  std::vector<std::string> warm_hashes;
+  for (int attempt = 0; attempt < 40 && warm_hashes.size() < 2; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const RunResult result = RunCode("python", "3.11", program, options);
+    ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+    if (result.stdout_text.starts_with("True ")) warm_hashes.push_back(result.stdout_text);
+  }
+  ASSERT_EQ(warm_hashes.size(), 2U);
+  EXPECT_NE(warm_hashes[0], warm_hashes[1]);
+}
+
+}  // namespace
+}  // namespace integr8scode::testing
