@@ -84,6 +84,13 @@ export async function loadLanguage(mode: string): Promise<Extension> {
       ]);
       return StreamLanguage.define(scheme);
     }
+    case 'commonlisp': {
+      const [{ StreamLanguage }, { commonLisp }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/commonlisp'),
+      ]);
+      return StreamLanguage.define(commonLisp);
+    }
     case 'tcl': {
       const [{ StreamLanguage }, { tcl }] = await Promise.all([
         import('@codemirror/language'),
