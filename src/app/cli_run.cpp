@@ -15,6 +15,7 @@
 #include "app/commands.hpp"
 #include "app/config.hpp"
 #include "catalog/catalog_loader.hpp"
+#include "catalog/probe.hpp"
 #include "common/log.hpp"
 #include "common/units.hpp"
 #include "domain/executor.hpp"
@@ -188,6 +189,9 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   sandbox.isolation = options.isolation.empty() ? config->sandbox.isolation : options.isolation;
   sandbox.gvisor_platform = config->sandbox.gvisor_platform;
   sandbox.gvisor_runsc = config->sandbox.gvisor_runsc;
+  if (std::string refusal = IsolationRefusal(**runtime, sandbox.isolation); !refusal.empty()) {
+    return fail(MakeError(ErrorCode::kInvalidArgument, std::move(refusal)), kExitUsage);
+  }
   auto executor = CreateLocalExecutor(sandbox);
   if (!executor) return fail(executor.error(), kExitPlatform);
 

@@ -8,7 +8,6 @@
 #include <cstdio>
 
 #include "app/commands.hpp"
-#include "catalog/availability.hpp"
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
 #include "catalog/rootfs_installer.hpp"
@@ -21,7 +20,7 @@ std::string Source(const Runtime& runtime) {
 }
 
 int List(const RuntimeCatalog& catalog, const std::filesystem::path& catalog_path) {
-  const auto availability = RuntimeAvailabilityOn(catalog, RuntimeHost::kLocalSandbox);
+  const auto availability = ProbeCatalog(catalog);
   fmt::print("{:<18} {:<24} {:<16} {}\n", "NAME", "DISPLAY NAME", "SOURCE", "STATUS");
   std::size_t usable = 0;
   for (std::size_t i = 0; i < catalog.All().size(); ++i) {

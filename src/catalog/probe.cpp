@@ -118,4 +118,22 @@ std::vector<RuntimeAvailability> ProbeCatalog(const RuntimeCatalog& catalog) {
   return results;
 }
 
+std::string IsolationRefusal(const Runtime& runtime, std::string_view isolation) {
+  if (isolation != "gvisor" || runtime.root_tree.empty()) return {};
+  return fmt::format(
+      "{} has a root filesystem of its own (debian {}), which sandbox.isolation = \"gvisor\" "
+      "cannot run: use isolation \"native\" for it",
+      runtime.Slug(), runtime.rootfs.suite);
+}
+
+void ApplyIsolation(const RuntimeCatalog& catalog, std::string_view isolation,
+                    std::vector<RuntimeAvailability>& availability) {
+  for (std::size_t i = 0; i < availability.size() && i < catalog.All().size(); ++i) {
+    std::string refusal = IsolationRefusal(catalog.All()[i], isolation);
+    if (refusal.empty()) continue;
+    availability[i].available = false;
+    availability[i].reason = std::move(refusal);
+  }
+}
+
 }  // namespace integr8scode

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -21,5 +22,15 @@ RuntimeAvailability ProbeRuntime(const Runtime& runtime);
 
 // Probes every runtime of the catalog concurrently; results in catalog order.
 std::vector<RuntimeAvailability> ProbeCatalog(const RuntimeCatalog& catalog);
+
+// Why a runtime cannot run under sandbox.isolation = "gvisor", or empty when it can.
+// gVisor's bundle runs runsc and builds the sentry's root from the host's own paths;
+// a root filesystem of its own holds neither runsc nor those paths, so such a
+// runtime is refused before a run rather than failing inside one.
+std::string IsolationRefusal(const Runtime& runtime, std::string_view isolation);
+
+// Marks every runtime that IsolationRefusal refuses as unavailable, with that reason.
+void ApplyIsolation(const RuntimeCatalog& catalog, std::string_view isolation,
+                    std::vector<RuntimeAvailability>& availability);
 
 }  // namespace integr8scode

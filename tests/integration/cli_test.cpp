@@ -283,5 +283,18 @@ TEST_F(CliTest, RuntimesInstallRefusesWhatItCannotBuild) {
   EXPECT_FALSE(fs::exists(dir_ / "trees")) << "nothing built";
 }
 
+// A runtime with its own root filesystem is refused under gVisor before any sandbox
+// is made (runsc is not needed to see it), naming the runtime and the way out.
+TEST_F(CliTest, IsolationGvisorRefusesARootFilesystemRuntime) {
+  const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python", "--version",
+                                  "3.13", "--isolation", "gvisor"});
+  EXPECT_EQ(outcome.exit_code, 2) << outcome.out;
+  EXPECT_NE(outcome.out.find("python-3.13 has a root filesystem of its own (debian trixie)"),
+            std::string::npos)
+      << outcome.out;
+  EXPECT_NE(outcome.out.find("isolation \"native\""), std::string::npos) << outcome.out;
+  EXPECT_EQ(Lines(outcome.out), 1) << outcome.out;
+}
+
 }  // namespace
 }  // namespace integr8scode

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <tuple>
 
+#include "catalog/probe.hpp"
+
 namespace integr8scode {
 namespace {
 
@@ -204,15 +206,18 @@ TEST(Catalog, ShippedCatalogHasTheIssuesRuntimes) {
                              CatalogExamples::kLoad, "/r");
   ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
   for (const auto& [lang, version, suite] :
-       std::vector<std::tuple<std::string, std::string, std::string>>{{"python", "3.9", "bullseye"},
-                                                                      {"python", "3.13", "trixie"},
-                                                                      {"python", "3.14", "forky"},
-                                                                      {"python", "3.15", "forky"},
-                                                                      {"ruby", "3.3", "trixie"},
-                                                                      {"java", "21", "trixie"},
-                                                                      {"go", "1.24", "trixie"},
-                                                                      {"rust", "1.85", "trixie"},
-                                                                      {"c", "14", "trixie"}}) {
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"python", "3.9", "bullseye"},
+           {"python", "3.13", "trixie"},
+           {"python", "3.14", "forky"},
+           {"python", "3.15", "forky"},
+           {"ruby", "3.3", "trixie"},
+           {"java", "21", "trixie"},
+           {"go", "1.24", "trixie"},
+           {"rust", "1.85", "trixie"},
+           {"c", "14", "trixie"},
+           {"node", "24", "forky"},
+           {"kotlin", "1.3", "trixie"}}) {
     auto runtime = catalog->Find(lang, version);
     ASSERT_TRUE(runtime.has_value()) << lang << " " << version;
     EXPECT_EQ((*runtime)->rootfs.suite, suite) << lang << " " << version;
@@ -222,6 +227,35 @@ TEST(Catalog, ShippedCatalogHasTheIssuesRuntimes) {
   // Two GCC versions: the host's and trixie's.
   EXPECT_TRUE(catalog->Find("cpp", "12").has_value());
   EXPECT_TRUE(catalog->Find("cpp", "14").has_value());
+  // Two Node.js: the host's (no tree) and Debian's forky build, under distinct keys.
+  auto host_node = catalog->Find("node", "20");
+  ASSERT_TRUE(host_node.has_value());
+  EXPECT_TRUE((*host_node)->root_tree.empty());
+}
+
+// Under gVisor every runtime with a tree is refused with its reason; host runtimes and
+// native isolation are untouched.
+TEST(CatalogIsolation, GvisorRefusesRootFilesystemRuntimes) {
+  auto catalog = LoadCatalog(fs::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" / "catalog.toml");
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
+  const std::vector<RuntimeAvailability> all_ok(catalog->All().size(),
+                                                RuntimeAvailability{true, "ok", ""});
+  std::vector<RuntimeAvailability> native = all_ok;
+  ApplyIsolation(*catalog, "native", native);
+  std::vector<RuntimeAvailability> gvisor = all_ok;
+  ApplyIsolation(*catalog, "gvisor", gvisor);
+  int refused = 0;
+  for (std::size_t i = 0; i < catalog->All().size(); ++i) {
+    const Runtime& runtime = catalog->All()[i];
+    EXPECT_TRUE(native[i].available) << runtime.Slug();
+    EXPECT_EQ(gvisor[i].available, runtime.root_tree.empty()) << runtime.Slug();
+    if (runtime.root_tree.empty()) continue;
+    ++refused;
+    EXPECT_NE(gvisor[i].reason.find(runtime.Slug() + " has a root filesystem of its own"),
+              std::string::npos)
+        << gvisor[i].reason;
+  }
+  EXPECT_GT(refused, 0);
 }
 
 }  // namespace

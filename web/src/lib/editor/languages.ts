@@ -77,6 +77,27 @@ export async function loadLanguage(mode: string): Promise<Extension> {
         clike({ name: 'php', keywords: Object.fromEntries('function class echo if else foreach for while return new fn public private protected static array match try catch throw'.split(' ').map((w) => [w, true])) }),
       );
     }
+    case 'scheme': {
+      const [{ StreamLanguage }, { scheme }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/scheme'),
+      ]);
+      return StreamLanguage.define(scheme);
+    }
+    case 'commonlisp': {
+      const [{ StreamLanguage }, { commonLisp }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/commonlisp'),
+      ]);
+      return StreamLanguage.define(commonLisp);
+    }
+    case 'tcl': {
+      const [{ StreamLanguage }, { tcl }] = await Promise.all([
+        import('@codemirror/language'),
+        import('@codemirror/legacy-modes/mode/tcl'),
+      ]);
+      return StreamLanguage.define(tcl);
+    }
     default:
       return [];
   }

@@ -1,4 +1,4 @@
-#include "run/outcome.hpp"
+#include "sandbox/outcome.hpp"
 
 #include <fmt/format.h>
 #include <signal.h>

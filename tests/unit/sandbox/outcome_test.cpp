@@ -1,4 +1,4 @@
-#include "run/outcome.hpp"
+#include "sandbox/outcome.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>
