@@ -315,8 +315,9 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
        {"tls", config.Tls()},
        {"data_dir", config.server.data_dir.string()},
        {"web_root", config.server.web_root.string()},
-       {"executor", executor->Kind()},
-       {"capacity", executor->Capacity()},
+       // An api process has no executor.
+       {"executor", executor ? std::string(executor->Kind()) : std::string("none")},
+       {"capacity", executor ? static_cast<int>(executor->Capacity()) : 0},
        {"workers", config.queue.workers}});
   if (config.metrics.listen) {
     Log(LogLevel::kInfo, "serving metrics",
