@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "app/commands.hpp"
+#include "catalog/availability.hpp"
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
 #include "catalog/rootfs_installer.hpp"
@@ -20,7 +21,7 @@ std::string Source(const Runtime& runtime) {
 }
 
 int List(const RuntimeCatalog& catalog, const std::filesystem::path& catalog_path) {
-  const auto availability = ProbeCatalog(catalog);
+  const auto availability = RuntimeAvailabilityOn(catalog, RuntimeHost::kLocalSandbox);
   fmt::print("{:<18} {:<24} {:<16} {}\n", "NAME", "DISPLAY NAME", "SOURCE", "STATUS");
   std::size_t usable = 0;
   for (std::size_t i = 0; i < catalog.All().size(); ++i) {

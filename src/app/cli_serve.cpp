@@ -15,6 +15,7 @@
 #include "api/api_server.hpp"
 #include "app/commands.hpp"
 #include "app/config.hpp"
+#include "catalog/availability.hpp"
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
 #include "common/log.hpp"
@@ -202,6 +203,13 @@ Result<std::unique_ptr<Executor>> CreateExecutor(const Config& config) {
   return CreateLocalExecutor(SandboxOptionsFrom(config));
 }
 
+// Runtimes are probed on the hosts that run them; an api process runs none.
+RuntimeHost RuntimeHostOf(const Config& config) {
+  if (config.server.role == "api") return RuntimeHost::kRemoteWorkers;
+  if (config.sandbox.kind == "kubernetes") return RuntimeHost::kKubernetesPods;
+  return RuntimeHost::kLocalSandbox;
+}
+
 int Fatal(int code, std::string_view what, const Error& error) {
   Log(LogLevel::kError, what, {{"error", error.Describe()}});
   return code;
@@ -261,22 +269,9 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
 
-  // Runtimes are probed on the hosts that run them; an api process accepts every runtime
-  // of the catalog and the worker reports one it lacks in the execution's result. Pods
-  // bring their runtimes in images: what the host has installed does not matter.
-  std::vector<RuntimeAvailability> availability;
-  if (role == "api") {
-    availability.assign(catalog->All().size(),
-                        RuntimeAvailability{true, "probed by the workers", ""});
-  } else if (config.sandbox.kind == "kubernetes") {
-    for (const Runtime& runtime : catalog->All()) {
-      RuntimeAvailability entry;
-      entry.available = !runtime.image.empty();
-      entry.reason = entry.available ? "ok" : "no container image in the catalog";
-      availability.push_back(std::move(entry));
-    }
-  } else {
-    availability = ProbeCatalog(*catalog);
+  std::vector<RuntimeAvailability> availability =
+      RuntimeAvailabilityOn(*catalog, RuntimeHostOf(config));
+  if (RuntimeHostOf(config) == RuntimeHost::kLocalSandbox) {
     ApplyIsolation(*catalog, config.sandbox.isolation, availability);
   }
   for (std::size_t i = 0; role != "api" && i < availability.size(); ++i) {
@@ -315,7 +310,6 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
        {"tls", config.Tls()},
        {"data_dir", config.server.data_dir.string()},
        {"web_root", config.server.web_root.string()},
-       // An api process has no executor.
        {"executor", executor ? std::string(executor->Kind()) : std::string("none")},
        {"capacity", executor ? static_cast<int>(executor->Capacity()) : 0},
        {"workers", config.queue.workers}});

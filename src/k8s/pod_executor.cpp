@@ -19,8 +19,8 @@
 #include "k8s/log_frames.hpp"
 #include "k8s/pod_state.hpp"
 #include "k8s/pod_watch.hpp"
-#include "sandbox/outcome.hpp"
-#include "sandbox/output_capture.hpp"
+#include "run/outcome.hpp"
+#include "run/output_capture.hpp"
 
 namespace integr8scode {
 namespace {

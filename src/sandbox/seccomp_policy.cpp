@@ -176,16 +176,10 @@ Result<SeccompProgram> BuildSeccompProgram() {
       !s) {
     return Fail(s.error());
   }
-  // A lock on a shared inode (/usr is the host's) is seen by other runs and by the
-  // host: flock(2) works on a read-only descriptor, so two runs could signal through
-  // it, and a run could hold a lock a host program waits on. EOPNOTSUPP is what a
-  // filesystem without locks answers; Go's and Cargo's lock helpers, for instance, go
-  // on without the lock. (fcntl record locks stay: a write lock needs a writable
-  // descriptor, and SQLite needs them on its own files; docs/sandbox.md.)
-  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EOPNOTSUPP), SCMP_SYS(flock), 0), "flock");
-      !s) {
-    return Fail(s.error());
-  }
+  // flock(2) stays: Go's build cache and the JVM's perf data need it on the run's own
+  // files, and seccomp cannot tell those from /usr's. A lock on a shared inode is a
+  // one-bit channel between concurrent runs until runs get inodes of their own
+  // (docs/sandbox.md, "left open").
   // sync(2) writes back every filesystem of the host, syncfs(2) on /usr the host's root
   // filesystem: host-wide I/O a run could repeat in a loop. The sandbox has nothing to
   // write back (its files are on tmpfs), so both succeed without doing anything.

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "common/log.hpp"
@@ -48,7 +49,10 @@ int RunSpawner(int socket_fd) {
   ::signal(SIGPIPE, SIG_IGN);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   ::prctl(PR_SET_NAME, "i8c-spawner");
-  if (::getppid() == 1) return 1;  // the server died before the prctl
+  // The server died before the prctl if we were re-parented. Compared with the pid the server
+  // recorded, not with 1: a server that is PID 1 of a container is our rightful parent.
+  const char* mark = std::getenv(kSpawnerEnvironmentMark);
+  if (mark == nullptr || std::to_string(::getppid()) != mark) return 1;
   const SeccompProgram* seccomp = &EmbeddedSeccompProgram();
   if (!SendWithFds(socket_fd, kHello, sizeof kHello, {})) return 1;
   // Network namespaces made while idle, one per sandbox (see network_namespace.hpp).
@@ -132,7 +136,7 @@ Status SpawnerClient::StartProcess() {
   const std::string command(kSpawnerCommand);
   char* argv[] = {const_cast<char*>(exe.c_str()), const_cast<char*>(command.c_str()), nullptr};
   std::vector<char*> env;
-  const std::string mark = std::string(kSpawnerEnvironmentMark) + "=1";
+  const std::string mark = std::string(kSpawnerEnvironmentMark) + "=" + std::to_string(::getpid());
   for (char** var = environ; *var != nullptr; ++var) env.push_back(*var);
   env.push_back(const_cast<char*>(mark.c_str()));
   env.push_back(nullptr);

@@ -53,8 +53,9 @@ int RunSpawner(int socket_fd);
 // binaries): when argv asks for the spawner, runs it and returns its exit code.
 std::optional<int> RunSpawnerIfRequested(int argc, char** argv);
 
-// Set in the spawner's environment. A process that has it never starts a spawner
-// itself, so a binary that does not know the spawner command cannot recurse.
+// Set in the spawner's environment to the server's pid. A process that has it never starts
+// a spawner itself, so a binary that does not know the spawner command cannot recurse; the
+// spawner checks its parent against it (a server may be PID 1 of a container).
 inline constexpr const char* kSpawnerEnvironmentMark = "INTEGR8SCODE_SPAWNER_PROCESS";
 
 }  // namespace integr8scode

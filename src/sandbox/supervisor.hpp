@@ -10,9 +10,9 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "domain/execution.hpp"
+#include "run/outcome.hpp"
+#include "run/output_capture.hpp"
 #include "sandbox/cgroup.hpp"
-#include "sandbox/outcome.hpp"
-#include "sandbox/output_capture.hpp"
 
 namespace integr8scode {
 

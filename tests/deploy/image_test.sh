@@ -30,6 +30,8 @@ grep -q 'python.*3.11' /tmp/"$name".runtimes || fail "python 3.11 missing: $(cat
   fail "the image's default user is not 10001"
 rm -f /tmp/"$name".runtimes
 
+# Root refuses the volume's directory (uid 10001, the image's; src/common/private_files.cpp),
+# so the root roles keep their data in a subdirectory the server creates as root.
 # `serve` with every role and the minimal privileges docs/deploy.md names (override with
 # INTEGR8SCODE_IMAGE_TEST_PRIVILEGES, e.g. --privileged). Host networking so the test
 # reaches it on loopback; each run still gets its own empty network namespace.
@@ -45,8 +47,9 @@ if [[ -n "${INTEGR8SCODE_TEST_POSTGRES_URL:-}" ]]; then
   trap 'cleanup; psql -q "$INTEGR8SCODE_TEST_POSTGRES_URL" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1 || true' EXIT
 fi
 podman "${podman_opts[@]}" run -d --name "$name" "${run_opts[@]}" --network host "${database[@]}" \
-  --user 0:0 ${INTEGR8SCODE_IMAGE_TEST_PRIVILEGES:---cap-add SYS_ADMIN,MKNOD -v /sys/fs/cgroup:/sys/fs/cgroup:rw} \
+  --user 0:0 ${INTEGR8SCODE_IMAGE_TEST_PRIVILEGES:---cap-add SYS_ADMIN,MKNOD,SYS_TIME -v /sys/fs/cgroup:/sys/fs/cgroup:rw} \
   -e INTEGR8SCODE_SERVER_LISTEN="127.0.0.1:$port" -e INTEGR8SCODE_AUTH_ARGON2=min \
+  -e INTEGR8SCODE_SERVER_DATA_DIR=/var/lib/integr8scode/root \
   "$image" serve >/dev/null
 
 api="http://127.0.0.1:$port/api/v1"

@@ -58,19 +58,14 @@ int main(void) {
             "fanotify_init EPERM\ndnotify EINVAL\ndnotify_high_bits EINVAL\n");
 }
 
-TEST_F(Hostile, NoLockOnTheHostsFiles) {
-  // flock works on a read-only descriptor: two runs could signal through a lock on a
-  // file of /usr, and a run could hold a lock a host program waits for. Record locks
-  // on the run's own files (SQLite) keep working.
+TEST_F(Hostile, LocksOnTheRunsOwnFilesWork) {
+  // Go's build cache and the JVM take flock on their own files, SQLite record locks.
+  // (A lock on a shared file of /usr is a known, documented channel: docs/sandbox.md.)
   const RunResult result = Python(R"py(
-import errno, fcntl, sqlite3
-for path in ["/usr/bin/python3", "/tmp/own"]:
-    with open(path, "a" if path.startswith("/tmp") else "r") as f:
-        try:
-            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            print(path, "LOCKED")
-        except OSError as e:
-            print(path, errno.errorcode[e.errno])
+import fcntl, sqlite3
+with open("/tmp/own", "a") as f:
+    fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    print("/tmp/own LOCKED")
 db = sqlite3.connect("/tmp/db.sqlite")
 db.execute("create table t (x)")
 db.execute("insert into t values (42)")
@@ -78,8 +73,7 @@ db.commit()
 print("sqlite", db.execute("select x from t").fetchone()[0])
 )py");
   ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
-  // ENOTSUP: Python's name for EOPNOTSUPP (both 95 on Linux).
-  EXPECT_EQ(result.stdout_text, "/usr/bin/python3 ENOTSUP\n/tmp/own ENOTSUP\nsqlite 42\n");
+  EXPECT_EQ(result.stdout_text, "/tmp/own LOCKED\nsqlite 42\n");
 }
 
 TEST_F(Hostile, HostWideQuotasAndWeakPersonasAreOutOfReach) {

@@ -77,7 +77,7 @@ TEST_F(Gvisor, TheOriginalsSampleOnPython311) {
 }
 
 TEST_F(Gvisor, TheOriginalsSampleOnPython39IsASyntaxError) {
-  const RunResult result = Run("python", "3.9", testing::RuntimeFor("python", "3.11").example);
+  const RunResult result = Run("pypy", "3.9", testing::RuntimeFor("python", "3.11").example);
   EXPECT_EQ(result.status, ExecutionStatus::kFailed) << result.message;
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.stderr_text.find("SyntaxError"), std::string::npos) << result.stderr_text;

@@ -56,8 +56,10 @@ TEST_P(Conformance, TheOriginalsSampleOnPython311) {
   EXPECT_EQ(result.stderr_text, "");
 }
 
+// PyPy implements Python 3.9 from the host's packages, which the stand-in's kubelet runs;
+// CPython 3.9 from bullseye has its own conformance set (runtimes_conformance_test.cpp).
 TEST_P(Conformance, TheOriginalsSampleOnPython39IsASyntaxError) {
-  const RunResult result = Run("python", "3.9", MatchSample());
+  const RunResult result = Run("pypy", "3.9", MatchSample());
   EXPECT_EQ(result.status, ExecutionStatus::kFailed) << result.message;
   EXPECT_EQ(result.exit_code, 1);
   EXPECT_NE(result.stderr_text.find("File \"/scripts/script.py\", line 7"), std::string::npos)
@@ -69,6 +71,11 @@ TEST_P(Conformance, TheOriginalsSampleOnPython39IsASyntaxError) {
 TEST_P(Conformance, EveryCatalogExampleRuns) {
   for (const Runtime& runtime : testing::Catalog().All()) {
     SCOPED_TRACE(runtime.Key());
+    // Runtimes with a root filesystem of their own are checked one by one in
+    // runtimes_conformance_test.cpp (when installed); the stand-in's kubelet runs pods on
+    // the host's runtimes only, and a pod needs an image.
+    if (!runtime.root_tree.empty()) continue;
+    if (GetParam() == Backend::kKubernetes && runtime.image.empty()) continue;
     const RunResult result = Run(runtime.language, runtime.version, runtime.example);
     EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << "\n"
                                                           << result.stderr_text;

@@ -207,7 +207,11 @@ void StandInCluster::Kubelet(std::string name) {
   }
   int exit_code = result.exit_code.value_or(result.signal ? 128 + *result.signal : 1);
   std::string reason = exit_code == 0 ? "Completed" : "Error";
-  if (result.status == ExecutionStatus::kMemoryExceeded || sink.oom_group) {
+  // A kubelet (containerd) reports OOMKilled when the container's cgroup saw an OOM kill,
+  // even if the container's first process (the wrapper) outlived its killed child. The
+  // local sandbox's verdict names such a kill in its message (run/outcome.cpp).
+  const bool cgroup_oom_kill = result.message.find("was killed at the") != std::string::npos;
+  if (result.status == ExecutionStatus::kMemoryExceeded || sink.oom_group || cgroup_oom_kill) {
     reason = "OOMKilled";
     exit_code = 137;
   }

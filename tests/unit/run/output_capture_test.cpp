@@ -1,4 +1,4 @@
-#include "sandbox/output_capture.hpp"
+#include "run/output_capture.hpp"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-#include "sandbox/outcome.hpp"
+#include "run/outcome.hpp"
 
 #include <gtest/gtest.h>
 #include <signal.h>

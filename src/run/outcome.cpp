@@ -1,4 +1,4 @@
-#include "sandbox/outcome.hpp"
+#include "run/outcome.hpp"
 
 #include <fmt/format.h>
 #include <signal.h>
