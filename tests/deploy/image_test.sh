@@ -77,14 +77,16 @@ EOF
 }
 field() { python3 -c 'import json, sys; print(json.loads(sys.stdin.read())[sys.argv[1]])' "$1"; }
 
-for version in 3.11 3.9; do
-  result=$(execute python "$version" "$(cat "runtimes/examples/python-$version.py")")
-  [[ "$(field status <<<"$result")" == completed ]] || fail "python $version example: $result"
+# Both Pythons of the image: CPython 3.11 and PyPy (Python 3.9), from its own packages.
+for runtime in "python 3.11" "pypy 3.9"; do
+  lang=${runtime% *} version=${runtime#* }
+  result=$(execute "$lang" "$version" "$(cat "runtimes/examples/python-$version.py")")
+  [[ "$(field status <<<"$result")" == completed ]] || fail "$lang $version example: $result"
   expected=$(python3 "runtimes/examples/python-$version.py" 2>/dev/null || true)
   if [[ "$version" == 3.11 ]]; then
     [[ "$(field stdout <<<"$result")" == "$expected"* ]] || fail "python 3.11 output differs: $result"
   fi
-  echo "python $version example: completed"
+  echo "$lang $version example: completed"
 done
 
 # No network: the server listens on the container's (host's) loopback, yet a run reaches
