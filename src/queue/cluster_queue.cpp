@@ -103,11 +103,7 @@ ClusterWorkerPool::ClusterWorkerPool(ClusterQueueStore& cluster, ExecutionStore&
       options_(std::move(options)),
       now_ms_(std::move(now_ms)) {
   if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
-  slots_ = options_.workers;
-  if (slots_ == 0) {
-    slots_ = std::max<std::size_t>(1, std::thread::hardware_concurrency());
-    slots_ = std::min(slots_, std::max<std::size_t>(1, executor_.Capacity()));
-  }
+  slots_ = WorkerCount(options_, executor_.Capacity());
 }
 
 ClusterWorkerPool::~ClusterWorkerPool() { Shutdown(std::chrono::milliseconds(0)); }

@@ -47,6 +47,12 @@ std::string DefaultWorkerId() {
   return fmt::format("{}:{}", host[0] != '\0' ? host : "localhost", ::getpid());
 }
 
+std::size_t WorkerCount(const QueueOptions& options, std::size_t executor_capacity) {
+  if (options.workers != 0) return options.workers;
+  const std::size_t cores = std::max<std::size_t>(1, std::thread::hardware_concurrency());
+  return std::min(cores, std::max<std::size_t>(1, executor_capacity));
+}
+
 struct ExecutionQueue::Job {
   explicit Job(std::string job_id) : id(std::move(job_id)) {}
   const std::string id;
@@ -66,13 +72,7 @@ ExecutionQueue::ExecutionQueue(ExecutionStore& store, Executor& executor,
       options_(std::move(options)),
       now_ms_(std::move(now_ms)) {
   if (options_.worker_id.empty()) options_.worker_id = DefaultWorkerId();
-  worker_count_ = options_.workers;
-  if (worker_count_ == 0) {
-    // More workers than executor slots would mark executions running while they
-    // wait for a slot, and take them out of the fair order early.
-    worker_count_ = std::max<std::size_t>(1, std::thread::hardware_concurrency());
-    worker_count_ = std::min(worker_count_, std::max<std::size_t>(1, executor_.Capacity()));
-  }
+  worker_count_ = WorkerCount(options_, executor_.Capacity());
 }
 
 ExecutionQueue::~ExecutionQueue() { Shutdown(std::chrono::milliseconds(0)); }

@@ -45,6 +45,11 @@ struct QueueOptions {
 // "<hostname>:<pid>": unique among live processes, readable in the executions table.
 std::string DefaultWorkerId();
 
+// `options.workers`, or when 0 the cores, at most the executor's capacity: more workers
+// than executor slots would mark executions running while they wait for a slot, and take
+// them out of the fair order early.
+std::size_t WorkerCount(const QueueOptions& options, std::size_t executor_capacity);
+
 // What the queue reports about executions as they move. Called from worker threads (and
 // from Recover's caller); implementations must be quick and must not call back into the
 // queue. OnDepthChanged is called with the queue's lock held, so gauges never go stale.

@@ -178,17 +178,15 @@ Status MakeDev(int root) {
   return {};
 }
 
-// One tmpfs for the working directory and /tmp, so that a single size limit covers
-// both: mounted at a staging directory, bound twice, then the staging mount detached.
-Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec& spec) {
-  if (::mkdirat(root, ".rw", 0700) != 0) return Fail(SystemError("mkdir staging"));
-  const std::string staging = root_path + "/.rw";
-  // nr_inodes bounds the number of files (a file-creation flood) independently of size.
+// The scratch tmpfs at `staging` with its `home` (the run's uid) and `tmp` (sticky)
+// directories; returns a descriptor of it. nr_inodes bounds the number of files (a
+// file-creation flood) independently of size.
+Result<UniqueFd> MountScratch(const std::string& staging, const LaunchSpec& spec) {
   const std::string options = fmt::format("size={},nr_inodes=16384,mode=0755", spec.tmpfs_bytes);
   if (auto s =
           Mount("sandbox-rw", staging, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str(), "tmpfs");
       !s) {
-    return s;
+    return Fail(s.error());
   }
   UniqueFd rw(::open(staging.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!rw) return Fail(SystemError("open staging"));
@@ -199,7 +197,15 @@ Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec
   if (::mkdirat(rw.Get(), "tmp", 0777) != 0 || ::fchmodat(rw.Get(), "tmp", 01777, 0) != 0) {
     return Fail(SystemError("make tmp"));
   }
-  rw.Reset();
+  return rw;
+}
+
+// One tmpfs for the working directory and /tmp, so that a single size limit covers
+// both: mounted at a staging directory, bound twice, then the staging mount detached.
+Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec& spec) {
+  if (::mkdirat(root, ".rw", 0700) != 0) return Fail(SystemError("mkdir staging"));
+  const std::string staging = root_path + "/.rw";
+  if (auto rw = MountScratch(staging, spec); !rw) return Fail(rw.error());
   if (auto s = Mount((staging + "/home").c_str(), root_path + "/" + std::string(kHome), nullptr,
                      MS_BIND, nullptr, "home");
       !s) {
@@ -246,22 +252,10 @@ Status BuildTreeRoot(const LaunchSpec& spec) {
   if (!root) return Fail(SystemError("open the runtime's root"));
 
   const std::string staging = root_path + "/run";
-  const std::string options = fmt::format("size={},nr_inodes=16384,mode=0755", spec.tmpfs_bytes);
-  if (auto s =
-          Mount("sandbox-rw", staging, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str(), "tmpfs");
-      !s) {
-    return s;
-  }
   {
-    UniqueFd rw(::open(staging.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!rw) return Fail(SystemError("open staging"));
-    if (::mkdirat(rw.Get(), "home", 0755) != 0 ||
-        ::fchownat(rw.Get(), "home", spec.uid, spec.gid, 0) != 0) {
-      return Fail(SystemError("make home"));
-    }
-    if (::mkdirat(rw.Get(), "tmp", 0777) != 0 || ::fchmodat(rw.Get(), "tmp", 01777, 0) != 0) {
-      return Fail(SystemError("make tmp"));
-    }
+    auto scratch = MountScratch(staging, spec);
+    if (!scratch) return Fail(scratch.error());
+    UniqueFd rw = std::move(*scratch);
     if (::mkdirat(rw.Get(), ".etc", 0755) != 0) return Fail(SystemError("make staged /etc"));
     UniqueFd etc(::openat(rw.Get(), ".etc", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!etc) return Fail(SystemError("open staged /etc"));
