@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
+#include <string>
 
 #include "support/sandbox_harness.hpp"
 
@@ -13,8 +14,9 @@ namespace {
 
 struct TempDir {
   std::filesystem::path path;
-  TempDir() {
-    char pattern[] = "/tmp/integr8scode-k8s-XXXXXX";
+  explicit TempDir(const char* base = "/tmp") {
+    std::string pattern_text = std::string(base) + "/integr8scode-k8s-XXXXXX";
+    char* pattern = pattern_text.data();
     if (::mkdtemp(pattern) == nullptr) throw std::runtime_error("mkdtemp");
     path = pattern;
   }
@@ -37,6 +39,26 @@ const OpenApiSchema& Schema() {
   return *schema;
 }
 
+// The stand-in's kubelet binds the wrapper's directory into the sandbox beside the
+// runtime's; a build tree under /tmp (a clone there) would be hidden by the sandbox's own
+// /tmp. A copy under /var/tmp is seen wherever the tree is.
+static std::filesystem::path WrapperOutsideTmp() {
+  static TempDir dir("/var/tmp");
+  static const std::filesystem::path copy = [] {
+    const std::filesystem::path target = dir.path / "integr8scode-pod-init";
+    std::filesystem::copy_file(INTEGR8SCODE_POD_INIT, target);
+    std::filesystem::permissions(
+        target, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                    std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                    std::filesystem::perms::others_exec);
+    std::filesystem::permissions(dir.path, std::filesystem::perms::owner_all |
+                                               std::filesystem::perms::group_exec |
+                                               std::filesystem::perms::others_exec);
+    return target;
+  }();
+  return copy;
+}
+
 bool ClusterAvailable() { return CanSandbox(); }
 
 StandInCluster& Cluster() {
@@ -48,7 +70,7 @@ StandInCluster& Cluster() {
     options.dir = dir.path;
     options.catalog = &Catalog();
     options.local = &local;
-    options.pod_init = INTEGR8SCODE_POD_INIT;
+    options.pod_init = WrapperOutsideTmp();
     options.schema = &Schema();
     return options;
   }());
