@@ -1,42 +1,11 @@
-export type Route =
-  | { name: 'editor' }
-  | { name: 'history' }
-  | { name: 'execution'; id: string }
-  | { name: 'scripts' }
-  | { name: 'admin' }
-  | { name: 'login' }
-  | { name: 'register' }
-  | { name: 'not-found' };
-
-export function matchRoute(pathname: string): Route {
-  const path = pathname.replace(/\/+$/, '') || '/';
-  switch (path) {
-    case '/':
-      return { name: 'editor' };
-    case '/history':
-      return { name: 'history' };
-    case '/scripts':
-      return { name: 'scripts' };
-    case '/admin':
-      return { name: 'admin' };
-    case '/login':
-      return { name: 'login' };
-    case '/register':
-      return { name: 'register' };
-  }
-  const execution = /^\/executions\/([^/]+)$/.exec(path);
-  if (execution?.[1]) return { name: 'execution', id: decodeURIComponent(execution[1]) };
-  return { name: 'not-found' };
-}
-
-/** Client-side routing over the history API; the server answers index.html for these paths. */
+/**
+ * Client-side navigation over the history API: where the page is, and going elsewhere.
+ * Which page a path shows is the route table's business (routes.ts), which App.svelte reads:
+ * the table imports pages, and pages import this router.
+ */
 export class Router {
   path = $state('/');
   search = $state('');
-
-  get route(): Route {
-    return matchRoute(this.path);
-  }
 
   init(): void {
     this.sync();
