@@ -10,16 +10,10 @@ import { LimitsChoice } from './stores/limits.svelte';
 import { Router } from './router.svelte';
 
 // The page's singletons. Stores take their dependencies in constructors (tests build their
-// own); only this file wires the real ones together.
+// own); only this file wires the real ones together. Each is built after what it needs and
+// subscribes to the client's events once built, so nothing refers forward.
 
-let monitor: ConnectionMonitor | null = null;
-let sessionStore: SessionStore | null = null;
-
-export const api = new ApiClient({
-  onServerTrouble: () => monitor?.report(),
-  // The cookie expired or the token was revoked: show the page as logged out.
-  onUnauthorized: () => sessionStore?.expired(),
-});
+export const api = new ApiClient();
 
 export const connection = new ConnectionMonitor(async () => {
   try {
@@ -29,12 +23,14 @@ export const connection = new ConnectionMonitor(async () => {
     return false;
   }
 });
-monitor = connection;
+api.onServerTrouble(() => connection.report());
+
+export const session = new SessionStore(api);
+// The cookie expired or the token was revoked: show the page as logged out.
+api.onUnauthorized(() => session.expired());
 
 export const router = new Router();
 export const theme = new ThemeStore();
-export const session = new SessionStore(api);
-sessionStore = session;
 export const runtimes = new RuntimesStore(api);
 export const scripts = new ScriptsStore(api);
 export const editorDocument = new EditorDocument();

@@ -5,7 +5,8 @@ import { fakeFetch, json, problem } from '../../test/fakes';
 
 function client(handler: Parameters<typeof fakeFetch>[0], cookies = '', onServerTrouble?: (e: ApiError) => void) {
   const fake = fakeFetch(handler);
-  const api = new ApiClient({ fetchImpl: fake.fetch, cookies: () => cookies, onServerTrouble });
+  const api = new ApiClient({ fetchImpl: fake.fetch, cookies: () => cookies });
+  if (onServerTrouble) api.onServerTrouble(onServerTrouble);
   return { api, calls: fake.calls };
 }
 
@@ -100,6 +101,18 @@ describe('ApiClient', () => {
     expect(full.message).toBe('The queue is full; try again in 5 s.');
     expect(trouble).toHaveBeenCalledTimes(1);
     expect(trouble.mock.calls[0]?.[0]).toBe(gateway);
+  });
+
+  it('tells every trouble listener until it unsubscribes', async () => {
+    const first = vi.fn();
+    const second = vi.fn();
+    const { api } = client(() => Promise.reject(new TypeError('Failed to fetch')), '', first);
+    const unsubscribe = api.onServerTrouble(second);
+    await caught(api.runtimes());
+    unsubscribe();
+    await caught(api.runtimes());
+    expect(first).toHaveBeenCalledTimes(2);
+    expect(second).toHaveBeenCalledTimes(1);
   });
 
   it('does not report an aborted request as trouble', async () => {

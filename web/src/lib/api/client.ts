@@ -26,11 +26,9 @@ export interface ApiClientOptions {
   fetchImpl?: typeof fetch;
   /** Reads document.cookie by default; injectable for tests. */
   cookies?: () => string;
-  /** Called with every error that means the server is down or failing (network, 5xx). */
-  onServerTrouble?: (error: ApiError) => void;
-  /** Called when a request other than logging in answers 401: the session has ended. */
-  onUnauthorized?: (error: ApiError) => void;
 }
+
+type Listener = (error: ApiError) => void;
 
 export interface RequestOptions {
   body?: unknown;
@@ -64,8 +62,8 @@ export class ApiClient {
   readonly baseUrl: string;
   private readonly fetchImpl: typeof fetch;
   private readonly cookies: () => string;
-  private readonly onServerTrouble: ((error: ApiError) => void) | undefined;
-  private readonly onUnauthorized: ((error: ApiError) => void) | undefined;
+  private readonly troubleListeners = new Set<Listener>();
+  private readonly unauthorizedListeners = new Set<Listener>();
   /** The token from the login response, used when the cookie cannot be read. */
   csrfToken: string | null = null;
 
@@ -73,8 +71,22 @@ export class ApiClient {
     this.baseUrl = options.baseUrl ?? '/api/v1';
     this.fetchImpl = options.fetchImpl ?? ((input, init) => globalThis.fetch(input, init));
     this.cookies = options.cookies ?? (() => (typeof document === 'undefined' ? '' : document.cookie));
-    this.onServerTrouble = options.onServerTrouble;
-    this.onUnauthorized = options.onUnauthorized;
+  }
+
+  /**
+   * Calls `listener` with every error that means the server is down or failing (network,
+   * 5xx). Listeners subscribe after the client is built, so those that need the client (the
+   * connection monitor probes through it) are built after it. Returns an unsubscribe.
+   */
+  onServerTrouble(listener: Listener): () => void {
+    this.troubleListeners.add(listener);
+    return () => this.troubleListeners.delete(listener);
+  }
+
+  /** Calls `listener` when a request other than logging in answers 401: the session has ended. */
+  onUnauthorized(listener: Listener): () => void {
+    this.unauthorizedListeners.add(listener);
+    return () => this.unauthorizedListeners.delete(listener);
   }
 
   url(path: string, query?: RequestOptions['query']): string {
@@ -114,14 +126,14 @@ export class ApiClient {
     } catch (cause) {
       if (cause instanceof DOMException && cause.name === 'AbortError') throw new ApiError({ kind: 'aborted' });
       const error = new ApiError({ kind: 'network' });
-      this.onServerTrouble?.(error);
+      notify(this.troubleListeners, error);
       throw error;
     }
 
     if (!response.ok) {
       const error = await errorFromResponse(response);
-      if (error.isServerTrouble) this.onServerTrouble?.(error);
-      if (error.status === 401 && path !== '/auth/login') this.onUnauthorized?.(error);
+      if (error.isServerTrouble) notify(this.troubleListeners, error);
+      if (error.status === 401 && path !== '/auth/login') notify(this.unauthorizedListeners, error);
       throw error;
     }
     if (response.status === 204) return undefined as T;
@@ -231,6 +243,10 @@ export class ApiClient {
   live(): Promise<{ status: string }> {
     return this.request('GET', '/health/live');
   }
+}
+
+function notify(listeners: ReadonlySet<Listener>, error: ApiError): void {
+  for (const listener of [...listeners]) listener(error);
 }
 
 async function errorFromResponse(response: Response): Promise<ApiError> {

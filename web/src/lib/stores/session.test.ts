@@ -48,7 +48,8 @@ describe('SessionStore', () => {
   it('ends the session when any call answers 401', async () => {
     let expired = 0;
     const fake = fakeFetch((call) => (call.url.endsWith('/scripts') ? problem(401, 'token_expired', 'Your session expired; log in again.') : json(200, ann)));
-    const api = new ApiClient({ fetchImpl: fake.fetch, cookies: () => '', onUnauthorized: () => (expired += 1) });
+    const api = new ApiClient({ fetchImpl: fake.fetch, cookies: () => '' });
+    api.onUnauthorized(() => (expired += 1));
     const session = new SessionStore(api);
     await session.load();
     await expect(api.scripts()).rejects.toThrow('Your session expired; log in again.');
@@ -58,7 +59,8 @@ describe('SessionStore', () => {
   it('a wrong password is not a lost session', async () => {
     let expired = 0;
     const fake = fakeFetch(() => problem(401, 'unauthenticated', 'Wrong username or password.'));
-    const api = new ApiClient({ fetchImpl: fake.fetch, cookies: () => '', onUnauthorized: () => (expired += 1) });
+    const api = new ApiClient({ fetchImpl: fake.fetch, cookies: () => '' });
+    api.onUnauthorized(() => (expired += 1));
     await expect(new SessionStore(api).login('ann', 'nope-nope')).rejects.toThrow();
     expect(expired).toBe(0);
   });
