@@ -2,32 +2,10 @@
 // browser (labels, names, roles, contrast, landmarks), plus the keyboard path through the
 // editor: reach the runtime picker, the editor and Run without a mouse.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { repoRoot } from './lib/paths.mjs';
+import { violations } from './lib/axe.mjs';
 import { startServer } from './lib/server.mjs';
 import { launchBrowser, openEditor, selectRuntime, waitForFinalStatus } from './lib/browser.mjs';
-
-const axeSource = readFileSync(createRequire(join(repoRoot, 'web', 'package.json')).resolve('axe-core/axe.min.js'), 'utf8');
-
-async function violations(page) {
-  // Evaluated through the DevTools protocol: the page's CSP (script-src 'self') forbids
-  // injected script tags, rightly.
-  await page.evaluate(axeSource);
-  const result = await page.evaluate(async () => {
-    // eslint-disable-next-line no-undef
-    const answer = await axe.run(document, { resultTypes: ['violations'] });
-    return answer.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 8).map((n) => `${n.target.join(' ')}: ${n.failureSummary?.split('\n')[1] ?? ''}`),
-    }));
-  });
-  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-}
 
 describe('accessibility', () => {
   let server;

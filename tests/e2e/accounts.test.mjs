@@ -1,6 +1,7 @@
 // Accounts, saved scripts and history against a real server.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { violations } from './lib/axe.mjs';
 import { startServer } from './lib/server.mjs';
 import {
   editorText,
@@ -75,9 +76,30 @@ describe('accounts, saved scripts and history', () => {
     await openEditor(page, server.baseUrl);
     await selectRuntime(page, 'python:3.11');
     await setEditorText(page, program);
-    await page.getByTestId('save').click();
-    await page.getByLabel('Name').fill(scriptName);
+    // The save dialog is modal: focus moves to its name field, a blank name is refused in
+    // the dialog, Escape closes it and gives focus back to Save.
+    const save = page.getByTestId('save');
+    const dialog = page.getByRole('dialog', { name: 'Save script' });
+    const name = dialog.getByLabel('Name');
+    await save.click();
+    await dialog.waitFor();
+    assert.ok(await name.evaluate((el) => el === document.activeElement), 'the name field has focus');
+    const found = await violations(page);
+    assert.deepEqual(found, [], JSON.stringify(found, null, 2));
+    await name.fill('   ');
+    await page.keyboard.press('Enter');
+    assert.equal(await dialog.getByRole('alert').textContent(), 'Give the script a name.');
+    assert.equal(await name.getAttribute('aria-invalid'), 'true');
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    assert.ok(await save.evaluate((el) => el === document.activeElement), 'focus is back on Save');
+
+    await save.click();
+    assert.equal(await name.inputValue(), '', 'a new script gets no suggested name');
+    assert.equal(await dialog.getByRole('alert').count(), 0, 'the last refusal is gone');
+    await name.fill(scriptName);
     await page.getByTestId('save-confirm').click();
+    await dialog.waitFor({ state: 'hidden' });
     await page.getByTestId('scripts-list').getByText(scriptName).waitFor();
     assert.match(await page.getByTestId('doc-name').textContent(), new RegExp(scriptName));
     assert.doesNotMatch(await page.getByTestId('doc-name').textContent(), /Unsaved/);
