@@ -42,6 +42,8 @@ describe('accounts, saved scripts and history', () => {
 
   it('registers, logs out and logs in again', async () => {
     await page.goto(`${server.baseUrl}/register`);
+    await page.getByLabel('Username').waitFor();
+    assert.equal(await page.title(), 'Sign up · Integr8sCode');
     // Everything wrong at once is said at once, beside each field.
     await page.getByLabel('Username').fill('x');
     await page.getByLabel('Email').fill('not-an-address');
@@ -141,6 +143,10 @@ describe('accounts, saved scripts and history', () => {
     const first = table.locator('tbody tr').first();
     assert.match(await first.textContent(), /Completed/);
     assert.match(await first.textContent(), /Python 3\.11/);
+    assert.equal(await page.title(), 'History · Integr8sCode');
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    assert.equal(await nav.getByRole('link', { name: 'History' }).getAttribute('aria-current'), 'page');
+    assert.equal(await nav.getByRole('link', { name: 'Editor' }).getAttribute('aria-current'), null);
     // The whole row opens the run, not only the badge: a click in the middle of the runtime
     // cell (where the row's link lies over it).
     const cell = await first.locator('td').nth(1).boundingBox();
@@ -148,6 +154,7 @@ describe('accounts, saved scripts and history', () => {
     await page.waitForURL(`**/executions/${id}`);
     await page.waitForFunction(() => document.querySelector('[data-testid="output"]')?.textContent?.includes('edited'));
     assert.equal((await page.getByTestId('exit-code').textContent()).trim(), '0');
+    assert.equal(await page.title(), 'Run result · Integr8sCode');
   });
 
   it('deletes the script', async () => {
@@ -166,6 +173,7 @@ describe('accounts, saved scripts and history', () => {
     await page.getByRole('button', { name: 'Log in' }).click();
     await page.waitForURL('**/admin');
     await page.getByRole('heading', { name: 'Executions by status' }).waitFor();
+    assert.equal(await page.title(), 'Admin · Integr8sCode');
     const users = page.locator('section[aria-labelledby="users"]');
     await users.getByRole('cell', { name: username, exact: true }).waitFor();
     const recent = page.locator('section[aria-labelledby="recent"]');
