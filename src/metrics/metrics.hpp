@@ -11,7 +11,7 @@
 namespace integr8scode {
 
 // The process's Prometheus metrics (prometheus-cpp core, text exposition format).
-// Names and types are pinned by tests/api/metrics_golden.txt: renaming one is a
+// Names and types are pinned by tests/metrics/metrics_golden.txt: renaming one is a
 // breaking change for dashboards and alerts. Thread-safe; every method is cheap and
 // does no I/O. prometheus-cpp headers stay in metrics.cpp.
 class Metrics final : public ExecutionObserver {

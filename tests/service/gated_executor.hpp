@@ -20,7 +20,8 @@ namespace integr8scode::testing {
 // takes next, how many are accepted, what cancel and shutdown do at each stage. They need
 // runs that stay "running" exactly as long as the test says; a real sandbox run ends when
 // its program does, which would make the outcome depend on process timing instead of on
-// the queue. Everything else in tests/service runs the real sandbox.
+// the queue. Used by tests/queue and storage_quota_test; everything else in tests/service
+// runs the real sandbox.
 class GatedExecutor final : public Executor {
  public:
   explicit GatedExecutor(std::size_t capacity = 1);

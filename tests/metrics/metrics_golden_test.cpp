@@ -48,8 +48,8 @@ TEST(Metrics, NamesAndTypesMatchTheGoldenFile) {
   metrics.SetProcessInfo("all", "0.1.0");
 
   const auto rendered = Families(metrics.Render());
-  std::ifstream golden(std::string(INTEGR8SCODE_SOURCE_DIR) + "/tests/api/metrics_golden.txt");
-  ASSERT_TRUE(golden) << "tests/api/metrics_golden.txt not found";
+  std::ifstream golden(std::string(INTEGR8SCODE_SOURCE_DIR) + "/tests/metrics/metrics_golden.txt");
+  ASSERT_TRUE(golden) << "tests/metrics/metrics_golden.txt not found";
   std::map<std::string, std::string> expected;
   std::string name;
   std::string type;
