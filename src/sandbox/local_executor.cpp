@@ -459,8 +459,10 @@ Status CheckHost(const SandboxOptions& options) {
 
 }  // namespace
 
-Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& options) {
-  if (options.slots == 0 || options.slots > kMaxSlotsPerHost) {
+Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requested) {
+  SandboxOptions options = requested;
+  if (options.slots == 0) options.slots = DefaultSandboxSlots();
+  if (options.slots > kMaxSlotsPerHost) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("sandbox slots must be 1 to {}", kMaxSlotsPerHost));
   }
