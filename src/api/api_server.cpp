@@ -7,6 +7,7 @@
 #include <boost/asio/thread_pool.hpp>
 #include <boost/json.hpp>
 #include <charconv>
+#include <thread>
 
 #include "api/api_context.hpp"
 #include "api/problem.hpp"
@@ -48,7 +49,7 @@ class ApiServerImpl final : public ApiServer {
  public:
   ApiServerImpl(ApiOptions options, Services& services, Metrics& metrics)
       : routes_(BuildRoutes()),
-        pool_(std::max<std::size_t>(1, options.handler_threads)),
+        pool_(options.handler_threads != 0 ? options.handler_threads : DefaultHandlerThreads()),
         password_pool_(std::max<std::size_t>(1, options.password_threads)),
         password_capacity_(std::max<std::size_t>(1, options.password_threads) +
                            options.password_queue) {
@@ -355,7 +356,7 @@ class ApiServerImpl final : public ApiServer {
   }
 
   bool AllowRate(Call& call, RateGroup group) {
-    const ApiRateLimits& limits = context_.options.rate_limits;
+    const RateLimitOptions& limits = context_.options.rate_limits;
     const Caller& caller = call.GetCaller();
     std::uint32_t per_minute = limits.other_per_minute;
     std::string key = caller.OwnerKey();
@@ -530,6 +531,10 @@ Result<std::pair<std::size_t, std::size_t>> PageParameters(const Call& call) {
   if (auto status = read("offset", 0, 1'000'000'000, page.second); !status)
     return Fail(status.error());
   return page;
+}
+
+std::size_t DefaultHandlerThreads() {
+  return std::max<std::size_t>(8, 2 * std::size_t{std::thread::hardware_concurrency()});
 }
 
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiOptions options, Services& services,

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "api/http_server.hpp"
+#include "api/rate_limit_options.hpp"
 #include "common/error.hpp"
 
 namespace integr8scode {
@@ -16,18 +17,10 @@ namespace integr8scode {
 class Metrics;
 class Services;
 
-struct ApiRateLimits {
-  bool enabled = true;
-  std::uint32_t execute_per_minute = 60;
-  std::uint32_t anonymous_execute_per_minute = 20;
-  std::uint32_t auth_per_minute = 20;
-  std::uint32_t other_per_minute = 600;
-  std::size_t max_keys = 100000;
-};
-
 struct ApiOptions {
   HttpServerOptions http;
-  std::size_t handler_threads = 8;  // run service calls (store) off the I/O threads
+  // Threads running service calls (store) off the I/O threads; 0: DefaultHandlerThreads().
+  std::size_t handler_threads = 0;
   // Routes that hash a password (register, login) run on their own pool, so that a flood
   // of them cannot take the handler threads: at most `password_threads` hashes at once
   // (memory: that many times the Argon2 cost), at most `password_queue` more waiting;
@@ -45,7 +38,7 @@ struct ApiOptions {
   std::size_t sse_coalesce_bytes = 64ull << 10;
   std::chrono::milliseconds wait_margin{10000};  // ?wait=true waits the run timeout plus this
   std::chrono::milliseconds lockout_duration{std::chrono::minutes(15)};  // Retry-After of a 423
-  ApiRateLimits rate_limits;
+  RateLimitOptions rate_limits;
   // The worker role: only /api/v1/health/live, /api/v1/health/ready and /metrics answer.
   bool health_only = false;
   // /metrics: non-empty token → it needs "Authorization: Bearer <token>"; metrics_listen →
@@ -55,7 +48,12 @@ struct ApiOptions {
   bool metrics_listen = false;
   std::string metrics_host = "127.0.0.1";
   std::uint16_t metrics_port = 0;
+
+  friend bool operator==(const ApiOptions&, const ApiOptions&) = default;
 };
+
+// max(8, 2 × cores): service calls block on the database, so more threads than cores.
+std::size_t DefaultHandlerThreads();
 
 // The HTTP API of docs/api.md, the web UI's files and /metrics on one HttpServer.
 // Requests are parsed on the I/O threads and handled on a pool of handler threads

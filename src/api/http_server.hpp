@@ -30,6 +30,8 @@ struct HttpServerOptions {
   std::filesystem::path tls_key;
   // Every answer carries these, unless it sets a header of that name itself.
   std::vector<std::pair<std::string, std::string>> default_headers;
+
+  friend bool operator==(const HttpServerOptions&, const HttpServerOptions&) = default;
 };
 
 // One request handed to the application, shared by the connection and the handler

@@ -13,6 +13,7 @@
 
 #include "api/result_json.hpp"
 #include "app/commands.hpp"
+#include "app/component_options.hpp"
 #include "app/config.hpp"
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
@@ -23,8 +24,6 @@
 
 namespace integr8scode {
 namespace {
-
-namespace fs = std::filesystem;
 
 constexpr std::uint64_t kMaxSourceBytes = 1ull << 20;
 
@@ -154,9 +153,7 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
                              ? LogLevel::kDebug
                              : std::max(config->logging.level, LogLevel::kWarn);
   ConfigureLogging(level, LogFormat::kText);
-  const std::filesystem::path catalog_path =
-      config->catalog.empty() ? global.catalog : config->catalog;
-  auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
+  auto catalog = LoadCatalog(CatalogPathFrom(global.catalog, *config), CatalogExamples::kSkip);
   if (!catalog) return fail(catalog.error(), kExitUsage);
   auto runtime = catalog->Find(options.language, options.version);
   if (!runtime) return fail(runtime.error(), kExitUsage);
@@ -177,18 +174,16 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   // The inputs are checked first: a typo deserves its own message, before anything
   // about the host. Creating the sandbox then starts the run's network namespace on a
   // helper thread while the slot's cgroups are made.
-  SandboxOptions sandbox;
+  SandboxOptions sandbox = SandboxOptionsFrom(*config);
   sandbox.slots = 1;
-  sandbox.use_spawner = false;  // this process is small and single-threaded
-  sandbox.cgroup_mode =
-      options.cgroup_mode.empty() ? config->sandbox.cgroup_mode : options.cgroup_mode;
-  sandbox.cgroup_parent = config->sandbox.cgroup_parent;
-  sandbox.state_dir =
-      options.state_dir.empty() ? config->sandbox.state_dir : fs::path(options.state_dir);
-  sandbox.first_uid = config->sandbox.first_uid;
-  sandbox.isolation = options.isolation.empty() ? config->sandbox.isolation : options.isolation;
-  sandbox.gvisor_platform = config->sandbox.gvisor_platform;
-  sandbox.gvisor_runsc = config->sandbox.gvisor_runsc;
+  // This process is small and single-threaded: it clones directly, and one run leaves no
+  // idle time to build a sandbox ahead in.
+  sandbox.use_spawner = false;
+  sandbox.prebuild = false;
+  sandbox.warm_zygote.clear();
+  if (!options.cgroup_mode.empty()) sandbox.cgroup_mode = options.cgroup_mode;
+  if (!options.state_dir.empty()) sandbox.state_dir = options.state_dir;
+  if (!options.isolation.empty()) sandbox.isolation = options.isolation;
   if (std::string refusal = IsolationRefusal(**runtime, sandbox.isolation); !refusal.empty()) {
     return fail(MakeError(ErrorCode::kInvalidArgument, std::move(refusal)), kExitUsage);
   }

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "app/commands.hpp"
+#include "app/component_options.hpp"
 #include "catalog/availability.hpp"
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
@@ -112,6 +113,12 @@ int Install(const RuntimeCatalog& catalog, const std::filesystem::path& catalog_
   return failures == 0 ? kExitOk : kExitPlatform;
 }
 
+// These commands read no configuration file: --catalog, else INTEGR8SCODE_CATALOG, else
+// the default (the same order as serve and run, without the file).
+std::filesystem::path CatalogPath(const GlobalOptions& global) {
+  return CatalogPathFrom(global.catalog, Config{});
+}
+
 }  // namespace
 
 void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -119,13 +126,14 @@ void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& ex
       "runtimes", "List the runtimes this host can run (and install their root filesystems)");
   command->callback([command, &global, &exit_code] {
     if (command->got_subcommand("install")) return;
-    auto catalog = LoadCatalog(global.catalog, CatalogExamples::kSkip);
+    const std::filesystem::path catalog_path = CatalogPath(global);
+    auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
     if (!catalog) {
       fmt::print(stderr, "integr8scode: {}\n", catalog.error().Describe());
       exit_code = kExitUsage;
       return;
     }
-    exit_code = List(*catalog, global.catalog);
+    exit_code = List(*catalog, catalog_path);
   });
 
   auto options = std::make_shared<InstallOptions>();
@@ -138,13 +146,14 @@ void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& ex
   install->add_flag("--all", options->all, "Every runtime that has a root filesystem");
   install->add_flag("--force", options->force, "Build again even when the tree is up to date");
   install->callback([options, &global, &exit_code] {
-    auto catalog = LoadCatalog(global.catalog, CatalogExamples::kSkip);
+    const std::filesystem::path catalog_path = CatalogPath(global);
+    auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
     if (!catalog) {
       fmt::print(stderr, "integr8scode: {}\n", catalog.error().Describe());
       exit_code = kExitUsage;
       return;
     }
-    exit_code = Install(*catalog, global.catalog, *options);
+    exit_code = Install(*catalog, catalog_path, *options);
   });
 }
 

@@ -20,7 +20,7 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitPlatform = 3;
 
 struct GlobalOptions {
-  std::filesystem::path catalog;
+  std::filesystem::path catalog;  // --catalog; empty when not given (see CatalogPathFrom)
 };
 
 void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);

@@ -10,7 +10,6 @@
 #include <functional>
 #include <limits>
 #include <map>
-#include <thread>
 #include <variant>
 
 #include "common/units.hpp"
@@ -188,7 +187,7 @@ const std::vector<KeySpec>& Keys() {
         "server.io_threads", Integer(1, 64),
         [](Config & c) -> auto& { return c.server.io_threads; }));
     k.push_back(Key(
-        "server.handler_threads", Integer(1, 256),
+        "server.handler_threads", Integer(0, 256),
         [](Config & c) -> auto& { return c.server.handler_threads; }));
     k.push_back(Key(
         "server.max_body_bytes", AsBytes,
@@ -661,17 +660,6 @@ std::vector<std::pair<std::string, std::string>> ProcessEnvironment() {
 
 Result<Config> LoadConfig(const ConfigSources& sources) {
   Config config;
-  config.server.handler_threads = std::max<std::size_t>(8, 2 * std::thread::hardware_concurrency());
-  config.limits.maximum = Limits{
-      .memory_bytes = 512ull << 20,
-      .cpu_millicores = 2000,
-      .timeout = std::chrono::milliseconds(30000),
-      .pids = 256,
-      .output_bytes = 8ull << 20,
-      .tmpfs_bytes = 256ull << 20,
-      .file_size_bytes = 128ull << 20,
-      .open_files = 1024,
-  };
 
   std::optional<fs::path> file = sources.file;
   std::map<std::string, std::pair<std::string, const KeySpec*>> from_env;
@@ -725,9 +713,8 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   if (config.database.url.empty()) {
     config.database.url = "sqlite://" + (config.server.data_dir / "integr8scode.db").string();
   }
-  if (config.sandbox.slots == 0) {
-    config.sandbox.slots = std::max(1u, std::thread::hardware_concurrency());
-  }
+  // Resolved here, not left to the executor: queue.workers below follows it.
+  if (config.sandbox.slots == 0) config.sandbox.slots = DefaultSandboxSlots();
   if (config.queue.workers == 0) {
     config.queue.workers =
         config.sandbox.kind == "kubernetes" ? config.kubernetes.max_pods : config.sandbox.slots;

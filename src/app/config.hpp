@@ -11,9 +11,11 @@
 #include <utility>
 #include <vector>
 
+#include "api/rate_limit_options.hpp"
 #include "common/error.hpp"
 #include "common/log.hpp"
 #include "domain/limits.hpp"
+#include "sandbox/local_executor.hpp"
 #include "service/storage_quota.hpp"
 
 namespace integr8scode {
@@ -22,6 +24,11 @@ namespace integr8scode {
 // start from (lowest to highest precedence) the defaults below, a TOML file, the
 // INTEGR8SCODE_<SECTION>_<KEY> environment variables and command-line flags. Immutable
 // afterwards: pass it by const reference. docs/operations.md is the reference of every key.
+//
+// Each default is written once. A section that is a component's options holds that
+// component's own type ([sandbox], [rate_limits], [quotas]); the others are turned into
+// component options by one function each (app/component_options.hpp), and a test checks
+// that a default Config gives the component's own defaults.
 
 struct ServerConfig {
   std::string listen_host = "127.0.0.1";
@@ -29,8 +36,9 @@ struct ServerConfig {
   std::filesystem::path data_dir = "data";
   std::filesystem::path tls_cert;  // both set: HTTPS; both empty: HTTP
   std::filesystem::path tls_key;
-  std::size_t io_threads = 2;       // threads doing socket I/O (never block)
-  std::size_t handler_threads = 8;  // threads running store/auth calls (may block)
+  std::size_t io_threads = 2;  // threads doing socket I/O (never block)
+  // Threads running store/auth calls (may block); 0: DefaultHandlerThreads() (api_server.hpp).
+  std::size_t handler_threads = 0;
   std::uint64_t max_body_bytes = 2ull << 20;
   std::size_t max_connections = 10000;
   std::chrono::milliseconds header_timeout{10000};  // first byte → end of the headers
@@ -46,34 +54,36 @@ struct ServerConfig {
   // root); "worker": runs executions, serves health and metrics only. api and worker
   // need PostgreSQL (docs/scale-out.md).
   std::string role = "all";
+
+  friend bool operator==(const ServerConfig&, const ServerConfig&) = default;
 };
 
 struct DatabaseConfig {
   std::string url;  // "sqlite:<path>" or "postgres://…"
+
+  friend bool operator==(const DatabaseConfig&, const DatabaseConfig&) = default;
 };
 
 struct LimitsConfig {
   Limits defaults;
-  Limits maximum;
+  Limits maximum = kDefaultMaximumLimits;
   std::uint64_t max_script_bytes = 1ull << 20;
   std::uint64_t max_stdin_bytes = 1ull << 20;
+
+  friend bool operator==(const LimitsConfig&, const LimitsConfig&) = default;
 };
 
-struct SandboxConfig {
-  std::string kind = "local";
-  std::size_t slots = 0;  // runs at once; 0: the number of CPU cores
-  std::string cgroup_mode = "auto";
-  std::filesystem::path cgroup_parent;
-  std::filesystem::path state_dir = "/run/integr8scode";
-  uid_t first_uid = 61000;
-  bool prebuild = true;  // build each idle slot's next sandbox ahead (lower latency)
+// [sandbox]: the local executor's own options (their defaults are the only ones), plus
+// the choice of executor and of warm starts. `slots` 0 is resolved to the core count by
+// LoadConfig. `warm_zygote` here is the zygote to use when `warm` is on (empty: beside
+// this binary); SandboxOptionsFrom turns the two into SandboxOptions::warm_zygote.
+struct SandboxConfig : SandboxOptions {
+  std::string kind = "local";  // or "kubernetes"
   // Experimental warm starts (docs/warm-starts.md): with prebuild, CPython 3.11 runs on
   // an idle slot find their interpreter started ahead. Off until it passes all cold does.
   bool warm = false;
-  std::filesystem::path warm_zygote;  // empty: integr8scode-python-zygote beside this binary
-  std::string isolation = "native";   // or "gvisor": every run under gVisor's runsc
-  std::string gvisor_platform = "ptrace";
-  std::filesystem::path gvisor_runsc = "/usr/bin/runsc";
+
+  friend bool operator==(const SandboxConfig&, const SandboxConfig&) = default;
 };
 
 // The pod-per-execution executor (sandbox.kind = "kubernetes"; docs/kubernetes-executor.md).
@@ -91,6 +101,8 @@ struct KubernetesConfig {
   std::string tolerations;    // "key=value:NoSchedule,key:NoExecute"
   std::string helper_image = "ghcr.io/integr8scode/integr8scode:latest";
   std::string worker_id;  // empty: $HOSTNAME (the worker's pod name)
+
+  friend bool operator==(const KubernetesConfig&, const KubernetesConfig&) = default;
 };
 
 struct QueueConfig {
@@ -105,6 +117,8 @@ struct QueueConfig {
   std::chrono::milliseconds lease{std::chrono::seconds(15)};
   std::chrono::milliseconds rescue_interval{std::chrono::seconds(5)};
   std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};
+
+  friend bool operator==(const QueueConfig&, const QueueConfig&) = default;
 };
 
 struct AuthConfig {
@@ -118,26 +132,23 @@ struct AuthConfig {
   std::string argon2 = "interactive";  // "interactive", "moderate" or "min" (tests)
   std::size_t hash_threads = 2;        // password hashes at once (each takes the Argon2 memory)
   std::size_t hash_queue = 16;         // more waiting for one; beyond: 503 busy
-};
 
-struct RateLimitConfig {
-  bool enabled = true;
-  std::uint32_t execute_per_minute = 60;            // per signed-in user
-  std::uint32_t anonymous_execute_per_minute = 20;  // per client address
-  std::uint32_t auth_per_minute = 20;               // register and login, per address
-  std::uint32_t other_per_minute = 600;
-  std::size_t max_keys = 100000;  // buckets kept; idle ones are evicted first
+  friend bool operator==(const AuthConfig&, const AuthConfig&) = default;
 };
 
 struct MetricsConfig {
   std::string bearer_token;  // non-empty: /metrics needs "Authorization: Bearer <token>"
   // Set: /metrics is served only on this address, by a listener of its own.
   std::optional<std::pair<std::string, std::uint16_t>> listen;
+
+  friend bool operator==(const MetricsConfig&, const MetricsConfig&) = default;
 };
 
 struct LoggingConfig {
   LogLevel level = LogLevel::kInfo;
   LogFormat format = LogFormat::kJson;
+
+  friend bool operator==(const LoggingConfig&, const LoggingConfig&) = default;
 };
 
 struct Config {
@@ -148,13 +159,15 @@ struct Config {
   KubernetesConfig kubernetes;
   QueueConfig queue;
   AuthConfig auth;
-  RateLimitConfig rate_limits;
+  RateLimitOptions rate_limits;  // [rate_limits]: the API's own type
   MetricsConfig metrics;
   QuotaOptions quotas;  // [quotas]: the service's own type, so its defaults are the only ones
   LoggingConfig logging;
-  std::filesystem::path catalog;  // empty: the default catalog location
+  // Empty: not set by the file or INTEGR8SCODE_CATALOG (CatalogPathFrom decides).
+  std::filesystem::path catalog;
 
   bool Tls() const { return !server.tls_cert.empty(); }
+  friend bool operator==(const Config&, const Config&) = default;
 };
 
 // Where the settings come from. `env` holds NAME=VALUE pairs of the environment (only

@@ -2,7 +2,6 @@
 #include <CLI/CLI.hpp>
 
 #include "app/commands.hpp"
-#include "catalog/catalog_loader.hpp"
 #include "sandbox/spawner.hpp"
 
 int main(int argc, char** argv) {
@@ -13,8 +12,10 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "integr8scode 0.1.0");
   app.require_subcommand(1);
   GlobalOptions global;
-  global.catalog = DefaultCatalogPath();
-  app.add_option("--catalog", global.catalog, "Runtime catalog (TOML)")->check(CLI::ExistingFile);
+  app.add_option("--catalog", global.catalog,
+                 "Runtime catalog (TOML); above INTEGR8SCODE_CATALOG and the configuration's "
+                 "`catalog`")
+      ->check(CLI::ExistingFile);
 
   int exit_code = kExitOk;
   RegisterRuntimesCommand(app, global, exit_code);

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "catalog/probe.hpp"
+#include "common/child.hpp"
 #include "common/unique_fd.hpp"
 
 extern char** environ;
@@ -32,10 +33,12 @@ Status RunBuilder(const std::vector<std::string>& argv) {
       rc != 0) {
     return Fail(SystemError(rc, fmt::format("cannot start {}", argv[0])));
   }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return Fail(SystemError("waitpid"));
-  }
+  auto adopted = Child::Adopt(pid);
+  if (!adopted) return Fail(std::move(adopted).error());
+  Child builder = std::move(*adopted);  // killed and reaped if this process gives up on it
+  auto waited = builder.Wait();
+  if (!waited) return Fail(std::move(waited).error());
+  const int status = *waited;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   return Fail(ErrorCode::kUnavailable,
               WIFEXITED(status)

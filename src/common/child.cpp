@@ -28,6 +28,16 @@ void ReapPid(pid_t pid) noexcept {
   }
 }
 
+// Blocks until the process of `pidfd` exits and reaps it. The one waitid loop: every
+// interrupted wait is resumed here.
+int WaitPidfd(int pidfd, siginfo_t& info) noexcept {
+  for (;;) {
+    if (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd), &info, WEXITED) == 0)
+      return 0;
+    if (errno != EINTR) return -1;
+  }
+}
+
 }  // namespace
 
 Result<Child> Child::Adopt(pid_t pid) {
@@ -40,17 +50,25 @@ Result<Child> Child::Adopt(pid_t pid) {
     ReapPid(pid);
     return Fail(SystemError(saved, "pidfd_open"));
   }
-  return Child(pid, std::move(pidfd));
+  return Child(pid, std::move(pidfd), Parent::kThisProcess);
+}
+
+Child Child::FromPidfd(pid_t pid, UniqueFd pidfd, Parent parent) noexcept {
+  if (!pidfd) return Child();
+  return Child(pid > 0 ? pid : 0, std::move(pidfd), parent);
 }
 
 Child::Child(Child&& other) noexcept
-    : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)) {}
+    : pid_(std::exchange(other.pid_, -1)),
+      pidfd_(std::move(other.pidfd_)),
+      parent_(other.parent_) {}
 
 Child& Child::operator=(Child&& other) noexcept {
   if (this != &other) {
     KillAndReap();
     pid_ = std::exchange(other.pid_, -1);
     pidfd_ = std::move(other.pidfd_);
+    parent_ = other.parent_;
   }
   return *this;
 }
@@ -58,20 +76,23 @@ Child& Child::operator=(Child&& other) noexcept {
 Child::~Child() { KillAndReap(); }
 
 void Child::KillAndReap() noexcept {
-  if (pid_ <= 0) return;
+  if (!pidfd_) return;
   // ESRCH (already exited) is fine: the wait below still reaps it.
   PidfdSendSignal(pidfd_.Get(), SIGKILL);
-  siginfo_t info{};
-  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.Get()), &info, WEXITED) <
-             0 &&
-         errno == EINTR) {
+  if (parent_ == Parent::kThisProcess) {
+    siginfo_t info{};
+    WaitPidfd(pidfd_.Get(), info);
   }
   pid_ = -1;
   pidfd_.Reset();
 }
 
+void Child::Kill() noexcept {
+  if (pidfd_) PidfdSendSignal(pidfd_.Get(), SIGKILL);
+}
+
 Status Child::Signal(int signal) {
-  if (pid_ <= 0) return {};
+  if (!pidfd_) return {};
   if (PidfdSendSignal(pidfd_.Get(), signal) != 0 && errno != ESRCH) {
     return Fail(SystemError("pidfd_send_signal"));
   }
@@ -79,13 +100,15 @@ Status Child::Signal(int signal) {
 }
 
 Result<bool> Child::WaitExit(std::chrono::milliseconds timeout) {
-  if (pid_ <= 0) return true;
+  if (!pidfd_) return true;
   pollfd pfd{pidfd_.Get(), POLLIN, 0};
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    const int ready = ::poll(&pfd, 1, static_cast<int>(std::max<std::int64_t>(0, left.count())));
+    // Rounded up: a wait cut short by truncation would report "still running" early.
+    const auto left =
+        std::chrono::ceil<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    const int ready =
+        ::poll(&pfd, 1, static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 60'000)));
     if (ready > 0) return true;
     if (ready == 0) return false;
     if (errno != EINTR) return Fail(SystemError("poll pidfd"));
@@ -93,12 +116,12 @@ Result<bool> Child::WaitExit(std::chrono::milliseconds timeout) {
 }
 
 Result<int> Child::Wait() {
-  if (pid_ <= 0) return Fail(ErrorCode::kInternal, "no child process to wait for");
-  siginfo_t info{};
-  while (::waitid(static_cast<idtype_t>(P_PIDFD), static_cast<id_t>(pidfd_.Get()), &info, WEXITED) <
-         0) {
-    if (errno != EINTR) return Fail(SystemError("waitid"));
+  if (!pidfd_) return Fail(ErrorCode::kInternal, "no child process to wait for");
+  if (parent_ != Parent::kThisProcess) {
+    return Fail(ErrorCode::kInternal, "the process is another's child: its parent reaps it");
   }
+  siginfo_t info{};
+  if (WaitPidfd(pidfd_.Get(), info) != 0) return Fail(SystemError("waitid"));
   pid_ = -1;
   pidfd_.Reset();
   // The same encoding waitpid gives, so callers use WIFEXITED/WEXITSTATUS as usual.

@@ -49,16 +49,18 @@ inline constexpr Limits kMinimumLimits{
     .open_files = 16,
 };
 
-// The most a request may ask for unless the configuration says otherwise.
+// The most a request may ask for unless the configuration says otherwise
+// ([limits.maximum], docs/operations.md): the configuration and the services both start
+// from this one value.
 inline constexpr Limits kDefaultMaximumLimits{
-    .memory_bytes = 1ull << 30,
+    .memory_bytes = 512ull << 20,
     .cpu_millicores = 2000,
-    .timeout = std::chrono::milliseconds(60'000),
+    .timeout = std::chrono::milliseconds(30'000),
     .pids = 256,
-    .output_bytes = 16ull << 20,
-    .tmpfs_bytes = 512ull << 20,
-    .file_size_bytes = 256ull << 20,
-    .open_files = 4096,
+    .output_bytes = 8ull << 20,
+    .tmpfs_bytes = 256ull << 20,
+    .file_size_bytes = 128ull << 20,
+    .open_files = 1024,
 };
 
 // `base` with `overrides` applied, each field checked against `maximum` and

@@ -40,6 +40,8 @@ struct QueueOptions {
   std::chrono::milliseconds lease{std::chrono::seconds(15)};
   std::chrono::milliseconds rescue_interval{std::chrono::seconds(5)};
   std::chrono::milliseconds poll_interval{std::chrono::seconds(1)};
+
+  friend bool operator==(const QueueOptions&, const QueueOptions&) = default;
 };
 
 // "<hostname>:<pid>": unique among live processes, readable in the executions table.

@@ -43,13 +43,15 @@ DirectLauncher::DirectLauncher(SeccompProgram seccomp) : seccomp_(std::move(secc
   netns_.Prepare();
 }
 
-Result<LaunchedSandbox> DirectLauncher::Launch(const LaunchSpec& spec, const LaunchFds& fds) {
+Result<Child> DirectLauncher::Launch(const LaunchSpec& spec, const LaunchFds& fds) {
   // Take() joins the helper thread: the clone below must copy a single-threaded process.
   auto netns = netns_.Take();
   if (!netns) return Fail(std::move(netns.error()).WithContext("network namespace"));
   LaunchFds with_netns = fds;
   with_netns.netns = netns->Get();
-  return LaunchSandbox(spec, with_netns, seccomp_);
+  auto launched = LaunchSandbox(spec, with_netns, seccomp_);
+  if (!launched) return Fail(std::move(launched).error());
+  return Child::FromPidfd(launched->pid, std::move(launched->pidfd), Child::Parent::kThisProcess);
 }
 
 }  // namespace integr8scode

@@ -2,6 +2,7 @@
 
 #include <sys/types.h>
 
+#include "common/child.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "sandbox/launch_spec.hpp"
@@ -20,9 +21,9 @@ struct LaunchedSandbox {
 class SandboxLauncher {
  public:
   virtual ~SandboxLauncher() = default;
-  virtual Result<LaunchedSandbox> Launch(const LaunchSpec& spec, const LaunchFds& fds) = 0;
-  // Whether this process is the sandbox init's parent (and so must reap it).
-  virtual bool IsParent() const = 0;
+  // The sandbox init, owned: dropping it kills the sandbox (and reaps the init when this
+  // process is its parent; the spawner reaps the ones it cloned).
+  virtual Result<Child> Launch(const LaunchSpec& spec, const LaunchFds& fds) = 0;
 };
 
 // Clones from this process, which must be small and single-threaded at the moment of
@@ -30,8 +31,7 @@ class SandboxLauncher {
 class DirectLauncher final : public SandboxLauncher {
  public:
   explicit DirectLauncher(SeccompProgram seccomp);
-  Result<LaunchedSandbox> Launch(const LaunchSpec& spec, const LaunchFds& fds) override;
-  bool IsParent() const override { return true; }
+  Result<Child> Launch(const LaunchSpec& spec, const LaunchFds& fds) override;
 
  private:
   SeccompProgram seccomp_;

@@ -285,7 +285,7 @@ class LocalExecutor final : public Executor {
     with_control.control = child_end.Get();
     auto launched = launcher_->Launch(spec, with_control);
     if (!launched) return Fail(launched.error());
-    handle.pidfd = std::move(launched->pidfd);
+    handle.init = std::move(*launched);
     return handle;
   }
 
@@ -362,9 +362,9 @@ class LocalExecutor final : public Executor {
     stdin_fd.Reset();
     if (!launched) return PlatformError("launch", launched.error());
 
-    Supervisor supervisor(std::move(launched->control), std::move(launched->pidfd),
-                          launcher_->IsParent(), std::move(out_read), std::move(err_read),
-                          *slot.cgroup, request.limits, request.cancel, request.sink);
+    Supervisor supervisor(std::move(launched->control), std::move(launched->init),
+                          std::move(out_read), std::move(err_read), *slot.cgroup, request.limits,
+                          request.cancel, request.sink);
     if (auto ready = supervisor.AwaitReady(std::chrono::seconds(10)); !ready) {
       return PlatformError("setup", ready.error());
     }
@@ -459,8 +459,10 @@ Status CheckHost(const SandboxOptions& options) {
 
 }  // namespace
 
-Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& options) {
-  if (options.slots == 0 || options.slots > kMaxSlotsPerHost) {
+Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requested) {
+  SandboxOptions options = requested;
+  if (options.slots == 0) options.slots = DefaultSandboxSlots();
+  if (options.slots > kMaxSlotsPerHost) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("sandbox slots must be 1 to {}", kMaxSlotsPerHost));
   }

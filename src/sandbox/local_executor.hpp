@@ -2,19 +2,28 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "common/error.hpp"
 #include "domain/executor.hpp"
 
 namespace integr8scode {
 
-// How the local sandbox is set up on this host (config section [sandbox]).
+// One slot per CPU core (at least one).
+inline std::size_t DefaultSandboxSlots() {
+  return std::max<std::size_t>(1, std::thread::hardware_concurrency());
+}
+
+// How the local sandbox is set up on this host. The configuration's [sandbox] section is
+// this type (app/config.hpp), so these defaults are the only ones.
 struct SandboxOptions {
-  std::size_t slots = 2;                // runs at once; each slot has its own cgroup and uid
+  std::size_t slots =
+      0;  // runs at once, each with its own cgroup and uid; 0: DefaultSandboxSlots()
   std::string cgroup_mode = "auto";     // "auto", "v1" or "v2"
   std::filesystem::path cgroup_parent;  // empty: a child of this process's own cgroup
   std::filesystem::path state_dir = "/run/integr8scode";  // the mount point of sandbox roots
@@ -37,6 +46,8 @@ struct SandboxOptions {
   std::filesystem::path warm_zygote;
   // Tests only (see CgroupOptions::allow_missing_controllers).
   bool allow_missing_cgroup_controllers = false;
+
+  friend bool operator==(const SandboxOptions&, const SandboxOptions&) = default;
 };
 
 // Creates the local sandbox executor: prepares one cgroup per slot and starts the

@@ -5,7 +5,6 @@
 #include <sys/socket.h>
 
 #include "sandbox/launch_message.hpp"
-#include "sandbox/pidfd.hpp"
 #include "sandbox/protocol.hpp"
 
 namespace integr8scode {
@@ -25,19 +24,13 @@ Result<PrebuiltSandbox> PrebuiltSandbox::Build(SandboxLauncher& launcher, Launch
   fds.cgroup_dir = cgroup_dir;
   auto launched = launcher.Launch(shape, fds);
   if (!launched) return Fail(std::move(launched.error()).WithContext("build a sandbox ahead"));
-  return PrebuiltSandbox(std::move(control), std::move(launched->pidfd), std::move(shape));
-}
-
-PrebuiltSandbox::~PrebuiltSandbox() {
-  // Never used: it dies (and the kernel takes its namespaces with it). Its parent (the
-  // spawner) reaps it.
-  if (pidfd_) PidfdSendSignal(pidfd_.Get(), SIGKILL);
+  return PrebuiltSandbox(std::move(control), std::move(*launched), std::move(shape));
 }
 
 Result<SandboxHandle> PrebuiltSandbox::HandOver(const LaunchSpec& run, const LaunchFds& run_fds,
                                                 std::chrono::milliseconds timeout) {
   const auto fail = [this](Error error) {
-    PidfdSendSignal(pidfd_.Get(), SIGKILL);
+    init_.Kill();
     return Fail(std::move(error));
   };
   if (!LaunchSpec::Fits(shape_, run))
@@ -48,7 +41,7 @@ Result<SandboxHandle> PrebuiltSandbox::HandOver(const LaunchSpec& run, const Lau
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0)
       return fail(MakeError(ErrorCode::kInternal, "the sandbox built ahead is not ready"));
-    pollfd pfds[2] = {{control_.Get(), POLLIN, 0}, {pidfd_.Get(), POLLIN, 0}};
+    pollfd pfds[2] = {{control_.Get(), POLLIN, 0}, {init_.PidFd(), POLLIN, 0}};
     if (::poll(pfds, 2, static_cast<int>(left.count()) + 1) < 0 && errno != EINTR) {
       return fail(SystemError("poll"));
     }
@@ -69,7 +62,7 @@ Result<SandboxHandle> PrebuiltSandbox::HandOver(const LaunchSpec& run, const Lau
   LaunchFds fds = run_fds;
   fds.control = -1;  // the sandbox has its control socket already
   if (auto s = SendLaunch(control_.Get(), run, fds); !s) return fail(s.error());
-  SandboxHandle handle{std::move(control_), std::move(pidfd_)};
+  SandboxHandle handle{std::move(control_), std::move(init_)};
   return handle;
 }
 

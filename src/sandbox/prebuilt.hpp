@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/child.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "sandbox/launch_spec.hpp"
@@ -9,10 +10,10 @@
 
 namespace integr8scode {
 
-// The control socket and pidfd of a sandbox that is about to run, for a Supervisor.
+// The control socket and init of a sandbox that is about to run, for a Supervisor.
 struct SandboxHandle {
   UniqueFd control;
-  UniqueFd pidfd;
+  Child init;
 };
 
 // A sandbox built ahead of its run while its slot is idle: namespaces, cgroup and root
@@ -25,9 +26,10 @@ class PrebuiltSandbox {
   // LaunchFds. Returns at once: the sandbox builds itself in the background.
   static Result<PrebuiltSandbox> Build(SandboxLauncher& launcher, LaunchSpec shape, int cgroup_dir);
 
+  // Never used, it is killed (Child): the kernel takes its namespaces with it.
   PrebuiltSandbox(PrebuiltSandbox&&) noexcept = default;
   PrebuiltSandbox& operator=(PrebuiltSandbox&&) noexcept = default;
-  ~PrebuiltSandbox();
+  ~PrebuiltSandbox() = default;
 
   const LaunchSpec& Shape() const { return shape_; }
   // Waits until the sandbox is built (at most `timeout`), then gives it the run: `run`
@@ -37,11 +39,11 @@ class PrebuiltSandbox {
                                  std::chrono::milliseconds timeout);
 
  private:
-  PrebuiltSandbox(UniqueFd control, UniqueFd pidfd, LaunchSpec shape)
-      : control_(std::move(control)), pidfd_(std::move(pidfd)), shape_(std::move(shape)) {}
+  PrebuiltSandbox(UniqueFd control, Child init, LaunchSpec shape)
+      : control_(std::move(control)), init_(std::move(init)), shape_(std::move(shape)) {}
 
   UniqueFd control_;
-  UniqueFd pidfd_;
+  Child init_;
   LaunchSpec shape_;
 };
 

@@ -7,7 +7,6 @@
 #include <spawn.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -19,7 +18,6 @@
 #include "common/log.hpp"
 #include "sandbox/launch_message.hpp"
 #include "sandbox/network_namespace.hpp"
-#include "sandbox/pidfd.hpp"
 
 extern char** environ;
 
@@ -106,20 +104,15 @@ Result<std::unique_ptr<SpawnerClient>> SpawnerClient::Start(std::filesystem::pat
 }
 
 SpawnerClient::~SpawnerClient() {
-  socket_.Reset();  // the spawner exits when its socket closes
-  if (pidfd_) {
-    siginfo_t info{};
-    ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.Get()), &info, WEXITED);
+  socket_.Reset();  // the spawner exits when its socket closes: let it, then reap it
+  if (auto waited = spawner_.Wait(); !waited && spawner_.Running()) {
+    Log(LogLevel::kWarn, "cannot wait for the sandbox spawner",
+        {{"error", waited.error().Describe()}});
   }
 }
 
 Status SpawnerClient::StartProcess() {
-  if (pidfd_) {
-    PidfdSendSignal(pidfd_.Get(), SIGKILL);
-    siginfo_t info{};
-    ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.Get()), &info, WEXITED);
-    pidfd_.Reset();
-  }
+  spawner_ = Child();  // a spawner that stopped answering: killed and reaped
   if (std::getenv(kSpawnerEnvironmentMark) != nullptr) {
     return Fail(ErrorCode::kInternal, "refusing to start a sandbox spawner from inside a spawner");
   }
@@ -145,8 +138,9 @@ Status SpawnerClient::StartProcess() {
   const int rc = ::posix_spawn(&pid, exe.c_str(), &actions, nullptr, argv, env.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return Fail(SystemError(rc, "start the sandbox spawner " + exe));
-  pid_ = pid;
-  pidfd_.Reset(PidfdOpen(pid));
+  auto adopted = Child::Adopt(pid);
+  if (!adopted) return Fail(std::move(adopted).error().WithContext("the sandbox spawner"));
+  spawner_ = std::move(*adopted);
   theirs.Reset();
   // Wait for the hello; a binary that is not the spawner is stopped at once.
   pollfd pfd{ours.Get(), POLLIN, 0};
@@ -156,10 +150,7 @@ Status SpawnerClient::StartProcess() {
       ::recv(ours.Get(), hello, sizeof hello, 0) == static_cast<ssize_t>(sizeof kHello) &&
       std::memcmp(hello, kHello, sizeof kHello) == 0;
   if (!answered) {
-    PidfdSendSignal(pidfd_.Get(), SIGKILL);
-    siginfo_t info{};
-    ::waitid(P_PIDFD, static_cast<id_t>(pidfd_.Get()), &info, WEXITED);
-    pidfd_.Reset();
+    spawner_ = Child();
     return Fail(ErrorCode::kUnavailable,
                 fmt::format("{} did not start as the sandbox spawner (its main() must call "
                             "RunSpawnerIfRequested)",
@@ -169,7 +160,7 @@ Status SpawnerClient::StartProcess() {
   return {};
 }
 
-Result<LaunchedSandbox> SpawnerClient::Launch(const LaunchSpec& spec, const LaunchFds& fds) {
+Result<Child> SpawnerClient::Launch(const LaunchSpec& spec, const LaunchFds& fds) {
   std::lock_guard lock(mutex_);
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!socket_ || attempt > 0) {
@@ -187,10 +178,7 @@ Result<LaunchedSandbox> SpawnerClient::Launch(const LaunchSpec& spec, const Laun
       reply.text[sizeof reply.text - 1] = '\0';
       return Fail(SystemError(reply.error, fmt::format("spawner: {}", reply.text)));
     }
-    LaunchedSandbox launched;
-    launched.pid = reply.pid;
-    launched.pidfd = std::move(received[0]);
-    return launched;
+    return Child::FromPidfd(reply.pid, std::move(received[0]), Child::Parent::kAnother);
   }
   return Fail(ErrorCode::kUnavailable, "the sandbox spawner is not responding");
 }

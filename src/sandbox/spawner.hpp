@@ -8,6 +8,7 @@
 #include <optional>
 #include <string_view>
 
+#include "common/child.hpp"
 #include "common/unique_fd.hpp"
 #include "sandbox/launcher.hpp"
 
@@ -32,8 +33,9 @@ class SpawnerClient final : public SandboxLauncher {
   static Result<std::unique_ptr<SpawnerClient>> Start(std::filesystem::path executable);
   ~SpawnerClient() override;
 
-  Result<LaunchedSandbox> Launch(const LaunchSpec& spec, const LaunchFds& fds) override;
-  bool IsParent() const override { return false; }
+  // The init is the spawner's child: the returned Child kills it but leaves it to the
+  // spawner to reap.
+  Result<Child> Launch(const LaunchSpec& spec, const LaunchFds& fds) override;
 
  private:
   explicit SpawnerClient(std::filesystem::path executable) : executable_(std::move(executable)) {}
@@ -42,8 +44,7 @@ class SpawnerClient final : public SandboxLauncher {
   std::mutex mutex_;
   std::filesystem::path executable_;
   UniqueFd socket_;
-  UniqueFd pidfd_;
-  pid_t pid_ = -1;
+  Child spawner_;
 };
 
 // The spawner's main loop (the process side). Returns the exit code.

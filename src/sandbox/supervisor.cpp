@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "common/log.hpp"
-#include "sandbox/pidfd.hpp"
 #include "sandbox/protocol.hpp"
 
 namespace integr8scode {
@@ -40,13 +39,11 @@ bool Receive(int control, InitMessage& message) {
 
 }  // namespace
 
-Supervisor::Supervisor(UniqueFd control, UniqueFd pidfd, bool is_parent,
-                       std::vector<UniqueFd> stdout_pipes, std::vector<UniqueFd> stderr_pipes,
-                       CgroupSlot& slot, const Limits& limits, const CancelToken* cancel,
-                       OutputSink* sink)
+Supervisor::Supervisor(UniqueFd control, Child init, std::vector<UniqueFd> stdout_pipes,
+                       std::vector<UniqueFd> stderr_pipes, CgroupSlot& slot, const Limits& limits,
+                       const CancelToken* cancel, OutputSink* sink)
     : control_(std::move(control)),
-      pidfd_(std::move(pidfd)),
-      is_parent_(is_parent),
+      init_(std::move(init)),
       stdout_pipes_(std::move(stdout_pipes)),
       stderr_pipes_(std::move(stderr_pipes)),
       slot_(slot),
@@ -59,37 +56,27 @@ Supervisor::~Supervisor() {
     Kill();
     WaitForExit(std::chrono::seconds(10));
   }
-  if (is_parent_) {
-    siginfo_t info{};
-    while (::waitid(P_PIDFD, static_cast<id_t>(pidfd_.Get()), &info, WEXITED) < 0 &&
-           errno == EINTR) {
-    }
-  }
+  // Reaped (when it is ours to reap) before the control socket and pipes close.
+  init_ = Child();
 }
 
-void Supervisor::Kill() {
-  if (pidfd_) PidfdSendSignal(pidfd_.Get(), SIGKILL);
-}
+void Supervisor::Kill() { init_.Kill(); }
 
 bool Supervisor::WaitForExit(std::chrono::milliseconds timeout) {
   if (exited_) return true;
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    pollfd pfd{pidfd_.Get(), POLLIN, 0};
-    const int ready = ::poll(&pfd, 1, PollTimeout(deadline));
-    if (ready > 0) {
-      exited_ = true;
-      return true;
-    }
-    if (ready < 0 && errno == EINTR) continue;
-    if (Clock::now() >= deadline) return false;
+  auto exited = init_.WaitExit(timeout);
+  if (!exited) {
+    Log(LogLevel::kWarn, "cannot watch the sandbox init", {{"error", exited.error().Describe()}});
+    return false;
   }
+  exited_ = *exited;
+  return exited_;
 }
 
 Status Supervisor::AwaitReady(std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
   for (;;) {
-    pollfd pfds[2] = {{control_.Get(), POLLIN, 0}, {pidfd_.Get(), POLLIN, 0}};
+    pollfd pfds[2] = {{control_.Get(), POLLIN, 0}, {init_.PidFd(), POLLIN, 0}};
     const int ready = ::poll(pfds, 2, PollTimeout(deadline));
     if (ready < 0 && errno == EINTR) continue;
     if (pfds[0].revents & POLLIN) {
@@ -186,7 +173,7 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
     pollfd pfds[5] = {{control_.Get(), POLLIN, 0},
                       {out.Get(), POLLIN, 0},
                       {err.Get(), POLLIN, 0},
-                      {pidfd_.Get(), POLLIN, 0},
+                      {init_.PidFd(), POLLIN, 0},
                       {cancel_fd, POLLIN, 0}};
     const int ready = ::poll(pfds, 5, PollTimeout(deadline));
     if (ready < 0 && errno == EINTR) continue;

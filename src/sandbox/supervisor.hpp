@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/cancel.hpp"
+#include "common/child.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "domain/execution.hpp"
@@ -38,7 +39,7 @@ struct StepReport {
 // Used by one thread.
 class Supervisor {
  public:
-  Supervisor(UniqueFd control, UniqueFd pidfd, bool is_parent, std::vector<UniqueFd> stdout_pipes,
+  Supervisor(UniqueFd control, Child init, std::vector<UniqueFd> stdout_pipes,
              std::vector<UniqueFd> stderr_pipes, CgroupSlot& slot, const Limits& limits,
              const CancelToken* cancel, OutputSink* sink);
   ~Supervisor();
@@ -63,8 +64,7 @@ class Supervisor {
   bool ReadPipe(UniqueFd& pipe, OutputCapture& capture, bool& flooded);
 
   UniqueFd control_;
-  UniqueFd pidfd_;
-  bool is_parent_;
+  Child init_;
   std::vector<UniqueFd> stdout_pipes_;
   std::vector<UniqueFd> stderr_pipes_;
   CgroupSlot& slot_;

@@ -19,6 +19,8 @@ struct PasswordHashCost {
   static constexpr PasswordHashCost Moderate() { return {3, 256ull << 20}; }
   // Weakest allowed; for tests only, where hashing speed matters more than strength.
   static constexpr PasswordHashCost Min() { return {1, 8192}; }
+
+  friend bool operator==(const PasswordHashCost&, const PasswordHashCost&) = default;
 };
 
 // Argon2id password hashing (libsodium crypto_pwhash_str): each hash carries its own

@@ -44,6 +44,8 @@ struct AuthOptions {
   std::string admin_username;
   std::string admin_password;
   std::string admin_email;  // empty: "<admin_username>@admin.invalid"
+
+  friend bool operator==(const AuthOptions&, const AuthOptions&) = default;
 };
 
 // Everything the services can be configured with; defaults make a working laptop setup.

@@ -21,6 +21,8 @@ struct QuotaOptions {
   std::uint64_t execution_bytes_per_address = 256ull << 20;
   std::size_t scripts_per_user = 1000;
   std::uint64_t script_bytes_per_user = 64ull << 20;
+
+  friend bool operator==(const QuotaOptions&, const QuotaOptions&) = default;
 };
 
 // What frees an owner's space, for the refusal's sentence: finished executions are

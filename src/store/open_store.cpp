@@ -13,11 +13,7 @@ namespace integr8scode {
 Result<Stores> OpenStores(std::string_view url) { return OpenStores(url, StoreOptions{}); }
 
 Result<Stores> OpenStores(std::string_view url, const StoreOptions& options) {
-  SqlOptions sql_options;
-  sql_options.pool_size = options.pool_size;
-  sql_options.busy_timeout_ms = options.busy_timeout_ms;
-  sql_options.connect_timeout_s = options.connect_timeout_s;
-  Result<std::shared_ptr<SqlDatabase>> database = OpenSqlDatabase(url, sql_options);
+  Result<std::shared_ptr<SqlDatabase>> database = OpenSqlDatabase(url, options);
   if (!database) {
     return Fail(std::move(database).error().WithContext("open database " + RedactStoreUrl(url)));
   }

@@ -9,6 +9,7 @@
 #include "common/error.hpp"
 #include "domain/cluster_queue.hpp"
 #include "domain/stores.hpp"
+#include "store/store_options.hpp"
 
 namespace integr8scode {
 
@@ -26,15 +27,6 @@ struct Stores {
   std::shared_ptr<ClusterQueueStore> cluster;
   ChangeFeedFactory change_feed;
   std::shared_ptr<SharedRateLimits> rate_limits;
-};
-
-struct StoreOptions {
-  // SQLite: reader connections beside the single writer. PostgreSQL: most connections.
-  std::size_t pool_size = 4;
-  // SQLite: how long to wait for a lock another process holds on the file.
-  int busy_timeout_ms = 5000;
-  // PostgreSQL: connect timeout, unless the URL sets connect_timeout.
-  int connect_timeout_s = 5;
 };
 
 // Opens the database named by `url` and migrates it to the schema this binary knows:

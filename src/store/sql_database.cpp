@@ -66,7 +66,7 @@ Status RowReader::Finish() const {
 }
 
 Result<std::shared_ptr<SqlDatabase>> OpenSqlDatabase(std::string_view url,
-                                                     const SqlOptions& options) {
+                                                     const StoreOptions& options) {
   Result<StoreUrl> parsed = ParseStoreUrl(url);
   if (!parsed) return Fail(std::move(parsed).error());
   if (options.pool_size == 0) {

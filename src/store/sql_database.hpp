@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "store/store_options.hpp"
 
 namespace integr8scode {
 
@@ -150,19 +151,9 @@ template <class T, class Work>
   return std::move(*value);
 }
 
-// Pool sizes and waits; the defaults suit one server process.
-struct SqlOptions {
-  // SQLite: reader connections beside the one writer. PostgreSQL: most connections.
-  std::size_t pool_size = 4;
-  // SQLite: how long a statement waits for a lock held by another process.
-  int busy_timeout_ms = 5000;
-  // PostgreSQL: connect timeout in seconds (unless the URL sets connect_timeout).
-  int connect_timeout_s = 5;
-};
-
 // Opens the database a store URL names (store/store_url.hpp), without migrating.
 // kInvalidArgument for a malformed URL, kUnavailable when it cannot be opened.
-[[nodiscard]] Result<std::shared_ptr<SqlDatabase>> OpenSqlDatabase(std::string_view url,
-                                                                   const SqlOptions& options = {});
+[[nodiscard]] Result<std::shared_ptr<SqlDatabase>> OpenSqlDatabase(
+    std::string_view url, const StoreOptions& options = {});
 
 }  // namespace integr8scode

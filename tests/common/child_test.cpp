@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
@@ -85,6 +87,60 @@ TEST(Child, AssigningOverARunningChildKillsAndReapsIt) {
   auto status = child.Wait();
   ASSERT_TRUE(status);
   EXPECT_TRUE(WIFEXITED(*status));
+}
+
+// A process held by the pidfd its start gave (clone3's CLONE_PIDFD, here pidfd_open on a
+// spawned one), as the sandbox launchers hand it over.
+Child FromPidfd(std::vector<std::string> argv, Child::Parent parent, pid_t& pid) {
+  std::vector<char*> args;
+  for (std::string& arg : argv) args.push_back(arg.data());
+  args.push_back(nullptr);
+  EXPECT_EQ(::posix_spawn(&pid, args[0], nullptr, nullptr, args.data(), environ), 0);
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0U)));
+  EXPECT_TRUE(pidfd);
+  return Child::FromPidfd(pid, std::move(pidfd), parent);
+}
+
+TEST(Child, FromAPidfdOfOursItIsReapedLikeAnAdoptedOne) {
+  pid_t pid = -1;
+  {
+    Child child = FromPidfd({"/bin/sleep", "600"}, Child::Parent::kThisProcess, pid);
+    ASSERT_TRUE(child.Running());
+    EXPECT_EQ(child.Pid(), pid);
+  }
+  EXPECT_FALSE(StillOurs(pid));
+}
+
+TEST(Child, AnotherParentsChildIsKilledButLeftForItsParentToReap) {
+  pid_t pid = -1;
+  {
+    Child child = FromPidfd({"/bin/sleep", "600"}, Child::Parent::kAnother, pid);
+    auto refused = child.Wait();
+    ASSERT_FALSE(refused);
+    EXPECT_EQ(refused.error().code, ErrorCode::kInternal);
+    auto exited = child.WaitExit(0ms);
+    ASSERT_TRUE(exited);
+    EXPECT_FALSE(*exited);
+  }
+  // Here we stand in for that parent: the process was killed, and the zombie is still there.
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  EXPECT_EQ(WTERMSIG(status), SIGKILL);
+}
+
+TEST(Child, KillEndsItAndWaitExitSeesThat) {
+  Child child = Spawn({"/bin/sleep", "600"});
+  child.Kill();
+  auto exited = child.WaitExit(10s);
+  ASSERT_TRUE(exited) << exited.error().Describe();
+  EXPECT_TRUE(*exited);
+  auto status = child.Wait();
+  ASSERT_TRUE(status);
+  ASSERT_TRUE(WIFSIGNALED(*status));
+  EXPECT_EQ(WTERMSIG(*status), SIGKILL);
+  child.Kill();  // once reaped: nothing to signal, nothing to fail
+  EXPECT_FALSE(child.Running());
 }
 
 }  // namespace

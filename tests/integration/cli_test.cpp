@@ -125,6 +125,21 @@ TEST_F(CliTest, AnUnknownConfigKeyIsNamed) {
   EXPECT_NE(outcome.out.find("memroy"), std::string::npos) << outcome.out;
 }
 
+// `run` chooses its catalog as `serve` does: --catalog above the configuration file's.
+TEST_F(CliTest, TheCatalogFlagOutranksTheConfigurationFile) {
+  const std::string config =
+      File("catalog.toml", "catalog = \"" + (dir_ / "missing.toml").string() + "\"\n");
+  const std::string catalog = std::string(INTEGR8SCODE_SOURCE_DIR) + "/runtimes/catalog.toml";
+  const Outcome from_file = RunCli({"run", File("a.cob", "DISPLAY 1"), "--lang", "cobol",
+                                    "--version", "85", "--config", config});
+  EXPECT_EQ(from_file.exit_code, 2);
+  EXPECT_NE(from_file.out.find("missing.toml"), std::string::npos) << from_file.out;
+  const Outcome from_flag = RunCli({"--catalog", catalog, "run", File("a.cob", "DISPLAY 1"),
+                                    "--lang", "cobol", "--version", "85", "--config", config});
+  EXPECT_EQ(from_flag.exit_code, 2);
+  EXPECT_NE(from_flag.out.find("unknown language 'cobol'"), std::string::npos) << from_flag.out;
+}
+
 TEST_F(CliTest, MissingRequiredOptionIsAUsageError) {
   const Outcome outcome = RunCli({"run", File("a.py", "print(1)"), "--lang", "python"});
   EXPECT_EQ(outcome.exit_code, 2);

@@ -42,7 +42,7 @@ void StoreTest::SetUp() {
     static std::atomic<int> counter{0};
     std::random_device random;
     schema_ = fmt::format("i8s_test_{}_{}_{:08x}", ::getpid(), counter++, random());
-    SqlOptions options;
+    StoreOptions options;
     options.pool_size = 1;
     auto admin = OpenSqlDatabase(admin_url_, options);
     ASSERT_TRUE(admin) << admin.error().Describe();
@@ -68,7 +68,7 @@ void StoreTest::TearDown() {
   stores_ = Stores{};
   raw_.reset();
   if (!schema_.empty()) {
-    SqlOptions options;
+    StoreOptions options;
     options.pool_size = 1;
     auto admin = OpenSqlDatabase(admin_url_, options);
     ASSERT_TRUE(admin) << admin.error().Describe();

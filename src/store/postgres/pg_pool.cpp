@@ -19,7 +19,7 @@ constexpr std::chrono::seconds kAcquireTimeout{30};
 
 class PgPool final : public SqlDatabase {
  public:
-  PgPool(std::string url, const SqlOptions& options, PgConnection first)
+  PgPool(std::string url, const StoreOptions& options, PgConnection first)
       : url_(std::move(url)),
         max_open_(options.pool_size),
         connect_timeout_s_(options.connect_timeout_s) {
@@ -116,7 +116,7 @@ class PgPool final : public SqlDatabase {
 }  // namespace
 
 Result<std::shared_ptr<SqlDatabase>> OpenPostgresPool(const std::string& url,
-                                                      const SqlOptions& options) {
+                                                      const StoreOptions& options) {
   // One connection at once, so that a wrong URL or a server down fails at start.
   Result<PgConnection> first = PgConnection::Connect(url, options.connect_timeout_s);
   if (!first) return Fail(std::move(first).error());

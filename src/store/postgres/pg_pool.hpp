@@ -12,6 +12,6 @@ namespace integr8scode {
 // opened on demand and dropped when they break (the next transaction reconnects).
 // `url` is a libpq connection URL. kUnavailable when the server cannot be reached.
 [[nodiscard]] Result<std::shared_ptr<SqlDatabase>> OpenPostgresPool(const std::string& url,
-                                                                    const SqlOptions& options);
+                                                                    const StoreOptions& options);
 
 }  // namespace integr8scode

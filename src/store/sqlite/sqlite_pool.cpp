@@ -214,7 +214,7 @@ Status MakeDatabaseFilesPrivate(const std::string& path) {
 }  // namespace
 
 Result<std::shared_ptr<SqlDatabase>> OpenSqlitePool(const std::string& path,
-                                                    const SqlOptions& options) {
+                                                    const StoreOptions& options) {
   const bool in_memory = path == ":memory:";
   SqliteDatabase::OpenOptions open_options;
   open_options.busy_timeout_ms = options.busy_timeout_ms;

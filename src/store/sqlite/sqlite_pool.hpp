@@ -17,6 +17,6 @@ namespace integr8scode {
 // The file and its -wal/-shm are created (or tightened to) 0600 whatever the umask.
 // kUnavailable when the file cannot be opened, created or made private (another user's).
 [[nodiscard]] Result<std::shared_ptr<SqlDatabase>> OpenSqlitePool(const std::string& path,
-                                                                  const SqlOptions& options);
+                                                                  const StoreOptions& options);
 
 }  // namespace integr8scode
