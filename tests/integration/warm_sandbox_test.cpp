@@ -4,8 +4,10 @@
 // started in that sandbox. A warm run shows itself only through /proc/self/exe (the
 // zygote's binary, a documented difference); everything else must match a cold run.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ostream>
 #include <string>
@@ -18,12 +20,14 @@
 namespace integr8scode::testing {
 namespace {
 
-std::unique_ptr<Executor> MakeWarmExecutor(const char* zygote = INTEGR8SCODE_PYTHON_ZYGOTE) {
+std::unique_ptr<Executor> MakeWarmExecutor(const char* zygote = INTEGR8SCODE_PYTHON_ZYGOTE,
+                                           const char* isolation = "native") {
   SandboxOptions options;
   options.slots = 1;
   options.use_spawner = true;
   options.prebuild = true;
   options.warm_zygote = zygote;
+  options.isolation = isolation;
   if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
   auto executor = CreateLocalExecutor(options);
   if (!executor) throw std::runtime_error(executor.error().Describe());
@@ -272,6 +276,31 @@ TEST(WarmSandbox, AnotherRuntimeInAWarmSlotStartsPlainCold) {
     EXPECT_EQ(other.start, StartKind::kCold) << language;
     EXPECT_EQ(other.exit_code, 0) << language << ": " << other.stderr_text;
     EXPECT_EQ(other.stdout_text, "other\n") << language;
+  }
+}
+
+// Under gVisor the step is runsc, which runs the interpreter on its own kernel: a zygote
+// started natively would bypass it. So no run is ever warm there, idle slot or not.
+TEST(WarmSandbox, UnderGvisorEveryRunStaysOnTheSentry) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  constexpr const char* kRunsc = "/usr/bin/runsc";
+  if (::access(kRunsc, X_OK) != 0) GTEST_SKIP() << "gVisor's runsc is not installed";
+  auto executor = MakeWarmExecutor(INTEGR8SCODE_PYTHON_ZYGOTE, "gvisor");
+  RunOptions options;
+  options.executor = executor.get();
+  std::string host_release;
+  if (std::FILE* f = std::fopen("/proc/sys/kernel/osrelease", "r")) {
+    char line[256] = {};
+    if (std::fgets(line, sizeof line, f) != nullptr) host_release = line;
+    std::fclose(f);
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the slot idles
+    const RunResult result =
+        RunCode("python", "3.11", "print(open('/proc/version').read().split()[2])\n", options);
+    ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+    EXPECT_EQ(result.start, StartKind::kCold) << "run " << i;
+    EXPECT_NE(result.stdout_text, host_release) << "run " << i << " ran on the host's kernel";
   }
 }
 
