@@ -67,9 +67,9 @@ struct SandboxConfig {
   std::filesystem::path state_dir = "/run/integr8scode";
   uid_t first_uid = 61000;
   bool prebuild = true;  // build each idle slot's next sandbox ahead (lower latency)
-  // Experimental warm starts (docs/warm-starts.md): with prebuild, CPython 3.11 runs on
-  // an idle slot find their interpreter started ahead. Off until it passes all cold does.
-  bool warm = false;
+  // Warm starts (docs/warm-starts.md): with prebuild, CPython 3.11 runs on an idle slot
+  // find their interpreter started ahead; without the zygote, every run starts cold.
+  bool warm = true;
   std::filesystem::path warm_zygote;  // empty: integr8scode-python-zygote beside this binary
   std::string isolation = "native";   // or "gvisor": every run under gVisor's runsc
   std::string gvisor_platform = "ptrace";

@@ -1,4 +1,4 @@
-// EXPERIMENTAL warm starts through the real sandbox (docs/warm-starts.md): an executor
+// Warm starts through the real sandbox (docs/warm-starts.md): an executor
 // with SandboxOptions::warm_zygote runs CPython 3.11 programs; once a slot has been idle
 // long enough for its next sandbox to be built ahead, the run is handed to a zygote
 // started in that sandbox. A warm run shows itself only through /proc/self/exe (the
