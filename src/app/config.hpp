@@ -79,9 +79,9 @@ struct LimitsConfig {
 // this binary); SandboxOptionsFrom turns the two into SandboxOptions::warm_zygote.
 struct SandboxConfig : SandboxOptions {
   std::string kind = "local";  // or "kubernetes"
-  // Experimental warm starts (docs/warm-starts.md): with prebuild, CPython 3.11 runs on
-  // an idle slot find their interpreter started ahead. Off until it passes all cold does.
-  bool warm = false;
+  // Warm starts (docs/warm-starts.md): with prebuild, CPython 3.11 runs on an idle slot
+  // find their interpreter started ahead; without the zygote, every run starts cold.
+  bool warm = true;
 
   friend bool operator==(const SandboxConfig&, const SandboxConfig&) = default;
 };

@@ -168,7 +168,7 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
                                       "version_match",  "run",         "env",
                                       "host_paths",     "image",       "image_run",
                                       "image_compile",  "example",     "example_description",
-                                      "compile",        "rootfs"});
+                                      "compile",        "rootfs",      "warm"});
       !status) {
     return Fail(status.error());
   }
@@ -261,6 +261,11 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
       }
       runtime.compile.limits.pids = static_cast<std::uint32_t>(*pids);
     }
+  }
+  if (const toml::node* warm = table.get("warm")) {
+    if (warm->as_boolean() == nullptr)
+      return Fail(ErrorCode::kInvalidArgument, where + ": warm must be true or false");
+    runtime.warm = warm->as_boolean()->get();
   }
   if (!runtime.image_compile.empty() && !runtime.has_compile)
     return Fail(ErrorCode::kInvalidArgument, where + ": image_compile without a [compile] step");

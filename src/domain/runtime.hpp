@@ -62,6 +62,9 @@ struct Runtime {
   // interpreter and version probe then name paths inside that tree.
   RootfsRecipe rootfs;
   std::string root_tree;
+  // False: never started warm, even where the local sandbox could (sandbox.warm,
+  // docs/warm-starts.md); an opt-out for a runtime whose programs must see a cold start.
+  bool warm = true;
   // Kubernetes: the container image that holds this runtime, and the run and compile
   // command lines inside it (empty: the host's, run/compile.argv). Their programs are
   // bare names looked up on the pod's PATH (docs/kubernetes-executor.md).

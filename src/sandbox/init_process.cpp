@@ -264,14 +264,20 @@ Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& sec
   return zygote;
 }
 
+// Kills and reaps a zygote that will not serve.
+void StopZygote(Zygote& zygote) {
+  ::kill(zygote.pid, SIGKILL);
+  ::waitpid(zygote.pid, nullptr, 0);
+  ::close(zygote.control);
+  zygote = Zygote{};
+}
+
 // Hands the step to the zygote, once it reported ready: the go with the step's limits
 // (it sets them on itself) and descriptors. False: the zygote is unusable (the caller kills it).
 // `why` names the failure for the log (a literal).
 bool StartWarmStep(const Zygote& zygote, const StepSpec& step, int stdin_fd, int stdout_fd,
                    int stderr_fd, std::int64_t& zygote_cpu_us, const char*& why) {
   errno = 0;  // the log shows the errno of what failed here, or 0
-  why = "argv or environment differ";
-  if (*zygote.argv != step.argv || *zygote.env != step.env) return false;
   why = "not ready";
   pollfd ready_poll{zygote.control, POLLIN, 0};
   int polled;
@@ -324,19 +330,17 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
   const char* why = "";
   int saved_errno = 0;
   if (zygote.pid > 0) {
-    // Only the very program it was started as: the same argv and environment.
     if (StartWarmStep(zygote, *step.spec, fds.stdin_fd, fds.step_stdout[index],
                       fds.step_stderr[index], zygote_cpu_us, why)) {
       child = zygote.pid;
       start_kind = kStartedWarm;
+      ::close(zygote.control);
+      zygote = Zygote{};
     } else {
       saved_errno = errno;
-      ::kill(zygote.pid, SIGKILL);
-      ::waitpid(zygote.pid, nullptr, 0);
+      StopZygote(zygote);
       start_kind = kStartedWarmFallback;
     }
-    ::close(zygote.control);
-    zygote = Zygote{};
   }
   if (child < 0) {
     // vfork-style: the step shares our memory until its execve, so no page table is
@@ -561,6 +565,14 @@ namespace {
   ready.at_ns = NowNs();
   Send(fds.control, ready);
 
+  // A zygote serves only the very program it was started as (the same argv and
+  // environment), as the last step. The slot's last run was CPython 3.11 and this one is
+  // another program: an ordinary cold start, not a failed zygote — it goes before any
+  // step runs beside it.
+  if (zygote.pid > 0 && (steps.empty() || *zygote.argv != spec.steps.back().argv ||
+                         *zygote.env != spec.steps.back().env)) {
+    StopZygote(zygote);
+  }
   for (std::uint32_t i = 0; i < steps.size(); ++i) {
     // Every step waits for the go: the supervisor writes that step's limits to the slot
     // and resets its accounting first.

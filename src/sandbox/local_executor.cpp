@@ -129,13 +129,18 @@ RunResult PlatformError(std::string_view what, const Error& error) {
 
 class LocalExecutor final : public Executor {
  public:
+  // `zygote_missing`: warm starts were asked for (sandbox.warm) but the zygote is not
+  // there; options.warm_zygote is then empty and runs that would have been warm are
+  // counted as fallbacks.
   LocalExecutor(SandboxOptions options, std::unique_ptr<CgroupManager> cgroups,
-                std::unique_ptr<SandboxLauncher> launcher, std::unique_ptr<SlotPool> slots)
+                std::unique_ptr<SandboxLauncher> launcher, std::unique_ptr<SlotPool> slots,
+                bool zygote_missing)
       : options_(std::move(options)),
         cgroups_(std::move(cgroups)),
         launcher_(std::move(launcher)),
         slots_(std::move(slots)),
-        root_symlinks_(HostRootSymlinks()) {
+        root_symlinks_(HostRootSymlinks()),
+        zygote_missing_(zygote_missing) {
     if (options_.prebuild) {
       prebuilder_ = std::thread([this] { PrebuildLoop(); });
       for (std::size_t i = 0; i < slots_->Size(); ++i) {
@@ -265,11 +270,23 @@ class LocalExecutor final : public Executor {
 
   std::string RootMountPoint() const { return (options_.state_dir / "root").string(); }
 
-  // The sandbox built ahead for this slot when it fits the run; else a new one.
-  Result<SandboxHandle> Launch(Slot& slot, const LaunchSpec& spec, const LaunchFds& fds) {
+  // Whether a run of `runtime` may start in a zygote (docs/warm-starts.md): the zygote
+  // embeds the host's CPython 3.11 and serves a run step only; under gVisor the step is
+  // runsc, not the interpreter; the catalog may opt a runtime out (`warm = false`).
+  bool WarmEligible(const Runtime& runtime) const {
+    return options_.isolation == "native" && runtime.warm && runtime.implementation == "CPython" &&
+           runtime.version == "3.11" && !runtime.has_compile && runtime.root_tree.empty();
+  }
+
+  // The sandbox built ahead for this slot when it fits the run (then `built_ahead`); else
+  // a new one.
+  Result<SandboxHandle> Launch(Slot& slot, const LaunchSpec& spec, const LaunchFds& fds,
+                               bool& built_ahead) {
+    built_ahead = false;
     if (std::optional<PrebuiltSandbox> prebuilt = std::exchange(slot.prebuilt, std::nullopt)) {
       if (LaunchSpec::Fits(prebuilt->Shape(), spec)) {
         auto handle = prebuilt->HandOver(spec, fds, std::chrono::seconds(10));
+        built_ahead = handle.has_value();
         if (handle) return handle;
         Log(LogLevel::kWarn, "a sandbox built ahead failed; building one now",
             {{"slot", slot.number}, {"error", handle.error().Describe()}});
@@ -307,9 +324,8 @@ class LocalExecutor final : public Executor {
     }
     spec.steps.push_back(MakeStep(ExpandArgv(runtime.run.argv, runtime), env, request.limits));
     plans.push_back({request.limits, false});
-    // The zygote embeds CPython 3.11 and serves a run step only.
-    if (!options_.warm_zygote.empty() && runtime.implementation == "CPython" &&
-        runtime.version == "3.11" && !runtime.has_compile) {
+    const bool warm_eligible = WarmEligible(runtime);
+    if (!options_.warm_zygote.empty() && warm_eligible) {
       slot.last_warm_argv = spec.steps.back().argv;
       slot.last_warm_env = spec.steps.back().env;
     } else {
@@ -353,7 +369,8 @@ class LocalExecutor final : public Executor {
     }
 
     const auto prepared = Clock::now();
-    auto launched = Launch(slot, spec, fds);
+    bool built_ahead = false;
+    auto launched = Launch(slot, spec, fds, built_ahead);
     const auto cloned = Clock::now();
     // The sandbox has its own copies now; ours must go, or the pipes never reach EOF.
     out_write.clear();
@@ -407,6 +424,9 @@ class LocalExecutor final : public Executor {
     result.usage = last.usage;
     result.compile_time_ms = compile_ms;
     result.start = last.start;
+    // Its sandbox was built ahead, where the zygote would have waited: a fallback, counted
+    // (integr8scode_warm_fallbacks_total) and not logged — the start-up said why once.
+    if (zygote_missing_ && warm_eligible && built_ahead) result.start = StartKind::kWarmFallback;
     result.stdout_text = supervisor.Stdout().Text();
     result.stderr_text = supervisor.Stderr().Text();
     result.stdout_truncated = supervisor.Stdout().Truncated();
@@ -429,6 +449,7 @@ class LocalExecutor final : public Executor {
   std::deque<PrebuildRequest> to_prebuild_;
   bool stopping_ = false;
   std::thread prebuilder_;
+  const bool zygote_missing_;
 };
 
 Status CheckHost(const SandboxOptions& options) {
@@ -500,14 +521,17 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requ
        {"slots", options.slots},
        {"spawner", options.use_spawner}});
   SandboxOptions effective = options;
+  effective.prebuild = options.prebuild && options.use_spawner;  // needs idle time: the server's
+  bool zygote_missing = false;
   if (!effective.warm_zygote.empty() && ::access(effective.warm_zygote.c_str(), X_OK) != 0) {
+    // Said once here; each run that would have started warm counts as a fallback.
     Log(LogLevel::kWarn, "the warm-start zygote is missing; every run starts cold",
         {{"path", effective.warm_zygote.string()}});
     effective.warm_zygote.clear();
+    zygote_missing = effective.prebuild;
   }
-  effective.prebuild = options.prebuild && options.use_spawner;  // needs idle time: the server's
   return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(
-      effective, std::move(*cgroups), std::move(launcher), std::move(*slots)));
+      effective, std::move(*cgroups), std::move(launcher), std::move(*slots), zygote_missing));
 }
 
 }  // namespace integr8scode

@@ -40,9 +40,10 @@ struct SandboxOptions {
   // With the spawner: build each slot's next sandbox ahead while the slot is idle (the
   // run then only adds its program and starts). Each sandbox still serves one run.
   bool prebuild = true;
-  // EXPERIMENTAL (docs/warm-starts.md): with `prebuild`, the path of
+  // Warm starts (docs/warm-starts.md): with `prebuild`, the path of
   // integr8scode-python-zygote; a CPython 3.11 run's next sandbox built ahead then starts
-  // its interpreter ahead too. Empty: every run cold.
+  // its interpreter ahead too. Empty: every run cold. A path that is not executable: every
+  // run cold, and those that would have been warm count as fallbacks (StartKind).
   std::filesystem::path warm_zygote;
   // Tests only (see CgroupOptions::allow_missing_controllers).
   bool allow_missing_cgroup_controllers = false;

@@ -1,6 +1,8 @@
 // integr8scode-python-zygote: a CPython 3.11 started ahead of its run (docs/warm-starts.md).
-// NOT YET WIRED INTO THE SANDBOX: the init does not start it; tests/integration/
-// warm_conformance_test.cpp holds it to a cold `python3.11` outside the sandbox.
+// A sandbox built ahead starts it as the step's program (init_process.cpp, sandbox.warm);
+// tests/integration/warm_conformance_test.cpp holds it to a cold `python3.11` outside the
+// sandbox, warm_sandbox_test.cpp and the hostile suite (hostile_warm) inside it. The
+// service finds it beside its own executable (installed there, and built there).
 //
 //   integr8scode-python-zygote <control fd> <interpreter> <argument>...
 //

@@ -71,7 +71,7 @@ const std::vector<Default>& Defaults() {
       {"sandbox.state_dir", "/run/integr8scode", "/run/integr8scode"},
       {"sandbox.first_uid", "61000", "61000"},
       {"sandbox.prebuild", "true", "true"},
-      {"sandbox.warm", "false", "false"},
+      {"sandbox.warm", "true", "true"},
       {"sandbox.warm_zygote", "", ""},
       {"sandbox.isolation", "native", "native"},
       {"sandbox.gvisor_platform", "ptrace", "ptrace"},
@@ -203,7 +203,12 @@ TEST(ComponentDefaults, TheApiGetsItsOwnDefaults) {
 }
 
 TEST(ComponentDefaults, TheSandboxGetsItsOwnDefaults) {
-  EXPECT_TRUE(SandboxOptionsFrom(Config{}) == SandboxOptions{});
+  // Warm starts are on by default: the zygote is the one beside this binary; everything
+  // else is the executor's own default.
+  SandboxOptions defaults = SandboxOptionsFrom(Config{});
+  EXPECT_EQ(defaults.warm_zygote.filename(), "integr8scode-python-zygote");
+  defaults.warm_zygote.clear();
+  EXPECT_TRUE(defaults == SandboxOptions{});
   // warm_zygote means "use this zygote" only with sandbox.warm.
   Config warm;
   warm.sandbox.warm = true;

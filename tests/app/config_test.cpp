@@ -90,7 +90,7 @@ TEST_F(ConfigTest, DefaultsMakeAWorkingLaptopSetup) {
   EXPECT_EQ(config->queue.workers, config->sandbox.slots);
   EXPECT_FALSE(config->Tls());
   EXPECT_FALSE(config->server.web_root.empty());
-  EXPECT_FALSE(config->sandbox.warm);  // experimental: off until it passes what cold passes
+  EXPECT_TRUE(config->sandbox.warm);  // it passes what cold passes (docs/warm-starts.md)
 }
 
 TEST_F(ConfigTest, FileSetsEveryKindOfValue) {
@@ -116,7 +116,7 @@ cpu = 2
 [queue]
 retention = "168h"
 [sandbox]
-warm = true
+warm = false
 warm_zygote = "/opt/integr8scode/integr8scode-python-zygote"
 [auth]
 argon2 = "min"
@@ -141,7 +141,7 @@ format = "text"
   EXPECT_EQ(config->limits.maximum.memory_bytes, 1ull << 30);
   EXPECT_EQ(config->limits.maximum.cpu_millicores, 2000u);
   EXPECT_EQ(config->queue.retention, std::chrono::hours(168));
-  EXPECT_TRUE(config->sandbox.warm);
+  EXPECT_FALSE(config->sandbox.warm);
   EXPECT_EQ(config->sandbox.warm_zygote, "/opt/integr8scode/integr8scode-python-zygote");
   EXPECT_EQ(config->auth.argon2, "min");
   EXPECT_EQ(config->logging.level, LogLevel::kDebug);

@@ -74,6 +74,20 @@ TEST_F(CatalogFile, UnknownKeyIsNamed) {
       << catalog.error().message;
 }
 
+TEST_F(CatalogFile, WarmStartsAreOnUnlessARuntimeOptsOut) {
+  auto by_default = LoadCatalog(Write(kMinimal));
+  ASSERT_TRUE(by_default.has_value()) << by_default.error().Describe();
+  EXPECT_TRUE(by_default->All().at(0).warm);
+  auto opted_out = LoadCatalog(Write(std::string(kMinimal) + "warm = false\n"));
+  ASSERT_TRUE(opted_out.has_value()) << opted_out.error().Describe();
+  EXPECT_FALSE(opted_out->All().at(0).warm);
+  auto wrong = LoadCatalog(Write(std::string(kMinimal) + "warm = \"no\"\n"));
+  ASSERT_FALSE(wrong.has_value());
+  EXPECT_NE(wrong.error().message.find("runtime python 3.11: warm must be true or false"),
+            std::string::npos)
+      << wrong.error().message;
+}
+
 TEST_F(CatalogFile, DuplicateEntryIsRefused) {
   auto catalog = LoadCatalog(Write(std::string(kMinimal) + kMinimal));
   ASSERT_FALSE(catalog.has_value());

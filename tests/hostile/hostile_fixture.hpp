@@ -7,6 +7,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <string_view>
 
 #include "support/sandbox_harness.hpp"
@@ -26,6 +28,10 @@ class Hostile : public ::testing::Test {
   static void TearDownTestSuite() {
     delete suite_before_;
     suite_before_ = nullptr;
+    // Run warm (hostile_warm), how many attacks met a zygote: those after an idle slot
+    // whose last run was CPython 3.11 (docs/warm-starts.md).
+    if (std::getenv("INTEGR8SCODE_TEST_WARM_ZYGOTE") != nullptr && python_runs_ > 0)
+      std::printf("%d of %d Python attacks started warm\n", python_warm_runs_, python_runs_);
   }
   void SetUp() override {
     if (!testing::CanSandbox()) GTEST_SKIP() << "the sandbox needs root";
@@ -38,7 +44,10 @@ class Hostile : public ::testing::Test {
   }
 
   static RunResult Python(std::string_view code, testing::RunOptions options = {}) {
-    return testing::RunCode("python", "3.11", code, options);
+    RunResult result = testing::RunCode("python", "3.11", code, options);
+    ++python_runs_;
+    python_warm_runs_ += result.start == StartKind::kWarm ? 1 : 0;
+    return result;
   }
   static RunResult C(std::string_view code, testing::RunOptions options = {}) {
     return testing::RunCode("c", "12", code, options);
@@ -51,6 +60,8 @@ class Hostile : public ::testing::Test {
   }
 
   static inline testing::HostSnapshot* suite_before_ = nullptr;
+  static inline int python_runs_ = 0;
+  static inline int python_warm_runs_ = 0;
   testing::HostSnapshot before_;
 };
 

@@ -1,15 +1,18 @@
-// EXPERIMENTAL warm starts through the real sandbox (docs/warm-starts.md): an executor
+// Warm starts through the real sandbox (docs/warm-starts.md): an executor
 // with SandboxOptions::warm_zygote runs CPython 3.11 programs; once a slot has been idle
 // long enough for its next sandbox to be built ahead, the run is handed to a zygote
 // started in that sandbox. A warm run shows itself only through /proc/self/exe (the
 // zygote's binary, a documented difference); everything else must match a cold run.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <ostream>
 #include <string>
 #include <thread>
+#include <tuple>
 
 #include "sandbox/local_executor.hpp"
 #include "support/sandbox_harness.hpp"
@@ -17,12 +20,14 @@
 namespace integr8scode::testing {
 namespace {
 
-std::unique_ptr<Executor> MakeWarmExecutor(const char* zygote = INTEGR8SCODE_PYTHON_ZYGOTE) {
+std::unique_ptr<Executor> MakeWarmExecutor(const char* zygote = INTEGR8SCODE_PYTHON_ZYGOTE,
+                                           const char* isolation = "native") {
   SandboxOptions options;
   options.slots = 1;
   options.use_spawner = true;
   options.prebuild = true;
   options.warm_zygote = zygote;
+  options.isolation = isolation;
   if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
   auto executor = CreateLocalExecutor(options);
   if (!executor) throw std::runtime_error(executor.error().Describe());
@@ -200,6 +205,103 @@ TEST(WarmSandbox, BrokenZygoteFallsBackToCold) {
   EXPECT_EQ(fallback.exit_code, first.exit_code);
   EXPECT_EQ(fallback.stdout_text, first.stdout_text);
   EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+}
+
+// sandbox.warm without the zygote's binary (a build without libpython3.11-dev): runs start
+// cold and never fail, and each run that would have found its zygote counts as a fallback.
+TEST(WarmSandbox, MissingZygoteFallsBackToColdAndIsCounted) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakeWarmExecutor("/nonexistent/integr8scode-python-zygote");
+  RunOptions options;
+  options.executor = executor.get();
+  options.stdin_data = "from stdin";
+  const RunResult first = RunCode("python", "3.11", kProgram, options);
+  ASSERT_EQ(first.start, StartKind::kCold);  // no sandbox was built ahead for it
+  ASSERT_EQ(first.exit_code, 1) << first.stderr_text;
+  RunResult fallback;
+  for (int attempt = 0; attempt < 20 && fallback.start != StartKind::kWarmFallback; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    fallback = RunCode("python", "3.11", kProgram, options);
+  }
+  ASSERT_EQ(fallback.start, StartKind::kWarmFallback);
+  EXPECT_EQ(fallback.exit_code, first.exit_code);
+  EXPECT_EQ(fallback.stdout_text, first.stdout_text);
+  EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+}
+
+// A runtime the catalog opts out (`warm = false`) always starts cold, where the same
+// runtime opted in is warm after the same idle time.
+TEST(WarmSandbox, RuntimeOptedOutInTheCatalogStartsCold) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakeWarmExecutor();
+  Runtime opted_out = RuntimeFor("python", "3.11");
+  opted_out.warm = false;
+  const auto run = [&](const Runtime& runtime) {
+    RunRequest request;
+    request.runtime = &runtime;
+    request.source = kExe;
+    request.limits = Limits{};
+    return executor->Run(request);
+  };
+  for (int i = 0; i < 5; ++i) {
+    const RunResult result = run(opted_out);
+    ASSERT_EQ(result.exit_code, 0) << result.stderr_text;
+    EXPECT_EQ(result.start, StartKind::kCold) << "run " << i;
+    EXPECT_EQ(result.stdout_text, "/usr/bin/python3.11\n");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the slot idles
+  }
+  // The control: the same executor and idle time start the shipped entry warm.
+  RunResult opted_in;
+  for (int attempt = 0; attempt < 20 && opted_in.start != StartKind::kWarm; ++attempt) {
+    opted_in = run(RuntimeFor("python", "3.11"));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(opted_in.start, StartKind::kWarm);
+}
+
+// The slot's sandbox built ahead holds a zygote for its last program (CPython 3.11); a run
+// of another runtime (one step, or a compile step and a run) takes that sandbox and starts
+// cold — an ordinary cold start, not a fallback from a broken zygote.
+TEST(WarmSandbox, AnotherRuntimeInAWarmSlotStartsPlainCold) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakeWarmExecutor();
+  RunOptions options;
+  options.executor = executor.get();
+  for (const auto& [language, version, source] :
+       {std::tuple{"bash", "5.2", "echo other"},
+        std::tuple{"c", "12", "#include <stdio.h>\nint main(void) { puts(\"other\"); }\n"}}) {
+    (void)RunUntilWarm(kExe, options);  // the next sandbox holds a zygote again
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // and is built ahead
+    const RunResult other = RunCode(language, version, source, options);
+    EXPECT_EQ(other.start, StartKind::kCold) << language;
+    EXPECT_EQ(other.exit_code, 0) << language << ": " << other.stderr_text;
+    EXPECT_EQ(other.stdout_text, "other\n") << language;
+  }
+}
+
+// Under gVisor the step is runsc, which runs the interpreter on its own kernel: a zygote
+// started natively would bypass it. So no run is ever warm there, idle slot or not.
+TEST(WarmSandbox, UnderGvisorEveryRunStaysOnTheSentry) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  constexpr const char* kRunsc = "/usr/bin/runsc";
+  if (::access(kRunsc, X_OK) != 0) GTEST_SKIP() << "gVisor's runsc is not installed";
+  auto executor = MakeWarmExecutor(INTEGR8SCODE_PYTHON_ZYGOTE, "gvisor");
+  RunOptions options;
+  options.executor = executor.get();
+  std::string host_release;
+  if (std::FILE* f = std::fopen("/proc/sys/kernel/osrelease", "r")) {
+    char line[256] = {};
+    if (std::fgets(line, sizeof line, f) != nullptr) host_release = line;
+    std::fclose(f);
+  }
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the slot idles
+    const RunResult result =
+        RunCode("python", "3.11", "print(open('/proc/version').read().split()[2])\n", options);
+    ASSERT_EQ(result.status, ExecutionStatus::kCompleted) << result.message << result.stderr_text;
+    EXPECT_EQ(result.start, StartKind::kCold) << "run " << i;
+    EXPECT_NE(result.stdout_text, host_release) << "run " << i << " ran on the host's kernel";
+  }
 }
 
 TEST(WarmSandbox, EveryWarmRunHasItsOwnHashSecret) {

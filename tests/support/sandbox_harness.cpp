@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -21,6 +22,9 @@ namespace integr8scode::testing {
 namespace {
 
 namespace fs = std::filesystem;
+
+// SandboxOptions::state_dir, which the suites leave at its default.
+const std::string kSandboxStateDir = SandboxOptions().state_dir.string();
 
 std::string ReadAll(const fs::path& path) {
   std::ifstream in(path);
@@ -115,25 +119,87 @@ std::map<std::size_t, pid_t> SlotHolders() {
   return holders;
 }
 
+namespace {
+
+// One field of a /proc/<pid>/status text ("PPid", "NSpid", …): what follows "<name>:".
+std::string StatusField(const std::string& status, std::string_view name) {
+  const std::string key = "\n" + std::string(name) + ":";
+  const auto at = status.find(key);
+  if (at == std::string::npos) return {};
+  const auto begin = status.find_first_not_of(" \t", at + key.size());
+  const auto end = status.find('\n', at + key.size());
+  if (begin == std::string::npos || begin >= end) return {};
+  return status.substr(begin, end - begin);
+}
+
+uid_t StatusUid(const std::string& status) {
+  return static_cast<uid_t>(std::strtoul(StatusField(status, "Uid").c_str(), nullptr, 10));
+}
+
+// A warm zygote (docs/warm-starts.md) waits, as a slot's uid, in that slot's sandbox
+// built ahead: it is the next run's program, killed with that sandbox if no run comes,
+// and no survivor of any run. It is recognised by where it is, not by what it looks
+// like (a run's own processes exec the zygote's binary too): a child of a sandbox
+// init (root, PID 1 of its namespace) whose /scripts is still empty. The program is
+// placed there before any user code runs and the directory is read-only from then on,
+// so such a sandbox has never been handed a run and nothing in it came from one. One
+// per init: an init starts one zygote.
+bool IsWaitingZygote(const std::string& status, std::set<pid_t>& inits_with_zygote) {
+  const pid_t parent =
+      static_cast<pid_t>(std::strtol(StatusField(status, "PPid").c_str(), nullptr, 10));
+  if (parent <= 1 || inits_with_zygote.contains(parent)) return false;
+  const std::string parent_status = ReadAll(fmt::format("/proc/{}/status", parent));
+  const std::string nspid = StatusField(parent_status, "NSpid");
+  const bool namespace_init = nspid.size() > 2 && nspid.ends_with("\t1");
+  if (!namespace_init || StatusUid(parent_status) != 0) return false;
+  std::error_code ec;
+  const fs::path scripts = fmt::format("/proc/{}/root/scripts", parent);
+  if (!fs::is_directory(scripts, ec) || !fs::is_empty(scripts, ec) || ec) return false;
+  inits_with_zygote.insert(parent);
+  return true;
+}
+
+}  // namespace
+
+std::vector<uid_t> WatchedSandboxUids() {
+  std::vector<uid_t> uids;
+  for (const auto& [number, holder] : SlotHolders()) {
+    if (holder != 0 && holder != ::getpid()) continue;  // another process's slot
+    uids.push_back(kFirstSandboxUid + static_cast<uid_t>(number));
+  }
+  return uids;
+}
+
 HostSnapshot TakeHostSnapshot() {
   HostSnapshot snapshot;
   std::set<uid_t> watched_uids;
   std::set<std::string> watched_slot_dirs;
-  for (const auto& [number, holder] : SlotHolders()) {
-    if (holder != 0 && holder != ::getpid()) continue;  // another process's slot
-    watched_uids.insert(kFirstSandboxUid + static_cast<uid_t>(number));
-    watched_slot_dirs.insert(fmt::format("slot-{}", number));
+  for (const uid_t uid : WatchedSandboxUids()) {
+    watched_uids.insert(uid);
+    watched_slot_dirs.insert(fmt::format("slot-{}", uid - kFirstSandboxUid));
   }
   const std::string mountinfo = ReadAll("/proc/self/mountinfo");
-  for (const char c : mountinfo) snapshot.mounts += c == '\n' ? 1 : 0;
+  {
+    std::istringstream lines(mountinfo);
+    for (std::string line; std::getline(lines, line);) {
+      // "36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw": the fifth field.
+      std::istringstream fields(line);
+      std::string id, parent, device, root, mount_point;
+      if (!(fields >> id >> parent >> device >> root >> mount_point)) continue;
+      if (mount_point == kSandboxStateDir || mount_point.starts_with(kSandboxStateDir + "/"))
+        snapshot.sandbox_mounts.push_back(mount_point);
+    }
+    std::sort(snapshot.sandbox_mounts.begin(), snapshot.sandbox_mounts.end());
+  }
+  std::set<pid_t> inits_with_zygote;
   for (const auto& entry : fs::directory_iterator("/proc")) {
     const std::string name = entry.path().filename();
     if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
     const std::string status = ReadAll(entry.path() / "status");
-    const auto uid_line = status.find("\nUid:");
-    if (uid_line == std::string::npos) continue;
-    const uid_t uid = static_cast<uid_t>(std::strtoul(status.c_str() + uid_line + 5, nullptr, 10));
-    if (watched_uids.contains(uid)) {
+    if (StatusField(status, "Uid").empty() || !watched_uids.contains(StatusUid(status))) continue;
+    if (IsWaitingZygote(status, inits_with_zygote)) {
+      ++snapshot.waiting_zygotes;
+    } else {
       snapshot.sandbox_user_processes.insert(static_cast<pid_t>(std::stoi(name)));
     }
   }
@@ -183,8 +249,10 @@ std::vector<pid_t> ProcessesIn(const std::string& cgroup_dir) {
 std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after,
                           std::size_t fd_slack) {
   std::string leaks;
-  if (after.mounts > before.mounts) {
-    leaks += fmt::format("host mounts grew from {} to {}; ", before.mounts, after.mounts);
+  if (after.sandbox_mounts.size() > before.sandbox_mounts.size()) {
+    leaks += fmt::format("host mounts under {} grew from {} to {} ({}); ", kSandboxStateDir,
+                         before.sandbox_mounts.size(), after.sandbox_mounts.size(),
+                         fmt::join(after.sandbox_mounts, " "));
   }
   for (const pid_t pid : after.sandbox_user_processes) {
     if (!before.sandbox_user_processes.contains(pid)) {

@@ -46,13 +46,22 @@ RunResult RunCode(std::string_view language, std::string_view version, std::stri
 // What a run could leave on the host, compared before and after. Slots held by other
 // processes on the host (a server, another test binary) are left out.
 struct HostSnapshot {
-  std::size_t mounts = 0;                   // lines of the host's /proc/self/mountinfo
-  std::set<pid_t> sandbox_user_processes;   // processes owned by our or free slots' uids
+  // Host mounts at or under the sandbox's state directory (/run/integr8scode): the only
+  // place a sandbox's mount could reach the host (each is made under its root mount
+  // point, in a namespace made private first). The host's other mounts are not counted:
+  // other tenants of a shared host (podman's overlays, network namespaces) come and go.
+  std::vector<std::string> sandbox_mounts;
+  std::set<pid_t> sandbox_user_processes;  // processes owned by our or free slots' uids
+  // Warm zygotes waiting in sandboxes built ahead (not in the set above): the next run's
+  // program, which no run has touched. Informational; never a leak.
+  std::size_t waiting_zygotes = 0;
   std::size_t open_fds = 0;                 // this process's descriptors
   std::vector<std::string> cgroup_entries;  // slot cgroups of our or free slots
   std::size_t mount_point_entries = 0;      // entries in the sandbox mount point directory
 };
 HostSnapshot TakeHostSnapshot();
+// The uids a snapshot watches: those of this process's slots and of free slots.
+std::vector<uid_t> WatchedSandboxUids();
 // Empty when `after` shows nothing more than `before`; else what leaked. `fd_slack`
 // allows for descriptors that come and go in the steady state: a slot's sandbox built
 // ahead holds two (its control socket and pidfd) and is rebuilt asynchronously after
