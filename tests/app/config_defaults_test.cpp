@@ -215,6 +215,7 @@ TEST(ComponentDefaults, TheSandboxGetsItsOwnDefaults) {
   warm.sandbox.warm_zygote = "/opt/zygote";
   EXPECT_EQ(SandboxOptionsFrom(warm).warm_zygote, "/opt/zygote");
   Config cold;
+  cold.sandbox.warm = false;
   cold.sandbox.warm_zygote = "/opt/zygote";
   EXPECT_TRUE(SandboxOptionsFrom(cold).warm_zygote.empty());
 }
