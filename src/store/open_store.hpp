@@ -26,6 +26,7 @@ struct Stores {
   std::shared_ptr<ClusterQueueStore> cluster;
   ChangeFeedFactory change_feed;
   std::shared_ptr<SharedRateLimits> rate_limits;
+  std::shared_ptr<SharedLoginAttempts> login_attempts;
 };
 
 struct StoreOptions {

@@ -1,6 +1,7 @@
 #include "store/postgres/pg_connection.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 
 #include <charconv>
 #include <utility>
@@ -285,6 +286,14 @@ Result<PgConnection> PgConnection::Connect(const std::string& url, int connect_t
 
 bool PgConnection::Broken() const {
   return conn_ == nullptr || Pq().PQstatus(conn_) != CONNECTION_OK;
+}
+
+bool PgConnection::Stale() {
+  if (Broken()) return true;
+  pollfd input{Socket(), POLLIN, 0};
+  if (::poll(&input, 1, 0) <= 0) return false;
+  // Anything readable on an idle connection is a notice or the end of the session.
+  return Pq().PQconsumeInput(conn_) == 0 || Broken();
 }
 
 Status PgConnection::ExecuteScript(std::string_view sql) {

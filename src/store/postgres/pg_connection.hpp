@@ -37,6 +37,9 @@ class PgConnection final : public SqlConnection {
 
   // The connection is lost (server gone, network cut): drop it, do not reuse it.
   bool Broken() const;
+  // Checks an idle connection without a round trip: a server that ended the session (a
+  // restart) has sent its goodbye and closed the socket. True when it is Broken.
+  bool Stale();
 
   Status ExecuteScript(std::string_view sql) override;
 
