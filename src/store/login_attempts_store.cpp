@@ -10,8 +10,7 @@ class SqlSharedLoginAttempts final : public SharedLoginAttempts {
   explicit SqlSharedLoginAttempts(std::shared_ptr<SqlDatabase> database)
       : database_(std::move(database)) {}
 
-  Status Update(std::string_view key,
-                const std::function<void(LoginAttempts&)>& change) override {
+  Status Update(std::string_view key, const std::function<void(LoginAttempts&)>& change) override {
     return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
       // The row exists before it is locked, so that two replicas' first failures of a
       // key also take turns (a missing row has nothing to lock).
