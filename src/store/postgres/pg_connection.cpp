@@ -290,10 +290,11 @@ bool PgConnection::Broken() const {
 
 bool PgConnection::Stale() {
   if (Broken()) return true;
+  // A pooled connection listens to nothing and has no query out, so anything readable is
+  // the server's goodbye (a FATAL "terminating connection" before the socket closes; libpq
+  // reads it without noticing the end yet) — or, rarely, a notice: dropped all the same.
   pollfd input{Socket(), POLLIN, 0};
-  if (::poll(&input, 1, 0) <= 0) return false;
-  // Anything readable on an idle connection is a notice or the end of the session.
-  return Pq().PQconsumeInput(conn_) == 0 || Broken();
+  return ::poll(&input, 1, 0) != 0;
 }
 
 Status PgConnection::ExecuteScript(std::string_view sql) {

@@ -37,8 +37,9 @@ class PgConnection final : public SqlConnection {
 
   // The connection is lost (server gone, network cut): drop it, do not reuse it.
   bool Broken() const;
-  // Checks an idle connection without a round trip: a server that ended the session (a
-  // restart) has sent its goodbye and closed the socket. True when it is Broken.
+  // Checks an idle pooled connection without a round trip: a server that ended the
+  // session (a restart) has sent its goodbye. True when it did, or the connection is
+  // Broken: drop it.
   bool Stale();
 
   Status ExecuteScript(std::string_view sql) override;
