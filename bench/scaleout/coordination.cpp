@@ -76,8 +76,9 @@ class CountingListener final : public QueueListener {
   std::atomic<std::size_t> finished{0};
 };
 
-// CPU seconds used so far by every process named "postgres" (the cluster's backends).
-double PostgresCpuSeconds() {
+// CPU seconds used so far by the postmaster `postmaster_pid` and its children (the
+// cluster's backends), so that other clusters on the machine do not count.
+double PostgresCpuSeconds(long postmaster_pid) {
   double total = 0;
   const double ticks = static_cast<double>(::sysconf(_SC_CLK_TCK));
   for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
@@ -94,10 +95,13 @@ double PostgresCpuSeconds() {
     std::string field;
     double utime = 0;
     double stime = 0;
+    long parent = 0;
     for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i == 4) parent = std::stol(field);
       if (i == 14) utime = std::stod(field);
       if (i == 15) stime = std::stod(field);
     }
+    if (std::stol(name) != postmaster_pid && parent != postmaster_pid) continue;
     total += (utime + stime) / ticks;
   }
   return total;
@@ -117,6 +121,31 @@ std::int64_t Percentile(std::vector<std::int64_t> values, double p) {
   if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
+}
+
+// The postmaster of the cluster `db` talks to: the first line of its postmaster.pid
+// (this runs as root on the database's machine); 0 when unknown.
+long PostmasterPid(SqlDatabase& db) {
+  auto dir =
+      TransactFor<std::string>(db, TxMode::kRead, [](SqlConnection& c) -> Result<std::string> {
+        auto rows = c.Query("SELECT current_setting('data_directory')");
+        if (!rows) return Fail(std::move(rows).error());
+        RowReader in(rows->front());
+        return in.Text();
+      });
+  if (!dir) return 0;
+  std::ifstream pid_file(std::filesystem::path(*dir) / "postmaster.pid");
+  long pid = 0;
+  pid_file >> pid;
+  return pid;
+}
+
+// Statements run per pg_stat_statements, when the cluster loads it (counted only then).
+Result<std::int64_t> StatementCalls(SqlDatabase& db) {
+  return Scalar(db,
+                "SELECT coalesce(sum(calls), 0)::BIGINT FROM pg_stat_statements s"
+                " JOIN pg_database d ON d.oid = s.dbid"
+                " WHERE d.datname = current_database() AND s.toplevel");
 }
 
 Execution NewExecution(int owner, int i) {
@@ -226,14 +255,17 @@ int Main(int argc, char** argv) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const auto commits_before = Scalar(
       **admin, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
-  const double cpu_before = PostgresCpuSeconds();
+  const long postmaster = PostmasterPid(**admin);
+  const auto calls_before = StatementCalls(**admin);
+  const double cpu_before = PostgresCpuSeconds(postmaster);
   const auto started = Clock::now();
   for (auto& w : workers) w->pool->Start();
   while (listener.finished.load() < static_cast<std::size_t>(executions)) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  const double cpu = PostgresCpuSeconds() - cpu_before;
+  const double cpu = PostgresCpuSeconds(postmaster) - cpu_before;
+  const auto calls_after = StatementCalls(**admin);
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const auto commits_after = Scalar(
       **admin, "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()");
@@ -262,8 +294,14 @@ int Main(int argc, char** argv) {
     fmt::print("transactions/execution {:.1f} (claim, heartbeats, finish; all of the database)\n",
                static_cast<double>(*commits_after - *commits_before) / executions);
   }
-  fmt::print("postgres CPU/execution {:.0f} us ({:.2f} s over {:.2f} s)\n", cpu / executions * 1e6,
-             cpu, seconds);
+  if (calls_before && calls_after) {
+    // Less the reads of the counter (BEGIN, SELECT, COMMIT; BEGIN).
+    fmt::print("statements/execution   {:.2f} (pg_stat_statements, top level)\n",
+               static_cast<double>(*calls_after - *calls_before - 4) / executions);
+  }
+  fmt::print(
+      "postgres CPU/execution {:.0f} us ({:.2f} s over {:.2f} s; postmaster {} and children)\n",
+      cpu / executions * 1e6, cpu, seconds, postmaster);
   fmt::print(
       "idle submit->claim     p50 {} ms, p99 {} ms (store clock, ms resolution; 300 "
       "one at a time)\n",

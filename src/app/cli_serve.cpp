@@ -157,9 +157,9 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   Metrics metrics;
   metrics.SetProcessInfo(role, kProgramVersion);
   metrics.SetStoreUp(true);
-  ServiceStores service_stores{stores->executions,  stores->users,      stores->scripts,
-                               stores->tokens,      stores->check,      stores->cluster,
-                               stores->change_feed, stores->rate_limits};
+  ServiceStores service_stores{stores->executions,  stores->users,       stores->scripts,
+                               stores->tokens,      stores->check,       stores->cluster,
+                               stores->change_feed, stores->rate_limits, stores->login_attempts};
   auto services = StartServices(std::move(service_stores), executor.get(), std::move(*catalog),
                                 std::move(availability), ServiceOptionsFrom(config), &metrics);
   if (!services) return Fatal(kExitPlatform, "cannot start the services", services.error());

@@ -71,6 +71,14 @@ class ClusterQueueStore {
                                                          std::size_t limit) = 0;
   // Deletes the events of executions whose result event is older than `cutoff_ms`.
   virtual Result<std::size_t> DeleteEventsBefore(std::int64_t cutoff_ms) = 0;
+
+  // Event notifications go only to executions some `watcher` (an API replica's event
+  // hub) streams: records `add`, forgets `remove` and marks every row of `watcher` seen at
+  // `now_ms`, in one transaction. Rows a lost replica left behind only cost notifications
+  // until DeleteIdleWatchers drops them.
+  virtual Status WatchEvents(std::string_view watcher, const std::vector<std::string>& add,
+                             const std::vector<std::string>& remove, std::int64_t now_ms) = 0;
+  virtual Result<std::size_t> DeleteIdleWatchers(std::int64_t seen_before_ms) = 0;
 };
 
 // Token buckets kept in the database, so that API replicas limit a client in total:
@@ -88,6 +96,28 @@ class SharedRateLimits {
   // Drops buckets idle for a minute or more: they are full again, forgetting them
   // changes nothing.
   virtual Result<std::size_t> DeleteIdle() = 0;
+};
+
+// Failed logins of one (username, client address) pair, kept in the database so that
+// API replicas count them together (service/login_throttle.hpp decides what they mean).
+struct LoginAttempts {
+  int failures = 0;  // admitted attempts not (yet) successful
+  std::int64_t last_failure_ms = 0;
+  std::int64_t locked_until_ms = 0;
+};
+
+class SharedLoginAttempts {
+ public:
+  virtual ~SharedLoginAttempts() = default;
+  // Reads the record of `key` (all zero when there is none), lets `change` alter it and
+  // stores the result, holding the row locked throughout: replicas changing one key
+  // take turns. `change` runs once, and must not call back into this object.
+  virtual Status Update(std::string_view key,
+                        const std::function<void(LoginAttempts&)>& change) = 0;
+  virtual Status Forget(std::string_view key) = 0;
+  // Drops records neither locked at `now_ms` nor failed within `idle_ms` before it: they
+  // would start again from zero anyway.
+  virtual Result<std::size_t> DeleteFinished(std::int64_t now_ms, std::int64_t idle_ms) = 0;
 };
 
 // Channels a ChangeFeed hears (PostgreSQL LISTEN/NOTIFY): work was queued (payload

@@ -35,10 +35,9 @@ std::string Remaining(std::int64_t ms) {
 
 }  // namespace
 
-Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(std::shared_ptr<UserStore> users,
-                                                                 std::shared_ptr<TokenStore> tokens,
-                                                                 AuthOptions options,
-                                                                 Clock now_ms) {
+Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(
+    std::shared_ptr<UserStore> users, std::shared_ptr<TokenStore> tokens, AuthOptions options,
+    Clock now_ms, std::shared_ptr<SharedLoginAttempts> login_attempts) {
   I8C_TRY(EnsureSodium());
   if (options.token_lifetime.count() <= 0) {
     return Fail(ErrorCode::kInvalidArgument, "auth token lifetime must be positive");
@@ -58,9 +57,9 @@ Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(std::shared_ptr
   const PasswordHasher hasher(options.password_hash);
   auto dummy = hasher.Hash(HexEncode(RandomBytes(16)));
   if (!dummy) return Fail(std::move(dummy.error()));
-  std::unique_ptr<AuthServiceImpl> service(
-      new AuthServiceImpl(std::move(users), std::move(tokens), std::move(options),
-                          std::move(now_ms), std::move(secret), std::move(*dummy)));
+  std::unique_ptr<AuthServiceImpl> service(new AuthServiceImpl(
+      std::move(users), std::move(tokens), std::move(options), std::move(now_ms), std::move(secret),
+      std::move(*dummy), std::move(login_attempts)));
   if (auto admin = service->EnsureAdmin(); !admin) {
     return Fail(std::move(admin.error()).WithContext("admin account"));
   }
@@ -69,7 +68,8 @@ Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(std::shared_ptr
 
 AuthServiceImpl::AuthServiceImpl(std::shared_ptr<UserStore> users,
                                  std::shared_ptr<TokenStore> tokens, AuthOptions options,
-                                 Clock now_ms, std::string secret, std::string dummy_hash)
+                                 Clock now_ms, std::string secret, std::string dummy_hash,
+                                 std::shared_ptr<SharedLoginAttempts> login_attempts)
     : users_(std::move(users)),
       tokens_(std::move(tokens)),
       options_(std::move(options)),
@@ -77,7 +77,8 @@ AuthServiceImpl::AuthServiceImpl(std::shared_ptr<UserStore> users,
       secret_(std::move(secret)),
       dummy_hash_(std::move(dummy_hash)),
       hasher_(options_.password_hash),
-      throttle_(LoginThrottle::Options{options_.lockout_failures, options_.lockout_duration}) {}
+      throttle_(LoginThrottle::Options{options_.lockout_failures, options_.lockout_duration},
+                std::move(login_attempts)) {}
 
 Status AuthServiceImpl::EnsureAdmin() {
   if (options_.admin_username.empty()) return {};
@@ -272,6 +273,10 @@ std::int64_t AuthServiceImpl::TokenLifetimeSeconds() const {
 
 Result<std::size_t> AuthServiceImpl::SweepExpiredRevocations() {
   return tokens_->DeleteExpired(now_ms_());
+}
+
+Result<std::size_t> AuthServiceImpl::SweepLoginAttempts() {
+  return throttle_.SweepShared(now_ms_());
 }
 
 }  // namespace integr8scode

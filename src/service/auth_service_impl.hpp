@@ -27,9 +27,11 @@ class AuthServiceImpl final : public AuthService {
   // configured one if it differs. kInvalidArgument for bad options (a secret shorter than
   // 32 bytes, an admin without password, an admin name already taken by a registered
   // user); store errors as they come.
-  static Result<std::unique_ptr<AuthServiceImpl>> Create(std::shared_ptr<UserStore> users,
-                                                         std::shared_ptr<TokenStore> tokens,
-                                                         AuthOptions options, Clock now_ms);
+  // `login_attempts` given: failed logins are counted in the database with every other
+  // API replica (LoginThrottle).
+  static Result<std::unique_ptr<AuthServiceImpl>> Create(
+      std::shared_ptr<UserStore> users, std::shared_ptr<TokenStore> tokens, AuthOptions options,
+      Clock now_ms, std::shared_ptr<SharedLoginAttempts> login_attempts = nullptr);
 
   Result<User> Register(std::string_view username, std::string_view email,
                         std::string_view password) override;
@@ -45,10 +47,13 @@ class AuthServiceImpl final : public AuthService {
 
   // Deletes revocation records of tokens that have expired anyway.
   Result<std::size_t> SweepExpiredRevocations();
+  // Deletes shared failed-login records that would start again anyway.
+  Result<std::size_t> SweepLoginAttempts();
 
  private:
   AuthServiceImpl(std::shared_ptr<UserStore> users, std::shared_ptr<TokenStore> tokens,
-                  AuthOptions options, Clock now_ms, std::string secret, std::string dummy_hash);
+                  AuthOptions options, Clock now_ms, std::string secret, std::string dummy_hash,
+                  std::shared_ptr<SharedLoginAttempts> login_attempts);
   Status EnsureAdmin();
   // The configured admin's name, in any case: never open to registration.
   bool IsReserved(std::string_view username) const;

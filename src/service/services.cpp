@@ -241,6 +241,9 @@ class ServicesImpl final : public Services {
     if (auto swept = auth_->SweepExpiredRevocations(); !swept) {
       Log(LogLevel::kWarn, "token revocation sweep failed", {{"error", swept.error().Describe()}});
     }
+    if (auto swept = auth_->SweepLoginAttempts(); !swept) {
+      Log(LogLevel::kWarn, "failed-login sweep failed", {{"error", swept.error().Describe()}});
+    }
     hub_->Sweep();
     if (stores_.rate_limits) {
       if (auto deleted = stores_.rate_limits->DeleteIdle(); !deleted) {
@@ -294,7 +297,8 @@ Result<std::unique_ptr<Services>> StartServices(ServiceStores stores, Executor* 
   I8C_TRY(EnsureSodium());
   I8C_TRY(ValidateOptions(stores, catalog, availability, options));
   if (!options.now_ms) options.now_ms = SystemNowMs;
-  auto auth = AuthServiceImpl::Create(stores.users, stores.tokens, options.auth, options.now_ms);
+  auto auth = AuthServiceImpl::Create(stores.users, stores.tokens, options.auth, options.now_ms,
+                                      stores.login_attempts);
   if (!auth) return Fail(std::move(auth.error()).WithContext("start accounts"));
   auto services = std::make_unique<ServicesImpl>(std::move(stores), executor, std::move(catalog),
                                                  std::move(availability), std::move(options),

@@ -77,7 +77,8 @@ struct ServiceStores {
   // any number of processes share them (docs/scale-out.md). Null: all in this process.
   std::shared_ptr<ClusterQueueStore> cluster;
   ChangeFeedFactory change_feed;
-  std::shared_ptr<SharedRateLimits> rate_limits;  // null: each process limits on its own
+  std::shared_ptr<SharedRateLimits> rate_limits;        // null: each process limits on its own
+  std::shared_ptr<SharedLoginAttempts> login_attempts;  // null: each process counts its own
 };
 
 // One named readiness check ("store", "sandbox", "queue", "listener") and its outcome.

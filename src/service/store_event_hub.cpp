@@ -1,8 +1,11 @@
 #include "service/store_event_hub.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <atomic>
 #include <exception>
+#include <random>
 #include <utility>
 
 #include "common/log.hpp"
@@ -12,6 +15,15 @@ namespace {
 
 // Events read per query; a longer backlog is read in further rounds.
 constexpr std::size_t kReadBatch = 1000;
+// A hub marks its watched executions seen this often; rows not seen for kWatcherIdle
+// belong to a hub that is gone (a replica killed) and are deleted by the sweep.
+constexpr std::chrono::minutes kWatchRefresh{1};
+constexpr std::chrono::minutes kWatcherIdle{5};
+
+std::string NewWatcherId() {
+  std::random_device random;
+  return fmt::format("hub-{:08x}{:08x}", random(), random());
+}
 
 }  // namespace
 
@@ -55,6 +67,7 @@ StoreEventHub::StoreEventHub(ClusterQueueStore& store, EventOptions options,
       options_(options),
       now_ms_(std::move(now_ms)),
       poll_interval_(poll_interval),
+      watcher_id_(NewWatcherId()),
       writer_([this] { WriterLoop(); }),
       dispatcher_([this] { DispatchLoop(); }) {}
 
@@ -69,6 +82,11 @@ StoreEventHub::~StoreEventHub() {
   writer_.join();
   dispatcher_.join();
   Flush();
+  if (!watched_.empty()) {
+    // Best effort: rows left behind only cost notifications until the sweep drops them.
+    (void)store_.WatchEvents(watcher_id_, {},
+                             std::vector<std::string>(watched_.begin(), watched_.end()), now_ms_());
+  }
 }
 
 void StoreEventHub::Publish(std::string_view execution_id, ExecutionEvent::Kind kind,
@@ -155,6 +173,11 @@ void StoreEventHub::Sweep() {
     Log(LogLevel::kWarn, "could not delete old execution events",
         {{"error", deleted.error().Describe()}});
   }
+  const auto idle_ms = std::chrono::duration_cast<std::chrono::milliseconds>(kWatcherIdle).count();
+  if (auto deleted = store_.DeleteIdleWatchers(now_ms_() - idle_ms); !deleted) {
+    Log(LogLevel::kWarn, "could not delete idle event watchers",
+        {{"error", deleted.error().Describe()}});
+  }
 }
 
 void StoreEventHub::Notify(std::string_view execution_id) {
@@ -187,8 +210,38 @@ void StoreEventHub::DispatchLoop() {
       if (stopping_) return;
       ids.swap(dirty_);
     }
+    // Recorded before reading: a status change committed after the record notifies, one
+    // committed before it is in what Deliver reads. One whose trigger looked in between
+    // waits for the next poll.
+    SyncWatchers();
     for (const std::string& id : ids) Deliver(id);
   }
+}
+
+void StoreEventHub::SyncWatchers() {
+  std::vector<std::string> add;
+  std::vector<std::string> remove;
+  {
+    std::lock_guard lock(subs_mu_);
+    for (const auto& [id, subscribers] : subscribers_) {
+      if (!watched_.contains(id)) add.push_back(id);
+    }
+    for (const std::string& id : watched_) {
+      if (!subscribers_.contains(id)) remove.push_back(id);
+    }
+  }
+  const auto now = std::chrono::steady_clock::now();
+  const bool refresh = !watched_.empty() && now >= next_watch_refresh_;
+  if (add.empty() && remove.empty() && !refresh) return;
+  if (auto recorded = store_.WatchEvents(watcher_id_, add, remove, now_ms_()); !recorded) {
+    // Tried again at the next round; meanwhile the poll delivers.
+    Log(LogLevel::kDebug, "could not record watched executions",
+        {{"error", recorded.error().Describe()}});
+    return;
+  }
+  for (std::string& id : add) watched_.insert(std::move(id));
+  for (const std::string& id : remove) watched_.erase(id);
+  next_watch_refresh_ = now + kWatchRefresh;
 }
 
 void StoreEventHub::Deliver(const std::string& id) {

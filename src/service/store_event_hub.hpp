@@ -28,6 +28,10 @@ namespace integr8scode {
 // new events of subscribed executions when told (Notify: a NOTIFY arrived) and every
 // `poll_interval` regardless, and calls the callbacks; so a slow subscriber never holds
 // up a publisher, whose pipe draining goes on. Thread-safe.
+//
+// The dispatcher records the executions it streams in the store (WatchEvents, under an id
+// of its own), so the database notifies only those; until a new one is recorded, and if
+// recording fails, the poll still delivers its events.
 class StoreEventHub final : public EventHub {
  public:
   StoreEventHub(ClusterQueueStore& store, EventOptions options,
@@ -58,6 +62,9 @@ class StoreEventHub final : public EventHub {
   void DispatchLoop();
   void WritePending(std::unique_lock<std::mutex>& write_lock);
   void Deliver(const std::string& id);
+  // Brings the store's record of watched executions in line with subscribers_; on the
+  // dispatcher thread.
+  void SyncWatchers();
   std::unique_ptr<Subscription> Attach(std::string_view execution_id, std::uint64_t after_seq,
                                        EventCallback callback);
 
@@ -76,6 +83,10 @@ class StoreEventHub final : public EventHub {
   std::unordered_map<std::string, std::vector<std::shared_ptr<Subscriber>>> subscribers_;
   std::set<std::string> dirty_;
   bool stopping_ = false;
+
+  const std::string watcher_id_;
+  std::set<std::string> watched_;  // recorded in the store; dispatcher thread only
+  std::chrono::steady_clock::time_point next_watch_refresh_;  // dispatcher thread only
 
   std::thread writer_;
   std::thread dispatcher_;

@@ -57,9 +57,14 @@ std::string ClaimSql() {
       "  LEFT JOIN running r ON r.owner_key = o.owner_key"
       "  ORDER BY q.rank + coalesce(r.n, 0), o.last_start NULLS FIRST, q.created_at, q.id"
       "  LIMIT $2"
+      // One primary-key probe per pick: as a join, the planner (whose statistics lag
+      // behind a queue that fills and drains in seconds) read every waiting row to lock
+      // a handful.
       "), picked AS ("
-      "  SELECT e.id AS picked_id FROM executions e JOIN ranked ON e.id = ranked.pick_id"
-      "  WHERE e.status = 'queued' FOR UPDATE OF e SKIP LOCKED"
+      "  SELECT l.id AS picked_id FROM ranked CROSS JOIN LATERAL ("
+      "    SELECT e.id FROM executions e WHERE e.id = ranked.pick_id AND e.status = 'queued'"
+      "    FOR UPDATE OF e SKIP LOCKED"
+      "  ) l"
       ")"
       " UPDATE executions SET status = 'running', worker_id = $1, started_at = $3,"
       " attempts = attempts + 1, lease_expires_at = $4"
@@ -119,7 +124,7 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
                                        std::int64_t now_ms, std::int64_t lease_until_ms) override {
     using List = std::vector<Execution>;
     if (max == 0) return List();
-    return TransactFor<List>(*database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<List> {
+    return TransactFor<List>(*database_, TxMode::kWriteOne, [&](SqlConnection& db) -> Result<List> {
       auto rows = db.Query(
           claim_, {SqlParam::Text(worker_id), SqlParam::Int(static_cast<std::int64_t>(max)),
                    SqlParam::Int(now_ms), SqlParam::Int(lease_until_ms)});
@@ -144,16 +149,17 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
     using Ids = std::vector<std::string>;
     if (ids.empty()) return Ids();
     const std::string joined = JoinIds(ids);
-    auto held = TransactFor<Ids>(*database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<Ids> {
-      // Ids are UUIDs (no commas): one text parameter carries the list.
-      auto rows = db.Query(
-          "UPDATE executions SET lease_expires_at = $3"
-          " WHERE id = ANY(string_to_array($2, ',')) AND status = 'running' AND worker_id = $1"
-          " RETURNING id",
-          {SqlParam::Text(worker_id), SqlParam::Text(joined), SqlParam::Int(lease_until_ms)});
-      if (!rows) return Fail(std::move(rows).error());
-      return ReadIds(*rows);
-    });
+    auto held =
+        TransactFor<Ids>(*database_, TxMode::kWriteOne, [&](SqlConnection& db) -> Result<Ids> {
+          // Ids are UUIDs (no commas): one text parameter carries the list.
+          auto rows = db.Query(
+              "UPDATE executions SET lease_expires_at = $3"
+              " WHERE id = ANY(string_to_array($2, ',')) AND status = 'running' AND worker_id = $1"
+              " RETURNING id",
+              {SqlParam::Text(worker_id), SqlParam::Text(joined), SqlParam::Int(lease_until_ms)});
+          if (!rows) return Fail(std::move(rows).error());
+          return ReadIds(*rows);
+        });
     if (!held) return Fail(std::move(held).error());
     const std::set<std::string> kept(held->begin(), held->end());
     Ids lost;
@@ -269,11 +275,13 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
                SqlParam::Blob(event.data), SqlParam::Int(now_ms)});
           if (!inserted) return Fail(std::move(inserted).error());
         }
-        for (std::string_view id : ids) {
-          auto notified =
-              db.Query("SELECT pg_notify('integr8scode_events', $1)", {SqlParam::Text(id)});
-          if (!notified) return Fail(std::move(notified).error());
-        }
+        // Only executions someone streams: NOTIFY takes a cluster-wide lock at commit.
+        auto notified = db.Query(
+            "SELECT pg_notify('integr8scode_events', w.execution_id) FROM ("
+            " SELECT DISTINCT execution_id FROM event_watchers"
+            " WHERE execution_id = ANY(string_to_array($1, ','))) w",
+            {SqlParam::Text(JoinIds(std::vector<std::string>(ids.begin(), ids.end())))});
+        if (!notified) return Fail(std::move(notified).error());
         return {};
       });
       if (status || status.error().code != ErrorCode::kAlreadyExists) return status;
@@ -324,9 +332,44 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
                                     });
   }
 
+  Status WatchEvents(std::string_view watcher, const std::vector<std::string>& add,
+                     const std::vector<std::string>& remove, std::int64_t now_ms) override {
+    return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
+      if (!remove.empty()) {
+        auto removed = db.Execute(
+            "DELETE FROM event_watchers"
+            " WHERE watcher = $1 AND execution_id = ANY(string_to_array($2, ','))",
+            {SqlParam::Text(watcher), SqlParam::Text(JoinIds(remove))});
+        if (!removed) return Fail(std::move(removed).error());
+      }
+      auto seen = db.Execute("UPDATE event_watchers SET seen_at = $2 WHERE watcher = $1",
+                             {SqlParam::Text(watcher), SqlParam::Int(now_ms)});
+      if (!seen) return Fail(std::move(seen).error());
+      if (!add.empty()) {
+        auto added = db.Execute(
+            "INSERT INTO event_watchers (execution_id, watcher, seen_at)"
+            " SELECT unnest(string_to_array($2, ',')), $1, $3"
+            " ON CONFLICT (execution_id, watcher) DO UPDATE SET seen_at = EXCLUDED.seen_at",
+            {SqlParam::Text(watcher), SqlParam::Text(JoinIds(add)), SqlParam::Int(now_ms)});
+        if (!added) return Fail(std::move(added).error());
+      }
+      return {};
+    });
+  }
+
+  Result<std::size_t> DeleteIdleWatchers(std::int64_t seen_before_ms) override {
+    return TransactFor<std::size_t>(
+        *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<std::size_t> {
+          auto deleted = db.Execute("DELETE FROM event_watchers WHERE seen_at < $1",
+                                    {SqlParam::Int(seen_before_ms)});
+          if (!deleted) return Fail(std::move(deleted).error());
+          return static_cast<std::size_t>(*deleted);
+        });
+  }
+
  private:
   Result<bool> Changed(std::string_view sql, std::initializer_list<SqlParam> params) {
-    return TransactFor<bool>(*database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<bool> {
+    return TransactFor<bool>(*database_, TxMode::kWriteOne, [&](SqlConnection& db) -> Result<bool> {
       auto changed = db.Execute(sql, params);
       if (!changed) return Fail(std::move(changed).error());
       return *changed > 0;

@@ -203,7 +203,8 @@ class SqlExecutionStore final : public ExecutionStore {
 
   Status Insert(const Execution& execution) override {
     const std::vector<SqlParam> params = EncodeExecution(execution);
-    return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
+    const TxMode mode = execution.idempotency_key.empty() ? TxMode::kWriteOne : TxMode::kWrite;
+    return database_->Transact(mode, [&](SqlConnection& db) -> Status {
       if (!execution.idempotency_key.empty()) {
         // Checked first for a clear message; the unique index still decides a race.
         auto taken = db.Query(

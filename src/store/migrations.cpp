@@ -283,6 +283,66 @@ CREATE TRIGGER executions_notify_cancel AFTER UPDATE OF status ON executions
   EXECUTE FUNCTION integr8scode_notify_cancel();
 )sql";
 
+// Events NOTIFY only executions someone streams (docs/scale-out.md): each API replica
+// records the executions it streams in event_watchers, and the status-event trigger
+// notifies only those. Without it every status change of every execution took
+// PostgreSQL's cluster-wide notification lock at commit, whether or not anyone listened.
+constexpr std::string_view kEventWatchersSqlite = R"sql(
+CREATE TABLE event_watchers (
+  execution_id TEXT NOT NULL,
+  watcher TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (execution_id, watcher)
+) STRICT;
+)sql";
+
+constexpr std::string_view kEventWatchersPostgres = R"sql(
+CREATE TABLE event_watchers (
+  execution_id TEXT NOT NULL,
+  watcher TEXT NOT NULL,
+  seen_at BIGINT NOT NULL,
+  PRIMARY KEY (execution_id, watcher)
+);
+CREATE INDEX event_watchers_watcher ON event_watchers (watcher);
+CREATE OR REPLACE FUNCTION integr8scode_status_event() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+  next_seq BIGINT;
+  now_ms BIGINT := (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT;
+BEGIN
+  SELECT coalesce(max(seq), 0) + 1 INTO next_seq FROM execution_events
+    WHERE execution_id = NEW.id;
+  INSERT INTO execution_events (execution_id, seq, kind, data, created_at)
+    VALUES (NEW.id, next_seq, 'status', convert_to(NEW.status, 'UTF8'), now_ms);
+  IF NEW.status NOT IN ('queued', 'running') THEN
+    INSERT INTO execution_events (execution_id, seq, kind, data, created_at)
+      VALUES (NEW.id, next_seq + 1, 'result', '', now_ms);
+  END IF;
+  IF EXISTS (SELECT 1 FROM event_watchers WHERE execution_id = NEW.id) THEN
+    PERFORM pg_notify('integr8scode_events', NEW.id);
+  END IF;
+  RETURN NULL;
+END $$;
+)sql";
+
+// Failed logins per (username, client address), counted by every API replica together.
+constexpr std::string_view kLoginAttemptsSqlite = R"sql(
+CREATE TABLE login_attempts (
+  attempt_key TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  last_failure_at INTEGER NOT NULL,
+  locked_until INTEGER NOT NULL
+) STRICT;
+)sql";
+
+constexpr std::string_view kLoginAttemptsPostgres = R"sql(
+CREATE TABLE login_attempts (
+  attempt_key TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  last_failure_at BIGINT NOT NULL,
+  locked_until BIGINT NOT NULL
+);
+)sql";
+
 // Stored once, so the @STATUSES@ list of the check constraints is written in one place.
 struct ExpandedSql {
   std::string sqlite;
@@ -346,6 +406,8 @@ std::span<const Migration> SchemaMigrations() {
        "ALTER TABLE executions ADD COLUMN compile_time_ms INTEGER;",
        "ALTER TABLE executions ADD COLUMN is_public SMALLINT NOT NULL DEFAULT 0;\n"
        "ALTER TABLE executions ADD COLUMN compile_time_ms BIGINT;"},
+      {5, "events notify only watched executions", kEventWatchersSqlite, kEventWatchersPostgres},
+      {6, "failed logins shared by API replicas", kLoginAttemptsSqlite, kLoginAttemptsPostgres},
   };
   return kMigrations;
 }

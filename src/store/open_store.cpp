@@ -30,6 +30,7 @@ Result<Stores> OpenStores(std::string_view url, const StoreOptions& options) {
   if ((*database)->Dialect() == SqlDialect::kPostgres) {
     stores.cluster = MakeSqlClusterQueueStore(*database);
     stores.rate_limits = MakeSqlSharedRateLimits(*database);
+    stores.login_attempts = MakeSqlSharedLoginAttempts(*database);
     stores.change_feed = [url = std::string(url),
                           timeout = options.connect_timeout_s](ChangeFeedCallbacks callbacks) {
       return StartPgChangeFeed(url, timeout, std::move(callbacks));

@@ -27,6 +27,7 @@ struct Stores {
   std::shared_ptr<ClusterQueueStore> cluster;
   ChangeFeedFactory change_feed;
   std::shared_ptr<SharedRateLimits> rate_limits;
+  std::shared_ptr<SharedLoginAttempts> login_attempts;
 };
 
 // Opens the database named by `url` and migrates it to the schema this binary knows:

@@ -119,6 +119,9 @@ class SqlConnection {
 enum class TxMode {
   kRead,   // a consistent snapshot; may run in parallel with other reads and a write
   kWrite,  // changes; serialized per row (PostgreSQL) or per database (SQLite)
+  // A change made by exactly one statement: PostgreSQL runs it in its own implicit
+  // transaction, one round trip instead of BEGIN, statement, COMMIT. SQLite: as kWrite.
+  kWriteOne,
 };
 
 // A pool of connections to one database. Thread-safe; shared by the stores.

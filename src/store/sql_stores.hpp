@@ -19,6 +19,8 @@ std::shared_ptr<TokenStore> MakeSqlTokenStore(std::shared_ptr<SqlDatabase> datab
 // The database queue of domain/cluster_queue.hpp (PostgreSQL only).
 std::shared_ptr<ClusterQueueStore> MakeSqlClusterQueueStore(std::shared_ptr<SqlDatabase> database);
 std::shared_ptr<SharedRateLimits> MakeSqlSharedRateLimits(std::shared_ptr<SqlDatabase> database);
+std::shared_ptr<SharedLoginAttempts> MakeSqlSharedLoginAttempts(
+    std::shared_ptr<SqlDatabase> database);
 
 // The executions table's columns in the order DecodeExecutionRow reads them.
 std::string_view ExecutionColumns();

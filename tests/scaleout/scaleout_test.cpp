@@ -496,6 +496,35 @@ TEST_F(ScaleOut, RateLimitHoldsInTotalAcrossReplicas) {
 }
 
 // Test 7: fairness. User A enqueues 200, then user B one: B's starts before A's tenth.
+// Failed logins count in the database: replicas taking turns do not each get the allowance.
+TEST_F(ScaleOut, LoginLockoutHoldsInTotalAcrossReplicas) {
+  const std::vector<std::pair<std::string, std::string>> lockout = {
+      {"auth.lockout_failures", "4"}, {"auth.lockout_duration", "10m"}};
+  ServerProcess* api_a = Start("api", false, lockout);
+  ServerProcess* api_b = Start("api", false, lockout);
+  ASSERT_TRUE(api_a && api_b);
+  HttpClient a(api_a->Port());
+  HttpClient b(api_b->Port());
+  CreateAccount(a, "victim");
+  CreateAccount(b, "bystander");
+  auto login = [](HttpClient& client, const std::string& name, const std::string& password) {
+    return client.PostJson("/api/v1/auth/login",
+                           boost::json::object{{"username", name}, {"password", password}});
+  };
+  for (int i = 1; i <= 4; ++i) {
+    const HttpResult failed = login(i % 2 ? a : b, "victim", "guess-guess");
+    // Two replicas counting apart would each have seen only two.
+    EXPECT_EQ(failed.status, i < 4 ? 401 : 423) << "attempt " << i << ": " << failed.Describe();
+  }
+  for (HttpClient* client : {&a, &b}) {
+    const HttpResult locked = login(*client, "victim", "password-victim");
+    EXPECT_EQ(locked.status, 423) << locked.Describe();
+    EXPECT_EQ(Str(locked.Json().at("code")), "account_locked");
+  }
+  // The lock is the pair's (name, address): another name from the same address still logs in.
+  EXPECT_EQ(login(b, "bystander", "password-bystander").status, 200);
+}
+
 TEST_F(ScaleOut, AnotherOwnersSingleExecutionIsNotHeldBack) {
   ServerProcess* api = Start("api");
   ASSERT_NE(api, nullptr);

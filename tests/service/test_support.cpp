@@ -30,7 +30,7 @@ ServiceStores ToServiceStores(const Stores& stores) {
   // The in-process queue on both backends: these suites test the services in one process
   // (tests/scaleout covers the database queue).
   return ServiceStores{stores.executions, stores.users, stores.scripts, stores.tokens, stores.check,
-                       nullptr,           {},           nullptr};
+                       nullptr,           {},           nullptr,        nullptr};
 }
 
 std::int64_t SkewedClock::Now() const {

@@ -1,6 +1,7 @@
 #include "store/postgres/pg_connection.hpp"
 
 #include <fmt/format.h>
+#include <poll.h>
 
 #include <charconv>
 #include <utility>
@@ -285,6 +286,15 @@ Result<PgConnection> PgConnection::Connect(const std::string& url, int connect_t
 
 bool PgConnection::Broken() const {
   return conn_ == nullptr || Pq().PQstatus(conn_) != CONNECTION_OK;
+}
+
+bool PgConnection::Stale() {
+  if (Broken()) return true;
+  // A pooled connection listens to nothing and has no query out, so anything readable is
+  // the server's goodbye (a FATAL "terminating connection" before the socket closes; libpq
+  // reads it without noticing the end yet) — or, rarely, a notice: dropped all the same.
+  pollfd input{Socket(), POLLIN, 0};
+  return ::poll(&input, 1, 0) != 0;
 }
 
 Status PgConnection::ExecuteScript(std::string_view sql) {

@@ -37,6 +37,10 @@ class PgConnection final : public SqlConnection {
 
   // The connection is lost (server gone, network cut): drop it, do not reuse it.
   bool Broken() const;
+  // Checks an idle pooled connection without a round trip: a server that ended the
+  // session (a restart) has sent its goodbye. True when it did, or the connection is
+  // Broken: drop it.
+  bool Stale();
 
   Status ExecuteScript(std::string_view sql) override;
 

@@ -30,6 +30,7 @@ class PgPool final : public SqlDatabase {
   Status Transact(TxMode mode, const std::function<Status(SqlConnection&)>& work) override {
     // READ COMMITTED for writes: every change is one compare-and-set statement, and
     // row locks decide races. Reads see one snapshot (a page and its total agree).
+    if (mode == TxMode::kWriteOne) return RunOne(work);
     const char* begin =
         mode == TxMode::kWrite ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
     // An idle connection may have died with a server restart; that is only noticed
@@ -63,6 +64,19 @@ class PgPool final : public SqlDatabase {
   std::string_view Backend() const override { return "postgres"; }
 
  private:
+  // One statement in its own implicit transaction. Not retried on a broken connection:
+  // unlike a BEGIN, the statement may have run. Acquire drops connections the server
+  // closed while they were idle, the usual reason for one to break at first use.
+  Status RunOne(const std::function<Status(SqlConnection&)>& work) {
+    Result<PgConnection> leased = Acquire();
+    if (!leased) return Fail(std::move(leased).error());
+    PgConnection connection = std::move(*leased);
+    Status outcome = work(connection);
+    const bool healthy = !connection.Broken();
+    Release(std::move(connection), healthy);
+    return outcome;
+  }
+
   Result<PgConnection> Acquire() {
     std::unique_lock lock(mutex_);
     const bool ready = available_.wait_for(lock, kAcquireTimeout,
@@ -72,10 +86,11 @@ class PgPool final : public SqlDatabase {
                   fmt::format("all {} database connections stayed busy for {} s", max_open_,
                               kAcquireTimeout.count()));
     }
-    if (!idle_.empty()) {
+    while (!idle_.empty()) {
       PgConnection connection = std::move(idle_.back());
       idle_.pop_back();
-      return connection;
+      if (!connection.Stale()) return connection;
+      --open_;
     }
     ++open_;
     lock.unlock();

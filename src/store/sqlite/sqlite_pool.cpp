@@ -139,7 +139,7 @@ class SqlitePool final : public SqlDatabase {
   }
 
   Status Transact(TxMode mode, const std::function<Status(SqlConnection&)>& work) override {
-    if (mode == TxMode::kWrite || reader_count_ == 0) {
+    if (mode != TxMode::kRead || reader_count_ == 0) {
       std::lock_guard lock(writer_mutex_);
       return RunIn(*writer_, SqliteTransaction::Kind::kImmediate, work);
     }

@@ -1,19 +1,26 @@
 #include "server_process.hpp"
 
 #include <fcntl.h>
+#include <fmt/format.h>
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <random>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include "http_client.hpp"
+#include "store/sql_database.hpp"
 
 extern char** environ;
 
@@ -23,6 +30,89 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 bool CanRunServer() { return ::geteuid() == 0; }
+
+namespace {
+
+// INTEGR8SCODE_TEST_SERVE_ON_POSTGRES=1 (the suite's second ctest entry, "pg."): every
+// server runs `serve` (role all) on INTEGR8SCODE_TEST_POSTGRES_URL instead of its SQLite
+// file, in a schema of its own named after its data directory, so a restart on the same
+// directory finds its data. The schemas are dropped when the test program ends.
+class PostgresSchemas final : public ::testing::Environment {
+ public:
+  static PostgresSchemas* Instance() {
+    static PostgresSchemas* const instance = [] {
+      const char* on = std::getenv("INTEGR8SCODE_TEST_SERVE_ON_POSTGRES");
+      if (on == nullptr || std::string_view(on) != "1")
+        return static_cast<PostgresSchemas*>(nullptr);
+      auto* schemas = new PostgresSchemas();
+      ::testing::AddGlobalTestEnvironment(schemas);  // gtest owns it
+      return schemas;
+    }();
+    return instance;
+  }
+
+  void SetUp() override {
+    if (BaseUrl().empty()) GTEST_SKIP() << "INTEGR8SCODE_TEST_POSTGRES_URL unset";
+  }
+
+  void TearDown() override {
+    std::lock_guard lock(mu_);
+    if (schemas_.empty()) return;
+    auto admin = OpenSqlDatabase(BaseUrl());
+    if (!admin) return;
+    for (const std::string& schema : schemas_) {
+      (void)(*admin)->Transact(TxMode::kWrite, [&](SqlConnection& db) {
+        return db.ExecuteScript("DROP SCHEMA IF EXISTS " + schema + " CASCADE");
+      });
+    }
+  }
+
+  // The database.url of a server with this data directory; empty (and `error` set) when
+  // its schema cannot be created.
+  std::string UrlFor(const fs::path& data_dir, std::string& error) {
+    const std::string base = BaseUrl();
+    if (base.empty()) {
+      error = "INTEGR8SCODE_TEST_SERVE_ON_POSTGRES needs INTEGR8SCODE_TEST_POSTGRES_URL";
+      return {};
+    }
+    const std::string schema =
+        fmt::format("serve_{:016x}", std::hash<std::string>{}(data_dir.string()));
+    auto admin = OpenSqlDatabase(base);
+    if (!admin) {
+      error = admin.error().Describe();
+      return {};
+    }
+    Status created = (*admin)->Transact(TxMode::kWrite, [&](SqlConnection& db) {
+      return db.ExecuteScript("CREATE SCHEMA IF NOT EXISTS " + schema);
+    });
+    if (!created) {
+      error = created.error().Describe();
+      return {};
+    }
+    {
+      std::lock_guard lock(mu_);
+      schemas_.insert(schema);
+    }
+    return fmt::format("{}{}options=-csearch_path%3D{}", base,
+                       base.find('?') == std::string::npos ? "?" : "&", schema);
+  }
+
+ private:
+  static std::string BaseUrl() {
+    const char* url = std::getenv("INTEGR8SCODE_TEST_POSTGRES_URL");
+    return url == nullptr ? std::string() : std::string(url);
+  }
+
+  std::mutex mu_;
+  std::set<std::string> schemas_;
+};
+
+// Registered before main's RUN_ALL_TESTS, so that its SetUp and TearDown run.
+[[maybe_unused]] PostgresSchemas* const kPostgresSchemas = PostgresSchemas::Instance();
+
+}  // namespace
+
+bool ServesOnPostgres() { return PostgresSchemas::Instance() != nullptr; }
 
 fs::path ServerBinary() { return INTEGR8SCODE_BINARY; }
 
@@ -62,6 +152,14 @@ std::unique_ptr<ServerProcess> ServerProcess::Start(const ServerOptions& options
       {"server.shutdown_grace", "20s"},
   };
   settings.insert(settings.end(), options.settings.begin(), options.settings.end());
+  const bool own_database = std::any_of(settings.begin(), settings.end(), [](const auto& setting) {
+    return setting.first == "database.url";
+  });
+  if (ServesOnPostgres() && !own_database) {
+    std::string url = PostgresSchemas::Instance()->UrlFor(options.data_dir, error);
+    if (url.empty()) return nullptr;
+    settings.emplace_back("database.url", std::move(url));
+  }
   for (const auto& [key, value] : settings) {
     args.push_back("--set");
     args.push_back(key + "=" + value);

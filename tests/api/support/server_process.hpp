@@ -17,6 +17,9 @@ namespace integr8scode::testing {
 
 // True when this process may run the server's sandbox (root). Suites skip otherwise.
 bool CanRunServer();
+// The servers run on PostgreSQL (INTEGR8SCODE_TEST_SERVE_ON_POSTGRES=1, the "pg." ctest
+// entries): each gets a schema of its own in INTEGR8SCODE_TEST_POSTGRES_URL.
+bool ServesOnPostgres();
 
 // A fresh directory under the temp dir, removed on destruction.
 class TempDir {
