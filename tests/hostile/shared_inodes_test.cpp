@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <thread>
 
@@ -142,9 +143,9 @@ Observed LockWhileOthersLook(std::string_view language, std::string_view version
     holder_done = true;
   });
   if (WaitForOutput(sink, "held\n", holder_done)) {
-    observed.from_the_host = ProbeFromTheHost({host_prefix + files.flock_path,
-                                               host_prefix + files.posix_path,
-                                               host_prefix + files.ofd_path});
+    observed.from_the_host =
+        ProbeFromTheHost({host_prefix + files.flock_path, host_prefix + files.posix_path,
+                          host_prefix + files.ofd_path});
     RunOptions options;
     options.executor = executor;
     const RunResult probe = testing::RunCode(language, version, ProbeProgram(files), options);
@@ -203,6 +204,115 @@ TEST_F(Hostile, LocksUnderGvisorStayInTheRun) {
   EXPECT_EQ(observed.from_another_run, "flock free\nF_GETLK free\nF_OFD_GETLK unsupported (22)\n")
       << "a concurrent run saw the locks";
   EXPECT_EQ(observed.from_the_host, kAllFree) << "the host saw the run's locks";
+}
+
+// Where else two concurrent runs could meet: each kind of rendezvous is made by one
+// run, which holds it, and looked for by a second run and by the host. The IPC and
+// network namespaces are per sandbox, /dev/shm is the run's own /tmp.
+constexpr std::string_view kRendezvousPrelude = R"(
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <mqueue.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#define KEY 0x18121812
+static struct sockaddr_un abstract_address(socklen_t* length) {
+  struct sockaddr_un address = {.sun_family = AF_UNIX};
+  const char name[] = "integr8scode-rendezvous";
+  memcpy(address.sun_path + 1, name, sizeof name - 1);
+  *length = offsetof(struct sockaddr_un, sun_path) + 1 + sizeof name - 1;
+  return address;
+}
+)";
+
+std::string RendezvousMaker() {
+  return std::string(kRendezvousPrelude) + R"(
+#define TRY(name, call) do { errno = 0; if ((long)(call) < 0) printf("%s %s\n", name, strerrorname_np(errno)); } while (0)
+int main(void) {
+  socklen_t length;
+  struct sockaddr_un address = abstract_address(&length);
+  int listener = socket(AF_UNIX, SOCK_STREAM, 0);
+  TRY("bind", bind(listener, (struct sockaddr*)&address, length));
+  TRY("listen", listen(listener, 1));
+  TRY("shmget", shmget(KEY, 4096, IPC_CREAT | 0666));
+  TRY("msgget", msgget(KEY, IPC_CREAT | 0666));
+  TRY("semget", semget(KEY, 1, IPC_CREAT | 0666));
+  TRY("shm_open", shm_open("/integr8scode-rendezvous", O_CREAT | O_RDWR, 0666));
+  struct mq_attr attributes = {.mq_maxmsg = 1, .mq_msgsize = 1};
+  mqd_t queue = mq_open("/integr8scode-rendezvous", O_CREAT | O_RDWR, 0666, &attributes);
+  if (queue == (mqd_t)-1) printf("mq_open %s\n", strerrorname_np(errno));
+  printf("made\n");
+  fflush(stdout);
+  sleep(60);
+  return 0;
+})";
+}
+
+std::string RendezvousSeeker() {
+  return std::string(kRendezvousPrelude) + R"(
+#define SEEK(name, call) do { errno = 0; long rc = (long)(call); printf("%s %s\n", name, rc < 0 ? strerrorname_np(errno) : "FOUND"); } while (0)
+int main(void) {
+  socklen_t length;
+  struct sockaddr_un address = abstract_address(&length);
+  SEEK("abstract", connect(socket(AF_UNIX, SOCK_STREAM, 0), (struct sockaddr*)&address, length));
+  SEEK("shmget", shmget(KEY, 0, 0));
+  SEEK("msgget", msgget(KEY, 0));
+  SEEK("semget", semget(KEY, 0, 0));
+  SEEK("shm_open", shm_open("/integr8scode-rendezvous", O_RDONLY, 0));
+  SEEK("mq_open", (long)mq_open("/integr8scode-rendezvous", O_RDONLY));
+  return 0;
+})";
+}
+
+constexpr std::string_view kNothingFound =
+    "abstract ECONNREFUSED\nshmget ENOENT\nmsgget ENOENT\nsemget ENOENT\nshm_open ENOENT\n"
+    "mq_open ENOENT\n";
+
+TEST_F(Hostile, ConcurrentRunsHaveNoPlaceToMeet) {
+  RecordingSink sink;
+  CancelToken cancel;
+  std::atomic<bool> maker_done{false};
+  RunResult maker;
+  std::thread thread([&] {
+    RunOptions options;
+    options.sink = &sink;
+    options.cancel = &cancel;
+    options.limits.timeout = std::chrono::seconds(30);
+    maker = C(RendezvousMaker(), options);
+    maker_done = true;
+  });
+  RunResult seeker;
+  bool from_the_host = false;
+  if (WaitForOutput(sink, "made\n", maker_done)) {
+    seeker = C(RendezvousSeeker());
+    // The host's own namespaces: nothing of the run's there either.
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const std::string_view name = "integr8scode-rendezvous";
+    name.copy(address.sun_path + 1, name.size());
+    UniqueFd socket(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    const auto length = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 + name.size());
+    from_the_host =
+        ::connect(socket.Get(), reinterpret_cast<const sockaddr*>(&address), length) == 0 ||
+        ::access("/dev/shm/integr8scode-rendezvous", F_OK) == 0;
+  }
+  cancel.Cancel();
+  thread.join();
+  // The maker may not make a POSIX queue at all (RLIMIT_MSGQUEUE is 0): it says so.
+  EXPECT_EQ(maker.stdout_text, "mq_open EMFILE\nmade\n") << maker.message << maker.stderr_text;
+  EXPECT_EQ(maker.status, ExecutionStatus::kCancelled);
+  EXPECT_EQ(seeker.stdout_text, kNothingFound) << seeker.message << seeker.stderr_text;
+  EXPECT_FALSE(from_the_host) << "the host found the run's socket or shared memory";
 }
 
 }  // namespace
