@@ -92,21 +92,51 @@ Status CopyFdInto(int dir, const char* name, int from, mode_t mode) {
   return {};
 }
 
-// Binds a host directory read-only, nosuid, nodev — recursively, so sub-mounts under
-// it are read-only too (mount_setattr, Linux 5.12+; MS_REMOUNT alone would only
-// change the top mount).
-Status BindReadOnly(const std::string& host_path, const std::string& target) {
-  if (auto s = Mount(host_path.c_str(), target, nullptr, MS_BIND | MS_REC, nullptr, host_path); !s)
-    return s;
-  mount_attr attr{};
-  attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-  if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &attr, sizeof attr) == 0) {
-    return {};
-  }
-  // Older kernels: remount the top mount read-only at least.
-  return Mount(nullptr, target, nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
-               nullptr, host_path + " (read-only)");
+// The host's directories and a runtime's tree are shared with the host and with every
+// other run, and a lock (flock, fcntl, OFD) lives on an inode: on a plain bind, a run's
+// lock is seen by every concurrent run and by the host. An overlay's inodes belong to
+// its own superblock, so through an overlay of its own a run locks only its own
+// (docs/sandbox.md, "Shared with the host"). Without an upper layer overlayfs needs two
+// lower ones: the second is `empty_layer`. Read-only, nosuid, nodev; mounts below
+// `host_dir` are not seen through it.
+Status MountOwnView(const std::string& host_dir, const std::string& target,
+                    const std::string& empty_layer) {
+  // lowerdir separates layers with ':' and options with ','; '\' escapes both.
+  const auto escaped = [](std::string_view path) {
+    std::string out;
+    for (const char c : path) {
+      if (c == ':' || c == ',' || c == '\\') out += '\\';
+      out += c;
+    }
+    return out;
+  };
+  const std::string options =
+      fmt::format("lowerdir={}:{}", escaped(host_dir), escaped(empty_layer));
+  return Mount("sandbox-ro", target, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, options.c_str(),
+               fmt::format("an overlay of {}", host_dir));
 }
+
+// The sandbox's mount point gets a small tmpfs of its own holding `empty` (the second
+// layer of every overlay: MountOwnView) and `root`, where the new root is built. The
+// overlays keep what they need of it (they clone their layers' mounts); the rest goes
+// with the old root at pivot_root. Returns the path of the new root.
+Result<std::string> MountLayers(const LaunchSpec& spec) {
+  const std::string& layers = spec.root_mount_point;
+  if (auto s = Mount("sandbox-layers", layers, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                     "size=4k,nr_inodes=8,mode=0755", "layers tmpfs");
+      !s) {
+    return Fail(s.error());
+  }
+  for (const char* dir : {"/empty", "/root"}) {
+    if (::mkdir((layers + dir).c_str(), 0755) != 0) {
+      const int saved = errno;
+      return Fail(SystemError(saved, fmt::format("mkdir {}{}", layers, dir)));
+    }
+  }
+  return layers + "/root";
+}
+
+std::string EmptyLayer(const LaunchSpec& spec) { return spec.root_mount_point + "/empty"; }
 
 struct EtcFile {
   const char* name;
@@ -242,12 +272,11 @@ Status EnterRoot(const std::string& root_path) {
 }
 
 // A runtime's own root filesystem (runtimes/build-rootfs made its mount points and
-// empty /etc files): bound read-only, then the per-run parts mounted over it. The
-// tree's /run is the staging point of the writable area, whose tmpfs also holds the
-// generated /etc files, each bound over the tree's empty one.
-Status BuildTreeRoot(const LaunchSpec& spec) {
-  const std::string& root_path = spec.root_mount_point;
-  if (auto s = BindReadOnly(spec.root_tree, root_path); !s) return s;
+// empty /etc files): seen read-only through an overlay of its own, then the per-run
+// parts mounted over it. The tree's /run is the staging point of the writable area,
+// whose tmpfs also holds the generated /etc files, each bound over the tree's empty one.
+Status BuildTreeRoot(const LaunchSpec& spec, const std::string& root_path) {
+  if (auto s = MountOwnView(spec.root_tree, root_path, EmptyLayer(spec)); !s) return s;
   UniqueFd root(::open(root_path.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!root) return Fail(SystemError("open the runtime's root"));
 
@@ -305,9 +334,11 @@ Status BuildRootFilesystem(const LaunchSpec& spec) {
   // Nothing we mount may propagate back to the host's mount namespace.
   if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s)
     return s;
-  const std::string& root_path = spec.root_mount_point;
+  auto new_root = MountLayers(spec);
+  if (!new_root) return Fail(new_root.error());
+  const std::string& root_path = *new_root;
   if (!spec.root_tree.empty()) {
-    if (auto s = BuildTreeRoot(spec); !s) return s;
+    if (auto s = BuildTreeRoot(spec, root_path); !s) return s;
     return EnterRoot(root_path);
   }
   // No MS_NODEV here: /dev's nodes live on this tmpfs. It becomes read-only below, so
@@ -331,7 +362,7 @@ Status BuildRootFilesystem(const LaunchSpec& spec) {
   }
   for (const std::string& host_path : spec.host_paths) {
     if (auto s = MakeDirs(root.Get(), host_path, 0755); !s) return s;
-    if (auto s = BindReadOnly(host_path, root_path + host_path); !s) return s;
+    if (auto s = MountOwnView(host_path, root_path + host_path, EmptyLayer(spec)); !s) return s;
   }
   if (auto s = MakeEtc(root.Get(), spec); !s) return s;
   if (auto s = MakeDev(root.Get()); !s) return s;

@@ -7,8 +7,10 @@ namespace integr8scode {
 
 // Builds the sandbox's filesystem and makes it the root (docs/sandbox.md). Runs in the
 // sandbox init, inside its fresh mount and PID namespaces, as real root:
-//   / ........... small tmpfs, read-only once built, nosuid
-//   /usr … ...... the runtime's host directories, bound read-only, nosuid, nodev
+//   / ........... small tmpfs, read-only once built, nosuid (or a runtime's own tree,
+//                 seen like the host directories)
+//   /usr … ...... the runtime's host directories, each seen through a read-only overlay
+//                 of this sandbox's own (its inodes, so its locks, are the run's), nosuid, nodev
 //   /bin, /lib … symlinks into /usr, as on the host (merged /usr)
 //   /etc ........ passwd, group, hosts, hostname, nsswitch.conf, + copies of host files
 //   /dev ........ null, zero, full, random, urandom; fd/stdin/stdout/stderr links

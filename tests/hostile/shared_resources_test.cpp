@@ -60,7 +60,7 @@ int main(void) {
 
 TEST_F(Hostile, LocksOnTheRunsOwnFilesWork) {
   // Go's build cache and the JVM take flock on their own files, SQLite record locks.
-  // (A lock on a shared file of /usr is a known, documented channel: docs/sandbox.md.)
+  // (Locks on /usr and runtime trees stay in the run: shared_inodes_test.cpp.)
   const RunResult result = Python(R"py(
 import fcntl, sqlite3
 with open("/tmp/own", "a") as f:
