@@ -478,13 +478,12 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   if (::unshare(CLONE_NEWCGROUP) != 0)
     FailSetup(fds.control, SystemError("unshare cgroup namespace"));
   if (auto s = EnterFreshTimeNamespace(); !s) FailSetup(fds.control, s.error());
-  // The zygote's binary is outside the new root: opened now, before pivot_root. A
-  // missing one only means cold runs.
-  const int zygote_exe = spec.prebuilt && !spec.warm_zygote.empty()
-                             ? ::open(spec.warm_zygote.c_str(), O_PATH | O_CLOEXEC)
-                             : -1;
+  // The zygote's binary is outside the new root: opened while the root is built, before
+  // pivot_root, through a view of this sandbox's own. A missing one only means cold runs.
   ::umask(022);
-  if (auto s = BuildRootFilesystem(spec); !s) FailSetup(fds.control, s.error());
+  UniqueFd zygote_file;
+  if (auto s = BuildRootFilesystem(spec, &zygote_file); !s) FailSetup(fds.control, s.error());
+  const int zygote_exe = zygote_file.Release();
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
     FailSetup(fds.control, SystemError("sethostname"));
   }

@@ -9,6 +9,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -137,6 +138,22 @@ Result<std::string> MountLayers(const LaunchSpec& spec) {
 }
 
 std::string EmptyLayer(const LaunchSpec& spec) { return spec.root_mount_point + "/empty"; }
+
+// The warm zygote's binary lives outside the new root (beside the service's binary), so
+// the init opens it before pivot_root — through an overlay of its directory of this
+// sandbox's own, as every host path is seen: the running zygote's executable
+// (/proc/self/exe, which a program can lock) is then an inode of this run, not the
+// host's file that every concurrent warm run executes. The overlay's mount point is in
+// the layers tmpfs and goes away at pivot_root; the descriptor keeps the overlay alive
+// for the execveat. Any failure only means no warm start (the run starts cold, counted).
+UniqueFd OpenZygoteThroughOwnView(const LaunchSpec& spec) {
+  const std::filesystem::path zygote(spec.warm_zygote);
+  const std::string view = spec.root_mount_point + "/zygote";
+  if (::mkdir(view.c_str(), 0755) != 0) return UniqueFd();
+  if (!MountOwnView(zygote.parent_path().string(), view, EmptyLayer(spec))) return UniqueFd();
+  const std::string path = view + "/" + zygote.filename().string();
+  return UniqueFd(::open(path.c_str(), O_PATH | O_CLOEXEC | O_NOFOLLOW));
+}
 
 struct EtcFile {
   const char* name;
@@ -330,13 +347,16 @@ Status BuildTreeRoot(const LaunchSpec& spec, const std::string& root_path) {
 
 }  // namespace
 
-Status BuildRootFilesystem(const LaunchSpec& spec) {
+Status BuildRootFilesystem(const LaunchSpec& spec, UniqueFd* zygote) {
   // Nothing we mount may propagate back to the host's mount namespace.
   if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s)
     return s;
   auto new_root = MountLayers(spec);
   if (!new_root) return Fail(new_root.error());
   const std::string& root_path = *new_root;
+  if (zygote != nullptr && spec.prebuilt && !spec.warm_zygote.empty()) {
+    *zygote = OpenZygoteThroughOwnView(spec);
+  }
   if (!spec.root_tree.empty()) {
     if (auto s = BuildTreeRoot(spec, root_path); !s) return s;
     return EnterRoot(root_path);

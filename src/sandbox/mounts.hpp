@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/error.hpp"
+#include "common/unique_fd.hpp"
 #include "sandbox/launch_spec.hpp"
 
 namespace integr8scode {
@@ -25,7 +26,9 @@ namespace integr8scode {
 // only: no user code has run); FinishRootFilesystem places the program, sizes the
 // writable area for the run (it was built with `built_tmpfs_bytes`) and makes /
 // read-only.
-Status BuildRootFilesystem(const LaunchSpec& spec);
+// With `zygote`, a sandbox built ahead for a warm start also opens spec.warm_zygote (O_PATH)
+// through an overlay of its directory of its own; left empty when that fails.
+Status BuildRootFilesystem(const LaunchSpec& spec, UniqueFd* zygote = nullptr);
 Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd, std::uint64_t built_tmpfs_bytes);
 
 }  // namespace integr8scode

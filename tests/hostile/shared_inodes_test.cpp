@@ -16,8 +16,10 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdlib>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "catalog/probe.hpp"
 #include "common/cancel.hpp"
@@ -120,14 +122,19 @@ bool WaitForOutput(const RecordingSink& sink, std::string_view text,
 struct Observed {
   RunResult holder;
   std::string from_another_run;
+  StartKind another_run_start = StartKind::kCold;
   std::string from_the_host;
 };
 
+LockedFiles Prefixed(const LockedFiles& files, const std::string& prefix) {
+  return {prefix + files.flock_path, prefix + files.posix_path, prefix + files.ofd_path};
+}
+
 // One run takes the locks of `files` (paths inside the sandbox) and holds them; while
-// it does, the host probes the same files at `host_prefix` + path, and a second run of
-// the same runtime probes them in its own sandbox. Then the holder is cancelled.
+// it does, the host probes the same files at `host_files`, and a second run of the same
+// runtime probes them in its own sandbox. Then the holder is cancelled.
 Observed LockWhileOthersLook(std::string_view language, std::string_view version,
-                             const LockedFiles& files, const std::string& host_prefix,
+                             const LockedFiles& files, const LockedFiles& host_files,
                              Executor* executor = nullptr) {
   Observed observed;
   RecordingSink sink;
@@ -143,13 +150,12 @@ Observed LockWhileOthersLook(std::string_view language, std::string_view version
     holder_done = true;
   });
   if (WaitForOutput(sink, "held\n", holder_done)) {
-    observed.from_the_host =
-        ProbeFromTheHost({host_prefix + files.flock_path, host_prefix + files.posix_path,
-                          host_prefix + files.ofd_path});
+    observed.from_the_host = ProbeFromTheHost(host_files);
     RunOptions options;
     options.executor = executor;
     const RunResult probe = testing::RunCode(language, version, ProbeProgram(files), options);
     observed.from_another_run = probe.stdout_text + probe.stderr_text;
+    observed.another_run_start = probe.start;
   }
   cancel.Cancel();
   holder.join();
@@ -162,11 +168,42 @@ const LockedFiles kHostPython{"/usr/bin/python3.11", "/usr/lib/python3.11/os.py"
                               "/usr/lib/python3.11/abc.py"};
 
 TEST_F(Hostile, LocksOnTheHostsUsrStayInTheRun) {
-  const Observed observed = LockWhileOthersLook("python", "3.11", kHostPython, "");
+  const Observed observed = LockWhileOthersLook("python", "3.11", kHostPython, kHostPython);
   ASSERT_EQ(observed.holder.stdout_text, "held\n")
       << observed.holder.message << observed.holder.stderr_text;
   EXPECT_EQ(observed.holder.status, ExecutionStatus::kCancelled);
   EXPECT_EQ(observed.from_another_run, kAllFree) << "a concurrent run saw the locks";
+  EXPECT_EQ(observed.from_the_host, kAllFree) << "the host saw the run's locks";
+}
+
+// Warm (hostile_warm): a warm run's executable is the zygote, a file outside the
+// sandbox's /usr that every warm run executes. It is opened through an overlay of its
+// own too, so /proc/self/exe is the run's inode: a lock on it is the run's.
+TEST_F(Hostile, LocksOnTheWarmZygoteStayInTheRun) {
+  const char* zygote = std::getenv("INTEGR8SCODE_TEST_WARM_ZYGOTE");
+  if (zygote == nullptr)
+    GTEST_SKIP() << "runs warm only with INTEGR8SCODE_TEST_WARM_ZYGOTE (ctest: hostile_warm)";
+  testing::SharedExecutor();
+  // Every slot's last run CPython 3.11, then two zygotes waiting: the holder and the
+  // probe both start warm.
+  std::vector<std::thread> warmers;
+  for (std::size_t i = 0; i < testing::kSharedExecutorSlots; ++i) {
+    warmers.emplace_back([] { testing::RunCode("python", "3.11", "pass\n"); });
+  }
+  for (std::thread& warmer : warmers) warmer.join();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (testing::TakeHostSnapshot().waiting_zygotes < 2 &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const LockedFiles exe{"/proc/self/exe", "/proc/self/exe", "/proc/self/exe"};
+  const Observed observed =
+      LockWhileOthersLook("python", "3.11", exe, LockedFiles{zygote, zygote, zygote});
+  ASSERT_EQ(observed.holder.stdout_text, "held\n")
+      << observed.holder.message << observed.holder.stderr_text;
+  EXPECT_EQ(observed.holder.start, StartKind::kWarm) << "the holder started cold";
+  EXPECT_EQ(observed.another_run_start, StartKind::kWarm) << "the probe started cold";
+  EXPECT_EQ(observed.from_another_run, kAllFree) << "a concurrent warm run saw the locks";
   EXPECT_EQ(observed.from_the_host, kAllFree) << "the host saw the run's locks";
 }
 
@@ -178,7 +215,8 @@ TEST_F(Hostile, LocksOnARuntimesTreeStayInTheRun) {
   }
   const LockedFiles files{"/usr/bin/python3.9", "/usr/lib/python3.9/os.py",
                           "/usr/lib/python3.9/abc.py"};
-  const Observed observed = LockWhileOthersLook("python", "3.9", files, runtime.root_tree);
+  const Observed observed =
+      LockWhileOthersLook("python", "3.9", files, Prefixed(files, runtime.root_tree));
   ASSERT_EQ(observed.holder.stdout_text, "held\n")
       << observed.holder.message << observed.holder.stderr_text;
   EXPECT_EQ(observed.holder.status, ExecutionStatus::kCancelled);
@@ -197,7 +235,8 @@ TEST_F(Hostile, LocksUnderGvisorStayInTheRun) {
   options.gvisor_runsc = kRunsc;
   auto executor = CreateLocalExecutor(options);
   ASSERT_TRUE(executor) << executor.error().Describe();
-  const Observed observed = LockWhileOthersLook("python", "3.11", kHostPython, "", executor->get());
+  const Observed observed =
+      LockWhileOthersLook("python", "3.11", kHostPython, kHostPython, executor->get());
   ASSERT_EQ(observed.holder.stdout_text, "no OFD locks 22\nheld\n")
       << observed.holder.message << observed.holder.stderr_text;
   EXPECT_EQ(observed.holder.status, ExecutionStatus::kCancelled);
