@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <sstream>
@@ -124,6 +125,23 @@ std::string Summary(const RunResult& result, bool color) {
   return line;
 }
 
+// One slot, no spawner: this process is small and single-threaded when it clones.
+SandboxOptions SandboxOptionsFor(const RunOptions& options, const Config& config) {
+  SandboxOptions sandbox;
+  sandbox.slots = 1;
+  sandbox.use_spawner = false;
+  sandbox.cgroup_mode =
+      options.cgroup_mode.empty() ? config.sandbox.cgroup_mode : options.cgroup_mode;
+  sandbox.cgroup_parent = config.sandbox.cgroup_parent;
+  sandbox.state_dir =
+      options.state_dir.empty() ? config.sandbox.state_dir : fs::path(options.state_dir);
+  sandbox.first_uid = config.sandbox.first_uid;
+  sandbox.isolation = options.isolation.empty() ? config.sandbox.isolation : options.isolation;
+  sandbox.gvisor_platform = config.sandbox.gvisor_platform;
+  sandbox.gvisor_runsc = config.sandbox.gvisor_runsc;
+  return sandbox;
+}
+
 int ExitCodeFor(ExecutionStatus status) {
   if (status == ExecutionStatus::kCompleted) return kExitOk;
   if (status == ExecutionStatus::kError) return kExitPlatform;
@@ -154,6 +172,14 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
                              ? LogLevel::kDebug
                              : std::max(config->logging.level, LogLevel::kWarn);
   ConfigureLogging(level, LogFormat::kText);
+  // The sandbox — the slot's lock and cgroups, and on a thread of its own the network
+  // namespace — is created while the catalog and the files are read: on an idle machine
+  // both fit side by side on two cores. It is joined before the run, which clones this
+  // process (DirectLauncher: single-threaded at that moment). The inputs are still
+  // judged first: a typo deserves its own message, before anything about the host.
+  std::future<Result<std::unique_ptr<Executor>>> creating = std::async(
+      std::launch::async,
+      [sandbox = SandboxOptionsFor(options, *config)] { return CreateLocalExecutor(sandbox); });
   const std::filesystem::path catalog_path =
       config->catalog.empty() ? global.catalog : config->catalog;
   auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
@@ -172,27 +198,14 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     if (!text) return fail(text.error(), kExitUsage);
     stdin_data = std::move(*text);
   }
-
-  const std::int64_t inputs_us = since();
-  // The inputs are checked first: a typo deserves its own message, before anything
-  // about the host. Creating the sandbox then starts the run's network namespace on a
-  // helper thread while the slot's cgroups are made.
-  SandboxOptions sandbox;
-  sandbox.slots = 1;
-  sandbox.use_spawner = false;  // this process is small and single-threaded
-  sandbox.cgroup_mode =
-      options.cgroup_mode.empty() ? config->sandbox.cgroup_mode : options.cgroup_mode;
-  sandbox.cgroup_parent = config->sandbox.cgroup_parent;
-  sandbox.state_dir =
-      options.state_dir.empty() ? config->sandbox.state_dir : fs::path(options.state_dir);
-  sandbox.first_uid = config->sandbox.first_uid;
-  sandbox.isolation = options.isolation.empty() ? config->sandbox.isolation : options.isolation;
-  sandbox.gvisor_platform = config->sandbox.gvisor_platform;
-  sandbox.gvisor_runsc = config->sandbox.gvisor_runsc;
-  if (std::string refusal = IsolationRefusal(**runtime, sandbox.isolation); !refusal.empty()) {
+  const std::string isolation =
+      options.isolation.empty() ? config->sandbox.isolation : options.isolation;
+  if (std::string refusal = IsolationRefusal(**runtime, isolation); !refusal.empty()) {
     return fail(MakeError(ErrorCode::kInvalidArgument, std::move(refusal)), kExitUsage);
   }
-  auto executor = CreateLocalExecutor(sandbox);
+
+  const std::int64_t inputs_us = since();
+  auto executor = creating.get();
   if (!executor) return fail(executor.error(), kExitPlatform);
 
   const std::int64_t executor_us = since();
