@@ -15,8 +15,10 @@ if [[ -z "$before" && -n "${BEFORE_REV:-}" ]]; then
   if [[ ! -x "$tree/build/ci/src/app/integr8scode" ]]; then
     rm -rf "$tree" && mkdir -p "$tree"
     git archive "$BEFORE_REV" | tar -x -C "$tree"
+    echo "building integr8scode at $BEFORE_REV in $tree (log: $tree.log)"
     (cd "$tree" && cmake --preset ci -DINTEGR8SCODE_BUILD_TESTS=OFF -DINTEGR8SCODE_BUILD_BENCH=OFF \
-      >/dev/null && cmake --build --preset ci --target integr8scode >/dev/null)
+      && cmake --build --preset ci --target integr8scode) >"$tree.log" 2>&1 ||
+      { tail -20 "$tree.log"; exit 1; }
   fi
   before=$PWD/$tree/build/ci/src/app/integr8scode
 fi
