@@ -177,9 +177,9 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   // both fit side by side on two cores. It is joined before the run, which clones this
   // process (DirectLauncher: single-threaded at that moment). The inputs are still
   // judged first: a typo deserves its own message, before anything about the host.
-  std::future<Result<std::unique_ptr<Executor>>> creating = std::async(
-      std::launch::async,
-      [sandbox = SandboxOptionsFor(options, *config)] { return CreateLocalExecutor(sandbox); });
+  const SandboxOptions sandbox = SandboxOptionsFor(options, *config);
+  std::future<Result<std::unique_ptr<Executor>>> creating =
+      std::async(std::launch::async, [sandbox] { return CreateLocalExecutor(sandbox); });
   const std::filesystem::path catalog_path =
       config->catalog.empty() ? global.catalog : config->catalog;
   auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
@@ -198,9 +198,7 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     if (!text) return fail(text.error(), kExitUsage);
     stdin_data = std::move(*text);
   }
-  const std::string isolation =
-      options.isolation.empty() ? config->sandbox.isolation : options.isolation;
-  if (std::string refusal = IsolationRefusal(**runtime, isolation); !refusal.empty()) {
+  if (std::string refusal = IsolationRefusal(**runtime, sandbox.isolation); !refusal.empty()) {
     return fail(MakeError(ErrorCode::kInvalidArgument, std::move(refusal)), kExitUsage);
   }
 
