@@ -182,7 +182,8 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
       std::async(std::launch::async, [sandbox] { return CreateLocalExecutor(sandbox); });
   const std::filesystem::path catalog_path =
       config->catalog.empty() ? global.catalog : config->catalog;
-  auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
+  auto catalog =
+      LoadCatalogEntry(catalog_path, options.language, options.version, CatalogExamples::kSkip);
   if (!catalog) return fail(catalog.error(), kExitUsage);
   auto runtime = catalog->Find(options.language, options.version);
   if (!runtime) return fail(runtime.error(), kExitUsage);
