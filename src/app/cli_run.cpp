@@ -7,14 +7,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <optional>
 #include <sstream>
 
 #include "api/result_json.hpp"
 #include "app/commands.hpp"
-#include "app/component_options.hpp"
 #include "app/config.hpp"
+#include "app/sandbox_options.hpp"
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
 #include "common/log.hpp"
@@ -153,7 +154,25 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
                              ? LogLevel::kDebug
                              : std::max(config->logging.level, LogLevel::kWarn);
   ConfigureLogging(level, LogFormat::kText);
-  auto catalog = LoadCatalog(CatalogPathFrom(global.catalog, *config), CatalogExamples::kSkip);
+  // The sandbox — the slot's lock and cgroups, and on a thread of its own the network
+  // namespace — is created while the catalog and the files are read: on an idle machine
+  // both fit side by side on two cores. It is joined before the run, which clones this
+  // process (DirectLauncher: single-threaded at that moment). The inputs are still
+  // judged first: a typo deserves its own message, before anything about the host.
+  SandboxOptions sandbox = SandboxOptionsFrom(*config);
+  sandbox.slots = 1;
+  // This process is small and single-threaded: it clones directly, and one run leaves no
+  // idle time to build a sandbox ahead in.
+  sandbox.use_spawner = false;
+  sandbox.prebuild = false;
+  sandbox.warm_zygote.clear();
+  if (!options.cgroup_mode.empty()) sandbox.cgroup_mode = options.cgroup_mode;
+  if (!options.state_dir.empty()) sandbox.state_dir = options.state_dir;
+  if (!options.isolation.empty()) sandbox.isolation = options.isolation;
+  std::future<Result<std::unique_ptr<Executor>>> creating =
+      std::async(std::launch::async, [sandbox] { return CreateLocalExecutor(sandbox); });
+  auto catalog = LoadCatalogEntry(CatalogPathFrom(global.catalog, *config), options.language,
+                                  options.version, CatalogExamples::kSkip);
   if (!catalog) return fail(catalog.error(), kExitUsage);
   auto runtime = catalog->Find(options.language, options.version);
   if (!runtime) return fail(runtime.error(), kExitUsage);
@@ -169,25 +188,12 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
     if (!text) return fail(text.error(), kExitUsage);
     stdin_data = std::move(*text);
   }
-
-  const std::int64_t inputs_us = since();
-  // The inputs are checked first: a typo deserves its own message, before anything
-  // about the host. Creating the sandbox then starts the run's network namespace on a
-  // helper thread while the slot's cgroups are made.
-  SandboxOptions sandbox = SandboxOptionsFrom(*config);
-  sandbox.slots = 1;
-  // This process is small and single-threaded: it clones directly, and one run leaves no
-  // idle time to build a sandbox ahead in.
-  sandbox.use_spawner = false;
-  sandbox.prebuild = false;
-  sandbox.warm_zygote.clear();
-  if (!options.cgroup_mode.empty()) sandbox.cgroup_mode = options.cgroup_mode;
-  if (!options.state_dir.empty()) sandbox.state_dir = options.state_dir;
-  if (!options.isolation.empty()) sandbox.isolation = options.isolation;
   if (std::string refusal = IsolationRefusal(**runtime, sandbox.isolation); !refusal.empty()) {
     return fail(MakeError(ErrorCode::kInvalidArgument, std::move(refusal)), kExitUsage);
   }
-  auto executor = CreateLocalExecutor(sandbox);
+
+  const std::int64_t inputs_us = since();
+  auto executor = creating.get();
   if (!executor) return fail(executor.error(), kExitPlatform);
 
   const std::int64_t executor_us = since();

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 namespace CLI {
 class App;
@@ -23,8 +26,30 @@ struct GlobalOptions {
   std::filesystem::path catalog;  // --catalog; empty when not given (see CatalogPathFrom)
 };
 
+struct ServeFlags {
+  std::string config_file;
+  std::string listen;
+  std::string data_dir;
+  std::string tls_cert;
+  std::string tls_key;
+  std::string role;
+  std::vector<std::string> settings;  // KEY=VALUE
+};
+
+// What `serve` does once its flags are parsed. Two executables share this command line
+// (docs/operations.md, "The command line"): `integr8scode` runs `run` and `runtimes`
+// itself and hands `serve` to `integr8scode-serve` (ExecServe), which runs the server.
+using ServeCommand = std::function<int(const ServeFlags& flags, const GlobalOptions& global)>;
+
+// The whole command line: parses argv, runs the chosen sub-command, returns the exit code.
+int CommandLineMain(int argc, char** argv, const ServeCommand& serve);
+
 void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);
 void RegisterRunCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);
-void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int& exit_code);
+void RegisterServeCommand(CLI::App& app, const GlobalOptions& global, int& exit_code,
+                          const ServeCommand& serve);
+
+// The server itself (serve.cpp, linked only into integr8scode-serve).
+int Serve(const ServeFlags& flags, const GlobalOptions& global);
 
 }  // namespace integr8scode

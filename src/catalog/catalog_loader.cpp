@@ -4,8 +4,10 @@
 #include <toml++/toml.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -279,7 +281,81 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
   return runtime;
 }
 
+std::string_view Trim(std::string_view text) {
+  const std::size_t begin = text.find_first_not_of(" \t\r");
+  if (begin == std::string_view::npos) return {};
+  return text.substr(begin, text.find_last_not_of(" \t\r") - begin + 1);
+}
+
+// The text of each [[runtime]] entry (after its header line), or nothing when the file
+// is not plainly a list of them: then only a full parse knows where entries start. A
+// multi-line string could hold a line that looks like a header; a line starting with '['
+// that is neither an entry's header nor one of its [runtime.…] tables, or a key outside
+// any entry, is more than this split understands.
+std::optional<std::vector<std::string_view>> SplitEntries(std::string_view text) {
+  if (text.find("\"\"\"") != std::string_view::npos || text.find("'''") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::vector<std::string_view> entries;
+  std::optional<std::size_t> entry_start;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const std::size_t end = std::min(text.find('\n', pos), text.size());
+    std::string_view line = Trim(text.substr(pos, end - pos));
+    if (const std::size_t comment = line.find('#');
+        comment != std::string_view::npos && line.starts_with('[')) {
+      line = Trim(line.substr(0, comment));
+    }
+    if (line == "[[runtime]]") {
+      if (entry_start) entries.push_back(text.substr(*entry_start, pos - *entry_start));
+      entry_start = std::min(end + 1, text.size());
+    } else if (line.starts_with('[')) {
+      if (!entry_start || !line.starts_with("[runtime.")) return std::nullopt;
+    } else if (!entry_start && !line.empty() && !line.starts_with('#')) {
+      return std::nullopt;
+    }
+    pos = end + 1;
+  }
+  if (entry_start) entries.push_back(text.substr(*entry_start));
+  return entries;
+}
+
+bool MentionsString(std::string_view entry, std::string_view value) {
+  return entry.find(fmt::format("\"{}\"", value)) != std::string_view::npos ||
+         entry.find(fmt::format("'{}'", value)) != std::string_view::npos;
+}
+
 }  // namespace
+
+Result<RuntimeCatalog> LoadCatalogEntry(const fs::path& file, std::string_view language,
+                                        std::string_view version, CatalogExamples examples,
+                                        const fs::path& runtimes_dir) {
+  auto text = ReadText(file);
+  const auto entries = text ? SplitEntries(*text) : std::nullopt;
+  std::vector<Runtime> found;
+  bool whole = !entries;
+  for (std::size_t i = 0; !whole && i < entries->size(); ++i) {
+    const std::string_view entry = (*entries)[i];
+    if (!MentionsString(entry, language) || !MentionsString(entry, version)) continue;
+    toml::table root;
+    try {
+      root = toml::parse(fmt::format("[[runtime]]\n{}", entry), file.string());
+    } catch (const toml::parse_error&) {
+      whole = true;  // for the error's line and column in the whole file
+      break;
+    }
+    const toml::table* table = root["runtime"][0].as_table();
+    auto runtime = table == nullptr
+                       ? Result<Runtime>(Fail(ErrorCode::kInvalidArgument, "not a table"))
+                       : ReadRuntime(*table, i, file.parent_path(), runtimes_dir, examples);
+    whole = !runtime;
+    if (runtime && runtime->language == language && runtime->version == version) {
+      found.push_back(std::move(*runtime));
+    }
+  }
+  // Not found, or found twice: the whole catalog's answer (the available list, "listed twice").
+  if (!whole && found.size() == 1) return RuntimeCatalog(std::move(found));
+  return LoadCatalog(file, examples, runtimes_dir);
+}
 
 Result<RuntimeCatalog> LoadCatalog(const fs::path& file, CatalogExamples examples,
                                    const fs::path& runtimes_dir) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <filesystem>
+#include <string_view>
 
 #include "common/error.hpp"
 #include "domain/runtime.hpp"
@@ -21,6 +22,18 @@ std::filesystem::path DefaultRuntimesDir();
 // missing or mistyped fields, duplicate language/version pairs.
 Result<RuntimeCatalog> LoadCatalog(
     const std::filesystem::path& file, CatalogExamples examples = CatalogExamples::kLoad,
+    const std::filesystem::path& runtimes_dir = DefaultRuntimesDir());
+
+// The catalog as far as one program needs it (`integr8scode run`): only the
+// `language`/`version` entry is parsed and checked — the catalog is tens of entries, and
+// parsing them all costs a one-shot run ~1 ms of CPU (docs/benchmarks.md). Whenever the
+// file is not plainly a list of [[runtime]] entries (a multi-line string, another table,
+// an unusual header), the entry does not parse, or the pair is not found exactly once,
+// the whole catalog is loaded instead: the result and every error are then LoadCatalog's.
+// Errors in the other entries go unnoticed here (serve and `runtimes` load them all).
+Result<RuntimeCatalog> LoadCatalogEntry(
+    const std::filesystem::path& file, std::string_view language, std::string_view version,
+    CatalogExamples examples = CatalogExamples::kLoad,
     const std::filesystem::path& runtimes_dir = DefaultRuntimesDir());
 
 // Where the catalog is looked for when none is configured: $INTEGR8SCODE_CATALOG,

@@ -272,5 +272,84 @@ TEST(CatalogIsolation, GvisorRefusesRootFilesystemRuntimes) {
   EXPECT_GT(refused, 0);
 }
 
+// `integr8scode run` parses only the entry it runs (LoadCatalogEntry): for every entry of
+// the shipped catalog, that one entry and nothing else, equal to the whole catalog's.
+TEST(CatalogEntry, EveryShippedEntryAloneEqualsTheWholeCatalogs) {
+  const fs::path file = fs::path(INTEGR8SCODE_SOURCE_DIR) / "runtimes" / "catalog.toml";
+  auto whole = LoadCatalog(file, CatalogExamples::kSkip);
+  ASSERT_TRUE(whole.has_value()) << whole.error().Describe();
+  for (const Runtime& expected : whole->All()) {
+    auto one = LoadCatalogEntry(file, expected.language, expected.version, CatalogExamples::kSkip);
+    ASSERT_TRUE(one.has_value()) << one.error().Describe();
+    ASSERT_EQ(one->All().size(), 1u) << expected.Key() << ": the whole catalog was parsed";
+    const Runtime& got = one->All()[0];
+    EXPECT_EQ(got.Key(), expected.Key());
+    EXPECT_EQ(got.display_name, expected.display_name) << expected.Key();
+    EXPECT_EQ(got.source_file, expected.source_file) << expected.Key();
+    EXPECT_EQ(got.run.argv, expected.run.argv) << expected.Key();
+    EXPECT_EQ(got.run.limits.timeout, expected.run.limits.timeout) << expected.Key();
+    EXPECT_EQ(got.has_compile, expected.has_compile) << expected.Key();
+    EXPECT_EQ(got.compile.argv, expected.compile.argv) << expected.Key();
+    EXPECT_EQ(got.compile.limits.memory_bytes, expected.compile.limits.memory_bytes)
+        << expected.Key();
+    EXPECT_EQ(got.env, expected.env) << expected.Key();
+    EXPECT_EQ(got.interpreter, expected.interpreter) << expected.Key();
+    EXPECT_EQ(got.host_paths, expected.host_paths) << expected.Key();
+    EXPECT_EQ(got.root_tree, expected.root_tree) << expected.Key();
+    EXPECT_EQ(got.rootfs.packages, expected.rootfs.packages) << expected.Key();
+    EXPECT_EQ(got.image, expected.image) << expected.Key();
+    EXPECT_EQ(got.image_run, expected.image_run) << expected.Key();
+  }
+}
+
+// Whatever the split does not handle is the whole catalog's to answer, with its errors.
+TEST_F(CatalogFile, EntryFallsBackToTheWholeCatalogsAnswers) {
+  const std::string other = R"(
+[[runtime]]
+language = "node"
+version = "20"
+display_name = "Node.js 20"
+source_file = "script.js"
+file_extension = "js"
+interpreter = "/usr/bin/node"
+run = ["/usr/bin/node", "{source}"]
+)";
+  const fs::path file = Write(std::string(kMinimal) + other);
+  auto unknown = LoadCatalogEntry(file, "ruby", "3.3");
+  ASSERT_TRUE(unknown.has_value()) << unknown.error().Describe();
+  EXPECT_EQ(unknown->All().size(), 2u);
+  ASSERT_FALSE(unknown->Find("ruby", "3.3").has_value());
+  EXPECT_NE(unknown->Find("ruby", "3.3").error().message.find("available: python 3.11, node 20"),
+            std::string::npos);
+
+  auto twice = LoadCatalogEntry(Write(std::string(kMinimal) + kMinimal), "python", "3.11");
+  ASSERT_FALSE(twice.has_value());
+  EXPECT_NE(twice.error().message.find("listed twice"), std::string::npos);
+
+  // The syntax error's line is the file's, not the entry's.
+  auto syntax = LoadCatalogEntry(Write(other + std::string(kMinimal) + "run = [\"python\"\n"),
+                                 "python", "3.11");
+  ASSERT_FALSE(syntax.has_value());
+  EXPECT_NE(syntax.error().message.find("catalog.toml:"), std::string::npos)
+      << syntax.error().message;
+
+  // A multi-line string could hide a header: the whole file is parsed.
+  auto multiline = LoadCatalogEntry(
+      Write(std::string(kMinimal) + "example_description = \"\"\"two\nlines\"\"\"\n" + other),
+      "node", "20");
+  ASSERT_TRUE(multiline.has_value()) << multiline.error().Describe();
+  EXPECT_EQ(multiline->All().size(), 2u);
+}
+
+// The price of parsing one entry: another entry's mistake does not stop this one's run
+// (serve and `runtimes`, which load every entry, still refuse it).
+TEST_F(CatalogFile, EntryIgnoresTheOtherEntries) {
+  const fs::path file = Write(std::string(kMinimal) + "[[runtime]]\nlanguage = \"x\"\n");
+  auto one = LoadCatalogEntry(file, "python", "3.11");
+  ASSERT_TRUE(one.has_value()) << one.error().Describe();
+  EXPECT_EQ(one->All().size(), 1u);
+  EXPECT_FALSE(LoadCatalog(file).has_value());
+}
+
 }  // namespace
 }  // namespace integr8scode
