@@ -309,6 +309,9 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     status_ = response.status;
     if (response.stream) return StartStream(std::move(response));
     phase_ = Phase::kWriting;
+    // Observed before the write: a client that has the answer may ask /metrics next, on
+    // another connection, and must find its request counted.
+    Answered(status_);
     const bool keep_alive =
         keep_alive_ && !response.close && !stop_requested_ && !state_->stopping.load();
     Lowest().expires_after(state_->options.idle_timeout);
@@ -339,7 +342,6 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   }
 
   void OnWritten(beast::error_code ec, bool keep_alive) {
-    Answered(status_);
     Uncount();
     exchange_.reset();
     answered_ = false;
@@ -461,7 +463,10 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
   void WriteChunk(std::string_view data, bool last) {
     chunk_.clear();
     if (!data.empty()) chunk_ = fmt::format("{:x}\r\n{}\r\n", data.size(), data);
-    if (last) chunk_ += "0\r\n\r\n";
+    if (last) {
+      chunk_ += "0\r\n\r\n";
+      Answered(status_);  // before the client can see the end, as in WriteResponse
+    }
     WriteRaw(last);
   }
 
@@ -478,10 +483,7 @@ class Session final : public SessionBase, public std::enable_shared_from_this<Se
     stream_writing_ = false;
     write_timer_.cancel();
     Uncount();
-    if (ec || last) {
-      if (!ec) Answered(status_);
-      return Close();
-    }
+    if (ec || last) return Close();
     if (pending_) {
       auto [data, done] = std::move(*pending_);
       pending_.reset();

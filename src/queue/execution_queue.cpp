@@ -201,6 +201,16 @@ void ExecutionQueue::PublishDepthLocked() {
   listener_.OnDepthChanged(waiting_.Size(), active_.size());
 }
 
+// An execution the store holds as ended stops counting as running before anyone hears of
+// its end: a wait=true caller that scrapes /metrics next must not find it still running.
+// A cancel that comes now finds it ended in the store, where it is. The worker's own erase
+// after RunJob is then a no-op.
+void ExecutionQueue::Retire(const std::string& id) {
+  std::lock_guard lock(mu_);
+  active_.erase(id);
+  PublishDepthLocked();
+}
+
 bool ExecutionQueue::WaitStopping(std::chrono::milliseconds duration) {
   std::unique_lock lock(mu_);
   return work_cv_.wait_for(lock, duration, [&] { return stopping_; });
@@ -273,6 +283,7 @@ void ExecutionQueue::RunJob(Job& job, const std::string& owner_key) {
     return;
   }
   if (FinishWithRetry(job.id, finished.result)) {
+    Retire(job.id);
     listener_.OnFinished(finished);
     return;
   }
@@ -281,6 +292,7 @@ void ExecutionQueue::RunJob(Job& job, const std::string& owner_key) {
   if (auto stored = store_.Get(job.id); stored && IsTerminal(stored->status)) {
     stored->result.setup_us = finished.result.setup_us;
     stored->result.start = finished.result.start;
+    Retire(job.id);
     listener_.OnFinished(*stored);
   }
 }

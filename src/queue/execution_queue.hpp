@@ -132,6 +132,7 @@ class ExecutionQueue final : public SubmitQueue, public WorkerPool {
   void RecordCancelBeforeStart(const std::string& id);
   bool WaitStopping(std::chrono::milliseconds duration);
   void PublishDepthLocked();
+  void Retire(const std::string& id);
 
   ExecutionStore& store_;
   Executor& executor_;

@@ -2,7 +2,10 @@
 // bearer token, a listener of its own.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <sstream>
+#include <string>
+#include <string_view>
 
 #include "support/api_fixture.hpp"
 
@@ -36,6 +39,37 @@ TEST_F(MetricsLabels, JunkMethodsAndPathsDoNotGrowTheExposition) {
       << "grew from " << warm.body.size() << " to " << after.body.size() << " bytes";
   RecordProperty("metrics_bytes_before", static_cast<int>(warm.body.size()));
   RecordProperty("metrics_bytes_after_200_junk_requests", static_cast<int>(after.body.size()));
+}
+
+// The value of one series in a text exposition, or -1 when it is absent.
+double SeriesValue(const std::string& exposition, std::string_view series) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.starts_with(series) && line.size() > series.size() && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
+}
+
+// A client that has its answer may scrape next, on another connection: the request must
+// be counted already. (The count used to be taken after the write completed, so a fast
+// scrape on a busy machine could miss it.)
+TEST_F(MetricsLabels, AnAnswerIsCountedBeforeTheClientHasIt) {
+  constexpr std::string_view kSeries =
+      R"(integr8scode_http_requests_total{code="200",method="GET",route="/api/v1/health/live"})";
+  HttpClient scraper(Port());
+  const HttpResult before = scraper.Get("/metrics");
+  ASSERT_EQ(before.status, 200);
+  const double start = std::max(0.0, SeriesValue(before.body, kSeries));
+  for (int i = 1; i <= 200; ++i) {
+    HttpClient client(Port());  // a connection of its own: nothing orders it with the scrape
+    ASSERT_EQ(client.Get("/api/v1/health/live").status, 200);
+    const HttpResult scraped = scraper.Get("/metrics");
+    ASSERT_EQ(scraped.status, 200);
+    ASSERT_EQ(SeriesValue(scraped.body, kSeries), start + i) << "after answer " << i;
+  }
 }
 
 // The port the server logged for its metrics listener.

@@ -49,6 +49,7 @@ class RecordingObserver final : public ExecutionObserver {
   void OnFinished(std::string_view, std::string_view, const RunResult& result) override {
     std::lock_guard lock(mu_);
     ++finished_[std::string(StatusName(result.status))];
+    running_at_finish_[std::string(StatusName(result.status))] = running_;
   }
   void SetQueueDepth(std::size_t queued) override {
     std::lock_guard lock(mu_);
@@ -64,6 +65,7 @@ class RecordingObserver final : public ExecutionObserver {
   int started_ = 0;
   std::vector<std::chrono::milliseconds> waits_;
   std::map<std::string, int> finished_;
+  std::map<std::string, std::size_t> running_at_finish_;  // the running gauge then
   std::size_t depth_ = 0;
   std::size_t running_ = 0;
 };
@@ -372,6 +374,8 @@ TEST_F(QueueMechanicsTest, ObserverSeesTheLifeCycle) {
   EXPECT_EQ(observer.waits_[0].count(), *stored->started_at_ms - stored->created_at_ms);
   EXPECT_EQ(observer.finished_["completed"], 1);
   EXPECT_EQ(observer.finished_["cancelled"], 1);
+  // The gauge dropped before the end was told (a wait=true answer comes from it).
+  EXPECT_EQ(observer.running_at_finish_["completed"], 0u);
   EXPECT_EQ(observer.depth_, 0u);
   EXPECT_EQ(observer.running_, 0u);
 }

@@ -174,6 +174,7 @@ HostSnapshot TakeHostSnapshot() {
   HostSnapshot snapshot;
   std::set<uid_t> watched_uids;
   std::set<std::string> watched_slot_dirs;
+  std::map<pid_t, uid_t> process_uids;
   for (const uid_t uid : WatchedSandboxUids()) {
     watched_uids.insert(uid);
     watched_slot_dirs.insert(fmt::format("slot-{}", uid - kFirstSandboxUid));
@@ -201,6 +202,7 @@ HostSnapshot TakeHostSnapshot() {
       ++snapshot.waiting_zygotes;
     } else {
       snapshot.sandbox_user_processes.insert(static_cast<pid_t>(std::stoi(name)));
+      process_uids[static_cast<pid_t>(std::stoi(name))] = StatusUid(status);
     }
   }
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/proc/self/fd"))
@@ -232,6 +234,20 @@ HostSnapshot TakeHostSnapshot() {
   snapshot.cgroup_entries.erase(
       std::unique(snapshot.cgroup_entries.begin(), snapshot.cgroup_entries.end()),
       snapshot.cgroup_entries.end());
+  // Slots change hands while we look: a slot free when the holders were read may have been
+  // taken by another process since, which then made its cgroups and started its programs.
+  // What belongs to a slot another process holds now is not ours either.
+  for (const auto& [number, holder] : SlotHolders()) {
+    if (holder == 0 || holder == ::getpid()) continue;
+    const std::string slot = fmt::format("slot-{}", number);
+    const uid_t uid = kFirstSandboxUid + static_cast<uid_t>(number);
+    watched_slot_dirs.erase(slot);
+    std::erase_if(snapshot.cgroup_entries,
+                  [&](const std::string& dir) { return fs::path(dir).filename() == slot; });
+    std::erase_if(snapshot.sandbox_user_processes,
+                  [&](pid_t pid) { return process_uids[pid] == uid; });
+  }
+  snapshot.watched_slots = std::move(watched_slot_dirs);
   std::error_code ec;
   for ([[maybe_unused]] const auto& entry : fs::directory_iterator("/run/integr8scode/root", ec)) {
     ++snapshot.mount_point_entries;
@@ -263,7 +279,11 @@ std::string DescribeLeaks(const HostSnapshot& before, const HostSnapshot& after,
   if (after.open_fds > before.open_fds + fd_slack) {
     leaks += fmt::format("open descriptors grew from {} to {}; ", before.open_fds, after.open_fds);
   }
+  // Only slots that were ours or free before as well: a slot another process held then
+  // may keep its cgroups after that process is gone (killed before it could remove them),
+  // which is not a leak of ours.
   for (const std::string& dir : after.cgroup_entries) {
+    if (!before.watched_slots.contains(fs::path(dir).filename().string())) continue;
     if (std::find(before.cgroup_entries.begin(), before.cgroup_entries.end(), dir) ==
         before.cgroup_entries.end()) {
       leaks += "new cgroup " + dir + "; ";

@@ -58,6 +58,8 @@ struct HostSnapshot {
   std::size_t open_fds = 0;                 // this process's descriptors
   std::vector<std::string> cgroup_entries;  // slot cgroups of our or free slots
   std::size_t mount_point_entries = 0;      // entries in the sandbox mount point directory
+  // The slots looked at ("slot-<n>"): ours or free both before and after the look.
+  std::set<std::string> watched_slots;
 };
 HostSnapshot TakeHostSnapshot();
 // The uids a snapshot watches: those of this process's slots and of free slots.
