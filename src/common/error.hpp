@@ -54,6 +54,12 @@ template <class T>
 using Result = tl::expected<T, Error>;
 using Status = tl::expected<void, Error>;
 
+// Drops a Result whose failure changes nothing for the caller. `why` is for the reader
+// (and grep): it says why losing the error is correct here, e.g. "best-effort cleanup:
+// the run has already failed".
+template <class T>
+constexpr void IgnoreResult(const Result<T>& /*result*/, std::string_view /*why*/) noexcept {}
+
 inline tl::unexpected<Error> Fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
 inline tl::unexpected<Error> Fail(ErrorCode code, std::string message) {
   return tl::unexpected<Error>(MakeError(code, std::move(message)));
