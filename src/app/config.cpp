@@ -414,8 +414,11 @@ const std::vector<KeySpec>& Keys() {
                    return {};
                  }});
     k.push_back({"logging.format", [](Config& c, const Value& v) -> Status {
-                   auto name = I8C_TRY_VALUE(Choice({"json", "text"})(v));
-                   c.logging.format = name == "json" ? LogFormat::kJson : LogFormat::kText;
+                   // Not I8C_TRY_VALUE: GCC 12 sees the moved-out string as maybe
+                   // uninitialized here (-Wmaybe-uninitialized, a false positive).
+                   const auto name = Choice({"json", "text"})(v);
+                   I8C_TRY(name);
+                   c.logging.format = *name == "json" ? LogFormat::kJson : LogFormat::kText;
                    return {};
                  }});
     // top level
