@@ -190,8 +190,13 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string schema = fmt::format("bench_scaleout_{}", ::getpid());
-  (void)(*admin)->Transact(
-      TxMode::kWrite, [&](SqlConnection& c) { return c.ExecuteScript("CREATE SCHEMA " + schema); });
+  if (auto created = (*admin)->Transact(
+          TxMode::kWrite,
+          [&](SqlConnection& c) { return c.ExecuteScript("CREATE SCHEMA " + schema); });
+      !created) {
+    fmt::print(stderr, "create schema {}: {}\n", schema, created.error().Describe());
+    return 2;
+  }
   const std::string schema_url =
       fmt::format("{}{}options=-csearch_path%3D{}", url,
                   url.find('?') == std::string::npos ? "?" : "&", schema);
@@ -243,14 +248,20 @@ int Main(int argc, char** argv) {
   if (!make_workers()) return 2;
   std::vector<std::thread> inserters;
   const int kInserters = 4;
+  // A lost insert would leave the drain below waiting for ever.
+  std::atomic<int> failed_inserts{0};
   for (int t = 0; t < kInserters; ++t) {
     inserters.emplace_back([&, t] {
       for (int i = t; i < executions; i += kInserters) {
-        (void)submitter->executions->Insert(NewExecution(i % owners, i));
+        if (!submitter->executions->Insert(NewExecution(i % owners, i))) ++failed_inserts;
       }
     });
   }
   for (auto& thread : inserters) thread.join();
+  if (failed_inserts > 0) {
+    fmt::print(stderr, "{} of {} inserts failed\n", failed_inserts.load(), executions);
+    return 2;
+  }
   // PostgreSQL publishes its statistics about once a second.
   std::this_thread::sleep_for(std::chrono::milliseconds(1500));
   const auto commits_before = Scalar(
@@ -274,7 +285,10 @@ int Main(int argc, char** argv) {
   std::vector<std::int64_t> waits;
   for (int i = 0; i < 300; ++i) {
     Execution e = NewExecution(i % owners, executions + i);
-    (void)submitter->executions->Insert(e);
+    if (auto inserted = submitter->executions->Insert(e); !inserted) {
+      fmt::print(stderr, "insert: {}\n", inserted.error().Describe());
+      return 2;
+    }
     for (;;) {
       auto got = submitter->executions->Get(e.id);
       if (got && got->started_at_ms) {
@@ -306,9 +320,12 @@ int Main(int argc, char** argv) {
       "idle submit->claim     p50 {} ms, p99 {} ms (store clock, ms resolution; 300 "
       "one at a time)\n",
       Percentile(waits, 0.5), Percentile(waits, 0.99));
-  (void)(*admin)->Transact(TxMode::kWrite, [&](SqlConnection& c) {
-    return c.ExecuteScript("DROP SCHEMA " + schema + " CASCADE");
-  });
+  if (auto dropped = (*admin)->Transact(
+          TxMode::kWrite,
+          [&](SqlConnection& c) { return c.ExecuteScript("DROP SCHEMA " + schema + " CASCADE"); });
+      !dropped) {
+    fmt::print(stderr, "schema {} is left behind: {}\n", schema, dropped.error().Describe());
+  }
   return 0;
 }
 

@@ -14,6 +14,7 @@
 #include "api/request_auth.hpp"
 #include "api/static_files.hpp"
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "metrics/metrics.hpp"
 #include "service/services.hpp"
 
@@ -88,11 +89,9 @@ class ApiServerImpl final : public ApiServer {
     // error or a user's program output into HTML or script.
     HttpServerOptions http = context_.options.http;
     http.default_headers.emplace_back("X-Content-Type-Options", "nosniff");
-    auto server = HttpServer::Bind(std::move(http), std::move(callbacks));
-    if (!server) return Fail(server.error());
-    server_ = std::move(*server);
+    server_ = I8C_TRY_VALUE(HttpServer::Bind(std::move(http), std::move(callbacks)));
     if (context_.options.metrics_listen) {
-      if (auto status = ListenForMetrics(); !status) return status;
+      I8C_TRY(ListenForMetrics());
     }
     // Handlers use the server (timers): set it before the first request can arrive.
     context_.server = server_.get();
@@ -296,18 +295,17 @@ class ApiServerImpl final : public ApiServer {
 
   Status Authenticate(Call& call, const RouteSpec& route) {
     const HttpRequest& request = call.Request();
-    auto credentials = ReadCredentials(request);
-    if (!credentials) return Fail(credentials.error());
+    auto credentials = I8C_TRY_VALUE(ReadCredentials(request));
     AuthService& auth = context_.services->Auth();
-    if (!credentials->token.empty()) {
-      auto context = auth.Authenticate(credentials->token);
+    if (!credentials.token.empty()) {
+      auto context = auth.Authenticate(credentials.token);
       if (context) {
         call.auth_ = *context;
-        call.cookie_auth_ = credentials->from_cookie;
+        call.cookie_auth_ = credentials.from_cookie;
         call.caller_.user_id = context->user_id;
         call.caller_.role = context->role;
         call.GetExchange().user = std::to_string(context->user_id);
-      } else if (!credentials->from_cookie) {
+      } else if (!credentials.from_cookie) {
         return Fail(context.error());
       } else {
         // A stale browser cookie: clear it; the request goes on as anonymous, and routes
@@ -527,9 +525,8 @@ Result<std::pair<std::size_t, std::size_t>> PageParameters(const Call& call) {
     into = value;
     return {};
   };
-  if (auto status = read("limit", 1, 100, page.first); !status) return Fail(status.error());
-  if (auto status = read("offset", 0, 1'000'000'000, page.second); !status)
-    return Fail(status.error());
+  I8C_TRY(read("limit", 1, 100, page.first));
+  I8C_TRY(read("offset", 0, 1'000'000'000, page.second));
   return page;
 }
 
@@ -540,7 +537,7 @@ std::size_t DefaultHandlerThreads() {
 Result<std::unique_ptr<ApiServer>> ApiServer::Start(ApiOptions options, Services& services,
                                                     Metrics& metrics) {
   auto server = std::make_unique<ApiServerImpl>(std::move(options), services, metrics);
-  if (auto status = server->Listen(); !status) return Fail(status.error());
+  I8C_TRY(server->Listen());
   return std::unique_ptr<ApiServer>(std::move(server));
 }
 

@@ -8,6 +8,7 @@
 
 #include "api/http_server_state.hpp"
 #include "common/log.hpp"
+#include "common/try.hpp"
 
 namespace integr8scode {
 namespace {
@@ -244,7 +245,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Bind(HttpServerOptions options,
     state->tls = std::move(tls);
   }
   auto server = std::make_unique<AsioHttpServer>(std::move(state));
-  if (auto status = server->Listen(); !status) return Fail(status.error());
+  I8C_TRY(server->Listen());
   return std::unique_ptr<HttpServer>(std::move(server));
 }
 

@@ -8,6 +8,7 @@
 #include "api/request_auth.hpp"
 #include "api/resource_json.hpp"
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "service/services.hpp"
 
 namespace integr8scode {
@@ -81,23 +82,18 @@ void Me(const std::shared_ptr<Call>& call) {
 }
 
 Result<ScriptDraft> ReadDraft(const Call& call) {
-  auto body = ParseJsonObject(call.Request().body);
-  if (!body) return Fail(body.error());
-  JsonFields fields(*body);
+  auto body = I8C_TRY_VALUE(ParseJsonObject(call.Request().body));
+  JsonFields fields(body);
   ScriptDraft draft;
-  auto name = fields.RequiredString("name");
-  if (!name) return Fail(name.error());
-  auto lang = fields.RequiredString("lang");
-  if (!lang) return Fail(lang.error());
-  auto version = fields.RequiredString("lang_version");
-  if (!version) return Fail(version.error());
-  auto script = fields.RequiredString("script");
-  if (!script) return Fail(script.error());
-  if (auto status = fields.Finish(); !status) return Fail(status.error());
-  draft.name = std::move(*name);
-  draft.language = std::move(*lang);
-  draft.version = std::move(*version);
-  draft.content = std::move(*script);
+  auto name = I8C_TRY_VALUE(fields.RequiredString("name"));
+  auto lang = I8C_TRY_VALUE(fields.RequiredString("lang"));
+  auto version = I8C_TRY_VALUE(fields.RequiredString("lang_version"));
+  auto script = I8C_TRY_VALUE(fields.RequiredString("script"));
+  I8C_TRY(fields.Finish());
+  draft.name = std::move(name);
+  draft.language = std::move(lang);
+  draft.version = std::move(version);
+  draft.content = std::move(script);
   return draft;
 }
 

@@ -9,6 +9,7 @@
 #include "api/event_stream.hpp"
 #include "api/json_request.hpp"
 #include "api/resource_json.hpp"
+#include "common/try.hpp"
 #include "domain/idempotency_key.hpp"
 #include "service/services.hpp"
 
@@ -32,55 +33,40 @@ Result<LimitOverrides> ReadLimits(const boost::json::object& object) {
   LimitOverrides limits;
   constexpr std::uint64_t kMax64 = std::numeric_limits<std::int64_t>::max();
   constexpr std::uint64_t kMax32 = std::numeric_limits<std::uint32_t>::max();
-  auto memory = fields.OptionalUnsigned("memory_bytes", kMax64);
-  if (!memory) return Fail(memory.error());
-  auto cpu = fields.OptionalUnsigned("cpu_millicores", kMax32);
-  if (!cpu) return Fail(cpu.error());
-  auto timeout = fields.OptionalUnsigned("timeout_ms", kMax32);
-  if (!timeout) return Fail(timeout.error());
-  auto pids = fields.OptionalUnsigned("pids", kMax32);
-  if (!pids) return Fail(pids.error());
-  auto output = fields.OptionalUnsigned("output_bytes", kMax64);
-  if (!output) return Fail(output.error());
-  if (auto status = fields.Finish(); !status) return Fail(status.error());
-  if (*memory) limits.memory_bytes = **memory;
-  if (*cpu) limits.cpu_millicores = static_cast<std::uint32_t>(**cpu);
-  if (*timeout) limits.timeout = std::chrono::milliseconds(**timeout);
-  if (*pids) limits.pids = static_cast<std::uint32_t>(**pids);
-  if (*output) limits.output_bytes = **output;
+  auto memory = I8C_TRY_VALUE(fields.OptionalUnsigned("memory_bytes", kMax64));
+  auto cpu = I8C_TRY_VALUE(fields.OptionalUnsigned("cpu_millicores", kMax32));
+  auto timeout = I8C_TRY_VALUE(fields.OptionalUnsigned("timeout_ms", kMax32));
+  auto pids = I8C_TRY_VALUE(fields.OptionalUnsigned("pids", kMax32));
+  auto output = I8C_TRY_VALUE(fields.OptionalUnsigned("output_bytes", kMax64));
+  I8C_TRY(fields.Finish());
+  if (memory) limits.memory_bytes = *memory;
+  if (cpu) limits.cpu_millicores = static_cast<std::uint32_t>(*cpu);
+  if (timeout) limits.timeout = std::chrono::milliseconds(*timeout);
+  if (pids) limits.pids = static_cast<std::uint32_t>(*pids);
+  if (output) limits.output_bytes = *output;
   return limits;
 }
 
 Result<SubmitRequest> ReadSubmitRequest(const Call& call) {
-  auto body = ParseJsonObject(call.Request().body);
-  if (!body) return Fail(body.error());
-  JsonFields fields(*body);
+  auto body = I8C_TRY_VALUE(ParseJsonObject(call.Request().body));
+  JsonFields fields(body);
   SubmitRequest request;
-  auto script = fields.RequiredString("script");
-  if (!script) return Fail(script.error());
-  auto lang = fields.RequiredString("lang");
-  if (!lang) return Fail(lang.error());
-  auto version = fields.RequiredString("lang_version");
-  if (!version) return Fail(version.error());
-  auto stdin_data = fields.OptionalString("stdin");
-  if (!stdin_data) return Fail(stdin_data.error());
-  auto limits = fields.OptionalObject("limits");
-  if (!limits) return Fail(limits.error());
-  if (auto status = fields.Finish(); !status) return Fail(status.error());
-  request.script = std::move(*script);
-  request.language = std::move(*lang);
-  request.version = std::move(*version);
-  request.stdin_data = stdin_data->value_or("");
-  if (*limits != nullptr) {
-    auto overrides = ReadLimits(**limits);
-    if (!overrides) return Fail(overrides.error());
-    request.limits = *overrides;
+  auto script = I8C_TRY_VALUE(fields.RequiredString("script"));
+  auto lang = I8C_TRY_VALUE(fields.RequiredString("lang"));
+  auto version = I8C_TRY_VALUE(fields.RequiredString("lang_version"));
+  auto stdin_data = I8C_TRY_VALUE(fields.OptionalString("stdin"));
+  auto limits = I8C_TRY_VALUE(fields.OptionalObject("limits"));
+  I8C_TRY(fields.Finish());
+  request.script = std::move(script);
+  request.language = std::move(lang);
+  request.version = std::move(version);
+  request.stdin_data = stdin_data.value_or("");
+  if (limits != nullptr) {
+    request.limits = I8C_TRY_VALUE(ReadLimits(*limits));
   }
   if (call.Request().HasHeader("idempotency-key")) {
     const std::string_view key = call.Request().Header("idempotency-key");
-    if (auto valid = ValidateIdempotencyKey(key, !call.GetCaller().Authenticated()); !valid) {
-      return Fail(valid.error());
-    }
+    I8C_TRY(ValidateIdempotencyKey(key, !call.GetCaller().Authenticated()));
     request.idempotency_key = std::string(key);
   }
   return request;

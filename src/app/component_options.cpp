@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "catalog/catalog_loader.hpp"
+#include "common/try.hpp"
 
 namespace integr8scode {
 namespace {
@@ -105,12 +106,8 @@ Result<KubernetesOptions> KubernetesOptionsFrom(const Config& config) {
   options.pod.worker_id = k.worker_id;
   options.pod.start_timeout = k.start_timeout;
   options.max_pods = k.max_pods;
-  auto selector = ParseNodeSelector(k.node_selector);
-  if (!selector) return Fail(selector.error());
-  options.pod.node_selector = std::move(*selector);
-  auto tolerations = ParseTolerations(k.tolerations);
-  if (!tolerations) return Fail(tolerations.error());
-  options.pod.tolerations = std::move(*tolerations);
+  options.pod.node_selector = I8C_TRY_VALUE(ParseNodeSelector(k.node_selector));
+  options.pod.tolerations = I8C_TRY_VALUE(ParseTolerations(k.tolerations));
   return options;
 }
 

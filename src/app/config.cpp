@@ -12,6 +12,7 @@
 #include <map>
 #include <variant>
 
+#include "common/try.hpp"
 #include "common/units.hpp"
 
 extern char** environ;
@@ -119,10 +120,9 @@ struct KeySpec {
 template <class Parse, class Get>
 KeySpec Key(std::string key, Parse parse, Get get) {
   return {std::move(key), [parse, get](Config& config, const Value& value) -> Status {
-            auto parsed = parse(value);
-            if (!parsed) return Fail(std::move(parsed.error()));
+            auto parsed = I8C_TRY_VALUE(parse(value));
             auto& field = get(config);
-            field = static_cast<std::decay_t<decltype(field)>>(*parsed);
+            field = static_cast<std::decay_t<decltype(field)>>(parsed);
             return {};
           }};
 }
@@ -134,12 +134,11 @@ auto Integer(std::int64_t minimum, std::int64_t maximum) {
 auto Choice(std::initializer_list<std::string_view> choices) {
   std::vector<std::string_view> list(choices);
   return [list](const Value& value) -> Result<std::string> {
-    auto text = AsString(value);
-    if (!text) return text;
-    if (std::find(list.begin(), list.end(), *text) != list.end()) return text;
+    auto text = I8C_TRY_VALUE(AsString(value));
+    if (std::find(list.begin(), list.end(), text) != list.end()) return text;
     std::string names;
     for (std::string_view choice : list) names += (names.empty() ? "" : ", ") + std::string(choice);
-    return Fail(Invalid(fmt::format("'{}' is not one of: {}", *text, names)));
+    return Fail(Invalid(fmt::format("'{}' is not one of: {}", text, names)));
   };
 }
 
@@ -169,12 +168,10 @@ const std::vector<KeySpec>& Keys() {
     std::vector<KeySpec> k;
     // [server]
     k.push_back({"server.listen", [](Config& c, const Value& v) -> Status {
-                   auto text = AsString(v);
-                   if (!text) return Fail(text.error());
-                   auto address = ParseListenAddress(*text);
-                   if (!address) return Fail(address.error());
-                   c.server.listen_host = address->first;
-                   c.server.listen_port = address->second;
+                   auto text = I8C_TRY_VALUE(AsString(v));
+                   auto address = I8C_TRY_VALUE(ParseListenAddress(text));
+                   c.server.listen_host = address.first;
+                   c.server.listen_port = address.second;
                    return {};
                  }});
     k.push_back(Key(
@@ -398,30 +395,28 @@ const std::vector<KeySpec>& Keys() {
         "metrics.bearer_token", AsString,
         [](Config & c) -> auto& { return c.metrics.bearer_token; }));
     k.push_back({"metrics.listen", [](Config& c, const Value& v) -> Status {
-                   auto text = AsString(v);
-                   if (!text) return Fail(text.error());
-                   if (text->empty()) {
+                   auto text = I8C_TRY_VALUE(AsString(v));
+                   if (text.empty()) {
                      c.metrics.listen.reset();
                      return {};
                    }
-                   auto address = ParseListenAddress(*text);
-                   if (!address) return Fail(address.error());
-                   c.metrics.listen = *address;
+                   c.metrics.listen = I8C_TRY_VALUE(ParseListenAddress(text));
                    return {};
                  }});
     // [logging]
     k.push_back({"logging.level", [](Config& c, const Value& v) -> Status {
-                   auto name = Choice({"debug", "info", "warn", "error"})(v);
-                   if (!name) return Fail(name.error());
+                   auto name = I8C_TRY_VALUE(Choice({"debug", "info", "warn", "error"})(v));
                    for (LogLevel level :
                         {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
-                     if (LogLevelName(level) == *name) c.logging.level = level;
+                     if (LogLevelName(level) == name) c.logging.level = level;
                    }
                    return {};
                  }});
     k.push_back({"logging.format", [](Config& c, const Value& v) -> Status {
-                   auto name = Choice({"json", "text"})(v);
-                   if (!name) return Fail(name.error());
+                   // Not I8C_TRY_VALUE: GCC 12 sees the moved-out string as maybe
+                   // uninitialized here (-Wmaybe-uninitialized, a false positive).
+                   const auto name = Choice({"json", "text"})(v);
+                   I8C_TRY(name);
                    c.logging.format = *name == "json" ? LogFormat::kJson : LogFormat::kText;
                    return {};
                  }});
@@ -489,7 +484,7 @@ Status ApplyTable(Config& config, const toml::table& table, const std::string& p
     const std::string key =
         prefix.empty() ? std::string(name.str()) : prefix + "." + std::string(name.str());
     if (const toml::table* nested = node.as_table()) {
-      if (auto status = ApplyTable(config, *nested, key, source); !status) return status;
+      I8C_TRY(ApplyTable(config, *nested, key, source));
       continue;
     }
     Value value;
@@ -508,7 +503,7 @@ Status ApplyTable(Config& config, const toml::table& table, const std::string& p
       return Fail(
           Invalid(fmt::format("{}: {}: must be a single value, not a list or date", source, key)));
     }
-    if (auto status = ApplyKey(config, key, value, source); !status) return status;
+    I8C_TRY(ApplyKey(config, key, value, source));
   }
   return {};
 }
@@ -693,16 +688,13 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
   }
 
   if (file) {
-    if (auto status = ApplyFile(config, *file); !status) return Fail(status.error());
+    I8C_TRY(ApplyFile(config, *file));
   }
   for (const auto& [name, entry] : from_env) {
-    if (auto status = ApplyKey(config, entry.second->key, Value(entry.first), name); !status) {
-      return Fail(status.error());
-    }
+    I8C_TRY(ApplyKey(config, entry.second->key, Value(entry.first), name));
   }
   for (const auto& [key, value] : sources.flags) {
-    if (auto status = ApplyKey(config, key, Value(value), "command line"); !status)
-      return Fail(status.error());
+    I8C_TRY(ApplyKey(config, key, Value(value), "command line"));
   }
 
   // Derived defaults, resolved once so every part sees the same values.
@@ -743,7 +735,7 @@ Result<Config> LoadConfig(const ConfigSources& sources) {
     }
   }
 
-  if (auto status = Validate(config); !status) return Fail(status.error());
+  I8C_TRY(Validate(config));
   return config;
 }
 

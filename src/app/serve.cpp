@@ -20,6 +20,7 @@
 #include "catalog/probe.hpp"
 #include "common/log.hpp"
 #include "common/private_files.hpp"
+#include "common/try.hpp"
 #include "k8s/pod_executor.hpp"
 #include "metrics/metrics.hpp"
 #include "sandbox/local_executor.hpp"
@@ -56,9 +57,8 @@ Result<ConfigSources> Sources(const ServeFlags& flags) {
 
 Result<std::unique_ptr<Executor>> CreateExecutor(const Config& config) {
   if (config.sandbox.kind == "kubernetes") {
-    auto options = KubernetesOptionsFrom(config);
-    if (!options) return Fail(options.error());
-    return CreateKubernetesExecutor(*options);
+    auto options = I8C_TRY_VALUE(KubernetesOptionsFrom(config));
+    return CreateKubernetesExecutor(options);
   }
   return CreateLocalExecutor(SandboxOptionsFrom(config));
 }
@@ -123,7 +123,10 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  if (const int failed = pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr); failed != 0) {
+    return Fatal(kExitPlatform, "cannot block SIGTERM and SIGINT",
+                 SystemError(failed, "pthread_sigmask"));
+  }
   ::signal(SIGPIPE, SIG_IGN);
 
   std::vector<RuntimeAvailability> availability =

@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/try.hpp"
 #include "common/units.hpp"
 
 namespace integr8scode {
@@ -120,24 +121,16 @@ Result<std::string> ReadText(const fs::path& file) {
 
 Status ReadRootfs(const toml::table& table, const std::string& where, Runtime& runtime) {
   const EntryReader reader(table, where + " rootfs");
-  if (auto status =
-          reader.CheckKeys({"suite", "packages", "setup", "revision", "install_by_default"});
-      !status) {
-    return status;
-  }
+  I8C_TRY(reader.CheckKeys({"suite", "packages", "setup", "revision", "install_by_default"}));
   RootfsRecipe& recipe = runtime.rootfs;
-  auto suite = reader.String("suite");
-  if (!suite) return Fail(suite.error());
-  auto packages = reader.StringList("packages");
-  if (!packages) return Fail(packages.error());
-  auto setup = reader.StringList("setup", false);
-  if (!setup) return Fail(setup.error());
-  auto revision = reader.String("revision", false);
-  if (!revision) return Fail(revision.error());
-  recipe.suite = std::move(*suite);
-  recipe.packages = std::move(*packages);
-  recipe.setup = std::move(*setup);
-  recipe.revision = std::move(*revision);
+  auto suite = I8C_TRY_VALUE(reader.String("suite"));
+  auto packages = I8C_TRY_VALUE(reader.StringList("packages"));
+  auto setup = I8C_TRY_VALUE(reader.StringList("setup", false));
+  auto revision = I8C_TRY_VALUE(reader.String("revision", false));
+  recipe.suite = std::move(suite);
+  recipe.packages = std::move(packages);
+  recipe.setup = std::move(setup);
+  recipe.revision = std::move(revision);
   const auto valid_name = [](const std::string& name) {
     return !name.empty() &&
            name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789+-.") == std::string::npos;
@@ -164,21 +157,16 @@ Status ReadRootfs(const toml::table& table, const std::string& where, Runtime& r
 Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const fs::path& base,
                             const fs::path& runtimes_dir, CatalogExamples examples) {
   const EntryReader reader(table, fmt::format("runtime #{}", index + 1));
-  if (auto status = reader.CheckKeys({"language",       "version",     "display_name",
-                                      "implementation", "source_file", "file_extension",
-                                      "editor_mode",    "interpreter", "version_probe",
-                                      "version_match",  "run",         "env",
-                                      "host_paths",     "image",       "image_run",
-                                      "image_compile",  "example",     "example_description",
-                                      "compile",        "rootfs",      "warm"});
-      !status) {
-    return Fail(status.error());
-  }
+  I8C_TRY(reader.CheckKeys({"language",       "version",     "display_name",
+                            "implementation", "source_file", "file_extension",
+                            "editor_mode",    "interpreter", "version_probe",
+                            "version_match",  "run",         "env",
+                            "host_paths",     "image",       "image_run",
+                            "image_compile",  "example",     "example_description",
+                            "compile",        "rootfs",      "warm"}));
   Runtime runtime;
   const auto take = [&](std::string_view key, std::string& into, bool required = true) -> Status {
-    auto value = reader.String(key, required);
-    if (!value) return Fail(value.error());
-    into = std::move(*value);
+    into = I8C_TRY_VALUE(reader.String(key, required));
     return {};
   };
   for (auto status :
@@ -189,31 +177,26 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
         take("editor_mode", runtime.editor_mode, false), take("interpreter", runtime.interpreter),
         take("version_match", runtime.version_match, false), take("image", runtime.image, false),
         take("example_description", runtime.example_description, false)}) {
-    if (!status) return Fail(status.error());
+    I8C_TRY(status);
   }
   const std::string where = fmt::format("runtime {} {}", runtime.language, runtime.version);
   if (runtime.source_file.find('/') != std::string::npos || runtime.source_file.starts_with(".")) {
     return Fail(ErrorCode::kInvalidArgument, where + ": source_file must be a plain file name");
   }
-  auto run = reader.StringList("run");
-  if (!run) return Fail(run.error());
-  runtime.run.argv = std::move(*run);
-  auto probe = reader.StringList("version_probe", false);
-  if (!probe) return Fail(probe.error());
-  runtime.version_probe = std::move(*probe);
-  auto host_paths = reader.StringList("host_paths", false);
-  if (!host_paths) return Fail(host_paths.error());
+  runtime.run.argv = I8C_TRY_VALUE(reader.StringList("run"));
+  runtime.version_probe = I8C_TRY_VALUE(reader.StringList("version_probe", false));
+  auto host_paths = I8C_TRY_VALUE(reader.StringList("host_paths", false));
   if (const toml::table* rootfs = reader.Table("rootfs")) {
-    if (!host_paths->empty()) {
+    if (!host_paths.empty()) {
       return Fail(ErrorCode::kInvalidArgument,
                   where + ": host_paths and rootfs exclude each other (a tree is the whole root)");
     }
-    if (auto status = ReadRootfs(*rootfs, where, runtime); !status) return Fail(status.error());
+    I8C_TRY(ReadRootfs(*rootfs, where, runtime));
     // Named by suite and recipe: runtimes of the same recipe share one tree.
     runtime.root_tree =
         (runtimes_dir / (runtime.rootfs.suite + "-" + runtime.rootfs.Key())).string();
   } else {
-    runtime.host_paths = host_paths->empty() ? std::vector<std::string>{"/usr"} : *host_paths;
+    runtime.host_paths = host_paths.empty() ? std::vector<std::string>{"/usr"} : host_paths;
   }
   for (const std::string& path : runtime.host_paths) {
     if (!path.starts_with("/") || path.find("..") != std::string::npos || path == "/") {
@@ -234,29 +217,24 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
   }
   for (auto [key, into] : {std::pair{"image_run", &runtime.image_run},
                            std::pair{"image_compile", &runtime.image_compile}}) {
-    auto argv = reader.StringList(key, false);
-    if (!argv) return Fail(argv.error());
+    auto argv = I8C_TRY_VALUE(reader.StringList(key, false));
     // A bare name: the image decides where its programs live (/usr/local/bin in the
     // official images), the pod's PATH finds them.
-    if (!argv->empty() && (argv->front().empty() || argv->front().find('/') != std::string::npos)) {
+    if (!argv.empty() && (argv.front().empty() || argv.front().find('/') != std::string::npos)) {
       return Fail(ErrorCode::kInvalidArgument,
                   fmt::format("{}: {} must start with a command name without a path, not '{}'",
-                              where, key, argv->front()));
+                              where, key, argv.front()));
     }
-    *into = std::move(*argv);
+    *into = std::move(argv);
   }
   if (const toml::table* compile = reader.Table("compile")) {
     const EntryReader step(*compile, where + " compile");
-    if (auto status = step.CheckKeys({"argv", "timeout", "memory", "tmpfs", "pids"}); !status) {
-      return Fail(status.error());
-    }
-    auto argv = step.StringList("argv");
-    if (!argv) return Fail(argv.error());
-    auto limits = ReadStepLimits(step);
-    if (!limits) return Fail(limits.error());
+    I8C_TRY(step.CheckKeys({"argv", "timeout", "memory", "tmpfs", "pids"}));
+    auto argv = I8C_TRY_VALUE(step.StringList("argv"));
+    auto limits = I8C_TRY_VALUE(ReadStepLimits(step));
     runtime.has_compile = true;
-    runtime.compile.argv = std::move(*argv);
-    runtime.compile.limits = *limits;
+    runtime.compile.argv = std::move(argv);
+    runtime.compile.limits = limits;
     if (auto pids = IntegerAt(*compile, "pids")) {
       if (*pids < 1 || *pids > 100000) {
         return Fail(ErrorCode::kInvalidArgument, where + " compile: pids must be 1 to 100000");
@@ -272,7 +250,7 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
   if (!runtime.image_compile.empty() && !runtime.has_compile)
     return Fail(ErrorCode::kInvalidArgument, where + ": image_compile without a [compile] step");
   std::string example_file;
-  if (auto status = take("example", example_file, false); !status) return Fail(status.error());
+  I8C_TRY(take("example", example_file, false));
   if (!example_file.empty() && examples == CatalogExamples::kLoad) {
     auto text = ReadText(base / example_file);
     if (!text) return Fail(std::move(text.error()).WithContext(where));

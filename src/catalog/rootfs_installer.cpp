@@ -14,6 +14,7 @@
 
 #include "catalog/probe.hpp"
 #include "common/child.hpp"
+#include "common/try.hpp"
 #include "common/unique_fd.hpp"
 
 extern char** environ;
@@ -131,7 +132,7 @@ Result<RootfsInstallResult> InstallRootfs(const Runtime& runtime, const fs::path
     fs::remove_all(staging, ec);
     return Fail(std::move(status.error()).WithContext(runtime.Slug()));
   }
-  if (auto status = WriteMarker(staging, runtime); !status) return Fail(status.error());
+  I8C_TRY(WriteMarker(staging, runtime));
   // A tree of this key without its marker (a forced rebuild, or an interrupted one)
   // is replaced; rename(2) cannot replace a non-empty directory.
   fs::remove_all(tree, ec);

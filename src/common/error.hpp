@@ -3,6 +3,7 @@
 #include <string>
 #include <string_view>
 #include <tl/expected.hpp>
+#include <utility>
 
 namespace integr8scode {
 
@@ -50,9 +51,27 @@ Error MakeError(ErrorCode code, std::string reason, std::string message);
 Error SystemError(const char* what);
 Error SystemError(int saved_errno, std::string message);
 
+// A value or the Error that stopped it. [[nodiscard]] on the type, so every function
+// returning one is checked at its call sites: a dropped Result is a failure nobody hears
+// about, and -Werror makes it a build error. Propagate it (common/try.hpp), handle it, or
+// drop it on purpose with IgnoreResult. Otherwise exactly tl::expected<T, Error>.
 template <class T>
-using Result = tl::expected<T, Error>;
-using Status = tl::expected<void, Error>;
+class [[nodiscard]] Result : public tl::expected<T, Error> {
+ public:
+  using Base = tl::expected<T, Error>;
+  using Base::Base;
+  Result() = default;
+  // Inherited constructors skip those taking the base itself ([over.match.funcs]).
+  Result(const Base& other) : Base(other) {}        // NOLINT(google-explicit-constructor)
+  Result(Base&& other) : Base(std::move(other)) {}  // NOLINT(google-explicit-constructor)
+};
+using Status = Result<void>;
+
+// Drops a Result whose failure changes nothing for the caller. `why` is for the reader
+// (and grep): it says why losing the error is correct here, e.g. "best-effort cleanup:
+// the run has already failed".
+template <class T>
+constexpr void IgnoreResult(const Result<T>& /*result*/, std::string_view /*why*/) noexcept {}
 
 inline tl::unexpected<Error> Fail(Error error) { return tl::unexpected<Error>(std::move(error)); }
 inline tl::unexpected<Error> Fail(ErrorCode code, std::string message) {

@@ -10,6 +10,7 @@
 #include <algorithm>
 
 #include "common/child.hpp"
+#include "common/try.hpp"
 #include "common/unique_fd.hpp"
 
 extern char** environ;
@@ -38,9 +39,7 @@ Result<CommandOutput> RunHostCommand(const std::vector<std::string>& argv,
   posix_spawn_file_actions_destroy(&actions);
   write_end.Reset();
   if (rc != 0) return Fail(SystemError(rc, fmt::format("cannot start {}", argv[0])));
-  auto adopted = Child::Adopt(pid);
-  if (!adopted) return Fail(std::move(adopted).error());
-  Child child = std::move(*adopted);  // killed and reaped on every early return
+  Child child = I8C_TRY_VALUE(Child::Adopt(pid));  // killed and reaped on every early return
 
   CommandOutput result;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -66,18 +65,16 @@ Result<CommandOutput> RunHostCommand(const std::vector<std::string>& argv,
   if (!killed) {
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    auto exited = child.WaitExit(std::max(left, std::chrono::milliseconds(0)));
-    if (!exited) return Fail(std::move(exited).error());
-    killed = !*exited;
+    auto exited = I8C_TRY_VALUE(child.WaitExit(std::max(left, std::chrono::milliseconds(0))));
+    killed = !exited;
   }
   if (killed) {
     // ~Child kills (SIGKILL) and reaps it.
     return Fail(ErrorCode::kUnavailable,
                 fmt::format("{} did not finish within {} ms", argv[0], timeout.count()));
   }
-  auto status = child.Wait();
-  if (!status) return Fail(std::move(status).error());
-  result.exit_code = WIFEXITED(*status) ? WEXITSTATUS(*status) : -1;
+  auto status = I8C_TRY_VALUE(child.Wait());
+  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return result;
 }
 

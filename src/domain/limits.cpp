@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/try.hpp"
 #include "common/units.hpp"
 
 namespace integr8scode {
@@ -47,39 +48,24 @@ Limits MergeLimits(const Limits& base, const LimitOverrides& o) {
 
 Status CheckWithin(const Limits& l, const Limits& max) {
   const Limits& min = kMinimumLimits;
-  if (auto s =
-          CheckField("memory limit", l.memory_bytes, min.memory_bytes, max.memory_bytes, kBytes);
-      !s)
-    return s;
-  if (auto s = CheckField<std::uint64_t>("CPU limit", l.cpu_millicores, min.cpu_millicores,
-                                         max.cpu_millicores, kMillicores);
-      !s)
-    return s;
-  if (auto s = CheckField("timeout", l.timeout, min.timeout, max.timeout, kTime); !s) return s;
-  if (auto s = CheckField<std::uint64_t>("process limit", l.pids, min.pids, max.pids, kCount); !s)
-    return s;
-  if (auto s =
-          CheckField("output limit", l.output_bytes, min.output_bytes, max.output_bytes, kBytes);
-      !s)
-    return s;
-  if (auto s = CheckField("disk limit", l.tmpfs_bytes, min.tmpfs_bytes, max.tmpfs_bytes, kBytes);
-      !s)
-    return s;
-  if (auto s = CheckField("file size limit", l.file_size_bytes, min.file_size_bytes,
-                          max.file_size_bytes, kBytes);
-      !s)
-    return s;
-  if (auto s = CheckField<std::uint64_t>("open files limit", l.open_files, min.open_files,
-                                         max.open_files, kCount);
-      !s)
-    return s;
+  I8C_TRY(CheckField("memory limit", l.memory_bytes, min.memory_bytes, max.memory_bytes, kBytes));
+  I8C_TRY(CheckField<std::uint64_t>("CPU limit", l.cpu_millicores, min.cpu_millicores,
+                                    max.cpu_millicores, kMillicores));
+  I8C_TRY(CheckField("timeout", l.timeout, min.timeout, max.timeout, kTime));
+  I8C_TRY(CheckField<std::uint64_t>("process limit", l.pids, min.pids, max.pids, kCount));
+  I8C_TRY(CheckField("output limit", l.output_bytes, min.output_bytes, max.output_bytes, kBytes));
+  I8C_TRY(CheckField("disk limit", l.tmpfs_bytes, min.tmpfs_bytes, max.tmpfs_bytes, kBytes));
+  I8C_TRY(CheckField("file size limit", l.file_size_bytes, min.file_size_bytes, max.file_size_bytes,
+                     kBytes));
+  I8C_TRY(CheckField<std::uint64_t>("open files limit", l.open_files, min.open_files,
+                                    max.open_files, kCount));
   return {};
 }
 
 Result<Limits> ApplyOverrides(const Limits& base, const LimitOverrides& overrides,
                               const Limits& maximum) {
   Limits merged = MergeLimits(base, overrides);
-  if (auto status = CheckWithin(merged, maximum); !status) return Fail(status.error());
+  I8C_TRY(CheckWithin(merged, maximum));
   return merged;
 }
 

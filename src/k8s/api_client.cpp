@@ -24,6 +24,7 @@
 
 #include "common/cancel.hpp"
 #include "common/log.hpp"
+#include "common/try.hpp"
 
 namespace integr8scode {
 namespace {
@@ -149,7 +150,7 @@ class Connection {
       ec = e;
       done = true;
     });
-    if (auto s = Wait(done, deadline, cancel); !s) return s;
+    I8C_TRY(Wait(done, deadline, cancel));
     if (ec) return Fail(Broken("connect " + endpoint_.host + ":" + endpoint_.port, ec));
     if (secure_) {
       SSL* handle = secure_->native_handle();
@@ -168,7 +169,7 @@ class Connection {
         ec = e;
         done = true;
       });
-      if (auto s = Wait(done, deadline, cancel); !s) return s;
+      I8C_TRY(Wait(done, deadline, cancel));
       if (ec) return Fail(Broken("TLS handshake with the API server", ec));
     }
     return {};
@@ -187,7 +188,7 @@ class Connection {
     } else {
       http::async_write(*plain_, request, handler);
     }
-    if (auto s = Wait(done, deadline, cancel); !s) return s;
+    I8C_TRY(Wait(done, deadline, cancel));
     if (ec) return Fail(Broken("send", ec));
     return {};
   }
@@ -209,7 +210,7 @@ class Connection {
     } else {
       http::async_read(*plain_, buffer_, parser, handler);
     }
-    if (auto s = Wait(done, deadline, cancel); !s) return Fail(s.error());
+    I8C_TRY(Wait(done, deadline, cancel));
     if (ec) return Fail(Broken("read the response", ec));
     return parser.release();
   }
@@ -229,7 +230,7 @@ class Connection {
     } else {
       http::async_read_header(*plain_, buffer_, *parser_, handler);
     }
-    if (auto s = Wait(done, deadline, cancel); !s) return s;
+    I8C_TRY(Wait(done, deadline, cancel));
     if (ec) return Fail(Broken("read the response header", ec));
     return {};
   }
@@ -356,14 +357,13 @@ class BeastKubeClient final : public KubeClient {
     Error last = MakeError(ErrorCode::kUnavailable, "no attempt");
     for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
       std::chrono::milliseconds retry_after{0};
-      auto token = token_.Get(false);
-      if (!token) return Fail(token.error());
-      auto answer = Once(verb, target, body, *token, cancel);
+      auto token = I8C_TRY_VALUE(token_.Get(false));
+      auto answer = Once(verb, target, body, token, cancel);
       if (answer) {
         if (answer->response.status == 401 && !token_retried) {
           // The token may have rotated between our read and the server's check.
           token_retried = true;
-          if (auto again = token_.Get(true); !again) return Fail(again.error());
+          I8C_TRY(token_.Get(true));
           --attempt;
           continue;
         }
@@ -386,11 +386,10 @@ class BeastKubeClient final : public KubeClient {
     Error last = MakeError(ErrorCode::kUnavailable, "no attempt");
     bool token_retried = false;
     for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
-      auto token = token_.Get(false);
-      if (!token) return Fail(token.error());
+      auto token = I8C_TRY_VALUE(token_.Get(false));
       const auto deadline = Clock::now() + options_.request_timeout;
       auto connection = std::make_unique<Connection>(endpoint_, tls_.get(), received_);
-      auto request = MakeRequest("GET", target, "", *token);
+      auto request = MakeRequest("GET", target, "", token);
       Status sent = connection->Connect(deadline, cancel);
       if (sent) sent = connection->Write(request, deadline, cancel);
       if (sent) sent = connection->ReadHeader(deadline, cancel);
@@ -398,7 +397,7 @@ class BeastKubeClient final : public KubeClient {
         const unsigned status = connection->HeaderStatus();
         if (status == 401 && !token_retried) {
           token_retried = true;
-          if (auto again = token_.Get(true); !again) return Fail(again.error());
+          I8C_TRY(token_.Get(true));
           --attempt;
           continue;
         }
@@ -451,14 +450,13 @@ class BeastKubeClient final : public KubeClient {
     const auto deadline = Clock::now() + options_.request_timeout;
     Connection connection(endpoint_, tls_.get(), received_);
     auto request = MakeRequest(verb, target, body, token);
-    if (auto s = connection.Connect(deadline, cancel); !s) return Fail(s.error());
-    if (auto s = connection.Write(request, deadline, cancel); !s) return Fail(s.error());
-    auto response = connection.ReadResponse(deadline, cancel);
-    if (!response) return Fail(response.error());
+    I8C_TRY(connection.Connect(deadline, cancel));
+    I8C_TRY(connection.Write(request, deadline, cancel));
+    auto response = I8C_TRY_VALUE(connection.ReadResponse(deadline, cancel));
     Answer answer;
-    answer.response.status = response->result_int();
-    answer.response.body = std::move(response->body());
-    const auto retry_after = (*response)[http::field::retry_after];
+    answer.response.status = response.result_int();
+    answer.response.body = std::move(response.body());
+    const auto retry_after = response[http::field::retry_after];
     if (!retry_after.empty()) {
       int seconds = 0;
       const auto [end, ec] =
@@ -509,10 +507,9 @@ bool IsLoopbackHost(std::string_view host) {
 }
 
 Result<std::unique_ptr<KubeClient>> KubeClient::Create(KubeClientOptions options) {
-  auto endpoint = ParseApiUrl(options.api_url);
-  if (!endpoint) return Fail(endpoint.error());
+  auto endpoint = I8C_TRY_VALUE(ParseApiUrl(options.api_url));
   std::unique_ptr<ssl::context> tls;
-  if (endpoint->tls) {
+  if (endpoint.tls) {
     tls = std::make_unique<ssl::context>(ssl::context::tls_client);
     tls->set_options(ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
     beast::error_code ec;
@@ -528,7 +525,7 @@ Result<std::unique_ptr<KubeClient>> KubeClient::Create(KubeClientOptions options
     tls->set_verify_mode(ssl::verify_peer);
   }
   return std::unique_ptr<KubeClient>(
-      std::make_unique<BeastKubeClient>(std::move(options), std::move(*endpoint), std::move(tls)));
+      std::make_unique<BeastKubeClient>(std::move(options), std::move(endpoint), std::move(tls)));
 }
 
 }  // namespace integr8scode

@@ -15,6 +15,7 @@
 
 #include "common/cancel.hpp"
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "common/units.hpp"
 #include "k8s/log_frames.hpp"
 #include "k8s/pod_state.hpp"
@@ -189,14 +190,13 @@ class PodRun {
 
     const std::string config_map = json::serialize(BuildConfigMap(
         name_, state.uid, runtime_, request_.source, request_.stdin_data, options_.pod));
-    auto stored =
+    auto stored = I8C_TRY_VALUE(
         client_.Call("POST",
                      fmt::format("/api/v1/namespaces/{}/configmaps?fieldValidation=Strict",
                                  options_.pod.namespace_name),
-                     config_map, request_.cancel);
-    if (!stored) return Fail(stored.error());
-    if (stored->status != 201 && stored->status != 409)
-      return Fail(ErrorCode::kUnavailable, "create configmap: " + StatusMessage(*stored));
+                     config_map, request_.cancel));
+    if (stored.status != 201 && stored.status != 409)
+      return Fail(ErrorCode::kUnavailable, "create configmap: " + StatusMessage(stored));
     return {};
   }
 
@@ -554,10 +554,9 @@ Result<std::unique_ptr<Executor>> CreateKubernetesExecutor(const KubernetesOptio
     return Fail(ErrorCode::kInvalidArgument, "kubernetes.max_pods must be at least 1");
   if (options.pod.namespace_name.empty())
     return Fail(ErrorCode::kInvalidArgument, "kubernetes.namespace must not be empty");
-  auto client = KubeClient::Create(options.api);
-  if (!client) return Fail(client.error());
+  auto client = I8C_TRY_VALUE(KubeClient::Create(options.api));
   return std::unique_ptr<Executor>(
-      std::make_unique<KubernetesExecutor>(options, std::move(*client)));
+      std::make_unique<KubernetesExecutor>(options, std::move(client)));
 }
 
 }  // namespace integr8scode

@@ -137,28 +137,38 @@ int Install(const char* destination) {
   return 0;
 }
 
+// Runs in the forked child: the errno of what failed goes to the parent as a start failure.
+[[noreturn]] void ReportAndExit(int report) {
+  const int saved = errno;
+  (void)!::write(report, &saved, sizeof saved);
+  ::_exit(127);
+}
+
 // Runs in the forked child: only async-signal-safe calls until exec.
 [[noreturn]] void ExecStep(const Step& step, const Plan& plan, bool with_stdin, int out, int err,
                            int report) {
-  ::setpgid(0, 0);
+  if (::setpgid(0, 0) != 0) ReportAndExit(report);
   int in = -1;
   if (with_stdin && plan.stdin_path != "-") {
     in = ::open(plan.stdin_path.c_str(), O_RDONLY);
+    if (in < 0) ReportAndExit(report);
   } else if (!with_stdin) {
     in = ::open("/dev/null", O_RDONLY);
+    if (in < 0) ReportAndExit(report);
   }
-  if (in >= 0 && in != 0) ::dup2(in, 0);
-  ::dup2(out, 1);
-  ::dup2(err, 2);
+  if (in > 0 && ::dup2(in, 0) < 0) ReportAndExit(report);
+  if (::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ReportAndExit(report);
+  // setrlimit with soft = hard fails only to raise a hard limit above the pod's own
+  // (EPERM), which leaves a stricter limit in force: nothing to report.
   const rlimit fsize{plan.file_size, plan.file_size};
-  ::setrlimit(RLIMIT_FSIZE, &fsize);
+  (void)::setrlimit(RLIMIT_FSIZE, &fsize);
   const rlimit nofile{plan.open_files, plan.open_files};
-  ::setrlimit(RLIMIT_NOFILE, &nofile);
+  (void)::setrlimit(RLIMIT_NOFILE, &nofile);
   // The CPU-time backstop of the local sandbox: a busy loop is stopped even if the
   // wall clock below were not.
   const rlim_t cpu = static_cast<rlim_t>(step.timeout_ms / 1000 + 2);
   const rlimit cpu_limit{cpu, cpu};
-  ::setrlimit(RLIMIT_CPU, &cpu_limit);
+  (void)::setrlimit(RLIMIT_CPU, &cpu_limit);
   ::signal(SIGPIPE, SIG_DFL);
   std::vector<char*> args;
   for (const std::string& a : step.argv) args.push_back(const_cast<char*>(a.c_str()));
@@ -172,9 +182,7 @@ int Install(const char* destination) {
     const char* base = std::strrchr(args[0], '/') + 1;
     ::execvp(base, args.data());
   }
-  const int saved = errno;
-  (void)!::write(report, &saved, sizeof saved);
-  ::_exit(127);
+  ReportAndExit(report);
 }
 
 struct Streams {

@@ -6,6 +6,7 @@
 #include <boost/json.hpp>
 #include <cmath>
 
+#include "common/try.hpp"
 #include "k8s/log_frames.hpp"
 
 namespace integr8scode {
@@ -272,9 +273,8 @@ json::object BuildConfigMap(std::string_view name, std::string_view pod_uid, con
 Result<std::vector<std::pair<std::string, std::string>>> ParseNodeSelector(std::string_view text) {
   std::vector<std::pair<std::string, std::string>> selector;
   for (std::string_view item : SplitList(text)) {
-    auto pair = SplitPair(item, '=', "kubernetes.node_selector entry");
-    if (!pair) return Fail(pair.error());
-    selector.push_back(std::move(*pair));
+    auto pair = I8C_TRY_VALUE(SplitPair(item, '=', "kubernetes.node_selector entry"));
+    selector.push_back(std::move(pair));
   }
   return selector;
 }

@@ -7,6 +7,7 @@
 
 #include "common/cancel.hpp"
 #include "common/log.hpp"
+#include "common/try.hpp"
 
 namespace integr8scode {
 namespace {
@@ -29,19 +30,18 @@ PodWatch::~PodWatch() = default;
 
 Status PodWatch::Relist(const CancelToken* cancel) {
   stream_.reset();
-  auto response = client_.Call(
-      "GET", fmt::format("/api/v1/namespaces/{}/pods/{}", namespace_, name_), "", cancel);
-  if (!response) return Fail(response.error());
-  if (response->status == 404) {
+  auto response = I8C_TRY_VALUE(client_.Call(
+      "GET", fmt::format("/api/v1/namespaces/{}/pods/{}", namespace_, name_), "", cancel));
+  if (response.status == 404) {
     latest_.deleted = true;
     return {};
   }
-  if (response->status != 200) {
+  if (response.status != 200) {
     return Fail(ErrorCode::kUnavailable,
-                fmt::format("read pod {}: HTTP {}", name_, response->status));
+                fmt::format("read pod {}: HTTP {}", name_, response.status));
   }
   boost::system::error_code ec;
-  json::value pod = json::parse(response->body, ec);
+  json::value pod = json::parse(response.body, ec);
   if (ec || !pod.is_object()) return Fail(ErrorCode::kUnavailable, "read pod: not JSON");
   latest_ = ReadPodState(pod.get_object());
   resource_version_ = latest_.resource_version;
@@ -55,14 +55,13 @@ Status PodWatch::OpenStream(Clock::time_point deadline, const CancelToken* cance
       "/api/v1/namespaces/{}/pods?watch=true&fieldSelector=metadata.name%3D{}"
       "&resourceVersion={}&allowWatchBookmarks=true&timeoutSeconds={}",
       namespace_, name_, resource_version_, timeout_s);
-  auto stream = client_.Open(target, cancel);
-  if (!stream) return Fail(stream.error());
-  const unsigned status = (*stream)->HttpStatus();
+  auto stream = I8C_TRY_VALUE(client_.Open(target, cancel));
+  const unsigned status = stream->HttpStatus();
   if (status == 410) return Relist(cancel);
   if (status != 200) {
     return Fail(ErrorCode::kUnavailable, fmt::format("watch pod {}: HTTP {}", name_, status));
   }
-  stream_ = std::move(*stream);
+  stream_ = std::move(stream);
   return {};
 }
 
@@ -108,7 +107,7 @@ Result<PodWatch::Outcome> PodWatch::Until(const std::function<bool(const PodStat
     if (now >= deadline) return Outcome{End::kDeadline, latest_};
     if (!stream_) {
       buffer.clear();
-      if (auto s = OpenStream(deadline, cancel); !s) return Fail(s.error());
+      I8C_TRY(OpenStream(deadline, cancel));
       continue;
     }
     auto state = stream_->Read(
@@ -122,7 +121,7 @@ Result<PodWatch::Outcome> PodWatch::Until(const std::function<bool(const PodStat
     }
     auto relist = Apply(buffer);
     if (relist && *relist) {
-      if (auto s = Relist(cancel); !s) return Fail(s.error());
+      I8C_TRY(Relist(cancel));
       continue;
     }
     if (*state == KubeStream::ReadState::kEnd) stream_.reset();

@@ -54,7 +54,7 @@ class CgroupV1Slot final : public CgroupSlot {
   }
 
   ~CgroupV1Slot() override {
-    (void)KillAll();
+    IgnoreResult(KillAll(), "a destructor has no one to tell; the rmdir below then fails");
     for (const std::string& procs : procs_files_) {
       const std::string dir = fs::path(procs).parent_path();
       // EBUSY right after the last process left is possible while the kernel finishes
@@ -97,7 +97,8 @@ class CgroupV1Slot final : public CgroupSlot {
       *spec.fd = std::move(*fd);
     }
     // No swap: swappiness 0 plus memsw = limit where swap accounting exists.
-    (void)WriteControlFile(memory + "/memory.swappiness", "0");
+    IgnoreResult(WriteControlFile(memory + "/memory.swappiness", "0"),
+                 "best effort: memsw.limit_in_bytes, where swap is accounted, is what caps swap");
     return WriteControlFd(cpu_period_.Get(), std::to_string(cpu_period_us_));
   }
 

@@ -41,7 +41,7 @@ class CgroupV2Slot final : public CgroupSlot {
       : dir_(std::move(dir)), cpu_period_us_(cpu_period_us), allow_missing_(allow_missing) {}
 
   ~CgroupV2Slot() override {
-    (void)KillAll();
+    IgnoreResult(KillAll(), "a destructor has no one to tell; the rmdir below then fails");
     ::rmdir(dir_.c_str());
   }
 
@@ -86,7 +86,10 @@ class CgroupV2Slot final : public CgroupSlot {
         return Fail(std::move(s.error()).WithContext("memory.max"));
       }
     }
-    if (swap_max_) (void)WriteControlFd(swap_max_.Get(), "0");
+    if (swap_max_) {
+      IgnoreResult(WriteControlFd(swap_max_.Get(), "0"),
+                   "no swap is a preference: a host without swap has nothing to limit");
+    }
     const auto quota = CpuQuotaMicros(limits.cpu_millicores, cpu_period_us_);
     if (cpu_max_) {
       if (auto s = WriteControlFd(cpu_max_.Get(), fmt::format("{} {}", quota, cpu_period_us_));

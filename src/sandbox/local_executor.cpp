@@ -89,7 +89,10 @@ Result<Pipe> MakePipe() {
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) return Fail(SystemError("pipe2"));
   Pipe pipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
-  ::fcntl(pipe.read.Get(), F_SETFL, O_NONBLOCK);
+  // Only the server's end: the program's writes block as on any pipe.
+  if (::fcntl(pipe.read.Get(), F_SETFL, O_NONBLOCK) != 0) {
+    return Fail(SystemError("make the output pipe non-blocking"));
+  }
   return pipe;
 }
 
@@ -193,7 +196,10 @@ class LocalExecutor final : public Executor {
     if (!slot->cgroup->Empty()) {
       Log(LogLevel::kError, "processes left in a sandbox slot after the run",
           {{"slot", slot->number}});
-      (void)slot->cgroup->KillAll();
+      if (auto killed = slot->cgroup->KillAll(); !killed) {
+        Log(LogLevel::kError, "cannot kill what was left in a sandbox slot",
+            {{"slot", slot->number}, {"error", killed.error().Describe()}});
+      }
     }
     slot->last_host_paths = request.runtime->host_paths;
     slot->last_root_tree = request.runtime->root_tree;

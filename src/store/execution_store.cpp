@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/try.hpp"
 #include "store/sql_stores.hpp"
 
 namespace integr8scode {
@@ -132,7 +133,7 @@ Result<Execution> DecodeExecution(const SqlRow& row) {
   e.finished_at_ms = in.OptInt();
   e.is_public = in.Bool();
   r.compile_time_ms = in.OptInt();
-  if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+  I8C_TRY(in.Finish());
   const std::optional<ExecutionStatus> parsed = ParseStatus(status);
   if (!parsed) {
     return Fail(ErrorCode::kInternal,
@@ -149,19 +150,18 @@ Result<std::vector<Execution>> DecodeExecutions(const std::vector<SqlRow>& rows)
   std::vector<Execution> out;
   out.reserve(rows.size());
   for (const SqlRow& row : rows) {
-    Result<Execution> execution = DecodeExecution(row);
-    if (!execution) return Fail(std::move(execution).error());
-    out.push_back(std::move(*execution));
+    Execution execution = I8C_TRY_VALUE(DecodeExecution(row));
+    out.push_back(std::move(execution));
   }
   return out;
 }
 
 Result<std::int64_t> ReadCount(const Result<std::vector<SqlRow>>& rows) {
-  if (!rows) return Fail(rows.error());
+  I8C_TRY(rows);
   if (rows->empty()) return Fail(ErrorCode::kInternal, "count returned no row");
   RowReader in(rows->front());
   const std::int64_t count = in.Int();
-  if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+  I8C_TRY(in.Finish());
   return count;
 }
 
@@ -180,7 +180,7 @@ Result<std::vector<std::string>> SortedIds(const std::vector<SqlRow>& rows) {
   for (const SqlRow& row : rows) {
     RowReader in(row);
     ids.push_back(in.Text());
-    if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+    I8C_TRY(in.Finish());
   }
   std::sort(ids.begin(), ids.end());
   return ids;
@@ -207,12 +207,11 @@ class SqlExecutionStore final : public ExecutionStore {
     return database_->Transact(mode, [&](SqlConnection& db) -> Status {
       if (!execution.idempotency_key.empty()) {
         // Checked first for a clear message; the unique index still decides a race.
-        auto taken = db.Query(
+        auto taken = I8C_TRY_VALUE(db.Query(
             "SELECT id FROM executions WHERE owner_key = $1 AND idempotency_key = $2"
             " AND idempotency_key <> ''",
-            {SqlParam::Text(execution.owner_key), SqlParam::Text(execution.idempotency_key)});
-        if (!taken) return Fail(std::move(taken).error());
-        if (!taken->empty()) {
+            {SqlParam::Text(execution.owner_key), SqlParam::Text(execution.idempotency_key)}));
+        if (!taken.empty()) {
           return Fail(MakeError(ErrorCode::kAlreadyExists,
                                 "this idempotency key was already used for another execution"));
         }
@@ -233,10 +232,9 @@ class SqlExecutionStore final : public ExecutionStore {
   Result<Execution> Get(std::string_view id) override {
     return TransactFor<Execution>(
         *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Execution> {
-          auto rows = db.Query(select_ + " WHERE id = $1", {SqlParam::Text(id)});
-          if (!rows) return Fail(std::move(rows).error());
-          if (rows->empty()) return Fail(NotFound(id));
-          return DecodeExecution(rows->front());
+          auto rows = I8C_TRY_VALUE(db.Query(select_ + " WHERE id = $1", {SqlParam::Text(id)}));
+          if (rows.empty()) return Fail(NotFound(id));
+          return DecodeExecution(rows.front());
         });
   }
 
@@ -245,15 +243,12 @@ class SqlExecutionStore final : public ExecutionStore {
     using Found = std::optional<Execution>;
     if (key.empty()) return Found();
     return TransactFor<Found>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Found> {
-      auto rows = db.Query(select_ +
-                               " WHERE owner_key = $1 AND idempotency_key = $2"
-                               " AND idempotency_key <> ''",
-                           {SqlParam::Text(owner_key), SqlParam::Text(key)});
-      if (!rows) return Fail(std::move(rows).error());
-      if (rows->empty()) return Found();
-      Result<Execution> execution = DecodeExecution(rows->front());
-      if (!execution) return Fail(std::move(execution).error());
-      return Found(std::move(*execution));
+      auto rows = I8C_TRY_VALUE(db.Query(select_ + " WHERE owner_key = $1 AND idempotency_key = $2"
+                                                   " AND idempotency_key <> ''",
+                                         {SqlParam::Text(owner_key), SqlParam::Text(key)}));
+      if (rows.empty()) return Found();
+      Execution execution = I8C_TRY_VALUE(DecodeExecution(rows.front()));
+      return Found(std::move(execution));
     });
   }
 
@@ -281,16 +276,12 @@ class SqlExecutionStore final : public ExecutionStore {
     return TransactFor<ExecutionPage>(
         *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<ExecutionPage> {
           ExecutionPage page;
-          Result<std::int64_t> total =
-              ReadCount(db.Query(count_sql, std::span(params.data(), filter_count)));
-          if (!total) return Fail(std::move(total).error());
-          page.total = static_cast<std::size_t>(*total);
+          std::int64_t total =
+              I8C_TRY_VALUE(ReadCount(db.Query(count_sql, std::span(params.data(), filter_count))));
+          page.total = static_cast<std::size_t>(total);
           if (query.limit == 0) return page;
-          auto rows = db.Query(page_sql, params);
-          if (!rows) return Fail(std::move(rows).error());
-          Result<std::vector<Execution>> items = DecodeExecutions(*rows);
-          if (!items) return Fail(std::move(items).error());
-          page.items = std::move(*items);
+          auto rows = I8C_TRY_VALUE(db.Query(page_sql, params));
+          page.items = I8C_TRY_VALUE(DecodeExecutions(rows));
           return page;
         });
   }
@@ -298,9 +289,9 @@ class SqlExecutionStore final : public ExecutionStore {
   Result<std::vector<Execution>> ListQueued() override {
     using List = std::vector<Execution>;
     return TransactFor<List>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<List> {
-      auto rows = db.Query(select_ + " WHERE status = 'queued' ORDER BY created_at, id");
-      if (!rows) return Fail(std::move(rows).error());
-      return DecodeExecutions(*rows);
+      auto rows =
+          I8C_TRY_VALUE(db.Query(select_ + " WHERE status = 'queued' ORDER BY created_at, id"));
+      return DecodeExecutions(rows);
     });
   }
 
@@ -364,22 +355,16 @@ class SqlExecutionStore final : public ExecutionStore {
         *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<RecoveryReport> {
           RecoveryReport report;
           // A requeued execution looks as if it had never started; `attempts` remembers.
-          auto requeued = db.Query(
-              "UPDATE executions SET status = 'queued', worker_id = '', started_at = NULL"
-              " WHERE status = 'running' AND attempts < $1 RETURNING id",
-              {SqlParam::Int(max_attempts)});
-          if (!requeued) return Fail(std::move(requeued).error());
-          Result<std::vector<std::string>> requeued_ids = SortedIds(*requeued);
-          if (!requeued_ids) return Fail(std::move(requeued_ids).error());
-          report.requeued = std::move(*requeued_ids);
-          auto failed = db.Query(
-              "UPDATE executions SET status = 'error', message = $1, finished_at = $2"
-              " WHERE status = 'running' RETURNING id",
-              {SqlParam::Text(reason), SqlParam::Int(now_ms)});
-          if (!failed) return Fail(std::move(failed).error());
-          Result<std::vector<std::string>> failed_ids = SortedIds(*failed);
-          if (!failed_ids) return Fail(std::move(failed_ids).error());
-          report.failed = std::move(*failed_ids);
+          auto requeued = I8C_TRY_VALUE(
+              db.Query("UPDATE executions SET status = 'queued', worker_id = '', started_at = NULL"
+                       " WHERE status = 'running' AND attempts < $1 RETURNING id",
+                       {SqlParam::Int(max_attempts)}));
+          report.requeued = I8C_TRY_VALUE(SortedIds(requeued));
+          auto failed = I8C_TRY_VALUE(
+              db.Query("UPDATE executions SET status = 'error', message = $1, finished_at = $2"
+                       " WHERE status = 'running' RETURNING id",
+                       {SqlParam::Text(reason), SqlParam::Int(now_ms)}));
+          report.failed = I8C_TRY_VALUE(SortedIds(failed));
           return report;
         });
   }
@@ -388,25 +373,23 @@ class SqlExecutionStore final : public ExecutionStore {
     const std::string sql = fmt::format(
         "DELETE FROM executions WHERE finished_at < $1 AND status NOT IN ('queued', 'running'){}",
         anonymous_only ? " AND owner_id IS NULL" : "");
-    return TransactFor<std::size_t>(*database_, TxMode::kWrite,
-                                    [&](SqlConnection& db) -> Result<std::size_t> {
-                                      auto deleted = db.Execute(sql, {SqlParam::Int(cutoff_ms)});
-                                      if (!deleted) return Fail(std::move(deleted).error());
-                                      return static_cast<std::size_t>(*deleted);
-                                    });
+    return TransactFor<std::size_t>(
+        *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<std::size_t> {
+          auto deleted = I8C_TRY_VALUE(db.Execute(sql, {SqlParam::Int(cutoff_ms)}));
+          return static_cast<std::size_t>(deleted);
+        });
   }
 
   Status Delete(std::string_view id) override {
     const std::string key(id);
     return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
-      auto deleted =
+      auto deleted = I8C_TRY_VALUE(
           db.Execute("DELETE FROM executions WHERE id = $1 AND status NOT IN ('queued', 'running')",
-                     {SqlParam::Text(key)});
-      if (!deleted) return Fail(std::move(deleted).error());
-      if (*deleted == 1) return {};
-      auto rows = db.Query("SELECT status FROM executions WHERE id = $1", {SqlParam::Text(key)});
-      if (!rows) return Fail(std::move(rows).error());
-      if (rows->empty()) {
+                     {SqlParam::Text(key)}));
+      if (deleted == 1) return {};
+      auto rows = I8C_TRY_VALUE(
+          db.Query("SELECT status FROM executions WHERE id = $1", {SqlParam::Text(key)}));
+      if (rows.empty()) {
         return Fail(MakeError(ErrorCode::kNotFound, "not_found",
                               fmt::format("no execution with id '{}'", id)));
       }
@@ -432,15 +415,15 @@ class SqlExecutionStore final : public ExecutionStore {
   Result<std::map<ExecutionStatus, std::size_t>> CountByStatus() override {
     using Counts = std::map<ExecutionStatus, std::size_t>;
     return TransactFor<Counts>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Counts> {
-      auto rows = db.Query("SELECT status, count(*) FROM executions GROUP BY status");
-      if (!rows) return Fail(std::move(rows).error());
+      auto rows =
+          I8C_TRY_VALUE(db.Query("SELECT status, count(*) FROM executions GROUP BY status"));
       Counts counts;
       for (const ExecutionStatus status : kAllStatuses) counts[status] = 0;
-      for (const SqlRow& row : *rows) {
+      for (const SqlRow& row : rows) {
         RowReader in(row);
         const std::string name = in.Text();
         const std::int64_t count = in.Int();
-        if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+        I8C_TRY(in.Finish());
         const std::optional<ExecutionStatus> status = ParseStatus(name);
         if (!status) {
           return Fail(ErrorCode::kInternal, fmt::format("unknown execution status '{}'", name));
@@ -457,12 +440,11 @@ class SqlExecutionStore final : public ExecutionStore {
   Result<bool> Transition(std::string_view id, std::string_view sql,
                           std::initializer_list<SqlParam> params) {
     return TransactFor<bool>(*database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<bool> {
-      auto changed = db.Execute(sql, std::span(params.begin(), params.size()));
-      if (!changed) return Fail(std::move(changed).error());
-      if (*changed > 0) return true;
-      auto exists = db.Query("SELECT 1 FROM executions WHERE id = $1", {SqlParam::Text(id)});
-      if (!exists) return Fail(std::move(exists).error());
-      if (exists->empty()) return Fail(NotFound(id));
+      auto changed = I8C_TRY_VALUE(db.Execute(sql, std::span(params.begin(), params.size())));
+      if (changed > 0) return true;
+      auto exists =
+          I8C_TRY_VALUE(db.Query("SELECT 1 FROM executions WHERE id = $1", {SqlParam::Text(id)}));
+      if (exists.empty()) return Fail(NotFound(id));
       return false;
     });
   }

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 
 namespace integr8scode {
 namespace {
@@ -376,13 +377,13 @@ Status CheckOrdered(std::span<const Migration> migrations) {
 }
 
 Result<std::set<int>> AppliedVersions(SqlConnection& connection) {
-  auto rows = connection.Query("SELECT version FROM schema_migrations ORDER BY version");
-  if (!rows) return Fail(std::move(rows).error());
+  auto rows =
+      I8C_TRY_VALUE(connection.Query("SELECT version FROM schema_migrations ORDER BY version"));
   std::set<int> versions;
-  for (const SqlRow& row : *rows) {
+  for (const SqlRow& row : rows) {
     RowReader reader(row);
     const auto version = static_cast<int>(reader.Int());
-    if (Status ok = reader.Finish(); !ok) return Fail(std::move(ok).error());
+    I8C_TRY(reader.Finish());
     versions.insert(version);
   }
   return versions;
@@ -413,7 +414,7 @@ std::span<const Migration> SchemaMigrations() {
 }
 
 Status Migrate(SqlDatabase& database, std::span<const Migration> migrations) {
-  if (Status ordered = CheckOrdered(migrations); !ordered) return ordered;
+  I8C_TRY(CheckOrdered(migrations));
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
@@ -422,37 +423,30 @@ Status Migrate(SqlDatabase& database, std::span<const Migration> migrations) {
     const bool postgres = connection.Dialect() == SqlDialect::kPostgres;
     if (postgres) {
       // Held until commit; keyed by schema so databases side by side migrate in parallel.
-      auto locked =
-          connection.Query("SELECT pg_advisory_xact_lock(1228, hashtext(current_schema()))");
-      if (!locked) return Fail(std::move(locked).error());
+      I8C_TRY(connection.Query("SELECT pg_advisory_xact_lock(1228, hashtext(current_schema()))"));
     }
-    if (Status created = connection.ExecuteScript(postgres ? kBootstrapPostgres : kBootstrapSqlite);
-        !created) {
-      return created;
-    }
-    Result<std::set<int>> applied = AppliedVersions(connection);
-    if (!applied) return Fail(std::move(applied).error());
+    I8C_TRY(connection.ExecuteScript(postgres ? kBootstrapPostgres : kBootstrapSqlite));
+    std::set<int> applied = I8C_TRY_VALUE(AppliedVersions(connection));
     const int known = migrations.empty() ? 0 : migrations.back().version;
-    if (!applied->empty() && *applied->rbegin() > known) {
+    if (!applied.empty() && *applied.rbegin() > known) {
       Error error = MakeError(
           ErrorCode::kInternal, "schema_too_new",
           fmt::format("the database schema is at version {}, newer than this program knows "
                       "(up to {}); run a newer integr8scode or point it at another database",
-                      *applied->rbegin(), known));
+                      *applied.rbegin(), known));
       return Fail(std::move(error));
     }
     for (const Migration& migration : migrations) {
-      if (applied->contains(migration.version)) continue;
+      if (applied.contains(migration.version)) continue;
       const std::string_view sql = postgres ? migration.postgres_sql : migration.sqlite_sql;
       if (Status ran = connection.ExecuteScript(sql); !ran) {
         return Fail(std::move(ran).error().WithContext(
             fmt::format("migration {} ({})", migration.version, migration.name)));
       }
-      auto recorded = connection.Execute(
+      I8C_TRY(connection.Execute(
           "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
           {SqlParam::Int(migration.version), SqlParam::Text(migration.name),
-           SqlParam::Int(now_ms)});
-      if (!recorded) return Fail(std::move(recorded).error());
+           SqlParam::Int(now_ms)}));
       applied_now.push_back(migration.version);
     }
     return {};
@@ -469,19 +463,18 @@ Result<int> SchemaVersion(SqlDatabase& database) {
   return TransactFor<int>(database, TxMode::kRead, [](SqlConnection& connection) -> Result<int> {
     const bool postgres = connection.Dialect() == SqlDialect::kPostgres;
     // A database never migrated has no table to read.
-    auto exists = connection.Query(
+    auto exists = I8C_TRY_VALUE(connection.Query(
         postgres ? "SELECT count(*) FROM pg_catalog.pg_tables"
                    " WHERE schemaname = current_schema() AND tablename = 'schema_migrations'"
                  : "SELECT count(*) FROM sqlite_master"
-                   " WHERE type = 'table' AND name = 'schema_migrations'");
-    if (!exists) return Fail(std::move(exists).error());
-    RowReader count((*exists)[0]);
+                   " WHERE type = 'table' AND name = 'schema_migrations'"));
+    RowReader count(exists[0]);
     if (count.Int() == 0) return 0;
-    auto rows = connection.Query("SELECT coalesce(max(version), 0) FROM schema_migrations");
-    if (!rows) return Fail(std::move(rows).error());
-    RowReader reader((*rows)[0]);
+    auto rows =
+        I8C_TRY_VALUE(connection.Query("SELECT coalesce(max(version), 0) FROM schema_migrations"));
+    RowReader reader(rows[0]);
     const auto version = static_cast<int>(reader.Int());
-    if (Status ok = reader.Finish(); !ok) return Fail(std::move(ok).error());
+    I8C_TRY(reader.Finish());
     return version;
   });
 }

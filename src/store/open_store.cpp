@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/try.hpp"
 #include "store/migrations.hpp"
 #include "store/postgres/pg_change_feed.hpp"
 #include "store/sql_database.hpp"
@@ -17,9 +18,7 @@ Result<Stores> OpenStores(std::string_view url, const StoreOptions& options) {
   if (!database) {
     return Fail(std::move(database).error().WithContext("open database " + RedactStoreUrl(url)));
   }
-  if (Status migrated = Migrate(**database, SchemaMigrations()); !migrated) {
-    return Fail(std::move(migrated).error());
-  }
+  I8C_TRY(Migrate(**database, SchemaMigrations()));
 
   Stores stores;
   stores.executions = MakeSqlExecutionStore(*database);

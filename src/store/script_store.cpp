@@ -4,18 +4,19 @@
 #include <utility>
 #include <vector>
 
+#include "common/try.hpp"
 #include "store/sql_stores.hpp"
 
 namespace integr8scode {
 
 Result<StoredUsage> ReadUsage(Result<std::vector<SqlRow>> rows) {
-  if (!rows) return Fail(std::move(rows).error());
+  I8C_TRY(rows);
   if (rows->size() != 1) return Fail(ErrorCode::kInternal, "a usage query returned no row");
   RowReader in(rows->front());
   StoredUsage usage;
   usage.count = static_cast<std::size_t>(in.Int());
   usage.bytes = static_cast<std::uint64_t>(in.Int());
-  if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+  I8C_TRY(in.Finish());
   return usage;
 }
 
@@ -36,7 +37,7 @@ Result<Script> DecodeScript(const SqlRow& row) {
   script.content = in.Text();
   script.created_at_ms = in.Int();
   script.updated_at_ms = in.Int();
-  if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+  I8C_TRY(in.Finish());
   return script;
 }
 
@@ -74,11 +75,10 @@ class SqlScriptStore final : public ScriptStore {
 
   Result<Script> Get(std::int64_t owner_id, std::string_view id) override {
     return TransactFor<Script>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Script> {
-      auto rows = db.Query(std::string(kSelect) + " WHERE id = $1 AND owner_id = $2",
-                           {SqlParam::Text(id), SqlParam::Int(owner_id)});
-      if (!rows) return Fail(std::move(rows).error());
-      if (rows->empty()) return Fail(NotFound(id));
-      return DecodeScript(rows->front());
+      auto rows = I8C_TRY_VALUE(db.Query(std::string(kSelect) + " WHERE id = $1 AND owner_id = $2",
+                                         {SqlParam::Text(id), SqlParam::Int(owner_id)}));
+      if (rows.empty()) return Fail(NotFound(id));
+      return DecodeScript(rows.front());
     });
   }
 
@@ -86,16 +86,14 @@ class SqlScriptStore final : public ScriptStore {
     using Scripts = std::vector<Script>;
     return TransactFor<Scripts>(
         *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Scripts> {
-          auto rows = db.Query(
+          auto rows = I8C_TRY_VALUE(db.Query(
               std::string(kSelect) + " WHERE owner_id = $1 ORDER BY updated_at DESC, id DESC",
-              {SqlParam::Int(owner_id)});
-          if (!rows) return Fail(std::move(rows).error());
+              {SqlParam::Int(owner_id)}));
           Scripts scripts;
-          scripts.reserve(rows->size());
-          for (const SqlRow& row : *rows) {
-            Result<Script> script = DecodeScript(row);
-            if (!script) return Fail(std::move(script).error());
-            scripts.push_back(std::move(*script));
+          scripts.reserve(rows.size());
+          for (const SqlRow& row : rows) {
+            Script script = I8C_TRY_VALUE(DecodeScript(row));
+            scripts.push_back(std::move(script));
           }
           return scripts;
         });
@@ -131,9 +129,8 @@ class SqlScriptStore final : public ScriptStore {
   Status ChangeOne(std::string_view id, std::string_view sql,
                    std::initializer_list<SqlParam> params) {
     return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
-      auto changed = db.Execute(sql, std::span(params.begin(), params.size()));
-      if (!changed) return Fail(std::move(changed).error());
-      if (*changed == 0) return Fail(NotFound(id));
+      auto changed = I8C_TRY_VALUE(db.Execute(sql, std::span(params.begin(), params.size())));
+      if (changed == 0) return Fail(NotFound(id));
       return {};
     });
   }

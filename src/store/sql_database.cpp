@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "common/try.hpp"
 #include "store/postgres/pg_pool.hpp"
 #include "store/sqlite/sqlite_pool.hpp"
 #include "store/store_url.hpp"
@@ -67,13 +68,12 @@ Status RowReader::Finish() const {
 
 Result<std::shared_ptr<SqlDatabase>> OpenSqlDatabase(std::string_view url,
                                                      const StoreOptions& options) {
-  Result<StoreUrl> parsed = ParseStoreUrl(url);
-  if (!parsed) return Fail(std::move(parsed).error());
+  StoreUrl parsed = I8C_TRY_VALUE(ParseStoreUrl(url));
   if (options.pool_size == 0) {
     return Fail(ErrorCode::kInvalidArgument, "database pool size must be at least 1");
   }
-  if (parsed->kind == StoreUrl::Kind::kPostgres) return OpenPostgresPool(parsed->target, options);
-  return OpenSqlitePool(parsed->target, options);
+  if (parsed.kind == StoreUrl::Kind::kPostgres) return OpenPostgresPool(parsed.target, options);
+  return OpenSqlitePool(parsed.target, options);
 }
 
 }  // namespace integr8scode

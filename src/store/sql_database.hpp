@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/try.hpp"
 #include "store/store_options.hpp"
 
 namespace integr8scode {
@@ -144,13 +145,11 @@ class SqlDatabase {
 template <class T, class Work>
 [[nodiscard]] Result<T> TransactFor(SqlDatabase& database, TxMode mode, Work&& work) {
   std::optional<T> value;
-  Status status = database.Transact(mode, [&](SqlConnection& connection) -> Status {
-    Result<T> result = work(connection);
-    if (!result) return Fail(std::move(result).error());
-    value = std::move(*result);
+  const auto keep_value = [&](SqlConnection& connection) -> Status {
+    value = I8C_TRY_VALUE(work(connection));
     return {};
-  });
-  if (!status) return Fail(std::move(status).error());
+  };
+  I8C_TRY(database.Transact(mode, keep_value));
   return std::move(*value);
 }
 

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/try.hpp"
 #include "store/sql_stores.hpp"
 
 namespace integr8scode {
@@ -35,7 +36,7 @@ Result<User> DecodeUser(const SqlRow& row) {
   user.failed_logins = static_cast<int>(in.Int());
   user.locked_until_ms = in.OptInt();
   user.created_at_ms = in.Int();
-  if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+  I8C_TRY(in.Finish());
   const std::optional<Role> parsed = ParseRole(role);
   if (!parsed) {
     return Fail(ErrorCode::kInternal,
@@ -46,7 +47,7 @@ Result<User> DecodeUser(const SqlRow& row) {
 }
 
 Result<User> FirstUser(Result<std::vector<SqlRow>> rows, std::string_view missing) {
-  if (!rows) return Fail(std::move(rows).error());
+  I8C_TRY(rows);
   if (rows->empty()) return Fail(ErrorCode::kNotFound, std::string(missing));
   return DecodeUser(rows->front());
 }
@@ -70,16 +71,15 @@ class SqlUserStore final : public UserStore {
     return TransactFor<User>(*database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<User> {
       // Checked first to say which one is taken; the unique constraints still decide
       // a race between two registrations.
-      auto taken = db.Query(
-          "SELECT username_key = $1, email_key = $2 FROM users"
-          " WHERE username_key = $1 OR email_key = $2",
-          {SqlParam::Text(username_key), SqlParam::Text(email_key)});
-      if (!taken) return Fail(std::move(taken).error());
-      for (const SqlRow& row : *taken) {
+      auto taken =
+          I8C_TRY_VALUE(db.Query("SELECT username_key = $1, email_key = $2 FROM users"
+                                 " WHERE username_key = $1 OR email_key = $2",
+                                 {SqlParam::Text(username_key), SqlParam::Text(email_key)}));
+      for (const SqlRow& row : taken) {
         RowReader in(row);
         const bool same_username = in.Bool();
         const bool same_email = in.Bool();
-        if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+        I8C_TRY(in.Finish());
         if (same_username) {
           return Fail(
               Taken("username", fmt::format("the username '{}' is already taken", user.username)));
@@ -107,7 +107,7 @@ class SqlUserStore final : public UserStore {
       RowReader in(rows->front());
       User created = user;
       created.id = in.Int();
-      if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+      I8C_TRY(in.Finish());
       return created;
     });
   }
@@ -129,32 +129,28 @@ class SqlUserStore final : public UserStore {
   Result<std::vector<User>> List(std::size_t limit, std::size_t offset) override {
     using Users = std::vector<User>;
     return TransactFor<Users>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<Users> {
-      auto rows = db.Query(select_ + " ORDER BY id LIMIT $1 OFFSET $2",
-                           {SqlParam::Int(static_cast<std::int64_t>(limit)),
-                            SqlParam::Int(static_cast<std::int64_t>(offset))});
-      if (!rows) return Fail(std::move(rows).error());
+      auto rows = I8C_TRY_VALUE(db.Query(select_ + " ORDER BY id LIMIT $1 OFFSET $2",
+                                         {SqlParam::Int(static_cast<std::int64_t>(limit)),
+                                          SqlParam::Int(static_cast<std::int64_t>(offset))}));
       Users users;
-      users.reserve(rows->size());
-      for (const SqlRow& row : *rows) {
-        Result<User> user = DecodeUser(row);
-        if (!user) return Fail(std::move(user).error());
-        users.push_back(std::move(*user));
+      users.reserve(rows.size());
+      for (const SqlRow& row : rows) {
+        User user = I8C_TRY_VALUE(DecodeUser(row));
+        users.push_back(std::move(user));
       }
       return users;
     });
   }
 
   Result<std::size_t> Count() override {
-    return TransactFor<std::size_t>(*database_, TxMode::kRead,
-                                    [&](SqlConnection& db) -> Result<std::size_t> {
-                                      auto rows = db.Query("SELECT count(*) FROM users");
-                                      if (!rows) return Fail(std::move(rows).error());
-                                      RowReader in(rows->front());
-                                      const std::int64_t count = in.Int();
-                                      if (Status ok = in.Finish(); !ok)
-                                        return Fail(std::move(ok).error());
-                                      return static_cast<std::size_t>(count);
-                                    });
+    return TransactFor<std::size_t>(
+        *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<std::size_t> {
+          auto rows = I8C_TRY_VALUE(db.Query("SELECT count(*) FROM users"));
+          RowReader in(rows.front());
+          const std::int64_t count = in.Int();
+          I8C_TRY(in.Finish());
+          return static_cast<std::size_t>(count);
+        });
   }
 
   Status UpdateRole(std::int64_t id, Role role) override {
@@ -190,10 +186,9 @@ class SqlUserStore final : public UserStore {
  private:
   Status UpdateOne(std::int64_t id, std::string_view sql, std::optional<SqlParam> value) {
     return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
-      auto changed = value ? db.Execute(sql, {SqlParam::Int(id), *value})
-                           : db.Execute(sql, {SqlParam::Int(id)});
-      if (!changed) return Fail(std::move(changed).error());
-      if (*changed == 0) return Fail(ErrorCode::kNotFound, NoUser(id));
+      auto changed = I8C_TRY_VALUE(value ? db.Execute(sql, {SqlParam::Int(id), *value})
+                                         : db.Execute(sql, {SqlParam::Int(id)}));
+      if (changed == 0) return Fail(ErrorCode::kNotFound, NoUser(id));
       return {};
     });
   }

@@ -145,9 +145,12 @@ class ScaleOut : public ::testing::Test {
     processes_.clear();
     if (schema_.empty()) return;
     if (auto admin = OpenSqlDatabase(admin_url_)) {
-      (void)(*admin)->Transact(TxMode::kWrite, [&](SqlConnection& db) {
-        return db.ExecuteScript("DROP SCHEMA " + schema_ + " CASCADE");
-      });
+      IgnoreResult(
+          (*admin)->Transact(TxMode::kWrite,
+                             [&](SqlConnection& db) {
+                               return db.ExecuteScript("DROP SCHEMA " + schema_ + " CASCADE");
+                             }),
+          "cleanup: the schema is this test's own and the cluster a throwaway");
     }
   }
 

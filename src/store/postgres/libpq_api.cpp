@@ -3,6 +3,8 @@
 #include <dlfcn.h>
 #include <fmt/format.h>
 
+#include "common/try.hpp"
+
 namespace integr8scode {
 namespace {
 
@@ -25,8 +27,7 @@ Result<LibpqApi> Load() {
     pointer = reinterpret_cast<std::remove_reference_t<decltype(pointer)>>(symbol);
     return {};
   };
-#define INTEGR8SCODE_RESOLVE(name) \
-  if (auto s = resolve(api.name, #name); !s) return Fail(s.error());
+#define INTEGR8SCODE_RESOLVE(name) I8C_TRY(resolve(api.name, #name));
   INTEGR8SCODE_RESOLVE(PQconnectdbParams)
   INTEGR8SCODE_RESOLVE(PQstatus)
   INTEGR8SCODE_RESOLVE(PQerrorMessage)
@@ -61,7 +62,7 @@ Result<LibpqApi> Load() {
 
 Result<const LibpqApi*> LoadLibpq() {
   static const Result<LibpqApi> loaded = Load();
-  if (!loaded) return Fail(loaded.error());
+  I8C_TRY(loaded);
   return &*loaded;
 }
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "store/postgres/libpq_api.hpp"
 
 namespace integr8scode {
@@ -111,7 +112,7 @@ class EncodedParams {
     // Reserved up front: values_ points into storage_, which must not reallocate.
     storage_.reserve(types.size());
     for (std::size_t i = 0; i < types.size(); ++i) {
-      if (Status ok = EncodeOne(params[i], types[i], i + 1); !ok) return ok;
+      I8C_TRY(EncodeOne(params[i], types[i], i + 1));
     }
     return {};
   }
@@ -260,7 +261,7 @@ Result<PgConnection> PgConnection::Connect(const std::string& url, int connect_t
   const char* const keywords[] = {"connect_timeout", "application_name", "client_encoding",
                                   "dbname", nullptr};
   const char* const values[] = {timeout.c_str(), "integr8scode", "UTF8", url.c_str(), nullptr};
-  if (auto loaded = LoadLibpq(); !loaded) return Fail(loaded.error());
+  I8C_TRY(LoadLibpq());
   PgConnection connection(Pq().PQconnectdbParams(keywords, values, /*expand_dbname=*/1));
   if (connection.conn_ == nullptr) {
     return Fail(ErrorCode::kUnavailable, "connect to PostgreSQL: out of memory");
@@ -347,13 +348,10 @@ Result<const PgConnection::Prepared*> PgConnection::Prepare(std::string_view sql
 
 Result<PgConnection::ResultPtr> PgConnection::Run(std::string_view sql,
                                                   std::span<const SqlParam> params) {
-  Result<const Prepared*> prepared = Prepare(sql);
-  if (!prepared) return Fail(std::move(prepared).error());
+  const Prepared* prepared = I8C_TRY_VALUE(Prepare(sql));
   EncodedParams encoded;
-  if (Status ok = encoded.Encode(params, (*prepared)->param_types); !ok) {
-    return Fail(std::move(ok).error());
-  }
-  ResultPtr result(Pq().PQexecPrepared(conn_, (*prepared)->name.c_str(), encoded.Count(),
+  I8C_TRY(encoded.Encode(params, prepared->param_types));
+  ResultPtr result(Pq().PQexecPrepared(conn_, prepared->name.c_str(), encoded.Count(),
                                        encoded.Values(), encoded.Lengths(), encoded.Formats(),
                                        kBinaryFormat));
   const ExecStatusType status = Pq().PQresultStatus(result.get());
@@ -365,18 +363,16 @@ Result<PgConnection::ResultPtr> PgConnection::Run(std::string_view sql,
 
 Result<std::vector<SqlRow>> PgConnection::DoQuery(std::string_view sql,
                                                   std::span<const SqlParam> params) {
-  Result<ResultPtr> result = Run(sql, params);
-  if (!result) return Fail(std::move(result).error());
-  const PGresult* r = result->get();
+  ResultPtr result = I8C_TRY_VALUE(Run(sql, params));
+  const PGresult* r = result.get();
   const int rows = Pq().PQntuples(r);
   const int columns = Pq().PQnfields(r);
   std::vector<SqlRow> out(static_cast<std::size_t>(rows));
   for (int row = 0; row < rows; ++row) {
     out[static_cast<std::size_t>(row)].values.reserve(static_cast<std::size_t>(columns));
     for (int column = 0; column < columns; ++column) {
-      Result<SqlValue> value = DecodeValue(r, row, column);
-      if (!value) return Fail(std::move(value).error());
-      out[static_cast<std::size_t>(row)].values.push_back(std::move(*value));
+      SqlValue value = I8C_TRY_VALUE(DecodeValue(r, row, column));
+      out[static_cast<std::size_t>(row)].values.push_back(std::move(value));
     }
   }
   return out;
@@ -384,10 +380,9 @@ Result<std::vector<SqlRow>> PgConnection::DoQuery(std::string_view sql,
 
 Result<std::int64_t> PgConnection::DoExecute(std::string_view sql,
                                              std::span<const SqlParam> params) {
-  Result<ResultPtr> result = Run(sql, params);
-  if (!result) return Fail(std::move(result).error());
+  ResultPtr result = I8C_TRY_VALUE(Run(sql, params));
   // PQcmdTuples is "" for commands that report no row count.
-  const std::string_view tuples = Pq().PQcmdTuples(result->get());
+  const std::string_view tuples = Pq().PQcmdTuples(result.get());
   std::int64_t changed = 0;
   std::from_chars(tuples.data(), tuples.data() + tuples.size(), changed);
   return changed;

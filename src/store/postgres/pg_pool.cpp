@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/try.hpp"
 #include "store/postgres/pg_connection.hpp"
 
 namespace integr8scode {
@@ -36,9 +37,7 @@ class PgPool final : public SqlDatabase {
     // An idle connection may have died with a server restart; that is only noticed
     // when it is used. Nothing has happened yet at BEGIN, so one fresh try is safe.
     for (int attempt = 0;; ++attempt) {
-      Result<PgConnection> leased = Acquire();
-      if (!leased) return Fail(std::move(leased).error());
-      PgConnection connection = std::move(*leased);
+      PgConnection connection = I8C_TRY_VALUE(Acquire());
       if (Status begun = connection.ExecuteScript(begin); !begun) {
         const bool broken = connection.Broken();
         Release(std::move(connection), !broken);
@@ -133,9 +132,8 @@ class PgPool final : public SqlDatabase {
 Result<std::shared_ptr<SqlDatabase>> OpenPostgresPool(const std::string& url,
                                                       const StoreOptions& options) {
   // One connection at once, so that a wrong URL or a server down fails at start.
-  Result<PgConnection> first = PgConnection::Connect(url, options.connect_timeout_s);
-  if (!first) return Fail(std::move(first).error());
-  return std::make_shared<PgPool>(url, options, std::move(*first));
+  PgConnection first = I8C_TRY_VALUE(PgConnection::Connect(url, options.connect_timeout_s));
+  return std::make_shared<PgPool>(url, options, std::move(first));
 }
 
 }  // namespace integr8scode

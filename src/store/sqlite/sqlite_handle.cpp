@@ -201,7 +201,8 @@ SqliteTransaction::~SqliteTransaction() {
   // Some failures (I/O, a full disk) already rolled the transaction back; then there
   // is nothing left to undo.
   if (db_ != nullptr && sqlite3_get_autocommit(db_->Handle()) == 0) {
-    (void)db_->Exec("ROLLBACK");
+    IgnoreResult(db_->Exec("ROLLBACK"),
+                 "a failed ROLLBACK leaves nothing committed, and a destructor cannot report it");
   }
 }
 

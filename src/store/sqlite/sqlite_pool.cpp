@@ -13,6 +13,7 @@
 
 #include "common/log.hpp"
 #include "common/private_files.hpp"
+#include "common/try.hpp"
 #include "store/sqlite/sqlite_handle.hpp"
 
 namespace integr8scode {
@@ -38,9 +39,8 @@ class SqliteConnection final : public SqlConnection {
  protected:
   Result<std::vector<SqlRow>> DoQuery(std::string_view sql,
                                       std::span<const SqlParam> params) override {
-    auto statement = Bound(sql, params);
-    if (!statement) return Fail(std::move(statement).error());
-    SqliteStatement& s = **statement;
+    auto statement = I8C_TRY_VALUE(Bound(sql, params));
+    SqliteStatement& s = *statement;
     std::vector<SqlRow> rows;
     while (true) {
       Result<bool> step = s.Step();
@@ -60,9 +60,8 @@ class SqliteConnection final : public SqlConnection {
   }
 
   Result<std::int64_t> DoExecute(std::string_view sql, std::span<const SqlParam> params) override {
-    auto statement = Bound(sql, params);
-    if (!statement) return Fail(std::move(statement).error());
-    SqliteStatement& s = **statement;
+    auto statement = I8C_TRY_VALUE(Bound(sql, params));
+    SqliteStatement& s = *statement;
     Result<bool> step;
     do {
       step = s.Step();
@@ -77,9 +76,8 @@ class SqliteConnection final : public SqlConnection {
   Result<SqliteStatement*> Bound(std::string_view sql, std::span<const SqlParam> params) {
     auto found = statements_.find(sql);
     if (found == statements_.end()) {
-      Result<SqliteStatement> prepared = db_.Prepare(sql, /*persistent=*/true);
-      if (!prepared) return Fail(std::move(prepared).error());
-      found = statements_.emplace(std::string(sql), std::move(*prepared)).first;
+      SqliteStatement prepared = I8C_TRY_VALUE(db_.Prepare(sql, /*persistent=*/true));
+      found = statements_.emplace(std::string(sql), std::move(prepared)).first;
     }
     SqliteStatement& statement = found->second;
     const int count = statement.ParameterCount();
@@ -135,7 +133,8 @@ class SqlitePool final : public SqlDatabase {
     // SQLite's advice for long-lived connections: refresh the planner's statistics
     // where the queries of this session showed they would help, before closing.
     std::lock_guard lock(writer_mutex_);
-    (void)writer_->Database().Exec("PRAGMA optimize");
+    IgnoreResult(writer_->Database().Exec("PRAGMA optimize"),
+                 "statistics only: the data is unaffected, and closing goes on either way");
   }
 
   Status Transact(TxMode mode, const std::function<Status(SqlConnection&)>& work) override {
@@ -153,10 +152,10 @@ class SqlitePool final : public SqlDatabase {
  private:
   static Status RunIn(SqliteConnection& connection, SqliteTransaction::Kind kind,
                       const std::function<Status(SqlConnection&)>& work) {
-    Result<SqliteTransaction> transaction = SqliteTransaction::Begin(connection.Database(), kind);
-    if (!transaction) return Fail(std::move(transaction).error());
-    if (Status done = work(connection); !done) return done;
-    return transaction->Commit();
+    SqliteTransaction transaction =
+        I8C_TRY_VALUE(SqliteTransaction::Begin(connection.Database(), kind));
+    I8C_TRY(work(connection));
+    return transaction.Commit();
   }
 
   // A reader taken from the pool for one transaction, returned however it ends.
@@ -191,12 +190,10 @@ class SqlitePool final : public SqlDatabase {
 };
 
 Result<std::string> QueryText(SqliteDatabase& db, std::string_view sql) {
-  Result<SqliteStatement> statement = db.Prepare(sql, /*persistent=*/false);
-  if (!statement) return Fail(std::move(statement).error());
-  Result<bool> row = statement->Step();
-  if (!row) return Fail(std::move(row).error());
-  if (!*row) return std::string();
-  return statement->ColumnBytes(0);
+  SqliteStatement statement = I8C_TRY_VALUE(db.Prepare(sql, /*persistent=*/false));
+  bool row = I8C_TRY_VALUE(statement.Step());
+  if (!row) return std::string();
+  return statement.ColumnBytes(0);
 }
 
 // The database holds every password hash, script and output: 0600 whatever the umask.
@@ -204,9 +201,9 @@ Result<std::string> QueryText(SqliteDatabase& db, std::string_view sql) {
 // findCreateFileMode), so a private main file keeps them private; files left by an
 // older start are tightened here too.
 Status MakeDatabaseFilesPrivate(const std::string& path) {
-  if (Status created = CreatePrivateFile(path); !created) return created;
+  I8C_TRY(CreatePrivateFile(path));
   for (const char* suffix : {"-wal", "-shm", "-journal"}) {
-    if (Status existing = EnsurePrivateFile(path + suffix); !existing) return existing;
+    I8C_TRY(EnsurePrivateFile(path + suffix));
   }
   return {};
 }
@@ -220,36 +217,28 @@ Result<std::shared_ptr<SqlDatabase>> OpenSqlitePool(const std::string& path,
   open_options.busy_timeout_ms = options.busy_timeout_ms;
 
   if (!in_memory) {
-    if (Status private_files = MakeDatabaseFilesPrivate(path); !private_files) {
-      return Fail(std::move(private_files).error());
-    }
+    I8C_TRY(MakeDatabaseFilesPrivate(path));
   }
-  Result<SqliteDatabase> writer = SqliteDatabase::Open(path, open_options);
-  if (!writer) return Fail(std::move(writer).error());
+  SqliteDatabase writer = I8C_TRY_VALUE(SqliteDatabase::Open(path, open_options));
   // journal_mode=WAL is persistent in the file; the others hold per connection.
-  Result<std::string> journal = QueryText(*writer, "PRAGMA journal_mode=WAL");
+  Result<std::string> journal = QueryText(writer, "PRAGMA journal_mode=WAL");
   if (!journal) return Fail(std::move(journal).error().WithContext("enable WAL"));
   if (!in_memory && *journal != "wal") {
     Log(LogLevel::kWarn, "SQLite could not enable WAL mode; writers will block readers",
         {{"path", path}, {"journal_mode", *journal}});
   }
-  if (Status set = writer->Exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"); !set) {
-    return Fail(std::move(set).error());
-  }
+  I8C_TRY(writer.Exec("PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON"));
 
   std::vector<std::unique_ptr<SqliteConnection>> readers;
   if (!in_memory) {
     open_options.create = false;
     for (std::size_t i = 0; i < options.pool_size; ++i) {
-      Result<SqliteDatabase> reader = SqliteDatabase::Open(path, open_options);
-      if (!reader) return Fail(std::move(reader).error());
-      if (Status set = reader->Exec("PRAGMA foreign_keys=ON; PRAGMA query_only=ON"); !set) {
-        return Fail(std::move(set).error());
-      }
-      readers.push_back(std::make_unique<SqliteConnection>(std::move(*reader)));
+      SqliteDatabase reader = I8C_TRY_VALUE(SqliteDatabase::Open(path, open_options));
+      I8C_TRY(reader.Exec("PRAGMA foreign_keys=ON; PRAGMA query_only=ON"));
+      readers.push_back(std::make_unique<SqliteConnection>(std::move(reader)));
     }
   }
-  return std::make_shared<SqlitePool>(std::make_unique<SqliteConnection>(std::move(*writer)),
+  return std::make_shared<SqlitePool>(std::make_unique<SqliteConnection>(std::move(writer)),
                                       std::move(readers));
 }
 
