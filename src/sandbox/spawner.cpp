@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "sandbox/launch_message.hpp"
 #include "sandbox/network_namespace.hpp"
 
@@ -99,7 +100,7 @@ int RunSpawner(int socket_fd) {
 Result<std::unique_ptr<SpawnerClient>> SpawnerClient::Start(std::filesystem::path executable) {
   auto client = std::unique_ptr<SpawnerClient>(new SpawnerClient(std::move(executable)));
   std::lock_guard lock(client->mutex_);
-  if (auto s = client->StartProcess(); !s) return Fail(s.error());
+  I8C_TRY(client->StartProcess());
   return client;
 }
 
@@ -165,7 +166,7 @@ Result<Child> SpawnerClient::Launch(const LaunchSpec& spec, const LaunchFds& fds
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!socket_ || attempt > 0) {
       Log(LogLevel::kWarn, "restarting the sandbox spawner");
-      if (auto s = StartProcess(); !s) return Fail(s.error());
+      I8C_TRY(StartProcess());
     }
     if (!SendLaunch(socket_.Get(), spec, fds)) continue;
     std::vector<char> buffer(sizeof(Reply));
