@@ -43,11 +43,13 @@ std::optional<int> RunSpawnerIfRequested(int argc, char** argv) {
 }
 
 int RunSpawner(int socket_fd) {
-  // Inits are reaped by the kernel (SIG_IGN); the server watches them by pidfd.
-  ::signal(SIGCHLD, SIG_IGN);
-  ::signal(SIGPIPE, SIG_IGN);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  ::prctl(PR_SET_NAME, "i8c-spawner");
+  // Inits are reaped by the kernel (SIG_IGN); the server watches them by pidfd. A spawner
+  // that cannot set these up exits before its hello, which the server reports as a
+  // spawner that did not answer.
+  if (::signal(SIGCHLD, SIG_IGN) == SIG_ERR) return 1;
+  if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) return 1;
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return 1;
+  ::prctl(PR_SET_NAME, "i8c-spawner");  // cosmetic (`ps`): its failure is ignored
   // The server died before the prctl if we were re-parented. Compared with the pid the server
   // recorded, not with 1: a server that is PID 1 of a container is our rightful parent.
   const char* mark = std::getenv(kSpawnerEnvironmentMark);
