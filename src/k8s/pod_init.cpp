@@ -203,6 +203,9 @@ bool RunStep(const Step& step, const Plan& plan, bool with_stdin, Streams& strea
   const std::uint64_t oom_before = OomKills();
   WriteAll(1, podlog::EncodeStepStart(step.name));
   const std::int64_t started = NowMs();
+  // Not a Child (common/child.hpp): this runs on whatever kernel the node has, with a
+  // polling fallback where pidfd_open is missing, and it needs wait4's rusage, a reap
+  // that does not block, and a kill of the whole process group, which a pidfd cannot name.
   const pid_t pid = ::fork();
   if (pid == 0) ExecStep(step, plan, with_stdin, out[1], err[1], report[1]);
   ::close(out[1]);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 
 namespace integr8scode {
 namespace {
@@ -75,10 +76,9 @@ QueueCounts ClusterSubmitQueue::Counts() const {
 }
 
 Result<ClusterDepth> ClusterSubmitQueue::Refresh() {
-  auto depth = cluster_.Depth();
-  if (!depth) return depth;
+  const ClusterDepth depth = I8C_TRY_VALUE(cluster_.Depth());
   std::lock_guard lock(mu_);
-  depth_ = *depth;
+  depth_ = depth;
   admitted_since_refresh_ = 0;
   return depth;
 }

@@ -7,6 +7,8 @@
 #include <charconv>
 #include <sstream>
 
+#include "common/try.hpp"
+
 namespace integr8scode {
 namespace {
 
@@ -70,9 +72,8 @@ Status WriteControlFd(int fd, std::string_view value) {
 }
 
 Result<std::string> ReadControlFile(const std::string& path) {
-  auto fd = OpenControlFile(path, O_RDONLY);
-  if (!fd) return Fail(fd.error());
-  auto text = ReadControlFd(fd->Get());
+  auto fd = I8C_TRY_VALUE(OpenControlFile(path, O_RDONLY));
+  auto text = ReadControlFd(fd.Get());
   if (!text) return Fail(std::move(text.error()).WithContext(path));
   return text;
 }

@@ -11,6 +11,7 @@
 #include <map>
 #include <mutex>
 
+#include "common/try.hpp"
 #include "sandbox/cgroup.hpp"
 #include "sandbox/cgroup_files.hpp"
 
@@ -123,26 +124,22 @@ class CgroupV1Slot final : public CgroupSlot {
 
   Status BeginAccounting() override {
     // Writing 0 resets the peak to the current usage and the CPU counter to zero.
-    if (auto s = WriteControlFd(memory_max_usage_.Get(), "0"); !s) return s;
-    if (auto s = WriteControlFd(cpuacct_usage_.Get(), "0"); !s) return s;
-    auto oom = ReadControlFd(oom_control_.Get());
-    if (!oom) return Fail(oom.error());
-    oom_kills_before_ = ParseKeyedValue(*oom, "oom_kill").value_or(0);
+    I8C_TRY(WriteControlFd(memory_max_usage_.Get(), "0"));
+    I8C_TRY(WriteControlFd(cpuacct_usage_.Get(), "0"));
+    auto oom = I8C_TRY_VALUE(ReadControlFd(oom_control_.Get()));
+    oom_kills_before_ = ParseKeyedValue(oom, "oom_kill").value_or(0);
     pids_events_before_ = ReadPidsEvents();
     return {};
   }
 
   Result<CgroupUsage> Read() override {
     CgroupUsage usage;
-    auto cpu = ReadControlFd(cpuacct_usage_.Get());
-    if (!cpu) return Fail(cpu.error());
-    usage.cpu_time_us = static_cast<std::int64_t>(ParseSingleValue(*cpu).value_or(0) / 1000);
-    auto peak = ReadControlFd(memory_max_usage_.Get());
-    if (!peak) return Fail(peak.error());
-    usage.peak_memory_bytes = ParseSingleValue(*peak).value_or(0);
-    auto oom = ReadControlFd(oom_control_.Get());
-    if (!oom) return Fail(oom.error());
-    usage.oom_kills = ParseKeyedValue(*oom, "oom_kill").value_or(0) - oom_kills_before_;
+    auto cpu = I8C_TRY_VALUE(ReadControlFd(cpuacct_usage_.Get()));
+    usage.cpu_time_us = static_cast<std::int64_t>(ParseSingleValue(cpu).value_or(0) / 1000);
+    auto peak = I8C_TRY_VALUE(ReadControlFd(memory_max_usage_.Get()));
+    usage.peak_memory_bytes = ParseSingleValue(peak).value_or(0);
+    auto oom = I8C_TRY_VALUE(ReadControlFd(oom_control_.Get()));
+    usage.oom_kills = ParseKeyedValue(oom, "oom_kill").value_or(0) - oom_kills_before_;
     usage.pids_limit_hits = ReadPidsEvents() - pids_events_before_;
     return usage;
   }
@@ -247,10 +244,10 @@ class CgroupV1Manager final : public CgroupManager {
     for (const auto& [controller, parent] : parents_) {
       // The shared parent may have been removed by another process's cleanup between
       // runs: (re)create it before the slot.
-      if (auto s = MakeDirectory(parent); !s) return Fail(s.error());
+      I8C_TRY(MakeDirectory(parent));
       const std::string dir = parent + "/" + std::string(name);
       bool existed = false;
-      if (auto s = MakeDirectory(dir, &existed); !s) return Fail(s.error());
+      I8C_TRY(MakeDirectory(dir, &existed));
       adopted = adopted || existed;
       dirs[controller] = dir;
     }
@@ -258,7 +255,7 @@ class CgroupV1Manager final : public CgroupManager {
     if (auto s = slot->Open(); !s) return Fail(std::move(s.error()).WithContext("cgroup v1 slot"));
     // A slot adopted after a crash may still hold processes.
     if (adopted) {
-      if (auto s = slot->KillAll(); !s) return Fail(s.error());
+      I8C_TRY(slot->KillAll());
     }
     return std::unique_ptr<CgroupSlot>(std::move(slot));
   }
@@ -272,9 +269,8 @@ class CgroupV1Manager final : public CgroupManager {
 }  // namespace
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options) {
-  auto host = CgroupHostView::Read(options.proc_self);
-  if (!host) return Fail(host.error());
-  return OpenCgroupV1(options, *host);
+  auto host = I8C_TRY_VALUE(CgroupHostView::Read(options.proc_self));
+  return OpenCgroupV1(options, host);
 }
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options,
@@ -324,12 +320,10 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options
 
 Result<CgroupHostView> CgroupHostView::Read(const std::filesystem::path& proc_self) {
   CgroupHostView view;
-  auto mountinfo = ReadControlFile((proc_self / "mountinfo").string());
-  if (!mountinfo) return Fail(mountinfo.error());
-  auto own = ReadControlFile((proc_self / "cgroup").string());
-  if (!own) return Fail(own.error());
-  view.mountinfo = std::move(*mountinfo);
-  view.own = std::move(*own);
+  auto mountinfo = I8C_TRY_VALUE(ReadControlFile((proc_self / "mountinfo").string()));
+  auto own = I8C_TRY_VALUE(ReadControlFile((proc_self / "cgroup").string()));
+  view.mountinfo = std::move(mountinfo);
+  view.own = std::move(own);
   return view;
 }
 

@@ -9,6 +9,7 @@
 
 #include <mutex>
 
+#include "common/try.hpp"
 #include "sandbox/cgroup.hpp"
 #include "sandbox/cgroup_files.hpp"
 
@@ -46,9 +47,7 @@ class CgroupV2Slot final : public CgroupSlot {
   }
 
   Status Open() {
-    auto dir = OpenControlFile(dir_, O_RDONLY | O_DIRECTORY);
-    if (!dir) return Fail(dir.error());
-    dir_fd_ = std::move(*dir);
+    dir_fd_ = I8C_TRY_VALUE(OpenControlFile(dir_, O_RDONLY | O_DIRECTORY));
     struct Spec {
       UniqueFd* fd;
       const char* file;
@@ -81,7 +80,7 @@ class CgroupV2Slot final : public CgroupSlot {
 
   Status Apply(const Limits& limits) override {
     if (memory_max_) {
-      if (auto s = CheckMemoryFits(limits.memory_bytes); !s) return s;
+      I8C_TRY(CheckMemoryFits(limits.memory_bytes));
       if (auto s = WriteControlFd(memory_max_.Get(), std::to_string(limits.memory_bytes)); !s) {
         return Fail(std::move(s.error()).WithContext("memory.max"));
       }
@@ -132,9 +131,8 @@ class CgroupV2Slot final : public CgroupSlot {
     } else if (!allow_missing_) {
       return Fail(peak.error());
     }
-    auto cpu = ReadControlFd(cpu_stat_.Get());
-    if (!cpu) return Fail(cpu.error());
-    cpu_before_us_ = ParseKeyedValue(*cpu, "usage_usec").value_or(0);
+    auto cpu = I8C_TRY_VALUE(ReadControlFd(cpu_stat_.Get()));
+    cpu_before_us_ = ParseKeyedValue(cpu, "usage_usec").value_or(0);
     auto events = ReadControlFd(memory_events_.Get());
     if (!events && memory_events_) return Fail(events.error());
     oom_before_ = events ? ParseKeyedValue(*events, "oom_kill").value_or(0) : 0;
@@ -145,10 +143,9 @@ class CgroupV2Slot final : public CgroupSlot {
 
   Result<CgroupUsage> Read() override {
     CgroupUsage usage;
-    auto cpu = ReadControlFd(cpu_stat_.Get());
-    if (!cpu) return Fail(cpu.error());
+    auto cpu = I8C_TRY_VALUE(ReadControlFd(cpu_stat_.Get()));
     usage.cpu_time_us =
-        static_cast<std::int64_t>(ParseKeyedValue(*cpu, "usage_usec").value_or(0) - cpu_before_us_);
+        static_cast<std::int64_t>(ParseKeyedValue(cpu, "usage_usec").value_or(0) - cpu_before_us_);
     if (peak_) {
       auto peak = ReadControlFd(peak_.Get());
       if (peak) usage.peak_memory_bytes = ParseSingleValue(*peak).value_or(0);
@@ -177,13 +174,12 @@ class CgroupV2Slot final : public CgroupSlot {
     if (Empty()) return {};
     // cgroup.kill (Linux 5.14+) SIGKILLs every process in the subtree at once; then
     // wait for "populated 0", which cgroup.events signals with POLLPRI.
-    if (auto s = WriteControlFile(dir_ + "/cgroup.kill", "1"); !s) return s;
-    auto events = OpenControlFile(dir_ + "/cgroup.events", O_RDONLY);
-    if (!events) return Fail(events.error());
+    I8C_TRY(WriteControlFile(dir_ + "/cgroup.kill", "1"));
+    auto events = I8C_TRY_VALUE(OpenControlFile(dir_ + "/cgroup.events", O_RDONLY));
     for (int attempt = 0; attempt < 100; ++attempt) {
-      auto text = ReadControlFd(events->Get());
+      auto text = ReadControlFd(events.Get());
       if (text && ParseKeyedValue(*text, "populated").value_or(1) == 0) return {};
-      pollfd pfd{events->Get(), POLLPRI, 0};
+      pollfd pfd{events.Get(), POLLPRI, 0};
       ::poll(&pfd, 1, 100);
     }
     return Fail(ErrorCode::kInternal, "processes survived cgroup.kill in " + dir_);
@@ -215,7 +211,7 @@ class CgroupV2Manager final : public CgroupManager {
 
   Result<std::unique_ptr<CgroupSlot>> CreateSlot(std::string_view name) override {
     std::lock_guard lock(mutex_);
-    if (auto s = EnsureParent(); !s) return Fail(s.error());
+    I8C_TRY(EnsureParent());
     const std::string dir = parent_ + "/" + std::string(name);
     const bool made = ::mkdir(dir.c_str(), 0755) == 0;
     if (!made && errno != EEXIST) {
@@ -226,7 +222,7 @@ class CgroupV2Manager final : public CgroupManager {
     if (auto s = slot->Open(); !s) return Fail(std::move(s.error()).WithContext("cgroup v2 slot"));
     // A slot adopted after a crash may still hold processes.
     if (!made) {
-      if (auto s = slot->KillAll(); !s) return Fail(s.error());
+      I8C_TRY(slot->KillAll());
     }
     return std::unique_ptr<CgroupSlot>(std::move(slot));
   }
@@ -239,11 +235,10 @@ class CgroupV2Manager final : public CgroupManager {
       const int saved = errno;
       return Fail(SystemError(saved, "mkdir " + parent_));
     }
-    auto enabled = ReadControlFile(parent_ + "/cgroup.subtree_control");
-    if (!enabled) return Fail(enabled.error());
+    auto enabled = I8C_TRY_VALUE(ReadControlFile(parent_ + "/cgroup.subtree_control"));
     auto available = ReadControlFile(parent_ + "/cgroup.controllers");
     for (const char* controller : kRequired) {
-      if (HasController(*enabled, controller)) continue;
+      if (HasController(enabled, controller)) continue;
       if (allow_missing_ && !(available && HasController(*available, controller))) continue;
       if (auto s =
               WriteControlFile(parent_ + "/cgroup.subtree_control", std::string("+") + controller);
@@ -267,11 +262,10 @@ class CgroupV2Manager final : public CgroupManager {
 Status EnableDownTo(const fs::path& mount_point, const fs::path& dir, bool allow_missing) {
   fs::path current = mount_point;
   for (const fs::path& part : dir.lexically_relative(mount_point)) {
-    auto enabled = ReadControlFile((current / "cgroup.subtree_control").string());
-    if (!enabled) return Fail(enabled.error());
+    auto enabled = I8C_TRY_VALUE(ReadControlFile((current / "cgroup.subtree_control").string()));
     auto available = ReadControlFile((current / "cgroup.controllers").string());
     for (const char* controller : kRequired) {
-      if (HasController(*enabled, controller)) continue;
+      if (HasController(enabled, controller)) continue;
       if (allow_missing && !(available && HasController(*available, controller))) continue;
       if (auto s = WriteControlFile((current / "cgroup.subtree_control").string(),
                                     std::string("+") + controller);
@@ -291,9 +285,8 @@ Status EnableDownTo(const fs::path& mount_point, const fs::path& dir, bool allow
 }  // namespace
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options) {
-  auto host = CgroupHostView::Read(options.proc_self);
-  if (!host) return Fail(host.error());
-  return OpenCgroupV2(options, *host);
+  auto host = I8C_TRY_VALUE(CgroupHostView::Read(options.proc_self));
+  return OpenCgroupV2(options, host);
 }
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options,
@@ -304,10 +297,9 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
     if (mount.v2) unified = &mount;
   }
   if (unified == nullptr) return Fail(ErrorCode::kUnavailable, "no cgroup v2 hierarchy is mounted");
-  auto available = ReadControlFile(unified->mount_point + "/cgroup.controllers");
-  if (!available) return Fail(available.error());
+  auto available = I8C_TRY_VALUE(ReadControlFile(unified->mount_point + "/cgroup.controllers"));
   for (const char* controller : kRequired) {
-    if (!HasController(*available, controller) && !options.allow_missing_controllers) {
+    if (!HasController(available, controller) && !options.allow_missing_controllers) {
       return Fail(ErrorCode::kUnavailable,
                   fmt::format("the cgroup v2 hierarchy at {} lacks the {} controller (it is bound "
                               "to cgroup v1 on this host)",
@@ -328,11 +320,8 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
     parent = (own_path == "/" ? own_dir : own_dir.parent_path()) / "integr8scode";
   }
   parent = parent.lexically_normal();
-  if (auto s = EnableDownTo(unified->mount_point, parent.parent_path(),
-                            options.allow_missing_controllers);
-      !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(
+      EnableDownTo(unified->mount_point, parent.parent_path(), options.allow_missing_controllers));
   return std::unique_ptr<CgroupManager>(std::make_unique<CgroupV2Manager>(
       parent.string(), options.cpu_period_us, options.allow_missing_controllers));
 }
@@ -344,11 +333,10 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroups(const CgroupOptions& options)
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("sandbox.cgroup_mode '{}' must be auto, v1 or v2", options.mode));
   }
-  auto host = CgroupHostView::Read(options.proc_self);
-  if (!host) return Fail(host.error());
-  auto v2 = OpenCgroupV2(options, *host);
+  auto host = I8C_TRY_VALUE(CgroupHostView::Read(options.proc_self));
+  auto v2 = OpenCgroupV2(options, host);
   if (v2) return v2;
-  auto v1 = OpenCgroupV1(options, *host);
+  auto v1 = OpenCgroupV1(options, host);
   if (v1) return v1;
   return Fail(ErrorCode::kUnavailable, fmt::format("no usable cgroups: v2: {}; v1: {}",
                                                    v2.error().Describe(), v1.error().Describe()));

@@ -37,6 +37,9 @@ namespace {
 
 constexpr int kExecErrorFd = 3;  // the step's exec-failure pipe, close-on-exec
 
+// close(2) is not checked in this file: Linux releases the descriptor even when close
+// reports an error, and none of these is a file whose lost write close could report.
+
 std::int64_t NowNs() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -76,6 +79,8 @@ void ResetSignals() {
   for (int signal = 1; signal < NSIG; ++signal) ::sigaction(signal, &action, nullptr);
   sigset_t none;
   sigemptyset(&none);
+  // Unchecked, like sigaction above: both fail only for an invalid argument (EINVAL,
+  // EFAULT), which constants and a stack set are not.
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
@@ -114,7 +119,9 @@ struct PreparedStep {
     ::_exit(127);
   };
   ResetSignals();
-  ::setsid();
+  // A new session: the program cannot signal the init's process group. Cannot fail in a
+  // fresh child (EPERM is for a group leader), but a failure must not go unnoticed.
+  if (::setsid() < 0) fail(errno);
   int in = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0) fail(errno);
   // Move the four descriptors above the target numbers first, so that no dup2 below
@@ -206,7 +213,7 @@ struct ZygoteLaunch {
 int ZygoteEntry(void* argument) {
   const ZygoteLaunch& launch = *static_cast<const ZygoteLaunch*>(argument);
   ResetSignals();
-  ::setsid();
+  if (::setsid() < 0) ::_exit(127);  // as in ExecStep
   const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   const int exe = ::fcntl(launch.exe_fd, F_DUPFD_CLOEXEC, 10);
   const int control = ::fcntl(launch.control_fd, F_DUPFD_CLOEXEC, 10);
@@ -449,11 +456,14 @@ void CloseInherited(std::vector<int> keep, int control) {
 }  // namespace
 
 void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompProgram& seccomp) {
-  ::prctl(PR_SET_NAME, "i8c-sandbox");  // what `ps` shows for every sandbox's init
+  // What `ps` shows for every sandbox's init; cosmetic, so its failure is ignored.
+  ::prctl(PR_SET_NAME, "i8c-sandbox");
   ResetSignals();
   // If the process that cloned us dies, so do we — and with us the namespace. The
   // control socket's hang-up covers the window before this prctl.
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) {
+    FailSetup(fds.control, SystemError("prctl PR_SET_PDEATHSIG"));
+  }
   pollfd hangup{fds.control, 0, 0};
   if (::poll(&hangup, 1, 0) > 0 && (hangup.revents & (POLLHUP | POLLERR))) ::_exit(1);
   // Files on the tmpfs are charged to the slot but belong to no process: when they fill
@@ -555,7 +565,11 @@ namespace {
   sigset_t chld;
   sigemptyset(&chld);
   sigaddset(&chld, SIGCHLD);
-  ::sigprocmask(SIG_BLOCK, &chld, nullptr);
+  // Unblocked, SIGCHLD (default: discard) would never reach the signalfd: the init would
+  // not see its steps end.
+  if (::sigprocmask(SIG_BLOCK, &chld, nullptr) != 0) {
+    FailSetup(fds.control, SystemError("block SIGCHLD"));
+  }
   const int signal_fd = ::signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
   if (signal_fd < 0) FailSetup(fds.control, SystemError("signalfd"));
 

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include "common/try.hpp"
+
 namespace integr8scode {
 namespace {
 
@@ -102,15 +104,13 @@ Result<ReceivedLaunch> ReceiveLaunch(int socket) {
     return Fail(ErrorCode::kInternal, "launch message too large");
   std::vector<char> buffer(static_cast<std::size_t>(length));
   ReceivedLaunch received;
-  auto n = ReceiveWithFds(socket, buffer, received.owned);
-  if (!n) return Fail(n.error());
-  if (*n == 0) return Fail(ErrorCode::kUnavailable, "the peer closed the socket");
+  auto n = I8C_TRY_VALUE(ReceiveWithFds(socket, buffer, received.owned));
+  if (n == 0) return Fail(ErrorCode::kUnavailable, "the peer closed the socket");
   LaunchHeader header;
-  if (*n < sizeof header) return Fail(ErrorCode::kInternal, "short launch message");
+  if (n < sizeof header) return Fail(ErrorCode::kInternal, "short launch message");
   std::memcpy(&header, buffer.data(), sizeof header);
-  auto spec =
-      LaunchSpec::Deserialize(std::string_view(buffer.data() + sizeof header, *n - sizeof header));
-  if (!spec) return Fail(spec.error());
+  auto spec = I8C_TRY_VALUE(
+      LaunchSpec::Deserialize(std::string_view(buffer.data() + sizeof header, n - sizeof header)));
   const std::size_t expected = header.has_control + header.has_source + header.has_stdin +
                                header.has_cgroup_dir + header.has_netns +
                                2 * static_cast<std::size_t>(header.steps);
@@ -129,7 +129,7 @@ Result<ReceivedLaunch> ReceiveLaunch(int socket) {
     received.fds.step_stdout.push_back(received.owned[next++].Get());
   for (std::uint32_t i = 0; i < header.steps; ++i)
     received.fds.step_stderr.push_back(received.owned[next++].Get());
-  received.spec = std::move(*spec);
+  received.spec = std::move(spec);
   return received;
 }
 

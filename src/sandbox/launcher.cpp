@@ -8,6 +8,7 @@
 
 #include <cstring>
 
+#include "common/try.hpp"
 #include "sandbox/init_process.hpp"
 
 namespace integr8scode {
@@ -49,9 +50,8 @@ Result<Child> DirectLauncher::Launch(const LaunchSpec& spec, const LaunchFds& fd
   if (!netns) return Fail(std::move(netns.error()).WithContext("network namespace"));
   LaunchFds with_netns = fds;
   with_netns.netns = netns->Get();
-  auto launched = LaunchSandbox(spec, with_netns, seccomp_);
-  if (!launched) return Fail(std::move(launched).error());
-  return Child::FromPidfd(launched->pid, std::move(launched->pidfd), Child::Parent::kThisProcess);
+  auto launched = I8C_TRY_VALUE(LaunchSandbox(spec, with_netns, seccomp_));
+  return Child::FromPidfd(launched.pid, std::move(launched.pidfd), Child::Parent::kThisProcess);
 }
 
 }  // namespace integr8scode

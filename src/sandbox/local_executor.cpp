@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "sandbox/cgroup.hpp"
 #include "sandbox/gvisor_bundle.hpp"
 #include "sandbox/launcher.hpp"
@@ -306,9 +307,7 @@ class LocalExecutor final : public Executor {
     UniqueFd child_end(pair[1]);
     LaunchFds with_control = fds;
     with_control.control = child_end.Get();
-    auto launched = launcher_->Launch(spec, with_control);
-    if (!launched) return Fail(launched.error());
-    handle.init = std::move(*launched);
+    handle.init = I8C_TRY_VALUE(launcher_->Launch(spec, with_control));
     return handle;
   }
 
@@ -493,7 +492,7 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requ
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("sandbox slots must be 1 to {}", kMaxSlotsPerHost));
   }
-  if (auto s = CheckHost(options); !s) return Fail(s.error());
+  I8C_TRY(CheckHost(options));
   if (options.isolation != "native" && options.isolation != "gvisor") {
     return Fail(
         ErrorCode::kInvalidArgument,
@@ -507,9 +506,8 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requ
   }
   std::unique_ptr<SandboxLauncher> launcher;
   if (options.use_spawner) {
-    auto spawner = SpawnerClient::Start("/proc/self/exe");
-    if (!spawner) return Fail(spawner.error());
-    launcher = std::move(*spawner);
+    auto spawner = I8C_TRY_VALUE(SpawnerClient::Start("/proc/self/exe"));
+    launcher = std::move(spawner);
   } else {
     launcher = std::make_unique<DirectLauncher>(EmbeddedSeccompProgram());
   }
@@ -518,12 +516,11 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requ
   cgroup_options.parent = options.cgroup_parent;
   cgroup_options.cpu_period_us = options.cpu_period_us;
   cgroup_options.allow_missing_controllers = options.allow_missing_cgroup_controllers;
-  auto cgroups = OpenCgroups(cgroup_options);
-  if (!cgroups) return Fail(cgroups.error());
-  auto slots = SlotPool::Create(**cgroups, options.slots, kSlotLockDir, options.first_uid);
-  if (!slots) return Fail(slots.error());
+  auto cgroups = I8C_TRY_VALUE(OpenCgroups(cgroup_options));
+  auto slots =
+      I8C_TRY_VALUE(SlotPool::Create(*cgroups, options.slots, kSlotLockDir, options.first_uid));
   Log(LogLevel::kDebug, "local sandbox ready",
-      {{"cgroups", (*cgroups)->Describe()},
+      {{"cgroups", cgroups->Describe()},
        {"slots", options.slots},
        {"spawner", options.use_spawner}});
   SandboxOptions effective = options;
@@ -537,7 +534,7 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requ
     zygote_missing = effective.prebuild;
   }
   return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(
-      effective, std::move(*cgroups), std::move(launcher), std::move(*slots), zygote_missing));
+      effective, std::move(cgroups), std::move(launcher), std::move(slots), zygote_missing));
 }
 
 }  // namespace integr8scode

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "common/try.hpp"
 #include "common/unique_fd.hpp"
 #include "domain/runtime.hpp"
 #include "sandbox/host_information.hpp"
@@ -123,11 +124,8 @@ Status MountOwnView(const std::string& host_dir, const std::string& target,
 // with the old root at pivot_root. Returns the path of the new root.
 Result<std::string> MountLayers(const LaunchSpec& spec) {
   const std::string& layers = spec.root_mount_point;
-  if (auto s = Mount("sandbox-layers", layers, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                     "size=4k,nr_inodes=8,mode=0755", "layers tmpfs");
-      !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(Mount("sandbox-layers", layers, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                "size=4k,nr_inodes=8,mode=0755", "layers tmpfs"));
   for (const char* dir : {"/empty", "/root"}) {
     if (::mkdir((layers + dir).c_str(), 0755) != 0) {
       const int saved = errno;
@@ -184,13 +182,13 @@ Status MakeEtc(int root, const LaunchSpec& spec) {
   UniqueFd etc(::openat(root, "etc", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!etc) return Fail(SystemError("open /etc"));
   for (const EtcFile& file : SandboxEtcFiles(spec)) {
-    if (auto s = WriteFileAt(etc.Get(), file.name, file.content, 0644); !s) return s;
+    I8C_TRY(WriteFileAt(etc.Get(), file.name, file.content, 0644));
   }
   for (const std::string& host_file : spec.host_etc_files) {
     UniqueFd from(::open(host_file.c_str(), O_RDONLY | O_CLOEXEC));
     if (!from) continue;  // optional: copied when the host has it
     const std::string name = host_file.substr(host_file.rfind('/') + 1);
-    if (auto s = CopyFdInto(etc.Get(), name.c_str(), from.Get(), 0644); !s) return s;
+    I8C_TRY(CopyFdInto(etc.Get(), name.c_str(), from.Get(), 0644));
   }
   return {};
 }
@@ -230,11 +228,7 @@ Status MakeDev(int root) {
 // file-creation flood) independently of size.
 Result<UniqueFd> MountScratch(const std::string& staging, const LaunchSpec& spec) {
   const std::string options = fmt::format("size={},nr_inodes=16384,mode=0755", spec.tmpfs_bytes);
-  if (auto s =
-          Mount("sandbox-rw", staging, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str(), "tmpfs");
-      !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(Mount("sandbox-rw", staging, "tmpfs", MS_NOSUID | MS_NODEV, options.c_str(), "tmpfs"));
   UniqueFd rw(::open(staging.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!rw) return Fail(SystemError("open staging"));
   if (::mkdirat(rw.Get(), "home", 0755) != 0 ||
@@ -252,7 +246,7 @@ Result<UniqueFd> MountScratch(const std::string& staging, const LaunchSpec& spec
 Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec& spec) {
   if (::mkdirat(root, ".rw", 0700) != 0) return Fail(SystemError("mkdir staging"));
   const std::string staging = root_path + "/.rw";
-  if (auto rw = MountScratch(staging, spec); !rw) return Fail(rw.error());
+  I8C_TRY(MountScratch(staging, spec));
   if (auto s = Mount((staging + "/home").c_str(), root_path + "/" + std::string(kHome), nullptr,
                      MS_BIND, nullptr, "home");
       !s) {
@@ -276,7 +270,7 @@ Status EnterRoot(const std::string& root_path) {
       !s) {
     return s;
   }
-  if (auto s = MaskHostProcPaths(root_path + "/proc", root_path + "/dev/null"); !s) return s;
+  I8C_TRY(MaskHostProcPaths(root_path + "/proc", root_path + "/dev/null"));
   UniqueFd root(::open(root_path.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!root) return Fail(SystemError("open new root"));
   // pivot_root(".", ".") stacks the old root under the new one; detaching "." then
@@ -293,27 +287,25 @@ Status EnterRoot(const std::string& root_path) {
 // parts mounted over it. The tree's /run is the staging point of the writable area,
 // whose tmpfs also holds the generated /etc files, each bound over the tree's empty one.
 Status BuildTreeRoot(const LaunchSpec& spec, const std::string& root_path) {
-  if (auto s = MountOwnView(spec.root_tree, root_path, EmptyLayer(spec)); !s) return s;
+  I8C_TRY(MountOwnView(spec.root_tree, root_path, EmptyLayer(spec)));
   UniqueFd root(::open(root_path.c_str(), O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (!root) return Fail(SystemError("open the runtime's root"));
 
   const std::string staging = root_path + "/run";
   {
-    auto scratch = MountScratch(staging, spec);
-    if (!scratch) return Fail(scratch.error());
-    UniqueFd rw = std::move(*scratch);
+    UniqueFd rw = I8C_TRY_VALUE(MountScratch(staging, spec));
     if (::mkdirat(rw.Get(), ".etc", 0755) != 0) return Fail(SystemError("make staged /etc"));
     UniqueFd etc(::openat(rw.Get(), ".etc", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!etc) return Fail(SystemError("open staged /etc"));
     for (const EtcFile& file : SandboxEtcFiles(spec)) {
-      if (auto s = WriteFileAt(etc.Get(), file.name, file.content, 0644); !s) return s;
+      I8C_TRY(WriteFileAt(etc.Get(), file.name, file.content, 0644));
     }
   }
   for (const EtcFile& file : SandboxEtcFiles(spec)) {
     const std::string from = fmt::format("{}/.etc/{}", staging, file.name);
     const std::string to = fmt::format("{}/etc/{}", root_path, file.name);
     // Root's files, 0644: the sandbox user cannot change them.
-    if (auto s = Mount(from.c_str(), to, nullptr, MS_BIND, nullptr, file.name); !s) return s;
+    I8C_TRY(Mount(from.c_str(), to, nullptr, MS_BIND, nullptr, file.name));
   }
   if (auto s = Mount((staging + "/home").c_str(), root_path + "/" + std::string(kHome), nullptr,
                      MS_BIND, nullptr, "home");
@@ -334,7 +326,7 @@ Status BuildTreeRoot(const LaunchSpec& spec, const std::string& root_path) {
       !s) {
     return s;
   }
-  if (auto s = MakeDev(root.Get()); !s) return s;
+  I8C_TRY(MakeDev(root.Get()));
   if (auto s = Mount(nullptr, dev, nullptr, MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NOEXEC,
                      "size=64k,nr_inodes=64,mode=0755", "/dev (read-only)");
       !s) {
@@ -351,14 +343,12 @@ Status BuildRootFilesystem(const LaunchSpec& spec, UniqueFd* zygote) {
   // Nothing we mount may propagate back to the host's mount namespace.
   if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s)
     return s;
-  auto new_root = MountLayers(spec);
-  if (!new_root) return Fail(new_root.error());
-  const std::string& root_path = *new_root;
+  const std::string root_path = I8C_TRY_VALUE(MountLayers(spec));
   if (zygote != nullptr && spec.prebuilt && !spec.warm_zygote.empty()) {
     *zygote = OpenZygoteThroughOwnView(spec);
   }
   if (!spec.root_tree.empty()) {
-    if (auto s = BuildTreeRoot(spec, root_path); !s) return s;
+    I8C_TRY(BuildTreeRoot(spec, root_path));
     return EnterRoot(root_path);
   }
   // No MS_NODEV here: /dev's nodes live on this tmpfs. It becomes read-only below, so
@@ -372,7 +362,7 @@ Status BuildRootFilesystem(const LaunchSpec& spec, UniqueFd* zygote) {
   if (!root) return Fail(SystemError("open new root"));
 
   for (const char* dir : {"proc", "dev", "etc", "tmp", "home/sandbox", "scripts"}) {
-    if (auto s = MakeDirs(root.Get(), dir, 0755); !s) return s;
+    I8C_TRY(MakeDirs(root.Get(), dir, 0755));
   }
   for (const auto& [link, target] : spec.root_symlinks) {
     if (::symlinkat(target.c_str(), root.Get(), link.c_str()) != 0) {
@@ -381,12 +371,12 @@ Status BuildRootFilesystem(const LaunchSpec& spec, UniqueFd* zygote) {
     }
   }
   for (const std::string& host_path : spec.host_paths) {
-    if (auto s = MakeDirs(root.Get(), host_path, 0755); !s) return s;
-    if (auto s = MountOwnView(host_path, root_path + host_path, EmptyLayer(spec)); !s) return s;
+    I8C_TRY(MakeDirs(root.Get(), host_path, 0755));
+    I8C_TRY(MountOwnView(host_path, root_path + host_path, EmptyLayer(spec)));
   }
-  if (auto s = MakeEtc(root.Get(), spec); !s) return s;
-  if (auto s = MakeDev(root.Get()); !s) return s;
-  if (auto s = MakeWritableArea(root.Get(), root_path, spec); !s) return s;
+  I8C_TRY(MakeEtc(root.Get(), spec));
+  I8C_TRY(MakeDev(root.Get()));
+  I8C_TRY(MakeWritableArea(root.Get(), root_path, spec));
   return EnterRoot(root_path);
 }
 
@@ -396,7 +386,7 @@ Status FinishRootFilesystem(const LaunchSpec& spec, int source_fd,
   {
     UniqueFd scripts(::open("/scripts", O_DIRECTORY | O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
     if (!scripts) return Fail(SystemError("open /scripts"));
-    if (auto s = CopyFdInto(scripts.Get(), spec.source_name.c_str(), source_fd, 0444); !s) return s;
+    I8C_TRY(CopyFdInto(scripts.Get(), spec.source_name.c_str(), source_fd, 0444));
   }
   if (spec.tmpfs_bytes != built_tmpfs_bytes) {
     // A remount without MS_BIND reconfigures the tmpfs itself: both of its binds

@@ -16,6 +16,7 @@
 
 #include <memory>
 
+#include "common/try.hpp"
 #include "common/unique_fd.hpp"
 
 namespace integr8scode {
@@ -146,36 +147,25 @@ Result<SeccompProgram> BuildSeccompProgram() {
   scmp_filter_ctx c = ctx.get();
   // A binary tree of syscall numbers rather than a linear list: every system call of the
   // program passes through the filter.
-  if (auto s = Check(seccomp_attr_set(c, SCMP_FLTATR_CTL_OPTIMIZE, 2), "optimize"); !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(Check(seccomp_attr_set(c, SCMP_FLTATR_CTL_OPTIMIZE, 2), "optimize"));
   // Only the native ABI; i386 int 0x80 and x32 calls hit the bad-arch action.
-  if (auto s =
-          Check(seccomp_attr_set(c, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "badarch");
-      !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(Check(seccomp_attr_set(c, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS), "badarch"));
   for (const char* name : kDenied) {
     const int nr = seccomp_syscall_resolve_name(name);
     if (nr == __NR_SCMP_ERROR) continue;  // not a syscall on this architecture
-    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), nr, 0), name); !s)
-      return Fail(s.error());
+    I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), nr, 0), name));
   }
   for (const AbsentCall& call : kAbsent) {
     const int nr = ResolveAbsent(call);
     if (nr == __NR_SCMP_ERROR) continue;
-    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), nr, 0), call.name); !s)
-      return Fail(s.error());
+    I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), nr, 0), call.name));
   }
   // dnotify, inotify's ancestor: F_NOTIFY on a directory of /usr signals every access
   // to its files, the host's included. EINVAL is a kernel without CONFIG_DNOTIFY. The
   // mask: fcntl takes an unsigned int command, so the upper half must not evade the rule.
-  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(fcntl), 1,
-                                      SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, F_NOTIFY)),
-                     "fcntl F_NOTIFY");
-      !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EINVAL), SCMP_SYS(fcntl), 1,
+                                 SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, F_NOTIFY)),
+                "fcntl F_NOTIFY"));
   // flock(2) stays: Go's build cache and the JVM's perf data need it on the run's own
   // files, and seccomp cannot tell those from /usr's. A lock on a shared inode is a
   // one-bit channel between concurrent runs until runs get inodes of their own
@@ -184,59 +174,40 @@ Result<SeccompProgram> BuildSeccompProgram() {
   // filesystem: host-wide I/O a run could repeat in a loop. The sandbox has nothing to
   // write back (its files are on tmpfs), so both succeed without doing anything.
   for (const int nr : {SCMP_SYS(sync), SCMP_SYS(syncfs)}) {
-    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(0), nr, 0), "sync"); !s)
-      return Fail(s.error());
+    I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(0), nr, 0), "sync"));
   }
   // preadv2(RWF_NOWAIT) tells a cached page from one that is not: the same page-cache
   // channel as cachestat. EOPNOTSUPP is what a file without non-blocking reads answers.
-  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EOPNOTSUPP), SCMP_SYS(preadv2), 1,
-                                      SCMP_A5(SCMP_CMP_MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT)),
-                     "preadv2");
-      !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EOPNOTSUPP), SCMP_SYS(preadv2), 1,
+                                 SCMP_A5(SCMP_CMP_MASKED_EQ, RWF_NOWAIT, RWF_NOWAIT)),
+                "preadv2"));
   // clone3 passes its flags in memory, which a filter cannot read: make libc fall
   // back to clone, whose flags register we can check.
-  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3");
-      !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0), "clone3"));
   // clone() with any namespace flag: one rule per flag (rules are ORed).
   for (const scmp_datum_t flag : {CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER,
                                   CLONE_NEWPID, CLONE_NEWNET, CLONE_NEWCGROUP}) {
-    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
-                                        SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)),
-                       "clone flags");
-        !s) {
-      return Fail(s.error());
-    }
+    I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+                                   SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)),
+                  "clone flags"));
   }
   // Socket families: UNIX (1), INET (2) and INET6 (10) only. The network namespace
   // has no interfaces anyway; this removes netlink, packet, alg, vsock… attack surface.
   for (int family = 0; family < AF_MAX; ++family) {
     if (family == AF_UNIX || family == AF_INET || family == AF_INET6) continue;
-    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-                                        SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))),
-                       "socket");
-        !s) {
-      return Fail(s.error());
-    }
+    I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                                   SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))),
+                  "socket"));
   }
-  if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
-                                      SCMP_A0(SCMP_CMP_GE, static_cast<scmp_datum_t>(AF_MAX))),
-                     "socket");
-      !s) {
-    return Fail(s.error());
-  }
+  I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EAFNOSUPPORT), SCMP_SYS(socket), 1,
+                                 SCMP_A0(SCMP_CMP_GE, static_cast<scmp_datum_t>(AF_MAX))),
+                "socket"));
   // Injecting input into a terminal.
   for (const unsigned long request :
        {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
-    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
-                                        SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, request)),
-                       "ioctl");
-        !s) {
-      return Fail(s.error());
-    }
+    I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                                   SCMP_A1(SCMP_CMP_MASKED_EQ, 0xFFFFFFFFu, request)),
+                  "ioctl"));
   }
   // Personas that weaken the address space: no randomisation (ADDR_NO_RANDOMIZE), every
   // readable mapping executable (READ_IMPLIES_EXEC), page zero mapped (MMAP_PAGE_ZERO),
@@ -245,18 +216,15 @@ Result<SeccompProgram> BuildSeccompProgram() {
   for (const scmp_datum_t flag :
        {ADDR_NO_RANDOMIZE, READ_IMPLIES_EXEC, MMAP_PAGE_ZERO, ADDR_COMPAT_LAYOUT}) {
     constexpr scmp_datum_t kQueryBit = 0x80000000u;
-    if (auto s = Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
-                                        SCMP_A0(SCMP_CMP_MASKED_EQ, flag | kQueryBit, flag)),
-                       "personality");
-        !s) {
-      return Fail(s.error());
-    }
+    I8C_TRY(Check(seccomp_rule_add(c, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(personality), 1,
+                                   SCMP_A0(SCMP_CMP_MASKED_EQ, flag | kQueryBit, flag)),
+                  "personality"));
   }
 
   // Export the BPF through a memfd (libseccomp 2.5 exports only to an fd).
   UniqueFd memfd(::memfd_create("seccomp-bpf", MFD_CLOEXEC));
   if (!memfd) return Fail(SystemError("memfd_create"));
-  if (auto s = Check(seccomp_export_bpf(c, memfd.Get()), "export"); !s) return Fail(s.error());
+  I8C_TRY(Check(seccomp_export_bpf(c, memfd.Get()), "export"));
   const off_t size = ::lseek(memfd.Get(), 0, SEEK_END);
   if (size <= 0 || size % static_cast<off_t>(sizeof(sock_filter)) != 0) {
     return Fail(ErrorCode::kInternal, "seccomp: exported program has a bad size");

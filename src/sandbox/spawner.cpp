@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "common/log.hpp"
+#include "common/try.hpp"
 #include "sandbox/launch_message.hpp"
 #include "sandbox/network_namespace.hpp"
 
@@ -42,11 +43,13 @@ std::optional<int> RunSpawnerIfRequested(int argc, char** argv) {
 }
 
 int RunSpawner(int socket_fd) {
-  // Inits are reaped by the kernel (SIG_IGN); the server watches them by pidfd.
-  ::signal(SIGCHLD, SIG_IGN);
-  ::signal(SIGPIPE, SIG_IGN);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  ::prctl(PR_SET_NAME, "i8c-spawner");
+  // Inits are reaped by the kernel (SIG_IGN); the server watches them by pidfd. A spawner
+  // that cannot set these up exits before its hello, which the server reports as a
+  // spawner that did not answer.
+  if (::signal(SIGCHLD, SIG_IGN) == SIG_ERR) return 1;
+  if (::signal(SIGPIPE, SIG_IGN) == SIG_ERR) return 1;
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) return 1;
+  ::prctl(PR_SET_NAME, "i8c-spawner");  // cosmetic (`ps`): its failure is ignored
   // The server died before the prctl if we were re-parented. Compared with the pid the server
   // recorded, not with 1: a server that is PID 1 of a container is our rightful parent.
   const char* mark = std::getenv(kSpawnerEnvironmentMark);
@@ -99,7 +102,7 @@ int RunSpawner(int socket_fd) {
 Result<std::unique_ptr<SpawnerClient>> SpawnerClient::Start(std::filesystem::path executable) {
   auto client = std::unique_ptr<SpawnerClient>(new SpawnerClient(std::move(executable)));
   std::lock_guard lock(client->mutex_);
-  if (auto s = client->StartProcess(); !s) return Fail(s.error());
+  I8C_TRY(client->StartProcess());
   return client;
 }
 
@@ -165,7 +168,7 @@ Result<Child> SpawnerClient::Launch(const LaunchSpec& spec, const LaunchFds& fds
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (!socket_ || attempt > 0) {
       Log(LogLevel::kWarn, "restarting the sandbox spawner");
-      if (auto s = StartProcess(); !s) return Fail(s.error());
+      I8C_TRY(StartProcess());
     }
     if (!SendLaunch(socket_.Get(), spec, fds)) continue;
     std::vector<char> buffer(sizeof(Reply));

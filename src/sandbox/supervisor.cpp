@@ -267,6 +267,8 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
 void Supervisor::Finish() {
   if (!exited_) {
     const SupervisorMessage stop{SupervisorCommand::kStop, 0};
+    // Unchecked: an init that did not get the stop (it is gone, or the socket broke) is
+    // killed after the wait below, as one that ignores it.
     ::send(control_.Get(), &stop, sizeof stop, MSG_NOSIGNAL);
     if (!WaitForExit(std::chrono::seconds(5))) {
       Kill();

@@ -55,11 +55,10 @@ Result<std::unique_ptr<AuthServiceImpl>> AuthServiceImpl::Create(
                 fmt::format("the JWT secret must be at least {} bytes long", kMinJwtSecretBytes));
   }
   const PasswordHasher hasher(options.password_hash);
-  auto dummy = hasher.Hash(HexEncode(RandomBytes(16)));
-  if (!dummy) return Fail(std::move(dummy.error()));
+  auto dummy = I8C_TRY_VALUE(hasher.Hash(HexEncode(RandomBytes(16))));
   std::unique_ptr<AuthServiceImpl> service(new AuthServiceImpl(
       std::move(users), std::move(tokens), std::move(options), std::move(now_ms), std::move(secret),
-      std::move(*dummy), std::move(login_attempts)));
+      std::move(dummy), std::move(login_attempts)));
   if (auto admin = service->EnsureAdmin(); !admin) {
     return Fail(std::move(admin.error()).WithContext("admin account"));
   }
@@ -100,40 +99,37 @@ Status AuthServiceImpl::EnsureAdmin() {
     }
     // The configured password is the admin's password: a changed setting (or an account
     // promoted by an older version) takes the configured one.
-    if (auto valid = ValidatePassword(options_.admin_password); !valid) return valid;
-    auto hash = hasher_.Hash(options_.admin_password);
-    if (!hash) return Fail(std::move(hash.error()));
-    if (auto stored = users_->UpdatePasswordHash(existing->id, *hash); !stored) return stored;
+    I8C_TRY(ValidatePassword(options_.admin_password));
+    auto hash = I8C_TRY_VALUE(hasher_.Hash(options_.admin_password));
+    I8C_TRY(users_->UpdatePasswordHash(existing->id, hash));
     Log(LogLevel::kWarn, "set the configured admin account's password to auth.admin_password",
         {{"username", options_.admin_username}, {"user_id", existing->id}});
     return {};
   }
   if (existing.error().code != ErrorCode::kNotFound) return Fail(std::move(existing.error()));
 
-  if (auto valid = ValidateUsername(options_.admin_username); !valid) return valid;
+  I8C_TRY(ValidateUsername(options_.admin_username));
   if (options_.admin_password.empty()) {
     return Fail(ErrorCode::kInvalidArgument,
                 fmt::format("admin '{}' does not exist yet: an admin password is needed to "
                             "create it",
                             options_.admin_username));
   }
-  if (auto valid = ValidatePassword(options_.admin_password); !valid) return valid;
+  I8C_TRY(ValidatePassword(options_.admin_password));
   const std::string email = options_.admin_email.empty()
                                 ? options_.admin_username + "@admin.invalid"
                                 : options_.admin_email;
-  if (auto valid = ValidateEmail(email); !valid) return valid;
-  auto hash = hasher_.Hash(options_.admin_password);
-  if (!hash) return Fail(std::move(hash.error()));
+  I8C_TRY(ValidateEmail(email));
+  auto hash = I8C_TRY_VALUE(hasher_.Hash(options_.admin_password));
   User admin;
   admin.username = options_.admin_username;
   admin.email = email;
-  admin.password_hash = std::move(*hash);
+  admin.password_hash = std::move(hash);
   admin.role = Role::kAdmin;
   admin.created_at_ms = now_ms_();
-  auto created = users_->Create(admin);
-  if (!created) return Fail(std::move(created.error()));
+  auto created = I8C_TRY_VALUE(users_->Create(admin));
   Log(LogLevel::kInfo, "created the configured admin account",
-      {{"username", options_.admin_username}, {"user_id", created->id}});
+      {{"username", options_.admin_username}, {"user_id", created.id}});
   return {};
 }
 
@@ -142,8 +138,7 @@ Result<User> AuthServiceImpl::Register(std::string_view username, std::string_vi
   I8C_TRY(ValidateUsername(username));
   I8C_TRY(ValidateEmail(email));
   I8C_TRY(ValidatePassword(password));
-  auto hash = hasher_.Hash(password);
-  if (!hash) return Fail(std::move(hash.error()));
+  auto hash = I8C_TRY_VALUE(hasher_.Hash(password));
   if (IsReserved(username)) {
     // The answer (and, after the hash, the time) of a taken name: a configured name is
     // never a user's, whether or not its account exists yet.
@@ -155,12 +150,11 @@ Result<User> AuthServiceImpl::Register(std::string_view username, std::string_vi
   User user;
   user.username = std::string(username);
   user.email = std::string(email);
-  user.password_hash = std::move(*hash);
+  user.password_hash = std::move(hash);
   user.role = Role::kUser;
   user.created_at_ms = now_ms_();
-  auto created = users_->Create(user);
-  if (!created) return Fail(std::move(created.error()));
-  return WithoutHash(std::move(*created));
+  auto created = I8C_TRY_VALUE(users_->Create(user));
+  return WithoutHash(std::move(created));
 }
 
 bool AuthServiceImpl::IsReserved(std::string_view username) const {
@@ -220,19 +214,17 @@ Result<LoginResult> AuthServiceImpl::Login(std::string_view username, std::strin
 }
 
 Result<AuthContext> AuthServiceImpl::Authenticate(std::string_view token) {
-  auto claims = VerifyJwt(token, secret_, now_ms_());
-  if (!claims) return Fail(std::move(claims.error()));
-  auto revoked = tokens_->IsRevoked(claims->token_id);
-  if (!revoked) return Fail(std::move(revoked.error()));
-  if (*revoked) {
+  auto claims = I8C_TRY_VALUE(VerifyJwt(token, secret_, now_ms_()));
+  auto revoked = I8C_TRY_VALUE(tokens_->IsRevoked(claims.token_id));
+  if (revoked) {
     return Fail(MakeError(ErrorCode::kUnauthenticated, "invalid_token",
                           "this session was logged out; log in again"));
   }
   AuthContext context;
-  context.user_id = claims->user_id;
-  context.role = claims->role;
-  context.token_id = std::move(claims->token_id);
-  context.expires_at_ms = claims->expires_at_s * 1000;
+  context.user_id = claims.user_id;
+  context.role = claims.role;
+  context.token_id = std::move(claims.token_id);
+  context.expires_at_ms = claims.expires_at_s * 1000;
   return context;
 }
 
@@ -253,15 +245,13 @@ Status AuthServiceImpl::Logout(const AuthContext& context) {
 }
 
 Result<User> AuthServiceImpl::GetUser(std::int64_t user_id) {
-  auto user = users_->Get(user_id);
-  if (!user) return Fail(std::move(user.error()));
-  return WithoutHash(std::move(*user));
+  auto user = I8C_TRY_VALUE(users_->Get(user_id));
+  return WithoutHash(std::move(user));
 }
 
 Result<std::vector<User>> AuthServiceImpl::ListUsers(std::size_t limit, std::size_t offset) {
-  auto users = users_->List(std::min(limit, kMaxListedUsers), offset);
-  if (!users) return Fail(std::move(users.error()));
-  for (User& user : *users) user.password_hash.clear();
+  auto users = I8C_TRY_VALUE(users_->List(std::min(limit, kMaxListedUsers), offset));
+  for (User& user : users) user.password_hash.clear();
   return users;
 }
 

@@ -160,15 +160,14 @@ Result<Limits> ExecutionServiceImpl::CheckLimits(const LimitOverrides& o) const 
 
 Result<std::optional<SubmitOutcome>> ExecutionServiceImpl::FindIdempotent(
     const std::string& owner_key, const std::string& key, const std::string& request_hash) {
-  auto existing = store_->FindByIdempotencyKey(owner_key, key);
-  if (!existing) return Fail(std::move(existing.error()));
-  if (!*existing) return std::optional<SubmitOutcome>();
-  if ((*existing)->request_hash != request_hash) {
+  auto existing = I8C_TRY_VALUE(store_->FindByIdempotencyKey(owner_key, key));
+  if (!existing) return std::optional<SubmitOutcome>();
+  if (existing->request_hash != request_hash) {
     return Fail(FieldError(ErrorCode::kConflict, "idempotency_key_reused", "Idempotency-Key",
                            "this idempotency key was already used for a different request; "
                            "use a new key for a new request"));
   }
-  return std::optional<SubmitOutcome>(SubmitOutcome{std::move(**existing), true});
+  return std::optional<SubmitOutcome>(SubmitOutcome{std::move(*existing), true});
 }
 
 Result<SubmitOutcome> ExecutionServiceImpl::Submit(const Caller& caller, SubmitRequest request) {
@@ -193,25 +192,21 @@ Result<SubmitOutcome> ExecutionServiceImpl::SubmitNew(const Caller& caller, Subm
         fmt::format("stdin is {}; the limit is {}", FormatByteSize(request.stdin_data.size()),
                     FormatByteSize(max_stdin_bytes_))));
   }
-  auto runtime = CheckRuntime(request.language, request.version);
-  if (!runtime) return Fail(std::move(runtime.error()));
-  auto limits = CheckLimits(request.limits);
-  if (!limits) return Fail(std::move(limits.error()));
+  I8C_TRY(CheckRuntime(request.language, request.version));
+  auto limits = I8C_TRY_VALUE(CheckLimits(request.limits));
 
   const std::string owner_key = caller.OwnerKey();
   std::string request_hash;
   if (!request.idempotency_key.empty()) {
     I8C_TRY(ValidateIdempotencyKey(request.idempotency_key, !caller.Authenticated()));
     request_hash = RequestHash(request);
-    auto replay = FindIdempotent(owner_key, request.idempotency_key, request_hash);
-    if (!replay) return Fail(std::move(replay.error()));
-    if (*replay) return std::move(**replay);
+    auto replay = I8C_TRY_VALUE(FindIdempotent(owner_key, request.idempotency_key, request_hash));
+    if (replay) return std::move(*replay);
   }
 
   I8C_TRY(CheckExecutionQuota(*store_, caller, request.script.size() + request.stdin_data.size(),
                               quotas_, retention_));
-  auto reservation = queue_.Reserve();
-  if (!reservation) return Fail(std::move(reservation.error()));
+  auto reservation = I8C_TRY_VALUE(queue_.Reserve());
 
   Execution execution;
   execution.id = NewUuidV4();
@@ -221,7 +216,7 @@ Result<SubmitOutcome> ExecutionServiceImpl::SubmitNew(const Caller& caller, Subm
   execution.version = std::move(request.version);
   execution.script = std::move(request.script);
   execution.stdin_data = std::move(request.stdin_data);
-  execution.limits = *limits;
+  execution.limits = limits;
   execution.status = ExecutionStatus::kQueued;
   execution.idempotency_key = std::move(request.idempotency_key);
   execution.request_hash = std::move(request_hash);
@@ -230,14 +225,14 @@ Result<SubmitOutcome> ExecutionServiceImpl::SubmitNew(const Caller& caller, Subm
   if (auto inserted = store_->Insert(execution); !inserted) {
     if (inserted.error().code == ErrorCode::kAlreadyExists && !execution.idempotency_key.empty()) {
       // Another request with the same key was stored between the lookup and the insert.
-      auto replay = FindIdempotent(owner_key, execution.idempotency_key, execution.request_hash);
-      if (!replay) return Fail(std::move(replay.error()));
-      if (*replay) return std::move(**replay);
+      auto replay = I8C_TRY_VALUE(
+          FindIdempotent(owner_key, execution.idempotency_key, execution.request_hash));
+      if (replay) return std::move(*replay);
     }
     return Fail(std::move(inserted.error()).WithContext("store the execution"));
   }
   publisher_.OnSubmitted(execution);
-  queue_.Enqueue(std::move(*reservation), owner_key, execution.id);
+  queue_.Enqueue(std::move(reservation), owner_key, execution.id);
   return SubmitOutcome{std::move(execution), false};
 }
 
@@ -269,9 +264,8 @@ Result<Execution> ExecutionServiceImpl::SetShared(const Caller& caller, std::str
     return Fail(MakeError(ErrorCode::kUnauthenticated, "unauthenticated",
                           "log in to share your executions"));
   }
-  auto execution = GetManaged(caller, id);
-  if (!execution) return execution;
-  if (!execution->owner_id) {
+  auto execution = I8C_TRY_VALUE(GetManaged(caller, id));
+  if (!execution.owner_id) {
     return Fail(MakeError(ErrorCode::kConflict, "conflict",
                           "an anonymous execution is readable by its id already; log in before "
                           "running code to share it and take the link back later"));
@@ -279,7 +273,7 @@ Result<Execution> ExecutionServiceImpl::SetShared(const Caller& caller, std::str
   auto changed = store_->SetPublic(id, shared);
   if (!changed) return Fail(std::move(changed.error()).WithContext("share execution"));
   if (!*changed) return Fail(NotFound(id));
-  execution->is_public = shared;
+  execution.is_public = shared;
   return execution;
 }
 
@@ -306,26 +300,24 @@ Result<ExecutionPage> ExecutionServiceImpl::List(const Caller& caller, Execution
 
 Status ExecutionServiceImpl::Delete(const Caller& caller, std::string_view id) {
   // Being shared with the caller lets them read it, not delete it.
-  auto execution = GetManaged(caller, id);
-  if (!execution) return Fail(std::move(execution.error()));
+  auto execution = I8C_TRY_VALUE(GetManaged(caller, id));
   // Anyone with its id may read an anonymous execution; only its own address removes it.
-  if (!caller.IsAdmin() && caller.OwnerKey() != execution->owner_key) {
+  if (!caller.IsAdmin() && caller.OwnerKey() != execution.owner_key) {
     return Fail(MakeError(ErrorCode::kPermissionDenied, "forbidden",
                           "only the address that ran an anonymous execution may delete it"));
   }
-  if (auto deleted = store_->Delete(id); !deleted) return deleted;
+  I8C_TRY(store_->Delete(id));
   return {};
 }
 
 Result<Execution> ExecutionServiceImpl::Cancel(const Caller& caller, std::string_view id) {
-  auto execution = GetManaged(caller, id);
-  if (!execution) return execution;
+  auto execution = I8C_TRY_VALUE(GetManaged(caller, id));
   auto conflict = [](const Execution& e) {
     return MakeError(ErrorCode::kConflict, "conflict",
                      fmt::format("the execution already finished ({}); there is nothing to cancel",
                                  StatusName(e.status)));
   };
-  if (IsTerminal(execution->status)) return Fail(conflict(*execution));
+  if (IsTerminal(execution.status)) return Fail(conflict(execution));
 
   bool cancelled_here = false;
   switch (queue_.Cancel(id, kCancelWait)) {
@@ -336,49 +328,46 @@ Result<Execution> ExecutionServiceImpl::Cancel(const Caller& caller, std::string
       auto cancelled = store_->Cancel(id, now_ms_());
       if (!cancelled) {
         // Still queued in the store: give it its place back rather than lose it.
-        if (execution->status == ExecutionStatus::kQueued) queue_.Restore(execution->owner_key, id);
+        if (execution.status == ExecutionStatus::kQueued) queue_.Restore(execution.owner_key, id);
         return Fail(std::move(cancelled.error()).WithContext("cancel"));
       }
       cancelled_here = *cancelled;
       break;
     }
   }
-  auto current = store_->Get(id);
-  if (!current) return Fail(std::move(current.error()));
-  if (cancelled_here) publisher_.OnFinished(*current);
-  if (IsTerminal(current->status) && current->status != ExecutionStatus::kCancelled) {
-    return Fail(conflict(*current));
+  auto current = I8C_TRY_VALUE(store_->Get(id));
+  if (cancelled_here) publisher_.OnFinished(current);
+  if (IsTerminal(current.status) && current.status != ExecutionStatus::kCancelled) {
+    return Fail(conflict(current));
   }
   return current;
 }
 
 Result<SubmitOutcome> ExecutionServiceImpl::Retry(const Caller& caller, std::string_view id) {
-  auto original = Get(caller, id);
-  if (!original) return Fail(std::move(original.error()));
-  if (!IsTerminal(original->status)) {
+  auto original = I8C_TRY_VALUE(Get(caller, id));
+  if (!IsTerminal(original.status)) {
     return Fail(MakeError(ErrorCode::kConflict, "conflict",
                           fmt::format("the execution is still {}; retry it once it has finished",
-                                      StatusName(original->status))));
+                                      StatusName(original.status))));
   }
   SubmitRequest request;
-  request.script = std::move(original->script);
-  request.language = std::move(original->language);
-  request.version = std::move(original->version);
-  request.stdin_data = std::move(original->stdin_data);
-  const Limits& l = original->limits;
+  request.script = std::move(original.script);
+  request.language = std::move(original.language);
+  request.version = std::move(original.version);
+  request.stdin_data = std::move(original.stdin_data);
+  const Limits& l = original.limits;
   request.limits =
       LimitOverrides{l.memory_bytes, l.cpu_millicores, l.timeout,         l.pids,
                      l.output_bytes, l.tmpfs_bytes,    l.file_size_bytes, l.open_files};
-  return SubmitNew(caller, std::move(request), original->id);
+  return SubmitNew(caller, std::move(request), original.id);
 }
 
 Result<std::unique_ptr<Subscription>> ExecutionServiceImpl::Subscribe(const Caller& caller,
                                                                       std::string_view id,
                                                                       std::uint64_t after_seq,
                                                                       EventCallback callback) {
-  auto execution = Get(caller, id);
-  if (!execution) return Fail(std::move(execution.error()));
-  if (!IsTerminal(execution->status)) {
+  auto execution = I8C_TRY_VALUE(Get(caller, id));
+  if (!IsTerminal(execution.status)) {
     // Its events may still come (queued or running here): wait for them even if no event
     // was published yet.
     return hub_.SubscribeOrOpen(id, after_seq, std::move(callback));

@@ -9,6 +9,7 @@
 
 #include "common/log.hpp"
 #include "common/private_files.hpp"
+#include "common/try.hpp"
 #include "common/unique_fd.hpp"
 #include "service/crypto.hpp"
 
@@ -108,15 +109,12 @@ Result<std::string> LoadOrCreateJwtSecret(const std::filesystem::path& data_dir)
     return Fail(MakeError(ErrorCode::kInvalidArgument,
                           "no JWT secret configured and no data directory to keep one in"));
   }
-  if (auto private_dir = EnsurePrivateDirectory(data_dir); !private_dir) {
-    return Fail(std::move(private_dir.error()));
-  }
+  I8C_TRY(EnsurePrivateDirectory(data_dir));
   const std::filesystem::path path = data_dir / "jwt_secret";
   if (::access(path.c_str(), F_OK) != 0) {
     if (errno != ENOENT) return Fail(Unusable(errno, path, "access"));
-    auto created = CreateSecret(data_dir, path);
-    if (!created) return Fail(std::move(created.error()));
-    if (*created) Log(LogLevel::kInfo, "generated a new JWT secret", {{"path", path.string()}});
+    auto created = I8C_TRY_VALUE(CreateSecret(data_dir, path));
+    if (created) Log(LogLevel::kInfo, "generated a new JWT secret", {{"path", path.string()}});
   }
   return ReadSecret(path);
 }

@@ -110,7 +110,7 @@ Result<Script> ScriptServiceImpl::Update(const Caller& caller, std::string_view 
 }
 
 Status ScriptServiceImpl::Delete(const Caller& caller, std::string_view id) {
-  if (auto user = RequireUser(caller); !user) return user;
+  I8C_TRY(RequireUser(caller));
   return store_->Delete(*caller.user_id, id);
 }
 

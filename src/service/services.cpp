@@ -124,9 +124,8 @@ class ServicesImpl final : public Services {
           std::min<std::chrono::milliseconds>(options_.queue.rescue_interval, kDepthInterval),
           [this] { MaintainCluster(); });
     } else {
-      auto recovered = workers_->Recover();
-      if (!recovered) return Fail(std::move(recovered.error()));
-      for (const std::string& id : recovered->failed) {
+      auto recovered = I8C_TRY_VALUE(workers_->Recover());
+      for (const std::string& id : recovered.failed) {
         Log(LogLevel::kWarn, "execution interrupted too often; marked as error",
             {{"execution_id", id}});
       }

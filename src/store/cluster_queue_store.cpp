@@ -8,6 +8,7 @@
 #include <utility>
 #include <vector>
 
+#include "common/try.hpp"
 #include "store/sql_stores.hpp"
 
 namespace integr8scode {
@@ -87,7 +88,7 @@ Result<std::vector<std::string>> ReadIds(const std::vector<SqlRow>& rows) {
   for (const SqlRow& row : rows) {
     RowReader in(row);
     ids.push_back(in.Text());
-    if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+    I8C_TRY(in.Finish());
   }
   std::sort(ids.begin(), ids.end());
   return ids;
@@ -125,15 +126,13 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
     using List = std::vector<Execution>;
     if (max == 0) return List();
     return TransactFor<List>(*database_, TxMode::kWriteOne, [&](SqlConnection& db) -> Result<List> {
-      auto rows = db.Query(
+      auto rows = I8C_TRY_VALUE(db.Query(
           claim_, {SqlParam::Text(worker_id), SqlParam::Int(static_cast<std::int64_t>(max)),
-                   SqlParam::Int(now_ms), SqlParam::Int(lease_until_ms)});
-      if (!rows) return Fail(std::move(rows).error());
+                   SqlParam::Int(now_ms), SqlParam::Int(lease_until_ms)}));
       List claimed;
-      for (const SqlRow& row : *rows) {
-        Result<Execution> execution = DecodeExecutionRow(row);
-        if (!execution) return Fail(std::move(execution).error());
-        claimed.push_back(std::move(*execution));
+      for (const SqlRow& row : rows) {
+        Execution execution = I8C_TRY_VALUE(DecodeExecutionRow(row));
+        claimed.push_back(std::move(execution));
       }
       // FIFO among what this claim took (the statement returns rows in no set order).
       std::sort(claimed.begin(), claimed.end(), [](const Execution& a, const Execution& b) {
@@ -152,13 +151,12 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
     auto held =
         TransactFor<Ids>(*database_, TxMode::kWriteOne, [&](SqlConnection& db) -> Result<Ids> {
           // Ids are UUIDs (no commas): one text parameter carries the list.
-          auto rows = db.Query(
+          auto rows = I8C_TRY_VALUE(db.Query(
               "UPDATE executions SET lease_expires_at = $3"
               " WHERE id = ANY(string_to_array($2, ',')) AND status = 'running' AND worker_id = $1"
               " RETURNING id",
-              {SqlParam::Text(worker_id), SqlParam::Text(joined), SqlParam::Int(lease_until_ms)});
-          if (!rows) return Fail(std::move(rows).error());
-          return ReadIds(*rows);
+              {SqlParam::Text(worker_id), SqlParam::Text(joined), SqlParam::Int(lease_until_ms)}));
+          return ReadIds(rows);
         });
     if (!held) return Fail(std::move(held).error());
     const std::set<std::string> kept(held->begin(), held->end());
@@ -210,25 +208,19 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
           RecoveryReport report;
           // A running row without a lease was started by a process without leases (an
           // older version): as good as expired.
-          auto requeued = db.Query(
-              "UPDATE executions SET status = 'queued', worker_id = '', started_at = NULL,"
-              " lease_expires_at = NULL"
-              " WHERE status = 'running' AND coalesce(lease_expires_at, 0) < $2"
-              " AND attempts < $1 RETURNING id",
-              {SqlParam::Int(max_attempts), SqlParam::Int(now_ms)});
-          if (!requeued) return Fail(std::move(requeued).error());
-          auto requeued_ids = ReadIds(*requeued);
-          if (!requeued_ids) return Fail(std::move(requeued_ids).error());
-          report.requeued = std::move(*requeued_ids);
-          auto failed = db.Query(
+          auto requeued = I8C_TRY_VALUE(
+              db.Query("UPDATE executions SET status = 'queued', worker_id = '', started_at = NULL,"
+                       " lease_expires_at = NULL"
+                       " WHERE status = 'running' AND coalesce(lease_expires_at, 0) < $2"
+                       " AND attempts < $1 RETURNING id",
+                       {SqlParam::Int(max_attempts), SqlParam::Int(now_ms)}));
+          report.requeued = I8C_TRY_VALUE(ReadIds(requeued));
+          auto failed = I8C_TRY_VALUE(db.Query(
               "UPDATE executions SET status = 'error', message = $1, finished_at = $2,"
               " lease_expires_at = NULL"
               " WHERE status = 'running' AND coalesce(lease_expires_at, 0) < $2 RETURNING id",
-              {SqlParam::Text(reason), SqlParam::Int(now_ms)});
-          if (!failed) return Fail(std::move(failed).error());
-          auto failed_ids = ReadIds(*failed);
-          if (!failed_ids) return Fail(std::move(failed_ids).error());
-          report.failed = std::move(*failed_ids);
+              {SqlParam::Text(reason), SqlParam::Int(now_ms)}));
+          report.failed = I8C_TRY_VALUE(ReadIds(failed));
           return report;
         });
   }
@@ -236,18 +228,17 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
   Result<ClusterDepth> Depth() override {
     return TransactFor<ClusterDepth>(
         *database_, TxMode::kRead, [&](SqlConnection& db) -> Result<ClusterDepth> {
-          auto rows = db.Query(
-              "SELECT (SELECT count(*) FROM executions WHERE status = 'queued'),"
-              " (SELECT count(*) FROM executions WHERE status = 'running'),"
-              " (SELECT min(created_at) FROM executions WHERE status = 'queued')");
-          if (!rows) return Fail(std::move(rows).error());
-          if (rows->empty()) return Fail(ErrorCode::kInternal, "queue depth returned no row");
-          RowReader in(rows->front());
+          auto rows = I8C_TRY_VALUE(
+              db.Query("SELECT (SELECT count(*) FROM executions WHERE status = 'queued'),"
+                       " (SELECT count(*) FROM executions WHERE status = 'running'),"
+                       " (SELECT min(created_at) FROM executions WHERE status = 'queued')"));
+          if (rows.empty()) return Fail(ErrorCode::kInternal, "queue depth returned no row");
+          RowReader in(rows.front());
           ClusterDepth depth;
           depth.queued = static_cast<std::size_t>(in.Int());
           depth.running = static_cast<std::size_t>(in.Int());
           depth.oldest_queued_at_ms = in.OptInt();
-          if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+          I8C_TRY(in.Finish());
           return depth;
         });
   }
@@ -262,26 +253,23 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
         for (std::string_view id : ids) {
           // Waits for a status change in progress (its trigger appends too), and keeps
           // the next one out until this commits: the seqs below stay ours.
-          auto locked =
-              db.Query("SELECT 1 FROM executions WHERE id = $1 FOR SHARE", {SqlParam::Text(id)});
-          if (!locked) return Fail(std::move(locked).error());
+          I8C_TRY(
+              db.Query("SELECT 1 FROM executions WHERE id = $1 FOR SHARE", {SqlParam::Text(id)}));
         }
         for (const NewEvent& event : events) {
-          auto inserted = db.Execute(
-              "INSERT INTO execution_events (execution_id, seq, kind, data, created_at)"
-              " SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4 FROM execution_events"
-              " WHERE execution_id = $1",
-              {SqlParam::Text(event.execution_id), SqlParam::Text(KindName(event.kind)),
-               SqlParam::Blob(event.data), SqlParam::Int(now_ms)});
-          if (!inserted) return Fail(std::move(inserted).error());
+          I8C_TRY(
+              db.Execute("INSERT INTO execution_events (execution_id, seq, kind, data, created_at)"
+                         " SELECT $1, coalesce(max(seq), 0) + 1, $2, $3, $4 FROM execution_events"
+                         " WHERE execution_id = $1",
+                         {SqlParam::Text(event.execution_id), SqlParam::Text(KindName(event.kind)),
+                          SqlParam::Blob(event.data), SqlParam::Int(now_ms)}));
         }
         // Only executions someone streams: NOTIFY takes a cluster-wide lock at commit.
-        auto notified = db.Query(
-            "SELECT pg_notify('integr8scode_events', w.execution_id) FROM ("
-            " SELECT DISTINCT execution_id FROM event_watchers"
-            " WHERE execution_id = ANY(string_to_array($1, ','))) w",
-            {SqlParam::Text(JoinIds(std::vector<std::string>(ids.begin(), ids.end())))});
-        if (!notified) return Fail(std::move(notified).error());
+        I8C_TRY(
+            db.Query("SELECT pg_notify('integr8scode_events', w.execution_id) FROM ("
+                     " SELECT DISTINCT execution_id FROM event_watchers"
+                     " WHERE execution_id = ANY(string_to_array($1, ','))) w",
+                     {SqlParam::Text(JoinIds(std::vector<std::string>(ids.begin(), ids.end())))}));
         return {};
       });
       if (status || status.error().code != ErrorCode::kAlreadyExists) return status;
@@ -294,20 +282,19 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
                                                  std::size_t limit) override {
     using List = std::vector<ExecutionEvent>;
     return TransactFor<List>(*database_, TxMode::kRead, [&](SqlConnection& db) -> Result<List> {
-      auto rows = db.Query(
+      auto rows = I8C_TRY_VALUE(db.Query(
           "SELECT seq, kind, data FROM execution_events WHERE execution_id = $1 AND seq > $2"
           " ORDER BY seq LIMIT $3",
           {SqlParam::Text(execution_id), SqlParam::Int(static_cast<std::int64_t>(after_seq)),
-           SqlParam::Int(static_cast<std::int64_t>(limit))});
-      if (!rows) return Fail(std::move(rows).error());
+           SqlParam::Int(static_cast<std::int64_t>(limit))}));
       List events;
-      for (const SqlRow& row : *rows) {
+      for (const SqlRow& row : rows) {
         RowReader in(row);
         ExecutionEvent event;
         event.seq = static_cast<std::uint64_t>(in.Int());
         const std::string kind = in.Text();
         event.data = in.Text();
-        if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+        I8C_TRY(in.Finish());
         const auto parsed = ParseKind(kind);
         if (!parsed) {
           return Fail(ErrorCode::kInternal, fmt::format("unknown event kind '{}'", kind));
@@ -320,38 +307,34 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
   }
 
   Result<std::size_t> DeleteEventsBefore(std::int64_t cutoff_ms) override {
-    return TransactFor<std::size_t>(*database_, TxMode::kWrite,
-                                    [&](SqlConnection& db) -> Result<std::size_t> {
-                                      auto deleted = db.Execute(
-                                          "DELETE FROM execution_events WHERE execution_id IN ("
-                                          " SELECT execution_id FROM execution_events"
-                                          " WHERE kind = 'result' AND created_at < $1)",
-                                          {SqlParam::Int(cutoff_ms)});
-                                      if (!deleted) return Fail(std::move(deleted).error());
-                                      return static_cast<std::size_t>(*deleted);
-                                    });
+    return TransactFor<std::size_t>(
+        *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<std::size_t> {
+          auto deleted =
+              I8C_TRY_VALUE(db.Execute("DELETE FROM execution_events WHERE execution_id IN ("
+                                       " SELECT execution_id FROM execution_events"
+                                       " WHERE kind = 'result' AND created_at < $1)",
+                                       {SqlParam::Int(cutoff_ms)}));
+          return static_cast<std::size_t>(deleted);
+        });
   }
 
   Status WatchEvents(std::string_view watcher, const std::vector<std::string>& add,
                      const std::vector<std::string>& remove, std::int64_t now_ms) override {
     return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
       if (!remove.empty()) {
-        auto removed = db.Execute(
-            "DELETE FROM event_watchers"
-            " WHERE watcher = $1 AND execution_id = ANY(string_to_array($2, ','))",
-            {SqlParam::Text(watcher), SqlParam::Text(JoinIds(remove))});
-        if (!removed) return Fail(std::move(removed).error());
+        I8C_TRY(
+            db.Execute("DELETE FROM event_watchers"
+                       " WHERE watcher = $1 AND execution_id = ANY(string_to_array($2, ','))",
+                       {SqlParam::Text(watcher), SqlParam::Text(JoinIds(remove))}));
       }
-      auto seen = db.Execute("UPDATE event_watchers SET seen_at = $2 WHERE watcher = $1",
-                             {SqlParam::Text(watcher), SqlParam::Int(now_ms)});
-      if (!seen) return Fail(std::move(seen).error());
+      I8C_TRY(db.Execute("UPDATE event_watchers SET seen_at = $2 WHERE watcher = $1",
+                         {SqlParam::Text(watcher), SqlParam::Int(now_ms)}));
       if (!add.empty()) {
-        auto added = db.Execute(
+        I8C_TRY(db.Execute(
             "INSERT INTO event_watchers (execution_id, watcher, seen_at)"
             " SELECT unnest(string_to_array($2, ',')), $1, $3"
             " ON CONFLICT (execution_id, watcher) DO UPDATE SET seen_at = EXCLUDED.seen_at",
-            {SqlParam::Text(watcher), SqlParam::Text(JoinIds(add)), SqlParam::Int(now_ms)});
-        if (!added) return Fail(std::move(added).error());
+            {SqlParam::Text(watcher), SqlParam::Text(JoinIds(add)), SqlParam::Int(now_ms)}));
       }
       return {};
     });
@@ -360,19 +343,17 @@ class SqlClusterQueueStore final : public ClusterQueueStore {
   Result<std::size_t> DeleteIdleWatchers(std::int64_t seen_before_ms) override {
     return TransactFor<std::size_t>(
         *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<std::size_t> {
-          auto deleted = db.Execute("DELETE FROM event_watchers WHERE seen_at < $1",
-                                    {SqlParam::Int(seen_before_ms)});
-          if (!deleted) return Fail(std::move(deleted).error());
-          return static_cast<std::size_t>(*deleted);
+          auto deleted = I8C_TRY_VALUE(db.Execute("DELETE FROM event_watchers WHERE seen_at < $1",
+                                                  {SqlParam::Int(seen_before_ms)}));
+          return static_cast<std::size_t>(deleted);
         });
   }
 
  private:
   Result<bool> Changed(std::string_view sql, std::initializer_list<SqlParam> params) {
     return TransactFor<bool>(*database_, TxMode::kWriteOne, [&](SqlConnection& db) -> Result<bool> {
-      auto changed = db.Execute(sql, params);
-      if (!changed) return Fail(std::move(changed).error());
-      return *changed > 0;
+      auto changed = I8C_TRY_VALUE(db.Execute(sql, params));
+      return changed > 0;
     });
   }
 
@@ -403,14 +384,14 @@ class SqlSharedRateLimits final : public SharedRateLimits {
   Result<SharedRateTake> Take(std::string_view key, std::uint32_t per_minute) override {
     return TransactFor<SharedRateTake>(
         *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<SharedRateTake> {
-          auto rows = db.Query(take_, {SqlParam::Text(key), SqlParam::Int(per_minute)});
-          if (!rows) return Fail(std::move(rows).error());
-          if (rows->empty()) return Fail(ErrorCode::kInternal, "rate bucket returned no row");
-          RowReader in(rows->front());
+          auto rows =
+              I8C_TRY_VALUE(db.Query(take_, {SqlParam::Text(key), SqlParam::Int(per_minute)}));
+          if (rows.empty()) return Fail(ErrorCode::kInternal, "rate bucket returned no row");
+          RowReader in(rows.front());
           SharedRateTake take;
           take.allowed = in.Int() != 0;
           take.remaining = static_cast<std::uint32_t>(std::max<std::int64_t>(0, in.Int()) / 1000);
-          if (Status ok = in.Finish(); !ok) return Fail(std::move(ok).error());
+          I8C_TRY(in.Finish());
           return take;
         });
   }
@@ -418,11 +399,10 @@ class SqlSharedRateLimits final : public SharedRateLimits {
   Result<std::size_t> DeleteIdle() override {
     return TransactFor<std::size_t>(
         *database_, TxMode::kWrite, [&](SqlConnection& db) -> Result<std::size_t> {
-          auto deleted = db.Execute(
-              "DELETE FROM rate_buckets WHERE updated_at <"
-              " (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT - 60000");
-          if (!deleted) return Fail(std::move(deleted).error());
-          return static_cast<std::size_t>(*deleted);
+          auto deleted = I8C_TRY_VALUE(
+              db.Execute("DELETE FROM rate_buckets WHERE updated_at <"
+                         " (extract(epoch FROM clock_timestamp()) * 1000)::BIGINT - 60000"));
+          return static_cast<std::size_t>(deleted);
         });
   }
 

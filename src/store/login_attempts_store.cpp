@@ -1,5 +1,6 @@
 // Failed logins shared by API replicas (domain/cluster_queue.hpp, SharedLoginAttempts):
 // one row per (username, client address), changed under its row lock.
+#include "common/try.hpp"
 #include "store/sql_stores.hpp"
 
 namespace integr8scode {
@@ -14,39 +15,35 @@ class SqlSharedLoginAttempts final : public SharedLoginAttempts {
     return database_->Transact(TxMode::kWrite, [&](SqlConnection& db) -> Status {
       // The row exists before it is locked, so that two replicas' first failures of a
       // key also take turns (a missing row has nothing to lock).
-      auto created = db.Execute(
+      I8C_TRY(db.Execute(
           "INSERT INTO login_attempts (attempt_key, failures, last_failure_at, locked_until)"
           " VALUES ($1, 0, 0, 0) ON CONFLICT (attempt_key) DO NOTHING",
-          {SqlParam::Text(key)});
-      if (!created) return Fail(std::move(created).error());
-      auto rows = db.Query(
-          "SELECT failures, last_failure_at, locked_until FROM login_attempts"
-          " WHERE attempt_key = $1 FOR UPDATE",
-          {SqlParam::Text(key)});
-      if (!rows) return Fail(std::move(rows).error());
-      if (rows->empty()) return Fail(ErrorCode::kInternal, "login attempts row vanished");
-      RowReader in(rows->front());
+          {SqlParam::Text(key)}));
+      auto rows = I8C_TRY_VALUE(
+          db.Query("SELECT failures, last_failure_at, locked_until FROM login_attempts"
+                   " WHERE attempt_key = $1 FOR UPDATE",
+                   {SqlParam::Text(key)}));
+      if (rows.empty()) return Fail(ErrorCode::kInternal, "login attempts row vanished");
+      RowReader in(rows.front());
       LoginAttempts attempts;
       attempts.failures = static_cast<int>(in.Int());
       attempts.last_failure_ms = in.Int();
       attempts.locked_until_ms = in.Int();
-      if (Status ok = in.Finish(); !ok) return ok;
+      I8C_TRY(in.Finish());
       change(attempts);
-      auto stored = db.Execute(
+      I8C_TRY(db.Execute(
           "UPDATE login_attempts SET failures = $2, last_failure_at = $3, locked_until = $4"
           " WHERE attempt_key = $1",
           {SqlParam::Text(key), SqlParam::Int(attempts.failures),
-           SqlParam::Int(attempts.last_failure_ms), SqlParam::Int(attempts.locked_until_ms)});
-      if (!stored) return Fail(std::move(stored).error());
+           SqlParam::Int(attempts.last_failure_ms), SqlParam::Int(attempts.locked_until_ms)}));
       return {};
     });
   }
 
   Status Forget(std::string_view key) override {
     return database_->Transact(TxMode::kWriteOne, [&](SqlConnection& db) -> Status {
-      auto deleted =
-          db.Execute("DELETE FROM login_attempts WHERE attempt_key = $1", {SqlParam::Text(key)});
-      if (!deleted) return Fail(std::move(deleted).error());
+      I8C_TRY(
+          db.Execute("DELETE FROM login_attempts WHERE attempt_key = $1", {SqlParam::Text(key)}));
       return {};
     });
   }
@@ -54,11 +51,10 @@ class SqlSharedLoginAttempts final : public SharedLoginAttempts {
   Result<std::size_t> DeleteFinished(std::int64_t now_ms, std::int64_t idle_ms) override {
     return TransactFor<std::size_t>(
         *database_, TxMode::kWriteOne, [&](SqlConnection& db) -> Result<std::size_t> {
-          auto deleted = db.Execute(
+          auto deleted = I8C_TRY_VALUE(db.Execute(
               "DELETE FROM login_attempts WHERE locked_until <= $1 AND last_failure_at <= $2",
-              {SqlParam::Int(now_ms), SqlParam::Int(now_ms - idle_ms)});
-          if (!deleted) return Fail(std::move(deleted).error());
-          return static_cast<std::size_t>(*deleted);
+              {SqlParam::Int(now_ms), SqlParam::Int(now_ms - idle_ms)}));
+          return static_cast<std::size_t>(deleted);
         });
   }
 
