@@ -17,6 +17,7 @@ Environment: INTEGR8SCODE_BIN (the server, default build/ci/src/app/integr8scode
 INTEGR8SCODE_MONITORING_SCREENSHOTS=DIR also takes screenshots of the dashboards' queries in
 Prometheus' UI (tests/deploy/screenshots.mjs; docs/images holds the committed ones).
 """
+import calendar
 import glob
 import json
 import math
@@ -295,9 +296,15 @@ def _rule_evaluated_after(rule, mark):
     stamp = rule.get('lastEvaluation', '')
     if not stamp or stamp.startswith('0001'):
         return False
-    # RFC 3339 with nanoseconds; seconds are enough here.
-    seconds = time.mktime(time.strptime(stamp[:19], '%Y-%m-%dT%H:%M:%S')) - time.timezone
-    return seconds >= int(mark)
+    # RFC 3339 in UTC with nanoseconds. The fraction counts: an evaluation earlier in the
+    # same second as `mark` precedes the last scrape, and may see a counter's series with
+    # one sample only (no rate yet) when the traffic's first sample came in the scrape
+    # before (found on an idle machine, where a round of traffic fits in one scrape).
+    seconds = calendar.timegm(time.strptime(stamp[:19], '%Y-%m-%dT%H:%M:%S'))
+    fraction = re.match(r'\.(\d+)', stamp[19:])
+    if fraction:
+        seconds += float('0.' + fraction.group(1))
+    return seconds > mark
 
 
 def check_rules(p):
