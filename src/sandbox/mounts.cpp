@@ -241,23 +241,23 @@ Result<UniqueFd> MountScratch(const std::string& staging, const LaunchSpec& spec
   return rw;
 }
 
+// Binds the scratch tmpfs mounted at `staging` (MountScratch) as the working directory
+// and /tmp of the root at `root_path`, then detaches the staging mount.
+Status BindScratch(const std::string& staging, const std::string& root_path) {
+  I8C_TRY(Mount((staging + "/home").c_str(), root_path + "/" + std::string(kHome), nullptr, MS_BIND,
+                nullptr, "home"));
+  I8C_TRY(Mount((staging + "/tmp").c_str(), root_path + "/tmp", nullptr, MS_BIND, nullptr, "tmp"));
+  if (::umount2(staging.c_str(), MNT_DETACH) != 0) return Fail(SystemError("detach staging"));
+  return {};
+}
+
 // One tmpfs for the working directory and /tmp, so that a single size limit covers
 // both: mounted at a staging directory, bound twice, then the staging mount detached.
 Status MakeWritableArea(int root, const std::string& root_path, const LaunchSpec& spec) {
   if (::mkdirat(root, ".rw", 0700) != 0) return Fail(SystemError("mkdir staging"));
   const std::string staging = root_path + "/.rw";
   I8C_TRY(MountScratch(staging, spec));
-  if (auto s = Mount((staging + "/home").c_str(), root_path + "/" + std::string(kHome), nullptr,
-                     MS_BIND, nullptr, "home");
-      !s) {
-    return s;
-  }
-  if (auto s =
-          Mount((staging + "/tmp").c_str(), root_path + "/tmp", nullptr, MS_BIND, nullptr, "tmp");
-      !s) {
-    return s;
-  }
-  if (::umount2(staging.c_str(), MNT_DETACH) != 0) return Fail(SystemError("detach staging"));
+  I8C_TRY(BindScratch(staging, root_path));
   if (::unlinkat(root, ".rw", AT_REMOVEDIR) != 0) return Fail(SystemError("remove staging"));
   return {};
 }
@@ -307,17 +307,7 @@ Status BuildTreeRoot(const LaunchSpec& spec, const std::string& root_path) {
     // Root's files, 0644: the sandbox user cannot change them.
     I8C_TRY(Mount(from.c_str(), to, nullptr, MS_BIND, nullptr, file.name));
   }
-  if (auto s = Mount((staging + "/home").c_str(), root_path + "/" + std::string(kHome), nullptr,
-                     MS_BIND, nullptr, "home");
-      !s) {
-    return s;
-  }
-  if (auto s =
-          Mount((staging + "/tmp").c_str(), root_path + "/tmp", nullptr, MS_BIND, nullptr, "tmp");
-      !s) {
-    return s;
-  }
-  if (::umount2(staging.c_str(), MNT_DETACH) != 0) return Fail(SystemError("detach staging"));
+  I8C_TRY(BindScratch(staging, root_path));
 
   // /dev's nodes need a filesystem without nodev; read-only once made.
   const std::string dev = root_path + "/dev";
