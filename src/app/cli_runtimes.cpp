@@ -6,9 +6,10 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <optional>
 
 #include "app/commands.hpp"
-#include "app/component_options.hpp"
+#include "app/sandbox_options.hpp"
 #include "catalog/availability.hpp"
 #include "catalog/catalog_loader.hpp"
 #include "catalog/probe.hpp"
@@ -119,6 +120,18 @@ std::filesystem::path CatalogPath(const GlobalOptions& global) {
   return CatalogPathFrom(global.catalog, Config{});
 }
 
+// The catalog both commands read; when it cannot be loaded, says why and sets the usage
+// exit code.
+std::optional<RuntimeCatalog> LoadOrSay(const std::filesystem::path& path, int& exit_code) {
+  auto catalog = LoadCatalog(path, CatalogExamples::kSkip);
+  if (!catalog) {
+    fmt::print(stderr, "integr8scode: {}\n", catalog.error().Describe());
+    exit_code = kExitUsage;
+    return std::nullopt;
+  }
+  return std::move(*catalog);
+}
+
 }  // namespace
 
 void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& exit_code) {
@@ -127,13 +140,7 @@ void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& ex
   command->callback([command, &global, &exit_code] {
     if (command->got_subcommand("install")) return;
     const std::filesystem::path catalog_path = CatalogPath(global);
-    auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
-    if (!catalog) {
-      fmt::print(stderr, "integr8scode: {}\n", catalog.error().Describe());
-      exit_code = kExitUsage;
-      return;
-    }
-    exit_code = List(*catalog, catalog_path);
+    if (auto catalog = LoadOrSay(catalog_path, exit_code)) exit_code = List(*catalog, catalog_path);
   });
 
   auto options = std::make_shared<InstallOptions>();
@@ -147,13 +154,9 @@ void RegisterRuntimesCommand(CLI::App& app, const GlobalOptions& global, int& ex
   install->add_flag("--force", options->force, "Build again even when the tree is up to date");
   install->callback([options, &global, &exit_code] {
     const std::filesystem::path catalog_path = CatalogPath(global);
-    auto catalog = LoadCatalog(catalog_path, CatalogExamples::kSkip);
-    if (!catalog) {
-      fmt::print(stderr, "integr8scode: {}\n", catalog.error().Describe());
-      exit_code = kExitUsage;
-      return;
+    if (auto catalog = LoadOrSay(catalog_path, exit_code)) {
+      exit_code = Install(*catalog, catalog_path, *options);
     }
-    exit_code = Install(*catalog, catalog_path, *options);
   });
 }
 
