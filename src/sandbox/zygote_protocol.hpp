@@ -8,15 +8,20 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 namespace integr8scode {
 
-// Sent by the zygote once initialised: the CPU time it spent so far (user + system).
+// Sent by the zygote once initialised: the CPU time it spent so far (user + system), and
+// which modules of its preload list (`--preload=a,b`) it could not import and left out:
+// bit i for the i-th. A zygote that preloads nothing may send `cpu_us` alone (8 bytes).
 struct ZygoteReady {
   std::int64_t cpu_us = 0;
+  std::uint64_t preload_missing = 0;
 };
+constexpr std::size_t kZygoteReadyMinimum = sizeof(std::int64_t);
 
 // The go's payload: the step's resource limits, which the zygote sets on itself before
 // the first instruction of the run (the init may lack CAP_SYS_RESOURCE, which setting
