@@ -2,8 +2,9 @@
 // slots prepared once) against the bare interpreter started from this same process,
 // sequentially (latency) and with every core busy (throughput). Prints medians and
 // ratios; a benchmark, never a test. Needs root.
-// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports]
-// `imports` runs `import json, re, collections` before the print. With the zygote built,
+// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work]
+// `imports` runs `import json, re, collections` before the print; `work` also uses them
+// a little (a regex, a Counter, json.dumps). With the zygote built,
 // warm executors join in: one plain, one with those three modules preloaded
 // (sandbox.warm_preload).
 #include <fcntl.h>
@@ -81,7 +82,8 @@ double Throughput(std::size_t threads, std::chrono::seconds duration, Function r
 int Main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
   const auto seconds = std::chrono::seconds(argc > 2 ? std::atoi(argv[2]) : 10);
-  const bool imports = argc > 3 && std::string_view(argv[3]) == "imports";
+  const std::string_view mode = argc > 3 ? argv[3] : "hi";
+  const bool imports = mode == "imports" || mode == "work";
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   auto catalog = LoadCatalog(DefaultCatalogPath());
   if (!catalog) {
@@ -112,7 +114,12 @@ int Main(int argc, char** argv) {
   char script[] = "/tmp/integr8scode-bench-XXXXXX.py";
   const int fd = ::mkstemps(script, 3);
   const std::string source =
-      std::string(imports ? "import json, re, collections\n" : "") + "print('hi')\n";
+      std::string(imports ? "import json, re, collections\n" : "") +
+      (mode == "work" ? "words = re.findall(r'\\w+', 'to be or not to be ' * 50)\n"
+                        "text = json.dumps(collections.Counter(words).most_common(3))\n"
+                        "assert json.loads(text)[0] == ['to', 100]\n"
+                      : "") +
+      "print('hi')\n";
   if (fd < 0 || ::write(fd, source.data(), source.size()) != static_cast<ssize_t>(source.size()))
     return 1;
   ::close(fd);
@@ -183,8 +190,10 @@ int Main(int argc, char** argv) {
   sandbox_tp = (sandbox_tp + Throughput(cores, seconds, sandboxed)) / 2;
   ::unlink(script);
 
-  fmt::print("{}print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n",
-             imports ? "import json, re, collections; " : "", runs, cores, seconds.count());
+  fmt::print("{}{}print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n",
+             imports ? "import json, re, collections; " : "",
+             mode == "work" ? "a regex, a Counter, json.dumps; " : "", runs, cores,
+             seconds.count());
   fmt::print("{:<22} {:>10} {:>10} {:>10}\n", "", "median", "ratio", "runs/s");
   fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", "bare python3.11", Median(bare_ms), 1.0,
              bare_tp);
