@@ -249,12 +249,7 @@ Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& sec
     return zygote;
   }
   std::vector<std::string> args{"integr8scode-python-zygote", "3"};
-  if (!spec.warm_preload.empty()) {
-    std::string list = "--preload=";
-    for (const std::string& name : spec.warm_preload) list += name + ",";
-    list.pop_back();
-    args.push_back(std::move(list));
-  }
+  if (!spec.warm_preload.empty()) args.push_back(ZygotePreloadArgument(spec.warm_preload));
   args.insert(args.end(), spec.warm_argv.begin(), spec.warm_argv.end());
   std::vector<char*> argv;
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));

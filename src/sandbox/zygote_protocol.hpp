@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace integr8scode {
 
@@ -33,6 +35,16 @@ struct ZygoteGo {
   std::uint64_t processes = 0;
   std::uint64_t cpu_seconds = 0;
 };
+
+// The zygote's argument that asks it to import `modules` before its ready report
+// ("--preload=json,re"), to pass between the control descriptor and the interpreter's
+// argv; empty when there are none (then no argument at all).
+inline std::string ZygotePreloadArgument(const std::vector<std::string>& modules) {
+  std::string argument;
+  for (const std::string& name : modules)
+    argument += (argument.empty() ? "--preload=" : ",") + name;
+  return argument;
+}
 
 // Sends the go. False (errno set) when the zygote is gone or the socket refuses.
 inline bool SendZygoteGo(int control, const int (&fds)[3], ZygoteGo go = {}) {
