@@ -44,6 +44,7 @@ struct Outcome {
   std::string out;
   std::string err;
   int wait_status = -1;
+  int stdout_flags_after_exit = -1;  // measured only by Finish(pid, true)
 };
 
 class Directory {
@@ -91,12 +92,17 @@ struct RunStreams {
   int ErrWrite() const { return merged ? out_write.Get() : err_write.Get(); }
 
   // Reads both pipes to their end at once (a full stderr pipe must not stall stdout),
-  // then reaps `pid`.
-  Outcome Finish(pid_t pid) {
+  // then reaps `pid`. With `flags_after_exit`, reaps it first (its output must fit in
+  // the pipe) and reads the file status flags it left on its stdout.
+  Outcome Finish(pid_t pid, bool flags_after_exit = false) {
+    Outcome outcome;
+    if (flags_after_exit) {
+      ::waitpid(pid, &outcome.wait_status, 0);
+      outcome.stdout_flags_after_exit = ::fcntl(out_write.Get(), F_GETFL);
+    }
     in.Reset();
     out_write.Reset();
     err_write.Reset();
-    Outcome outcome;
     pollfd fds[2] = {{out_read.Get(), POLLIN, 0}, {merged ? -1 : err_read.Get(), POLLIN, 0}};
     int open = merged ? 1 : 2;
     char buffer[65536];
@@ -116,7 +122,7 @@ struct RunStreams {
         }
       }
     }
-    ::waitpid(pid, &outcome.wait_status, 0);
+    if (!flags_after_exit) ::waitpid(pid, &outcome.wait_status, 0);
     return outcome;
   }
 };
@@ -138,12 +144,12 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
 }
 
 Outcome RunCold(const Directory& dir, const std::string& script, const std::string& stdin_path,
-                bool merged) {
+                bool merged, bool flags_after_exit = false) {
   RunStreams streams(stdin_path, merged);
-  const pid_t pid = Spawn({kNode, script}, dir.path(),
-                          {{streams.in.Get(), 0}, {streams.out_write.Get(), 1},
-                           {streams.ErrWrite(), 2}});
-  return streams.Finish(pid);
+  const pid_t pid =
+      Spawn({kNode, script}, dir.path(),
+            {{streams.in.Get(), 0}, {streams.out_write.Get(), 1}, {streams.ErrWrite(), 2}});
+  return streams.Finish(pid, flags_after_exit);
 }
 
 struct Zygote {
@@ -181,12 +187,12 @@ Zygote StartZygote(const Directory& dir, const std::string& script) {
 }
 
 Outcome Go(Zygote zygote, const std::string& stdin_path, bool merged,
-           integr8scode::ZygoteGo go = {}) {
+           integr8scode::ZygoteGo go = {}, bool flags_after_exit = false) {
   RunStreams streams(stdin_path, merged);
   const int fds[3] = {streams.in.Get(), streams.out_write.Get(), streams.ErrWrite()};
   EXPECT_TRUE(integr8scode::SendZygoteGo(zygote.control.Get(), fds, go));
   zygote.control.Reset();
-  return streams.Finish(zygote.pid);
+  return streams.Finish(zygote.pid, flags_after_exit);
 }
 
 Outcome RunWarm(const Directory& dir, const std::string& script, const std::string& stdin_path,
@@ -251,7 +257,8 @@ const Sample kSamples[] = {
     // SigQ is left out: it counts the signals queued to the whole uid.
     {"SignalDispositions",
      "const status = require('fs').readFileSync('/proc/self/status', 'utf8');\n"
-     "console.log(status.split('\\n').filter((l) => /^(Sig(Pnd|Blk|Ign|Cgt)|ShdPnd|NoNewPrivs)/.test(l)).join("
+     "console.log(status.split('\\n').filter((l) => "
+     "/^(Sig(Pnd|Blk|Ign|Cgt)|ShdPnd|NoNewPrivs)/.test(l)).join("
      "'\\n'));\n"
      "console.log(process.listenerCount('SIGINT'), process.listenerCount('SIGTERM'));\n"},
     {"UnbufferedInterleaving",
@@ -272,7 +279,8 @@ const Sample kSamples[] = {
      "let data = '';\n"
      "process.stdin.setEncoding('utf8');\n"
      "process.stdin.on('data', (chunk) => { data += chunk; });\n"
-     "process.stdin.on('end', () => console.log(data.split('\\n'), process.stdin.constructor.name));\n",
+     "process.stdin.on('end', () => console.log(data.split('\\n'), "
+     "process.stdin.constructor.name));\n",
      "a\nb\nc ✓\n"},
     {"StdinEmpty", "console.log(JSON.stringify(require('fs').readFileSync(0, 'utf8')));\n"},
     {"ExitCode", "console.log('before');\nprocess.exit(3);\nconsole.log('after');\n"},
@@ -432,6 +440,23 @@ TEST(NodeWarmZygote, AppliesTheLimitsOfTheGo) {
             "Max processes|4096|4096\n"
             "Max open files|64|64\n");
   EXPECT_EQ(warm.err, "");
+}
+
+// Node makes its stdout pipe non-blocking while it runs and puts the flags back at exit;
+// the pipe's open file description is shared with whoever passed it.
+TEST(NodeWarmZygote, LeavesTheStdoutFlagsAsAColdStartDoes) {
+  for (const char* source : {"console.log('hi')\n", "console.log('hi');\nprocess.exit(2);\n"}) {
+    Directory dir;
+    dir.Write("script.js", source);
+    const std::string stdin_path = dir.Write("stdin.txt", "");
+    const Outcome cold = RunCold(dir, "script.js", stdin_path, false, true);
+    const Outcome warm =
+        Go(StartZygote(dir, "script.js"), stdin_path, false, integr8scode::ZygoteGo{}, true);
+    EXPECT_EQ(warm.out, cold.out);
+    EXPECT_NE(cold.stdout_flags_after_exit, -1);
+    EXPECT_EQ(cold.stdout_flags_after_exit & O_NONBLOCK, 0) << source;
+    EXPECT_EQ(warm.stdout_flags_after_exit, cold.stdout_flags_after_exit) << source;
+  }
 }
 
 // A zygote whose run never comes ends quietly, having run nothing.

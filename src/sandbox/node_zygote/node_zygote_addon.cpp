@@ -2,13 +2,16 @@
 // — a ready report and a blocking recvmsg with SCM_RIGHTS on the control socket, setrlimit,
 // dup2 over 0–2. An N-API module built against node_api.h and linked to nothing: its
 // symbols resolve from the node executable when Node dlopens it.
+#include <fcntl.h>
 #include <node_api.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cstdint>
+#include <cstdlib>
 
 #include "sandbox/node_zygote/node_zygote.hpp"
 #include "sandbox/zygote_protocol.hpp"
@@ -20,6 +23,35 @@ constexpr int kExitControl = 121;  // as integr8scode-python-zygote's
 // The first go() is the main thread's (a worker can only start after the go); a worker
 // thread preloads the boot again and must not touch the process's descriptors.
 std::atomic<bool> served{false};
+
+// The run's 0–2 as they came with the go.
+struct StdioAtGo {
+  bool known = false;
+  dev_t dev = 0;
+  ino_t ino = 0;
+  int flags = -1;
+};
+StdioAtGo stdio_at_go[3];
+
+// Node sets O_NONBLOCK on a pipe it writes to and, at exit, puts back the file status
+// flags 0–2 had when it started (ResetStdio) — only where the descriptor is still the
+// file it found then, here the placeholders. So the same for the run's, as they were at
+// the go: the pipe's shared open file description is left as a cold start leaves it.
+// An atexit handler: it runs before Node's own (registered earlier), on every exit but a
+// death by signal (Node's SIGINT/SIGTERM handler resets only its own before it re-raises).
+void RestoreStdio() {
+  for (int fd = 0; fd < 3; ++fd) {
+    const StdioAtGo& at_go = stdio_at_go[fd];
+    struct stat now {};
+    if (!at_go.known || ::fstat(fd, &now) != 0 || now.st_dev != at_go.dev ||
+        now.st_ino != at_go.ino) {
+      continue;
+    }
+    const int flags = ::fcntl(fd, F_GETFL);
+    // Nothing to do about a failure at exit, as for Node's own reset.
+    if (flags != -1 && flags != at_go.flags) ::fcntl(fd, F_SETFL, at_go.flags);
+  }
+}
 
 std::int64_t CpuMicros() {
   rusage usage{};
@@ -43,8 +75,15 @@ napi_value Go(napi_env /*env*/, napi_callback_info /*info*/) {
   // Node reads nothing of 0–2 before the go but their kind (fstat, F_GETFL), which the
   // placeholders share; process.stdin/stdout/stderr are created on first use, after it.
   for (int target = 0; target < 3; ++target) {
+    struct stat file {};
+    StdioAtGo& at_go = stdio_at_go[target];
+    at_go.flags = ::fcntl(fds[target], F_GETFL);
+    at_go.known = at_go.flags != -1 && ::fstat(fds[target], &file) == 0;
+    at_go.dev = file.st_dev;
+    at_go.ino = file.st_ino;
     if (::dup2(fds[target], target) < 0) ::_exit(kExitControl);
   }
+  if (std::atexit(RestoreStdio) != 0) ::_exit(kExitControl);
   for (const int fd : fds) {
     if (fd > 2) ::close(fd);  // a close that fails leaves nothing to undo
   }
