@@ -207,6 +207,7 @@ struct Sample {
   bool merged = false;  // stdout and stderr into one pipe: their interleaving
   const char* file = "script.js";
   const char* sibling = nullptr;  // lib.js beside the script, when set
+  bool stdin_dev_null = false;    // the sandbox's stdin for a run without one
 };
 
 void PrintTo(const Sample& sample, std::ostream* os) { *os << sample.name; }
@@ -219,7 +220,8 @@ TEST_P(NodeWarmConformance, BehavesAsColdStart) {
   ASSERT_FALSE(dir.path().empty());
   dir.Write(sample.file, sample.source);
   if (sample.sibling != nullptr) dir.Write("lib.js", sample.sibling);
-  const std::string stdin_path = dir.Write("stdin.txt", sample.stdin_text);
+  const std::string stdin_path =
+      sample.stdin_dev_null ? "/dev/null" : dir.Write("stdin.txt", sample.stdin_text);
   const Outcome cold = RunCold(dir, sample.file, stdin_path, sample.merged);
   const Outcome warm = RunWarm(dir, sample.file, stdin_path, sample.merged);
   EXPECT_EQ(warm.out, cold.out);
@@ -252,7 +254,7 @@ const Sample kSamples[] = {
      "console.log(fds.join(' '));\n"
      "console.log(Object.getOwnPropertyNames(globalThis).sort().join(' '));\n"
      "console.log(Object.getOwnPropertyNames(process).sort().join(' '));\n"
-     "console.log(Object.keys(process.env).sort().join(' '), process.umask());\n"
+     "console.log(JSON.stringify(process.env), process.umask());\n"
      "console.log(process.stdout.isTTY, process.stdout.constructor.name,\n"
      "            process.stdout._type, process.stdout.writableHighWaterMark,\n"
      "            process.stdin.constructor.name, process.stdin.fd);\n"},
@@ -285,6 +287,10 @@ const Sample kSamples[] = {
      "process.stdin.constructor.name));\n",
      "a\nb\nc ✓\n"},
     {"StdinEmpty", "console.log(JSON.stringify(require('fs').readFileSync(0, 'utf8')));\n"},
+    {"StdinDevNull",
+     "process.stdin.on('data', (chunk) => console.log('data', chunk.length));\n"
+     "process.stdin.on('end', () => console.log('end', process.stdin.constructor.name));\n",
+     "", false, "script.js", nullptr, true},
     {"ExitCode", "console.log('before');\nprocess.exit(3);\nconsole.log('after');\n"},
     {"ExitCodeProperty",
      "process.exitCode = 4;\n"
@@ -310,12 +316,14 @@ const Sample kSamples[] = {
     {"UnhandledRejection",
      "Promise.reject(new Error('nobody caught me'));\n"
      "setTimeout(() => console.log('never'), 20);\n"},
+    // The loop's clock is read afresh, not left at the zygote's start (a 50 ms timer
+    // would fire at once); 40: Date.now and the loop's monotonic clock round apart.
     {"EventLoop",
      "const order = [];\n"
      "const started = Date.now();\n"
      "setTimeout(() => {\n"
      "  order.push('timeout');\n"
-     "  console.log(order.join(' '), Date.now() - started >= 50);\n"
+     "  console.log(order.join(' '), Date.now() - started >= 40);\n"
      "}, 50);\n"
      "setImmediate(() => order.push('immediate'));\n"
      "process.nextTick(() => order.push('nextTick'));\n"
@@ -352,6 +360,23 @@ const Sample kSamples[] = {
      "    argv: process.argv, cache: Object.keys(require.cache),\n"
      "    paths: Object.keys(require('module')._pathCache),\n"
      "    loaded: process.moduleLoadList.join(' ') });\n"
+     "}\n"},
+    {"UncaughtExceptionHandler",
+     "process.on('uncaughtException', (e, origin) => {\n"
+     "  console.log('handled', e.message, origin);\n"
+     "  process.exitCode = 9;\n"
+     "});\n"
+     "setTimeout(() => { throw new Error('in a timer'); }, 1);\n"
+     "throw new Error('at the top');\n"},
+    {"ThrowInWorker",
+     "const { Worker, isMainThread } = require('worker_threads');\n"
+     "if (isMainThread) {\n"
+     "  const worker = new Worker(__filename);\n"
+     "  worker.on('error', (e) => console.log('worker error', e.message, "
+     "e.stack.split('\\n')[1]));\n"
+     "  worker.on('exit', (code) => console.log('worker exit', code));\n"
+     "} else {\n"
+     "  throw new RangeError('from the worker');\n"
      "}\n"},
     {"KilledBySignal",
      "console.log('x');\n"
