@@ -26,8 +26,6 @@
 #include "sandbox/node_zygote/node_zygote.hpp"
 #include "sandbox/zygote_protocol.hpp"
 
-extern char** environ;
-
 namespace {
 
 using integr8scode::UniqueFd;
@@ -127,6 +125,16 @@ struct RunStreams {
   }
 };
 
+// A sandboxed run's environment (LocalExecutor's), not the test's: the same for cold and
+// warm, and none of what Node reads at start from a developer's shell.
+char* kEnvironment[] = {const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
+                        const_cast<char*>("HOME=/tmp"),
+                        const_cast<char*>("USER=sandbox"),
+                        const_cast<char*>("LOGNAME=sandbox"),
+                        const_cast<char*>("LANG=C.UTF-8"),
+                        const_cast<char*>("TMPDIR=/tmp"),
+                        nullptr};
+
 pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
             const std::vector<std::pair<int, int>>& dups) {
   std::vector<char*> argv;
@@ -137,7 +145,7 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
   for (const auto& [from, to] : dups) posix_spawn_file_actions_adddup2(&actions, from, to);
   posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), kEnvironment);
   posix_spawn_file_actions_destroy(&actions);
   EXPECT_EQ(rc, 0) << std::strerror(rc);
   return rc == 0 ? pid : -1;
