@@ -65,9 +65,10 @@ def _zygote():
     del _socket, resource, control, usage, data, ancillary
 
     sys.argv[:] = sys.argv[1:]
-    filename = sys.argv[0]
+    from os.path import abspath
     from _frozen_importlib_external import SourceFileLoader
     from _ast import PyCF_ACCEPT_NULL_BYTES
+    filename = abspath(sys.argv[0])
     main = type(sys)('__main__')
     main.__loader__ = sys.__loader__
     main.__builtins__ = __builtins__
@@ -75,24 +76,21 @@ def _zygote():
     sys.modules['__main__'] = main
     main.__file__ = filename
     main.__cached__ = None
-    main.__loader__ = SourceFileLoader('__main__', filename)
-    namespace = main.__dict__
-    del main, SourceFileLoader, before, fds, go
-
-    @__pypy__.hidden_applevel
-    def execfile():
-        try:
-            with open(filename, 'rb') as f:
-                code = f.read()
-        except IOError as e:
-            sys.stderr.write("%s: can't open file %s: [Errno %d] %s\n" %
-                             (sys.executable, filename, e.errno, e.strerror))
-            raise SystemExit(e.errno)
-        exec(compile(code, filename, 'exec', PyCF_ACCEPT_NULL_BYTES), namespace)
-    execfile()
+    main.__loader__ = SourceFileLoader('__main__', sys.argv[0])
+    try:
+        with open(filename, 'rb') as f:
+            source = f.read()
+    except IOError as e:
+        sys.stderr.write("%s: can't open file %s: [Errno %d] %s\n" %
+                         (sys.executable, filename, e.errno, e.strerror))
+        raise SystemExit(e.errno)
+    return compile(source, filename, 'exec', PyCF_ACCEPT_NULL_BYTES), main.__dict__
 
 
-_zygote()
+# Run from this (hidden) frame, not from a function: as deep in the stack as app_main's
+# own execfile, so that the recursion limit is reached at the same depth as cold.
+_code, _namespace = _zygote()
+exec(_code, _namespace)
 )py";
 
 }  // namespace integr8scode

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/pypy_bootstrap.hpp"
 #include "sandbox/zygote_protocol.hpp"
 
 extern char** environ;
@@ -28,6 +29,29 @@ extern char** environ;
 namespace {
 
 constexpr const char* kPython = "/usr/bin/python3.11";
+constexpr const char* kPypy = "/usr/bin/pypy3.9";
+
+// A cold run's argv and its zygote's (started in the sample's directory).
+struct Interpreter {
+  std::vector<std::string> cold;
+  std::vector<std::string> zygote;
+};
+
+const Interpreter& Cpython() {
+  static const Interpreter cpython{
+      {kPython, "-I", "-u", "script.py"},
+      {INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", "script.py"}};
+  return cpython;
+}
+
+// PyPy's zygote is the interpreter itself with the bootstrap (pypy_bootstrap.hpp), as
+// the executor starts it.
+const Interpreter& Pypy() {
+  static const Interpreter pypy{
+      {kPypy, "-I", "-u", "script.py"},
+      {kPypy, "-I", "-u", "-c", integr8scode::kPypyZygoteBootstrap, "script.py"}};
+  return pypy;
+}
 
 struct Outcome {
   std::string out;
@@ -125,9 +149,10 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
   return rc == 0 ? pid : -1;
 }
 
-Outcome RunCold(const Directory& dir, const std::string& stdin_path, bool merged) {
+Outcome RunCold(const Directory& dir, const std::string& stdin_path, bool merged,
+                const Interpreter& interpreter = Cpython()) {
   RunPipes pipes(stdin_path, merged);
-  const pid_t pid = Spawn({kPython, "-I", "-u", "script.py"}, dir.path(),
+  const pid_t pid = Spawn(interpreter.cold, dir.path(),
                           {{pipes.stdin_fd, 0}, {pipes.out[1], 1}, {pipes.ErrWrite(), 2}});
   pipes.CloseWriteEnds();
   Outcome outcome;
@@ -137,15 +162,15 @@ Outcome RunCold(const Directory& dir, const std::string& stdin_path, bool merged
 
 // Starts a zygote on script.py with placeholders of the run's kinds on 0–2 and waits
 // for its ready report. Returns its pid; `control` is our end of its socket.
-pid_t StartZygote(const Directory& dir, int& control, std::int64_t& cpu_us) {
+pid_t StartZygote(const Directory& dir, int& control, std::int64_t& cpu_us,
+                  const Interpreter& interpreter = Cpython()) {
   int pair[2];
   EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
   int placeholder[2];
   EXPECT_EQ(::pipe2(placeholder, O_CLOEXEC), 0);
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const pid_t pid =
-      Spawn({INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", "script.py"}, dir.path(),
-            {{null_fd, 0}, {placeholder[1], 1}, {placeholder[1], 2}, {pair[1], 3}});
+  const pid_t pid = Spawn(interpreter.zygote, dir.path(),
+                          {{null_fd, 0}, {placeholder[1], 1}, {placeholder[1], 2}, {pair[1], 3}});
   ::close(null_fd);
   ::close(placeholder[0]);
   ::close(placeholder[1]);
@@ -157,10 +182,11 @@ pid_t StartZygote(const Directory& dir, int& control, std::int64_t& cpu_us) {
   return pid;
 }
 
-Outcome RunWarm(const Directory& dir, const std::string& stdin_path, bool merged) {
+Outcome RunWarm(const Directory& dir, const std::string& stdin_path, bool merged,
+                const Interpreter& interpreter = Cpython()) {
   int control = -1;
   std::int64_t cpu_us = 0;
-  const pid_t pid = StartZygote(dir, control, cpu_us);
+  const pid_t pid = StartZygote(dir, control, cpu_us, interpreter);
   RunPipes pipes(stdin_path, merged);
   const int fds[3] = {pipes.stdin_fd, pipes.out[1], pipes.ErrWrite()};
   EXPECT_TRUE(integr8scode::SendZygoteGo(control, fds));
@@ -284,6 +310,113 @@ const Sample kSamples[] = {
 
 INSTANTIATE_TEST_SUITE_P(Samples, WarmConformance, ::testing::ValuesIn(kSamples),
                          [](const auto& sample) { return std::string(sample.param.name); });
+
+// PyPy 3.9 (docs/warm-starts.md, "PyPy"): the same samples where they apply (the first,
+// CPython's identity, names modules PyPy lacks), and what PyPy's zygote could get wrong:
+// the bootstrap's frames, its imports, the names of __main__, the descriptors it held.
+class WarmPypyConformance : public ::testing::TestWithParam<Sample> {};
+
+TEST_P(WarmPypyConformance, BehavesAsColdStart) {
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9 (apt-get install pypy3)";
+  const Sample& sample = GetParam();
+  Directory dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.Write("script.py", sample.source);
+  const std::string stdin_path = dir.Write("stdin.txt", sample.stdin_text);
+  const Outcome cold = RunCold(dir, stdin_path, sample.merged, Pypy());
+  const Outcome warm = RunWarm(dir, stdin_path, sample.merged, Pypy());
+  EXPECT_EQ(warm.out, cold.out);
+  EXPECT_EQ(warm.err, cold.err);
+  EXPECT_EQ(warm.wait_status, cold.wait_status);
+  EXPECT_FALSE(cold.out.empty() && cold.err.empty() && WIFEXITED(cold.wait_status) &&
+               WEXITSTATUS(cold.wait_status) == 0)
+      << "the sample shows nothing";
+}
+
+const Sample kPypySamples[] = {
+    {"PypyIdentity",
+     "import os, sys\n"
+     "print(__name__, sys.argv, __file__, sys.path, os.getcwd())\n"
+     "print(sys.executable, sys.prefix, sys.flags, sys.warnoptions, sys._xoptions)\n"
+     "print(sorted(sys.modules))\n"
+     "print(sorted(sys.builtin_module_names))\n"
+     "print(list(globals()), __loader__.name, __loader__.path, __spec__, __cached__)\n"
+     "print(__builtins__ is __import__('builtins'), __annotations__, __doc__, __package__)\n"
+     "print(sorted(n for n in dir(__builtins__) if not n.startswith('__')))\n"
+     "print(sys.stdin.encoding, sys.stdout.encoding, sys.stdout.line_buffering,\n"
+     "      type(sys.stdout.buffer).__name__, sys.stdin.isatty(), sys.stdin.name)\n"
+     "print(sorted(os.listdir('/proc/self/fd')), [os.get_inheritable(f) for f in (0, 1, 2)])\n"
+     "print(sorted(os.environ), os.umask(0o22), sys.getrecursionlimit())\n"
+     "print(sys.modules['__main__'] is sys.modules[__name__], type(sys.modules['__main__']))\n"},
+    {"PypyNoCallerFrame",
+     "import sys, traceback, inspect\n"
+     "try:\n"
+     "    sys._getframe(1)\n"
+     "except ValueError as e:\n"
+     "    print('no caller:', e)\n"
+     "print(traceback.extract_stack())\n"
+     "print([f.function for f in inspect.stack()])\n"},
+    {"PypyBootstrapImportsAreFresh",
+     "import sys\n"
+     "print([m in sys.modules for m in ('_socket', 'resource', '_resource_cffi', 'cpyext')])\n"
+     "import resource, socket\n"
+     "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0] > 0, socket.socketpair()[0].family)\n"},
+    {"PypyExceptHook",
+     "import sys\n"
+     "def hook(t, v, tb):\n"
+     "    print('hook', t.__name__, v, tb.tb_frame.f_code.co_filename, tb.tb_lineno, tb.tb_next)\n"
+     "sys.excepthook = hook\n"
+     "raise KeyError('k')\n"},
+    {"PypyChainedTraceback",
+     "try:\n"
+     "    {}['missing']\n"
+     "except KeyError as e:\n"
+     "    raise RuntimeError('while handling') from e\n"},
+    {"PypyNullByteInSource", "print('before')\n# \0 a null byte in a comment\nprint('after')\n"},
+};
+
+std::vector<Sample> PypyConformanceSamples() {
+  std::vector<Sample> samples(std::begin(kSamples) + 1, std::end(kSamples));  // not Identity
+  samples.insert(samples.end(), std::begin(kPypySamples), std::end(kPypySamples));
+  return samples;
+}
+
+INSTANTIATE_TEST_SUITE_P(Samples, WarmPypyConformance,
+                         ::testing::ValuesIn(PypyConformanceSamples()),
+                         [](const auto& sample) { return std::string(sample.param.name); });
+
+TEST(WarmPypyZygote, EveryRunHasItsOwnHashSecret) {
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
+  Directory dir;
+  dir.Write("script.py", "print(hash('abc'))\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const Outcome first = RunWarm(dir, stdin_path, false, Pypy());
+  const Outcome second = RunWarm(dir, stdin_path, false, Pypy());
+  ASSERT_FALSE(first.out.empty());
+  EXPECT_NE(first.out, second.out);
+}
+
+// As CPython's: a hang-up or a malformed go ends the zygote with nothing run, and its
+// ready report carries its start-up's CPU.
+TEST(WarmPypyZygote, HangUpOrMalformedGoRunsNothing) {
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
+  for (const bool malformed : {false, true}) {
+    Directory dir;
+    dir.Write("script.py", "open('ran', 'w').write('yes')\n");
+    int control = -1;
+    std::int64_t cpu_us = -1;
+    const pid_t pid = StartZygote(dir, control, cpu_us, Pypy());
+    EXPECT_GT(cpu_us, 0);
+    if (malformed) {
+      EXPECT_EQ(::send(control, "g", 1, 0), 1);
+    }
+    ::close(control);
+    int status = -1;
+    ::waitpid(pid, &status, 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  }
+}
 
 // The hash secret is per process: two warm runs (and a cold one) must differ, unlike
 // children forked from one initialised interpreter.

@@ -105,7 +105,8 @@ TEST(WarmPypy, EveryWarmRunHasItsOwnHashSecret) {
   RunOptions options;
   options.executor = executor.get();
   std::vector<std::string> hashes;
-  for (int i = 0; i < 2; ++i) hashes.push_back(RunPypyUntilWarm("print(hash('abc'))\n", options).stdout_text);
+  for (int i = 0; i < 2; ++i)
+    hashes.push_back(RunPypyUntilWarm("print(hash('abc'))\n", options).stdout_text);
   ASSERT_FALSE(hashes[0].empty());
   EXPECT_NE(hashes[0], hashes[1]);
 }
@@ -167,8 +168,7 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         PypyLimitCase{"Timeout", "while True:\n    pass\n", PypyTimeout(),
                       ExecutionStatus::kTimedOut},
-        PypyLimitCase{"Memory",
-                      "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 20))\n",
+        PypyLimitCase{"Memory", "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 20))\n",
                       PypyMemory(), ExecutionStatus::kMemoryExceeded},
         PypyLimitCase{"Output", "while True:\n    print('x' * 1000)\n", PypyOutput(),
                       ExecutionStatus::kOutputExceeded},
