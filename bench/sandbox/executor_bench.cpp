@@ -2,7 +2,7 @@
 // slots prepared once) against the bare interpreter started from this same process,
 // sequentially (latency) and with every core busy (throughput). Prints medians and
 // ratios; a benchmark, never a test. Needs root.
-// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports]
+// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|pypy]
 // `imports` runs `import json, re, collections` before the print.
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -38,9 +38,9 @@ double Median(std::vector<double> values) {
 }
 
 // Bare: the interpreter the sandbox runs, with the same arguments, on a script file.
-bool RunBare(const char* script) {
-  char* argv[] = {const_cast<char*>("/usr/bin/python3.11"), const_cast<char*>("-I"),
-                  const_cast<char*>("-u"), const_cast<char*>(script), nullptr};
+bool RunBare(const char* interpreter, const char* script) {
+  char* argv[] = {const_cast<char*>(interpreter), const_cast<char*>("-I"), const_cast<char*>("-u"),
+                  const_cast<char*>(script), nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
@@ -73,13 +73,16 @@ int Main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
   const auto seconds = std::chrono::seconds(argc > 2 ? std::atoi(argv[2]) : 10);
   const bool imports = argc > 3 && std::string_view(argv[3]) == "imports";
+  // `pypy`: PyPy 3.9's print('hi') against a bare pypy3.9 (its zygote is the bootstrap).
+  const bool pypy = argc > 3 && std::string_view(argv[3]) == "pypy";
+  const char* interpreter = pypy ? "/usr/bin/pypy3.9" : "/usr/bin/python3.11";
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   auto catalog = LoadCatalog(DefaultCatalogPath());
   if (!catalog) {
     fmt::print(stderr, "{}\n", catalog.error().Describe());
     return 1;
   }
-  const Runtime* runtime = *catalog->Find("python", "3.11");
+  const Runtime* runtime = pypy ? *catalog->Find("pypy", "3.9") : *catalog->Find("python", "3.11");
   SandboxOptions options;
   options.slots = cores;
   auto executor = CreateLocalExecutor(options);
@@ -114,7 +117,7 @@ int Main(int argc, char** argv) {
   };
   const auto sandboxed = [&] { return sandboxed_with(**executor); };
   const auto plain = [&] { return sandboxed_with(**plain_executor); };
-  const auto bare = [&] { return RunBare(script); };
+  const auto bare = [&] { return RunBare(interpreter, script); };
 
   // Warm both paths, then alternate so that drift on a shared machine hits both alike.
   for (int i = 0; i < 10; ++i) {
@@ -163,8 +166,8 @@ int Main(int argc, char** argv) {
   fmt::print("{}print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n",
              imports ? "import json, re, collections; " : "", runs, cores, seconds.count());
   fmt::print("{:<22} {:>10} {:>10} {:>10}\n", "", "median", "ratio", "runs/s");
-  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", "bare python3.11", Median(bare_ms), 1.0,
-             bare_tp);
+  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", pypy ? "bare pypy3.9" : "bare python3.11",
+             Median(bare_ms), 1.0, bare_tp);
   fmt::print(
       "{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}   set-up {:.2f} ms, throughput {:.2f}x of bare\n",
       "sandbox, built ahead", Median(sandbox_ms), Median(sandbox_ms) / Median(bare_ms), sandbox_tp,

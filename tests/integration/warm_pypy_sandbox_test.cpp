@@ -111,6 +111,36 @@ TEST(WarmPypy, EveryWarmRunHasItsOwnHashSecret) {
   EXPECT_NE(hashes[0], hashes[1]);
 }
 
+// A bootstrap zygote that dies before it is ready (here: the bootstrap given to CPython,
+// which has no __pypy__) never fails a run: the run starts cold with the results of a
+// cold run, and is counted as a fallback.
+TEST(WarmPypy, ABootstrapZygoteThatDiesFallsBackToCold) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakePypyWarmExecutor();
+  Runtime broken = RuntimeFor("python", "3.11");
+  broken.zygote = ZygoteKind::kBootstrap;
+  const auto run = [&] {
+    RunRequest request;
+    request.runtime = &broken;
+    request.source = "import sys\nprint(sys.argv)\nraise SystemExit(4)\n";
+    request.limits = Limits{};
+    return executor->Run(request);
+  };
+  const RunResult first = run();
+  ASSERT_EQ(first.start, StartKind::kCold);
+  ASSERT_EQ(first.exit_code, 4) << first.stderr_text;
+  RunResult fallback;
+  for (int attempt = 0; attempt < 30 && fallback.start != StartKind::kWarmFallback; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    fallback = run();
+  }
+  ASSERT_EQ(fallback.start, StartKind::kWarmFallback);
+  EXPECT_EQ(fallback.status, first.status);
+  EXPECT_EQ(fallback.exit_code, first.exit_code);
+  EXPECT_EQ(fallback.stdout_text, first.stdout_text);
+  EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+}
+
 struct PypyLimitCase {
   const char* name;
   const char* program;
