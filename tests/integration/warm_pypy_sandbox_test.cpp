@@ -152,8 +152,8 @@ void PrintTo(const PypyLimitCase& limit_case, std::ostream* os) { *os << limit_c
 
 class WarmPypyLimits : public ::testing::TestWithParam<PypyLimitCase> {};
 
-// Every limit holds for a warm PyPy run as for a cold one: the same status, exit code or
-// signal, and stderr.
+// Every limit holds for a warm PyPy run as for a cold one (the bootstrap sets the rlimits
+// on itself at the go): the same status, exit code or signal, and stderr.
 TEST_P(WarmPypyLimits, SameStatusAsCold) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HavePypy()) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
@@ -192,6 +192,17 @@ LimitOverrides PypyPids() {
   limits.pids = 4;
   return limits;
 }
+LimitOverrides PypyOpenFiles() {
+  LimitOverrides limits;
+  limits.open_files = 32;
+  return limits;
+}
+LimitOverrides PypyDisk() {
+  LimitOverrides limits;
+  limits.tmpfs_bytes = 8ULL << 20;
+  limits.file_size_bytes = 4ULL << 20;
+  return limits;
+}
 
 INSTANTIATE_TEST_SUITE_P(
     Limits, WarmPypyLimits,
@@ -209,7 +220,17 @@ INSTANTIATE_TEST_SUITE_P(
                       "        t.start()\n        threads.append(t)\n"
                       "except RuntimeError as e:\n"
                       "    print('refused after', len(threads), e, file=sys.stderr)\n",
-                      PypyPids(), ExecutionStatus::kCompleted}),
+                      PypyPids(), ExecutionStatus::kCompleted},
+        PypyLimitCase{"OpenFiles",
+                      "import sys\nfiles = []\ntry:\n    while True:\n"
+                      "        files.append(open('/dev/null'))\n"
+                      "except OSError as e:\n    print(len(files), e.errno, file=sys.stderr)\n",
+                      PypyOpenFiles(), ExecutionStatus::kCompleted},
+        PypyLimitCase{"Disk",
+                      "import sys\ntry:\n    open('big', 'wb').write(b'x' * (6 << 20))\n"
+                      "except OSError as e:\n    print(type(e).__name__, file=sys.stderr)\n"
+                      "    raise SystemExit(3)\n",
+                      PypyDisk(), ExecutionStatus::kFailed}),
     [](const auto& limit_case) { return std::string(limit_case.param.name); });
 
 }  // namespace
