@@ -207,6 +207,36 @@ TEST_F(Hostile, LocksOnTheWarmZygoteStayInTheRun) {
   EXPECT_EQ(observed.from_the_host, kAllFree) << "the host saw the run's locks";
 }
 
+// Warm PyPy (hostile_warm): its zygote is the interpreter itself, exec'd by its path in
+// the sandbox built ahead, so its executable is an inode of that sandbox's own overlay of
+// /usr, as a cold run's is: a lock on /proc/self/exe is the run's.
+TEST_F(Hostile, LocksOnAWarmPypyStayInTheRun) {
+  if (std::getenv("INTEGR8SCODE_TEST_WARM_ZYGOTE") == nullptr)
+    GTEST_SKIP() << "runs warm only with INTEGR8SCODE_TEST_WARM_ZYGOTE (ctest: hostile_warm)";
+  constexpr const char* kPypy = "/usr/bin/pypy3.9";
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs " << kPypy;
+  testing::SharedExecutor();
+  std::vector<std::thread> warmers;
+  for (std::size_t i = 0; i < testing::kSharedExecutorSlots; ++i) {
+    warmers.emplace_back([] { testing::RunCode("pypy", "3.9", "pass\n"); });
+  }
+  for (std::thread& warmer : warmers) warmer.join();
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (testing::TakeHostSnapshot().waiting_zygotes < 2 &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  const LockedFiles exe{"/proc/self/exe", "/proc/self/exe", "/proc/self/exe"};
+  const Observed observed =
+      LockWhileOthersLook("pypy", "3.9", exe, LockedFiles{kPypy, kPypy, kPypy});
+  ASSERT_EQ(observed.holder.stdout_text, "held\n")
+      << observed.holder.message << observed.holder.stderr_text;
+  EXPECT_EQ(observed.holder.start, StartKind::kWarm) << "the holder started cold";
+  EXPECT_EQ(observed.another_run_start, StartKind::kWarm) << "the probe started cold";
+  EXPECT_EQ(observed.from_another_run, kAllFree) << "a concurrent warm run saw the locks";
+  EXPECT_EQ(observed.from_the_host, kAllFree) << "the host saw the run's locks";
+}
+
 TEST_F(Hostile, LocksOnARuntimesTreeStayInTheRun) {
   const Runtime& runtime = testing::RuntimeFor("python", "3.9");
   ASSERT_FALSE(runtime.root_tree.empty()) << "python 3.9 has a root filesystem of its own";
