@@ -141,6 +141,30 @@ TEST(WarmPypy, ABootstrapZygoteThatDiesFallsBackToCold) {
   EXPECT_EQ(fallback.stderr_text, first.stderr_text);
 }
 
+// A slot whose sandbox built ahead holds a PyPy zygote, taken by a CPython run: the init
+// sees another program, stops the zygote and starts the run cold — plain cold, not a
+// fallback — and the slot's next sandbox holds a CPython zygote.
+TEST(WarmPypy, CpythonInAPypyWarmSlotStartsPlainCold) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  if (!HavePypy()) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
+  auto executor = MakePypyWarmExecutor();
+  RunOptions options;
+  options.executor = executor.get();
+  constexpr const char* kExe = "import os\nprint(os.readlink('/proc/self/exe'))\n";
+  EXPECT_EQ(RunPypyUntilWarm(kExe, options).stdout_text, "/usr/bin/pypy3.9\n");
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));  // built ahead, PyPy waiting
+  const RunResult cpython = RunCode("python", "3.11", kExe, options);
+  EXPECT_EQ(cpython.start, StartKind::kCold);
+  EXPECT_EQ(cpython.stdout_text, "/usr/bin/python3.11\n") << cpython.stderr_text;
+  RunResult warm;
+  for (int attempt = 0; attempt < 30 && warm.start != StartKind::kWarm; ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    warm = RunCode("python", "3.11", kExe, options);
+  }
+  EXPECT_EQ(warm.start, StartKind::kWarm);
+  EXPECT_NE(warm.stdout_text, "/usr/bin/python3.11\n");  // CPython's zygote binary
+}
+
 struct PypyLimitCase {
   const char* name;
   const char* program;
