@@ -385,6 +385,25 @@ INSTANTIATE_TEST_SUITE_P(Samples, WarmPypyConformance,
                          ::testing::ValuesIn(PypyConformanceSamples()),
                          [](const auto& sample) { return std::string(sample.param.name); });
 
+// The one difference PyPy's zygote cannot remove (docs/warm-starts.md): the kernel's
+// copy of its command line holds `-c <bootstrap>` before the program's path.
+TEST(WarmPypyZygote, OnlyTheKernelsCommandLineShowsTheBootstrap) {
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
+  Directory dir;
+  dir.Write("script.py",
+            "import sys\n"
+            "args = open('/proc/self/cmdline', 'rb').read().split(b'\\0')\n"
+            "print([a if len(a) < 200 else b'<long>' for a in args], sys.argv)\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const Outcome cold = RunCold(dir, stdin_path, false, Pypy());
+  const Outcome warm = RunWarm(dir, stdin_path, false, Pypy());
+  ASSERT_NE(cold.out.find("b'-u', "), std::string::npos) << cold.out << cold.err;
+  std::string expected = cold.out;
+  expected.replace(expected.find("b'-u', "), 7, "b'-u', b'-c', b'<long>', ");
+  EXPECT_EQ(warm.out, expected);
+  EXPECT_EQ(warm.err, cold.err);
+}
+
 TEST(WarmPypyZygote, EveryRunHasItsOwnHashSecret) {
   if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
   Directory dir;
