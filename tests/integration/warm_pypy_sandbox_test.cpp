@@ -196,46 +196,27 @@ TEST_P(WarmPypyLimits, SameStatusAsCold) {
   EXPECT_EQ(warm.stderr_text, cold.stderr_text);
 }
 
-LimitOverrides PypyTimeout() {
+// The limits of one case: the defaults with `set` applied. (Memory: a PyPy start is ~50
+// MiB resident, so its cap is above CPython's.)
+template <class Set>
+LimitOverrides Limited(Set set) {
   LimitOverrides limits;
-  limits.timeout = std::chrono::milliseconds(800);
-  return limits;
-}
-LimitOverrides PypyMemory() {
-  LimitOverrides limits;
-  limits.memory_bytes = 160ULL << 20;  // a PyPy start is ~50 MiB resident
-  return limits;
-}
-LimitOverrides PypyOutput() {
-  LimitOverrides limits;
-  limits.output_bytes = 64 * 1024;
-  return limits;
-}
-LimitOverrides PypyPids() {
-  LimitOverrides limits;
-  limits.pids = 4;
-  return limits;
-}
-LimitOverrides PypyOpenFiles() {
-  LimitOverrides limits;
-  limits.open_files = 32;
-  return limits;
-}
-LimitOverrides PypyDisk() {
-  LimitOverrides limits;
-  limits.tmpfs_bytes = 8ULL << 20;
-  limits.file_size_bytes = 4ULL << 20;
+  set(limits);
   return limits;
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Limits, WarmPypyLimits,
     ::testing::Values(
-        PypyLimitCase{"Timeout", "while True:\n    pass\n", PypyTimeout(),
+        PypyLimitCase{"Timeout", "while True:\n    pass\n", Limited([](LimitOverrides& l) {
+                        l.timeout = std::chrono::milliseconds(800);
+                      }),
                       ExecutionStatus::kTimedOut},
         PypyLimitCase{"Memory", "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 20))\n",
-                      PypyMemory(), ExecutionStatus::kMemoryExceeded},
-        PypyLimitCase{"Output", "while True:\n    print('x' * 1000)\n", PypyOutput(),
+                      Limited([](LimitOverrides& l) { l.memory_bytes = 160ULL << 20; }),
+                      ExecutionStatus::kMemoryExceeded},
+        PypyLimitCase{"Output", "while True:\n    print('x' * 1000)\n",
+                      Limited([](LimitOverrides& l) { l.output_bytes = 64 * 1024; }),
                       ExecutionStatus::kOutputExceeded},
         PypyLimitCase{"Pids",
                       "import threading, time, sys\nthreads = []\n"
@@ -244,17 +225,22 @@ INSTANTIATE_TEST_SUITE_P(
                       "        t.start()\n        threads.append(t)\n"
                       "except RuntimeError as e:\n"
                       "    print('refused after', len(threads), e, file=sys.stderr)\n",
-                      PypyPids(), ExecutionStatus::kCompleted},
+                      Limited([](LimitOverrides& l) { l.pids = 4; }), ExecutionStatus::kCompleted},
         PypyLimitCase{"OpenFiles",
                       "import sys\nfiles = []\ntry:\n    while True:\n"
                       "        files.append(open('/dev/null'))\n"
                       "except OSError as e:\n    print(len(files), e.errno, file=sys.stderr)\n",
-                      PypyOpenFiles(), ExecutionStatus::kCompleted},
+                      Limited([](LimitOverrides& l) { l.open_files = 32; }),
+                      ExecutionStatus::kCompleted},
         PypyLimitCase{"Disk",
                       "import sys\ntry:\n    open('big', 'wb').write(b'x' * (6 << 20))\n"
                       "except OSError as e:\n    print(type(e).__name__, file=sys.stderr)\n"
                       "    raise SystemExit(3)\n",
-                      PypyDisk(), ExecutionStatus::kFailed}),
+                      Limited([](LimitOverrides& l) {
+                        l.tmpfs_bytes = 8ULL << 20;
+                        l.file_size_bytes = 4ULL << 20;
+                      }),
+                      ExecutionStatus::kFailed}),
     [](const auto& limit_case) { return std::string(limit_case.param.name); });
 
 }  // namespace
