@@ -344,7 +344,7 @@ const Sample kPypySamples[] = {
      "    sys._getframe(1)\n"
      "except ValueError as e:\n"
      "    print('no caller:', e)\n"
-     "print(traceback.extract_stack())\n"
+     "print(traceback.extract_stack(), sys._getframe().f_back)\n"
      "print([f.function for f in inspect.stack()])\n"},
     {"PypyBootstrapImportsAreFresh",
      "import sys\n"
