@@ -10,10 +10,10 @@
 // the same way. Its frames are hidden (__pypy__.hidden_applevel; the -c module frame by
 // marking its code object), so an exception leaves the program exactly as it would cold:
 // into app_main's own handling (traceback, SystemExit, KeyboardInterrupt, exit status).
-// The modules it imported (_socket, resource and what that loads) are removed from
+// The modules it imported (_socket, _cffi_backend) are removed from
 // sys.modules before the program's first line. A hang-up or a malformed go: exit 0,
 // nothing run; a failure to set the limits: exit 121, nothing run.
-// Written once, kept ASCII (it travels in argv) and without a line a cold start lacks.
+// Kept ASCII: it travels in argv.
 
 namespace integr8scode {
 
@@ -24,12 +24,20 @@ __pypy__.hidden_applevel(type(lambda: 0)(sys._getframe().f_code, {}))
 
 @__pypy__.hidden_applevel
 def _zygote():
-    import posix
+    import posix, time
     before = set(sys.modules)
-    import _socket, resource
+    import _socket, _cffi_backend as cffi
+    # setrlimit through libc (the `resource` module is a cffi extension whose loading
+    # initialises cpyext: 2-3 ms, and state a cold start lacks). Linux's numbers.
+    rlimit = cffi.new_struct_type('struct rlimit')
+    ulong = cffi.new_primitive_type('unsigned long')
+    cffi.complete_struct_or_union(rlimit, [('rlim_cur', ulong, -1), ('rlim_max', ulong, -1)])
+    rlimit_p = cffi.new_pointer_type(rlimit)
+    setrlimit = cffi.load_library(None).load_function(
+        cffi.new_function_type((cffi.new_primitive_type('int'), rlimit_p),
+                               cffi.new_primitive_type('int'), False), 'setrlimit')
     control = _socket.socket(_socket.AF_UNIX, _socket.SOCK_SEQPACKET, 0, 3)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    cpu_us = round((usage.ru_utime + usage.ru_stime) * 1000000)
+    cpu_us = round(time.process_time() * 1000000)
     try:
         control.send(cpu_us.to_bytes(8, sys.byteorder, signed=True))
         data, ancillary, flags, _ = control.recvmsg(40, _socket.CMSG_SPACE(12), 0x40000000)
@@ -42,18 +50,11 @@ def _zygote():
     fds = [int.from_bytes(ancillary[0][2][i:i + 4], sys.byteorder) for i in (0, 4, 8)]
     go = [int.from_bytes(data[i:i + 8], sys.byteorder) for i in range(0, 40, 8)]
     if go[0]:
-        def limit(value):
-            return resource.RLIM_INFINITY if value >= 1 << 63 else value
-        try:
-            for which, soft, hard in ((resource.RLIMIT_FSIZE, go[1], go[1]),
-                                      (resource.RLIMIT_NOFILE, go[2], go[2]),
-                                      (resource.RLIMIT_NPROC, go[3], go[3]),
-                                      (resource.RLIMIT_CPU, go[4], go[4] + 1),
-                                      (resource.RLIMIT_CORE, 0, 0),
-                                      (12, 0, 0)):
-                resource.setrlimit(which, (limit(soft), limit(hard)))
-        except (OSError, ValueError):
-            posix._exit(121)
+        # FSIZE, NOFILE, NPROC, CPU (SIGXCPU, then SIGKILL), CORE, MSGQUEUE
+        for which, soft, hard in ((1, go[1], go[1]), (7, go[2], go[2]), (6, go[3], go[3]),
+                                  (0, go[4], go[4] + 1), (4, 0, 0), (12, 0, 0)):
+            if setrlimit(which, cffi.newp(rlimit_p, [soft, hard])) != 0:
+                posix._exit(121)
     for target in (0, 1, 2):
         posix.dup2(fds[target], target)
     for fd in fds:
@@ -62,7 +63,7 @@ def _zygote():
     control.close()
     for name in set(sys.modules) - before:
         del sys.modules[name]
-    del _socket, resource, control, usage, data, ancillary
+    del _socket, cffi, control, setrlimit, data, ancillary
 
     sys.argv[:] = sys.argv[1:]
     from os.path import abspath

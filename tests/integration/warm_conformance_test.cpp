@@ -348,7 +348,7 @@ const Sample kPypySamples[] = {
      "print([f.function for f in inspect.stack()])\n"},
     {"PypyBootstrapImportsAreFresh",
      "import sys\n"
-     "print([m in sys.modules for m in ('_socket', 'resource', '_resource_cffi', 'cpyext')])\n"
+     "print([m in sys.modules for m in ('_socket', '_cffi_backend', 'resource', 'cpyext')])\n"
      "import resource, socket\n"
      "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0] > 0, socket.socketpair()[0].family)\n"},
     {"PypyExceptHook",
