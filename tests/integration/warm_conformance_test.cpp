@@ -2,8 +2,10 @@
 // through a cold `/usr/bin/python3.11 -I -u script.py` and through
 // integr8scode-python-zygote (initialised ahead with placeholder descriptors, then
 // handed the run's stdin, stdout and stderr), in the same directory with the same
-// environment; stdout, stderr and the wait status must be identical. The zygote is not
-// yet started by the sandbox's init: these tests hold the embedding to the executable.
+// environment; stdout, stderr and the wait status must be identical. The same for PyPy
+// 3.9: a cold `/usr/bin/pypy3.9 -I -u script.py` against the interpreter started with
+// the bootstrap (pypy_bootstrap.hpp). These hold each zygote to its executable; the
+// sandbox's use of them is warm_sandbox_test.cpp's and warm_pypy_sandbox_test.cpp's.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <poll.h>
