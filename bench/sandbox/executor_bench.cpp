@@ -2,11 +2,16 @@
 // slots prepared once) against the bare interpreter started from this same process,
 // sequentially (latency) and with every core busy (throughput). Prints medians and
 // ratios; a benchmark, never a test. Needs root.
+<<<<<<< HEAD
 // Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work]
 // `imports` runs `import json, re, collections` before the print; `work` also uses them
 // a little (a regex, a Counter, json.dumps). With the zygote built,
 // warm executors join in: one plain, one with those three modules preloaded
 // (sandbox.warm_preload).
+=======
+// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|pypy]
+// `imports` runs `import json, re, collections` before the print.
+>>>>>>> pypy
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
@@ -42,10 +47,16 @@ double Median(std::vector<double> values) {
 }
 
 // Bare: the interpreter the sandbox runs, with the same arguments, on a script file.
+<<<<<<< HEAD
 // `cpu_ms`: its CPU time (wait4).
 bool RunBare(const char* script, double* cpu_ms = nullptr) {
   char* argv[] = {const_cast<char*>("/usr/bin/python3.11"), const_cast<char*>("-I"),
                   const_cast<char*>("-u"), const_cast<char*>(script), nullptr};
+=======
+bool RunBare(const char* interpreter, const char* script) {
+  char* argv[] = {const_cast<char*>(interpreter), const_cast<char*>("-I"), const_cast<char*>("-u"),
+                  const_cast<char*>(script), nullptr};
+>>>>>>> pypy
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
@@ -82,15 +93,22 @@ double Throughput(std::size_t threads, std::chrono::seconds duration, Function r
 int Main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
   const auto seconds = std::chrono::seconds(argc > 2 ? std::atoi(argv[2]) : 10);
+<<<<<<< HEAD
   const std::string_view mode = argc > 3 ? argv[3] : "hi";
   const bool imports = mode == "imports" || mode == "work";
+=======
+  const bool imports = argc > 3 && std::string_view(argv[3]) == "imports";
+  // `pypy`: PyPy 3.9's print('hi') against a bare pypy3.9 (its zygote is the bootstrap).
+  const bool pypy = argc > 3 && std::string_view(argv[3]) == "pypy";
+  const char* interpreter = pypy ? "/usr/bin/pypy3.9" : "/usr/bin/python3.11";
+>>>>>>> pypy
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   auto catalog = LoadCatalog(DefaultCatalogPath());
   if (!catalog) {
     fmt::print(stderr, "{}\n", catalog.error().Describe());
     return 1;
   }
-  const Runtime* runtime = *catalog->Find("python", "3.11");
+  const Runtime* runtime = pypy ? *catalog->Find("pypy", "3.9") : *catalog->Find("python", "3.11");
   SandboxOptions options;
   options.slots = cores;
   auto executor = CreateLocalExecutor(options);
@@ -133,7 +151,7 @@ int Main(int argc, char** argv) {
   };
   const auto sandboxed = [&] { return sandboxed_with(**executor); };
   const auto plain = [&] { return sandboxed_with(**plain_executor); };
-  const auto bare = [&] { return RunBare(script); };
+  const auto bare = [&] { return RunBare(interpreter, script); };
 
   // Warm both paths, then alternate so that drift on a shared machine hits both alike.
   for (int i = 0; i < 10; ++i) {
@@ -195,8 +213,8 @@ int Main(int argc, char** argv) {
              mode == "work" ? "a regex, a Counter, json.dumps; " : "", runs, cores,
              seconds.count());
   fmt::print("{:<22} {:>10} {:>10} {:>10}\n", "", "median", "ratio", "runs/s");
-  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", "bare python3.11", Median(bare_ms), 1.0,
-             bare_tp);
+  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", pypy ? "bare pypy3.9" : "bare python3.11",
+             Median(bare_ms), 1.0, bare_tp);
   fmt::print(
       "{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}   set-up {:.2f} ms, throughput {:.2f}x of bare\n",
       "sandbox, built ahead", Median(sandbox_ms), Median(sandbox_ms) / Median(bare_ms), sandbox_tp,

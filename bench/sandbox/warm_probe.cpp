@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "sandbox/pypy_bootstrap.hpp"
 #include "sandbox/zygote_protocol.hpp"
 
 extern char** environ;
@@ -35,6 +36,7 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kPython = "/usr/bin/python3.11";
+constexpr const char* kPypy = "/usr/bin/pypy3.9";
 
 double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
@@ -92,18 +94,42 @@ bool SpawnAndWait(std::vector<const char*> argv, int out_fd, double& wall, doubl
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-bool RunBare(const char* script, Series& series, int out_fd = -1) {
+bool RunBare(const char* script, Series& series, int out_fd = -1,
+             const char* interpreter = kPython) {
   double wall = 0;
   double cpu = 0;
-  if (!SpawnAndWait({kPython, "-I", "-u", script}, out_fd, wall, cpu)) return false;
+  if (!SpawnAndWait({interpreter, "-I", "-u", script}, out_fd, wall, cpu)) return false;
   series.wall.push_back(wall);
   series.cpu.push_back(cpu);
   return true;
 }
 
-// The shipped integr8scode-python-zygote, started with placeholder stdio, measured from
-// the go; its CPU split into before and after the go.
-bool RunAhead(const char* script, Series& series, int out_fd = -1) {
+// The zygote's argv for `script`: the shipped integr8scode-python-zygote, or PyPy's
+// (the interpreter with the bootstrap, as the executor starts it).
+std::vector<const char*> ZygoteArgv(const char* script, bool pypy) {
+  if (pypy) return {kPypy, "-I", "-u", "-c", integr8scode::kPypyZygoteBootstrap, script, nullptr};
+  return {INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", script, nullptr};
+}
+
+// Resident memory of a waiting process (kB): total, anonymous, file pages.
+std::string Resident(pid_t pid) {
+  std::string status;
+  if (FILE* file = std::fopen(fmt::format("/proc/{}/status", pid).c_str(), "r")) {
+    char line[256];
+    while (std::fgets(line, sizeof line, file) != nullptr) {
+      const std::string text = line;
+      if (text.starts_with("VmRSS") || text.starts_with("RssAnon") || text.starts_with("RssFile"))
+        status += text.substr(0, text.size() - 1) + "  ";
+    }
+    std::fclose(file);
+  }
+  return status;
+}
+
+// A zygote, started with placeholder stdio, measured from the go; its CPU split into
+// before and after the go. With `resident`: what it holds while it waits.
+bool RunAhead(const char* script, Series& series, int out_fd = -1, bool pypy = false,
+              std::string* resident = nullptr) {
   int pair[2];
   int placeholder[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) return false;
@@ -116,17 +142,19 @@ bool RunAhead(const char* script, Series& series, int out_fd = -1) {
   posix_spawn_file_actions_adddup2(&actions, placeholder[1], 1);
   posix_spawn_file_actions_adddup2(&actions, placeholder[1], 2);
   posix_spawn_file_actions_adddup2(&actions, pair[1], 3);
-  const char* argv[] = {INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", script, nullptr};
+  const std::vector<const char*> argv = ZygoteArgv(script, pypy);
   pid_t pid = 0;
-  const int rc =
-      ::posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char* const*>(argv), environ);
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr,
+                               const_cast<char* const*>(argv.data()), environ);
   posix_spawn_file_actions_destroy(&actions);
   ::close(pair[1]);
   ::close(placeholder[0]);
   ::close(placeholder[1]);
   bool ok = rc == 0;
   integr8scode::ZygoteReady ready;
-  ok = ok && ::recv(pair[0], &ready, sizeof ready, 0) == static_cast<ssize_t>(sizeof ready);
+  ok = ok && ::recv(pair[0], &ready, sizeof ready, 0) >=
+                 static_cast<ssize_t>(integr8scode::kZygoteReadyMinimum);
+  if (ok && resident != nullptr) *resident = Resident(pid);
   const auto start = Clock::now();
   const int fds[3] = {null_in, out_fd >= 0 ? out_fd : null_out, null_out};
   ok = ok && integr8scode::SendZygoteGo(pair[0], fds);
@@ -246,6 +274,23 @@ int main(int argc, char** argv) {
   fmt::print("import json, re, collections\n");
   Print("bare python3.11 -I -u", bare_imports, base_imports);
   Print("ahead: zygote per run, from the go", ahead_imports, base_imports);
+
+  if (::access(kPypy, X_OK) == 0) {
+    Series bare_pypy;
+    Series ahead_pypy;
+    std::string resident;
+    for (int i = 0; i < runs; ++i) {
+      RunBare(hi.c_str(), bare_pypy, -1, kPypy);
+      RunAhead(hi.c_str(), ahead_pypy, -1, true, &resident);
+    }
+    const double base_pypy = Percentile(bare_pypy.wall, 0.5);
+    fmt::print("print('hi') on PyPy 3.9, interleaved\n");
+    Print("bare pypy3.9 -I -u", bare_pypy, base_pypy);
+    Print("ahead: bootstrap zygote, from the go", ahead_pypy, base_pypy);
+    fmt::print("  a waiting PyPy zygote: {}\n", resident);
+    RunAhead(hi.c_str(), ahead, -1, false, &resident);
+    fmt::print("  a waiting CPython zygote: {}\n", resident);
+  }
 
   fmt::print("\nhash('abc'), three runs each:\n");
   fmt::print("  bare      {}\n", ThreeOutputs([&](int fd) {

@@ -79,8 +79,9 @@ struct LimitsConfig {
 // this binary); SandboxOptionsFrom turns the two into SandboxOptions::warm_zygote.
 struct SandboxConfig : SandboxOptions {
   std::string kind = "local";  // or "kubernetes"
-  // Warm starts (docs/warm-starts.md): with prebuild, CPython 3.11 runs on an idle slot
-  // find their interpreter started ahead; without the zygote, every run starts cold.
+  // Warm starts (docs/warm-starts.md): with prebuild, runs of a runtime whose catalog
+  // entry names a zygote (CPython 3.11, PyPy 3.9) on an idle slot find their interpreter
+  // started ahead; without integr8scode-python-zygote, every CPython run starts cold.
   bool warm = true;
 
   friend bool operator==(const SandboxConfig&, const SandboxConfig&) = default;

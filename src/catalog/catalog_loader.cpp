@@ -163,7 +163,8 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
                             "version_match",  "run",         "env",
                             "host_paths",     "image",       "image_run",
                             "image_compile",  "example",     "example_description",
-                            "compile",        "rootfs",      "warm"}));
+                            "compile",        "rootfs",      "warm",
+                            "zygote"}));
   Runtime runtime;
   const auto take = [&](std::string_view key, std::string& into, bool required = true) -> Status {
     into = I8C_TRY_VALUE(reader.String(key, required));
@@ -246,6 +247,22 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
     if (warm->as_boolean() == nullptr)
       return Fail(ErrorCode::kInvalidArgument, where + ": warm must be true or false");
     runtime.warm = warm->as_boolean()->get();
+  }
+  if (const toml::node* zygote = table.get("zygote")) {
+    const auto* kind = zygote->as_string();
+    if (kind != nullptr && kind->get() == "embedded-cpython") {
+      runtime.zygote = ZygoteKind::kEmbeddedCpython;
+    } else if (kind != nullptr && kind->get() == "bootstrap") {
+      runtime.zygote = ZygoteKind::kBootstrap;
+    } else {
+      return Fail(ErrorCode::kInvalidArgument,
+                  where + ": zygote must be \"embedded-cpython\" or \"bootstrap\"");
+    }
+    // The embedded zygote links the host's libpython; a tree of its own has another.
+    if (runtime.zygote == ZygoteKind::kEmbeddedCpython && !runtime.rootfs.Empty()) {
+      return Fail(ErrorCode::kInvalidArgument,
+                  where + ": zygote \"embedded-cpython\" is the host's CPython, not a rootfs's");
+    }
   }
   if (!runtime.image_compile.empty() && !runtime.has_compile)
     return Fail(ErrorCode::kInvalidArgument, where + ": image_compile without a [compile] step");

@@ -38,6 +38,13 @@ struct RootfsRecipe {
   std::string Key() const;
 };
 
+// The warm-start zygote a runtime's program can start in (docs/warm-starts.md).
+enum class ZygoteKind {
+  kNone,
+  kEmbeddedCpython,  // "embedded-cpython": integr8scode-python-zygote, libpython 3.11 linked in
+  kBootstrap,        // "bootstrap": the interpreter itself, given the bootstrap with -c (PyPy)
+};
+
 // A language/version entry of the catalog (runtimes/catalog.toml). Plain data.
 struct Runtime {
   std::string language;        // "python"
@@ -65,6 +72,10 @@ struct Runtime {
   // False: never started warm, even where the local sandbox could (sandbox.warm,
   // docs/warm-starts.md); an opt-out for a runtime whose programs must see a cold start.
   bool warm = true;
+  // How its program can start warm (catalog key `zygote`, docs/warm-starts.md): not at
+  // all, in integr8scode-python-zygote (the host's CPython 3.11, embedded), or as the
+  // interpreter itself running a bootstrap that waits for the go (PyPy).
+  ZygoteKind zygote = ZygoteKind::kNone;
   // Kubernetes: the container image that holds this runtime, and the run and compile
   // command lines inside it (empty: the host's, run/compile.argv). Their programs are
   // bare names looked up on the pod's PATH (docs/kubernetes-executor.md).

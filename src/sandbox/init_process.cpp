@@ -230,8 +230,8 @@ int ZygoteEntry(void* argument) {
   if (DropPrivileges(launch.spec->uid, launch.spec->gid) != 0) ::_exit(127);
   const sock_fprog program = launch.seccomp->Prog();
   if (InstallSeccompProgram(program) != 0) ::_exit(127);
-  // The binary is outside the new root: execveat on the descriptor opened before
-  // pivot_root (an ELF, so its close-on-exec flag does not matter).
+  // The binary may be outside the new root: execveat on the descriptor opened before
+  // pivot_root, or in it (an ELF either way, so its close-on-exec flag does not matter).
   ::syscall(SYS_execveat, 4, "", launch.argv, launch.envp, AT_EMPTY_PATH);
   ::_exit(127);
 }
@@ -248,11 +248,9 @@ Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& sec
     ::close(pair[1]);
     return zygote;
   }
-  std::vector<std::string> args{"integr8scode-python-zygote", "3"};
-  if (!spec.warm_preload.empty()) args.push_back(ZygotePreloadArgument(spec.warm_preload));
-  args.insert(args.end(), spec.warm_argv.begin(), spec.warm_argv.end());
   std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : spec.warm_zygote_argv)
+    argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
   for (const std::string& var : spec.warm_env) envp.push_back(const_cast<char*>(var.c_str()));
@@ -503,6 +501,11 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   ::umask(022);
   UniqueFd zygote_file;
   if (auto s = BuildRootFilesystem(spec, &zygote_file); !s) FailSetup(fds.control, s.error());
+  // A zygote inside the sandbox (the interpreter itself) is opened in the new root: under
+  // the sandbox's own view of /usr, its inode is already this run's.
+  if (spec.prebuilt && spec.warm_zygote_inside && !spec.warm_zygote.empty()) {
+    zygote_file = UniqueFd(::open(spec.warm_zygote.c_str(), O_PATH | O_CLOEXEC));
+  }
   const int zygote_exe = zygote_file.Release();
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
     FailSetup(fds.control, SystemError("sethostname"));

@@ -90,6 +90,8 @@ std::string LaunchSpec::Serialize() const {
   w.Str(gvisor_platform);
   w.U64(prebuilt ? 1 : 0);
   w.Str(warm_zygote);
+  w.U64(warm_zygote_inside ? 1 : 0);
+  w.Strs(warm_zygote_argv);
   w.Strs(warm_argv);
   w.Strs(warm_env);
   w.Strs(warm_preload);
@@ -116,13 +118,14 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
     ok = r.Str(link) && r.Str(target);
     spec.root_symlinks.emplace_back(std::move(link), std::move(target));
   }
-  std::uint64_t prebuilt = 0;
+  std::uint64_t prebuilt = 0, inside = 0;
   ok = ok && r.Strs(spec.host_etc_files) && r.Str(spec.source_name) && r.U64(spec.tmpfs_bytes) &&
        r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.Str(spec.gvisor_runsc) &&
-       r.Str(spec.gvisor_platform) && r.U64(prebuilt) && r.Str(spec.warm_zygote) &&
-       r.Strs(spec.warm_argv) && r.Strs(spec.warm_env) && r.Strs(spec.warm_preload) &&
-       r.U64(steps) && steps <= bytes.size();
+       r.Str(spec.gvisor_platform) && r.U64(prebuilt) && r.Str(spec.warm_zygote) && r.U64(inside) &&
+       r.Strs(spec.warm_zygote_argv) && r.Strs(spec.warm_argv) && r.Strs(spec.warm_env) &&
+       r.Strs(spec.warm_preload) && r.U64(steps) && steps <= bytes.size();
   spec.prebuilt = prebuilt != 0;
+  spec.warm_zygote_inside = inside != 0;
   for (std::uint64_t i = 0; ok && i < steps; ++i) {
     StepSpec step;
     std::uint64_t open_files = 0, processes = 0, cpu_seconds = 0;

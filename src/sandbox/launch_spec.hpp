@@ -48,9 +48,14 @@ struct LaunchSpec {
   // (launch_message.hpp). The run's spec must have the same shape (Fits()).
   bool prebuilt = false;
   // Warm start (docs/warm-starts.md), only with `prebuilt`: the init starts this zygote
-  // (a host path, opened before pivot_root) ahead with `warm_argv`/`warm_env`, and uses
-  // it for a last step with that very argv and environment. Empty: every step cold.
+  // ahead as `warm_zygote_argv` with `warm_env`, and uses it for a last step with the
+  // very argv `warm_argv` and environment `warm_env`. The zygote is a host path (opened
+  // before pivot_root, through a view of its directory of this sandbox's own) or, with
+  // `warm_zygote_inside`, a path inside the sandbox (the interpreter itself, opened after
+  // pivot_root). Empty: every step cold.
   std::string warm_zygote;
+  bool warm_zygote_inside = false;
+  std::vector<std::string> warm_zygote_argv;
   std::vector<std::string> warm_argv;
   std::vector<std::string> warm_env;
   // Modules the zygote imports before the go (sandbox.warm_preload). In a run's spec: the

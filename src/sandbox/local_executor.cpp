@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -22,6 +23,7 @@
 #include "sandbox/gvisor_bundle.hpp"
 #include "sandbox/launcher.hpp"
 #include "sandbox/prebuilt.hpp"
+#include "sandbox/pypy_bootstrap.hpp"
 #include "sandbox/seccomp_policy.hpp"
 #include "sandbox/slot_pool.hpp"
 #include "sandbox/spawner.hpp"
@@ -134,17 +136,18 @@ RunResult PlatformError(std::string_view what, const Error& error) {
 
 class LocalExecutor final : public Executor {
  public:
-  // `zygote_missing`: warm starts were asked for (sandbox.warm) but the zygote is not
-  // there; options.warm_zygote is then empty and runs that would have been warm are
-  // counted as fallbacks.
+  // `warm`: warm starts were asked for (sandbox.warm) and sandboxes are built ahead.
+  // `zygote_missing`: integr8scode-python-zygote is not there; options.warm_zygote is
+  // then empty and CPython runs that would have been warm are counted as fallbacks.
   LocalExecutor(SandboxOptions options, std::unique_ptr<CgroupManager> cgroups,
                 std::unique_ptr<SandboxLauncher> launcher, std::unique_ptr<SlotPool> slots,
-                bool zygote_missing)
+                bool warm, bool zygote_missing)
       : options_(std::move(options)),
         cgroups_(std::move(cgroups)),
         launcher_(std::move(launcher)),
         slots_(std::move(slots)),
         root_symlinks_(HostRootSymlinks()),
+        warm_(warm),
         zygote_missing_(zygote_missing) {
     if (options_.prebuild) {
       prebuilder_ = std::thread([this] { PrebuildLoop(); });
@@ -246,10 +249,12 @@ class LocalExecutor final : public Executor {
       shape.root_tree = s.last_root_tree;
       shape.tmpfs_bytes = Limits{}.tmpfs_bytes;
       if (!s.last_warm_argv.empty()) {
-        shape.warm_zygote = options_.warm_zygote.string();
+        shape.warm_zygote = s.last_warm_zygote;
+        shape.warm_zygote_inside = s.last_warm_zygote_inside;
+        shape.warm_zygote_argv = s.last_warm_zygote_argv;
         shape.warm_argv = s.last_warm_argv;
         shape.warm_env = s.last_warm_env;
-        shape.warm_preload = options_.warm_preload;
+        shape.warm_preload = s.last_warm_preload;
       }
       auto built = PrebuiltSandbox::Build(*launcher_, std::move(shape), s.cgroup->CloneIntoFd());
       if (built) {
@@ -279,12 +284,53 @@ class LocalExecutor final : public Executor {
 
   std::string RootMountPoint() const { return (options_.state_dir / "root").string(); }
 
-  // Whether a run of `runtime` may start in a zygote (docs/warm-starts.md): the zygote
-  // embeds the host's CPython 3.11 and serves a run step only; under gVisor the step is
-  // runsc, not the interpreter; the catalog may opt a runtime out (`warm = false`).
+  // Whether a run of `runtime` may start in a zygote (docs/warm-starts.md): the catalog
+  // names its kind (`zygote`) and may opt it out (`warm = false`); a zygote serves a run
+  // step only, on the host's directories; under gVisor the step is runsc, not the
+  // interpreter.
   bool WarmEligible(const Runtime& runtime) const {
-    return options_.isolation == "native" && runtime.warm && runtime.implementation == "CPython" &&
-           runtime.version == "3.11" && !runtime.has_compile && runtime.root_tree.empty();
+    return warm_ && options_.isolation == "native" && runtime.warm &&
+           runtime.zygote != ZygoteKind::kNone && !runtime.has_compile && runtime.root_tree.empty();
+  }
+
+  // Remembers in `slot` how its next sandbox built ahead starts `run` (the run step of
+  // `runtime`) ahead, or forgets it: the zygote and its argv, by kind.
+  void RememberWarm(Slot& slot, const Runtime& runtime, LaunchSpec& spec) const {
+    const StepSpec& run = spec.steps.back();
+    slot.last_warm_argv.clear();
+    slot.last_warm_env.clear();
+    slot.last_warm_zygote_argv.clear();
+    slot.last_warm_preload.clear();
+    if (!WarmEligible(runtime)) return;
+    if (runtime.zygote == ZygoteKind::kEmbeddedCpython) {
+      if (options_.warm_zygote.empty()) return;  // missing: counted as a fallback
+      slot.last_warm_zygote = options_.warm_zygote.string();
+      slot.last_warm_zygote_inside = false;
+      slot.last_warm_zygote_argv = {"integr8scode-python-zygote", "3"};
+      // Only the embedded CPython reads --preload (sandbox.warm_preload); the run asks for
+      // the same list, so that only a zygote that imported it serves the run.
+      if (!options_.warm_preload.empty()) {
+        slot.last_warm_zygote_argv.push_back(ZygotePreloadArgument(options_.warm_preload));
+        slot.last_warm_preload = options_.warm_preload;
+        spec.warm_preload = options_.warm_preload;
+      }
+      slot.last_warm_zygote_argv.insert(slot.last_warm_zygote_argv.end(), run.argv.begin(),
+                                        run.argv.end());
+    } else {
+      // The interpreter itself, given the bootstrap with -c just before the program's
+      // path: the options before it are the interpreter's, the rest the program's argv.
+      const std::string source = fmt::format("{}/{}", kSandboxSourceDir, runtime.source_file);
+      const auto at = std::find(run.argv.begin(), run.argv.end(), source);
+      if (run.argv.empty() || at == run.argv.begin() || at == run.argv.end()) return;
+      slot.last_warm_zygote = run.argv.front();
+      slot.last_warm_zygote_inside = true;
+      slot.last_warm_zygote_argv.assign(run.argv.begin(), at);
+      slot.last_warm_zygote_argv.push_back("-c");
+      slot.last_warm_zygote_argv.push_back(kPypyZygoteBootstrap);
+      slot.last_warm_zygote_argv.insert(slot.last_warm_zygote_argv.end(), at, run.argv.end());
+    }
+    slot.last_warm_argv = run.argv;
+    slot.last_warm_env = run.env;
   }
 
   // The sandbox built ahead for this slot when it fits the run (then `built_ahead`); else
@@ -332,14 +378,7 @@ class LocalExecutor final : public Executor {
     spec.steps.push_back(MakeStep(ExpandArgv(runtime.run.argv, runtime), env, request.limits));
     plans.push_back({request.limits, false});
     const bool warm_eligible = WarmEligible(runtime);
-    if (!options_.warm_zygote.empty() && warm_eligible) {
-      slot.last_warm_argv = spec.steps.back().argv;
-      slot.last_warm_env = spec.steps.back().env;
-      spec.warm_preload = options_.warm_preload;  // what its zygote must have imported
-    } else {
-      slot.last_warm_argv.clear();
-      slot.last_warm_env.clear();
-    }
+    RememberWarm(slot, runtime, spec);
     // The tmpfs is sized once for the sandbox: the larger of the steps' disk limits.
     if (options_.isolation == "gvisor") {
       for (StepPlan& plan : plans) plan.platform_pids = kGvisorPidsOverhead;
@@ -434,7 +473,10 @@ class LocalExecutor final : public Executor {
     result.start = last.start;
     // Its sandbox was built ahead, where the zygote would have waited: a fallback, counted
     // (integr8scode_warm_fallbacks_total) and not logged — the start-up said why once.
-    if (zygote_missing_ && warm_eligible && built_ahead) result.start = StartKind::kWarmFallback;
+    if (zygote_missing_ && warm_eligible && built_ahead) &&
+        runtime.zygote == ZygoteKind::kEmbeddedCpython) {
+      result.start = StartKind::kWarmFallback;
+    }
     if (!last.preload_missing.empty()) {
       // The same modules fail in every zygote (the sandbox's view of the host does not
       // change): said once, then counted (integr8scode_warm_preload_missing_total).
@@ -468,6 +510,7 @@ class LocalExecutor final : public Executor {
   std::deque<PrebuildRequest> to_prebuild_;
   bool stopping_ = false;
   std::thread prebuilder_;
+  const bool warm_;
   const bool zygote_missing_;
   std::atomic<bool> preload_missing_said_{false};
 };
@@ -540,16 +583,18 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requ
        {"spawner", options.use_spawner}});
   SandboxOptions effective = options;
   effective.prebuild = options.prebuild && options.use_spawner;  // needs idle time: the server's
+  // Warm starts need idle time to start a zygote in (docs/warm-starts.md).
+  const bool warm = !effective.warm_zygote.empty() && effective.prebuild;
   bool zygote_missing = false;
   if (!effective.warm_zygote.empty() && ::access(effective.warm_zygote.c_str(), X_OK) != 0) {
     // Said once here; each run that would have started warm counts as a fallback.
-    Log(LogLevel::kWarn, "the warm-start zygote is missing; every run starts cold",
+    Log(LogLevel::kWarn, "the warm-start zygote is missing; every CPython run starts cold",
         {{"path", effective.warm_zygote.string()}});
     effective.warm_zygote.clear();
     zygote_missing = effective.prebuild;
   }
   return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(
-      effective, std::move(cgroups), std::move(launcher), std::move(slots), zygote_missing));
+      effective, std::move(cgroups), std::move(launcher), std::move(slots), warm, zygote_missing));
 }
 
 }  // namespace integr8scode

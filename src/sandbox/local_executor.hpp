@@ -42,9 +42,11 @@ struct SandboxOptions {
   // run then only adds its program and starts). Each sandbox still serves one run.
   bool prebuild = true;
   // Warm starts (docs/warm-starts.md): with `prebuild`, the path of
-  // integr8scode-python-zygote; a CPython 3.11 run's next sandbox built ahead then starts
-  // its interpreter ahead too. Empty: every run cold. A path that is not executable: every
-  // run cold, and those that would have been warm count as fallbacks (StartKind).
+  // integr8scode-python-zygote; the next sandbox built ahead for a run of a runtime with a
+  // zygote (catalog key `zygote`: the host's CPython 3.11, PyPy) then starts its
+  // interpreter ahead too. Empty: every run cold. A path that is not executable: every
+  // CPython run cold, and those that would have been warm count as fallbacks (StartKind);
+  // PyPy's zygote is its interpreter and still starts warm.
   std::filesystem::path warm_zygote;
   // Modules the zygote imports before the go ("json", "xml.etree.ElementTree"): a warm
   // run finds them in sys.modules before its first line, the one difference from a cold

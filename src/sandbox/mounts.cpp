@@ -334,7 +334,7 @@ Status BuildRootFilesystem(const LaunchSpec& spec, UniqueFd* zygote) {
   if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s)
     return s;
   const std::string root_path = I8C_TRY_VALUE(MountLayers(spec));
-  if (zygote != nullptr && spec.prebuilt && !spec.warm_zygote.empty()) {
+  if (zygote != nullptr && spec.prebuilt && !spec.warm_zygote.empty() && !spec.warm_zygote_inside) {
     *zygote = OpenZygoteThroughOwnView(spec);
   }
   if (!spec.root_tree.empty()) {

@@ -32,10 +32,15 @@ struct Slot {
   // Host paths of the last run here: the next sandbox is built ahead with them.
   std::vector<std::string> last_host_paths{"/usr"};
   std::string last_root_tree;
-  // The last run's program when its runtime starts warm (SandboxOptions::warm_zygote):
-  // the next sandbox built ahead starts it ahead. Empty: built ahead cold.
+  // The last run's program when its runtime starts warm (docs/warm-starts.md): the next
+  // sandbox built ahead starts it ahead, in this zygote (LaunchSpec's warm_* fields).
+  // Empty argv: built ahead cold.
+  std::string last_warm_zygote;
+  bool last_warm_zygote_inside = false;
+  std::vector<std::string> last_warm_zygote_argv;
   std::vector<std::string> last_warm_argv;
   std::vector<std::string> last_warm_env;
+  std::vector<std::string> last_warm_preload;  // sandbox.warm_preload, embedded CPython only
 };
 
 // A fixed set of slots; Acquire blocks until one is free. Thread-safe.

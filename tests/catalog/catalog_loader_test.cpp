@@ -88,6 +88,40 @@ TEST_F(CatalogFile, WarmStartsAreOnUnlessARuntimeOptsOut) {
       << wrong.error().message;
 }
 
+// The catalog names each runtime's zygote kind (docs/warm-starts.md): none by default.
+TEST_F(CatalogFile, ZygoteKindIsNamedOrRefused) {
+  auto none = LoadCatalog(Write(kMinimal));
+  ASSERT_TRUE(none.has_value()) << none.error().Describe();
+  EXPECT_EQ(none->All().at(0).zygote, ZygoteKind::kNone);
+  auto embedded = LoadCatalog(Write(std::string(kMinimal) + "zygote = \"embedded-cpython\"\n"));
+  ASSERT_TRUE(embedded.has_value()) << embedded.error().Describe();
+  EXPECT_EQ(embedded->All().at(0).zygote, ZygoteKind::kEmbeddedCpython);
+  auto bootstrap = LoadCatalog(Write(std::string(kMinimal) + "zygote = \"bootstrap\"\n"));
+  ASSERT_TRUE(bootstrap.has_value()) << bootstrap.error().Describe();
+  EXPECT_EQ(bootstrap->All().at(0).zygote, ZygoteKind::kBootstrap);
+  for (const char* wrong : {"zygote = \"fork\"\n", "zygote = true\n"}) {
+    auto refused = LoadCatalog(Write(std::string(kMinimal) + wrong));
+    ASSERT_FALSE(refused.has_value()) << wrong;
+    EXPECT_NE(refused.error().message.find(
+                  "runtime python 3.11: zygote must be \"embedded-cpython\" or \"bootstrap\""),
+              std::string::npos)
+        << refused.error().message;
+  }
+}
+
+// The shipped catalog: the host's CPython 3.11 embedded, PyPy 3.9 by its bootstrap.
+TEST(ShippedCatalog, NamesTheZygotesOfCpythonAndPypy) {
+  auto catalog = LoadCatalog(DefaultCatalogPath(), CatalogExamples::kSkip);
+  ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
+  for (const Runtime& runtime : catalog->All()) {
+    const ZygoteKind expected = runtime.language == "python" && runtime.version == "3.11"
+                                    ? ZygoteKind::kEmbeddedCpython
+                                : runtime.language == "pypy" ? ZygoteKind::kBootstrap
+                                                             : ZygoteKind::kNone;
+    EXPECT_EQ(runtime.zygote, expected) << runtime.language << " " << runtime.version;
+  }
+}
+
 TEST_F(CatalogFile, DuplicateEntryIsRefused) {
   auto catalog = LoadCatalog(Write(std::string(kMinimal) + kMinimal));
   ASSERT_FALSE(catalog.has_value());
@@ -210,6 +244,10 @@ TEST_F(CatalogFile, BadRecipesAreRefusedWithTheirPlace) {
       error_of(Replace(kTreeEntry, "[runtime.rootfs]", "host_paths = [\"/usr\"]\n[runtime.rootfs]"))
           .find("exclude each other"),
       std::string::npos);
+  EXPECT_NE(error_of(Replace(kTreeEntry, "[runtime.rootfs]",
+                             "zygote = \"embedded-cpython\"\n[runtime.rootfs]"))
+                .find("the host's CPython, not a rootfs's"),
+            std::string::npos);
   EXPECT_NE(error_of(Replace(kTreeEntry, "install_by_default = true", "install_by_default = 1"))
                 .find("true or false"),
             std::string::npos);

@@ -176,19 +176,14 @@ TEST_F(Hostile, LocksOnTheHostsUsrStayInTheRun) {
   EXPECT_EQ(observed.from_the_host, kAllFree) << "the host saw the run's locks";
 }
 
-// Warm (hostile_warm): a warm run's executable is the zygote, a file outside the
-// sandbox's /usr that every warm run executes. It is opened through an overlay of its
-// own too, so /proc/self/exe is the run's inode: a lock on it is the run's.
-TEST_F(Hostile, LocksOnTheWarmZygoteStayInTheRun) {
-  const char* zygote = std::getenv("INTEGR8SCODE_TEST_WARM_ZYGOTE");
-  if (zygote == nullptr)
-    GTEST_SKIP() << "runs warm only with INTEGR8SCODE_TEST_WARM_ZYGOTE (ctest: hostile_warm)";
+// Warm (hostile_warm): every slot's last run `language`, then two zygotes waiting; a run
+// locks /proc/self/exe while another warm run and the host (on `host_exe`) look.
+void ExpectWarmExeLocksStayInTheRun(const char* language, const char* version,
+                                    const std::string& host_exe) {
   testing::SharedExecutor();
-  // Every slot's last run CPython 3.11, then two zygotes waiting: the holder and the
-  // probe both start warm.
   std::vector<std::thread> warmers;
   for (std::size_t i = 0; i < testing::kSharedExecutorSlots; ++i) {
-    warmers.emplace_back([] { testing::RunCode("python", "3.11", "pass\n"); });
+    warmers.emplace_back([&] { testing::RunCode(language, version, "pass\n"); });
   }
   for (std::thread& warmer : warmers) warmer.join();
   const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(20);
@@ -198,13 +193,34 @@ TEST_F(Hostile, LocksOnTheWarmZygoteStayInTheRun) {
   }
   const LockedFiles exe{"/proc/self/exe", "/proc/self/exe", "/proc/self/exe"};
   const Observed observed =
-      LockWhileOthersLook("python", "3.11", exe, LockedFiles{zygote, zygote, zygote});
+      LockWhileOthersLook(language, version, exe, LockedFiles{host_exe, host_exe, host_exe});
   ASSERT_EQ(observed.holder.stdout_text, "held\n")
       << observed.holder.message << observed.holder.stderr_text;
   EXPECT_EQ(observed.holder.start, StartKind::kWarm) << "the holder started cold";
   EXPECT_EQ(observed.another_run_start, StartKind::kWarm) << "the probe started cold";
   EXPECT_EQ(observed.from_another_run, kAllFree) << "a concurrent warm run saw the locks";
   EXPECT_EQ(observed.from_the_host, kAllFree) << "the host saw the run's locks";
+}
+
+// A warm CPython run's executable is the zygote, a file outside the sandbox's /usr that
+// every warm run executes. It is opened through an overlay of its own too, so
+// /proc/self/exe is the run's inode: a lock on it is the run's.
+TEST_F(Hostile, LocksOnTheWarmZygoteStayInTheRun) {
+  const char* zygote = std::getenv("INTEGR8SCODE_TEST_WARM_ZYGOTE");
+  if (zygote == nullptr)
+    GTEST_SKIP() << "runs warm only with INTEGR8SCODE_TEST_WARM_ZYGOTE (ctest: hostile_warm)";
+  ExpectWarmExeLocksStayInTheRun("python", "3.11", zygote);
+}
+
+// Warm PyPy: its zygote is the interpreter itself, exec'd by its path in the sandbox
+// built ahead, so its executable is an inode of that sandbox's own overlay of /usr, as a
+// cold run's is: a lock on /proc/self/exe is the run's.
+TEST_F(Hostile, LocksOnAWarmPypyStayInTheRun) {
+  if (std::getenv("INTEGR8SCODE_TEST_WARM_ZYGOTE") == nullptr)
+    GTEST_SKIP() << "runs warm only with INTEGR8SCODE_TEST_WARM_ZYGOTE (ctest: hostile_warm)";
+  constexpr const char* kPypy = "/usr/bin/pypy3.9";
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs " << kPypy;
+  ExpectWarmExeLocksStayInTheRun("pypy", "3.9", kPypy);
 }
 
 TEST_F(Hostile, LocksOnARuntimesTreeStayInTheRun) {

@@ -29,6 +29,8 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   step.cpu_seconds = 11;
   spec.steps = {step, step};
   spec.warm_zygote = "/opt/integr8scode/integr8scode-python-zygote";
+  spec.warm_zygote_inside = true;
+  spec.warm_zygote_argv = {"integr8scode-python-zygote", "3", "/usr/bin/python3.11"};
   spec.warm_argv = {"/usr/bin/python3.11", "-I", "-u", "/scripts/script.py"};
   spec.warm_env = {"PATH=/usr/bin"};
   spec.warm_preload = {"json", "xml.etree.ElementTree"};
@@ -46,6 +48,8 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   EXPECT_EQ(back->steps[1].env, step.env);
   EXPECT_EQ(back->steps[1].cpu_seconds, 11u);
   EXPECT_EQ(back->warm_zygote, spec.warm_zygote);
+  EXPECT_EQ(back->warm_zygote_inside, spec.warm_zygote_inside);
+  EXPECT_EQ(back->warm_zygote_argv, spec.warm_zygote_argv);
   EXPECT_EQ(back->warm_argv, spec.warm_argv);
   EXPECT_EQ(back->warm_env, spec.warm_env);
   EXPECT_EQ(back->warm_preload, spec.warm_preload);
