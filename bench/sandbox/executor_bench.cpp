@@ -2,16 +2,12 @@
 // slots prepared once) against the bare interpreter started from this same process,
 // sequentially (latency) and with every core busy (throughput). Prints medians and
 // ratios; a benchmark, never a test. Needs root.
-<<<<<<< HEAD
-// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work]
+// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work|pypy]
 // `imports` runs `import json, re, collections` before the print; `work` also uses them
 // a little (a regex, a Counter, json.dumps). With the zygote built,
 // warm executors join in: one plain, one with those three modules preloaded
-// (sandbox.warm_preload).
-=======
-// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|pypy]
-// `imports` runs `import json, re, collections` before the print.
->>>>>>> pypy
+// (sandbox.warm_preload). `pypy`: PyPy 3.9's print('hi') against a bare pypy3.9 (its
+// zygote is the bootstrap).
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
@@ -47,16 +43,10 @@ double Median(std::vector<double> values) {
 }
 
 // Bare: the interpreter the sandbox runs, with the same arguments, on a script file.
-<<<<<<< HEAD
 // `cpu_ms`: its CPU time (wait4).
-bool RunBare(const char* script, double* cpu_ms = nullptr) {
-  char* argv[] = {const_cast<char*>("/usr/bin/python3.11"), const_cast<char*>("-I"),
-                  const_cast<char*>("-u"), const_cast<char*>(script), nullptr};
-=======
-bool RunBare(const char* interpreter, const char* script) {
+bool RunBare(const char* interpreter, const char* script, double* cpu_ms = nullptr) {
   char* argv[] = {const_cast<char*>(interpreter), const_cast<char*>("-I"), const_cast<char*>("-u"),
                   const_cast<char*>(script), nullptr};
->>>>>>> pypy
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
@@ -93,15 +83,10 @@ double Throughput(std::size_t threads, std::chrono::seconds duration, Function r
 int Main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
   const auto seconds = std::chrono::seconds(argc > 2 ? std::atoi(argv[2]) : 10);
-<<<<<<< HEAD
   const std::string_view mode = argc > 3 ? argv[3] : "hi";
   const bool imports = mode == "imports" || mode == "work";
-=======
-  const bool imports = argc > 3 && std::string_view(argv[3]) == "imports";
-  // `pypy`: PyPy 3.9's print('hi') against a bare pypy3.9 (its zygote is the bootstrap).
-  const bool pypy = argc > 3 && std::string_view(argv[3]) == "pypy";
+  const bool pypy = mode == "pypy";
   const char* interpreter = pypy ? "/usr/bin/pypy3.9" : "/usr/bin/python3.11";
->>>>>>> pypy
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   auto catalog = LoadCatalog(DefaultCatalogPath());
   if (!catalog) {
@@ -175,7 +160,7 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < runs; ++i) {
     const auto start = Clock::now();
     double cpu_ms = 0;
-    failures += RunBare(script, &cpu_ms) ? 0 : 1;
+    failures += RunBare(interpreter, script, &cpu_ms) ? 0 : 1;
     bare_ms.push_back(Millis(Clock::now() - start));
     bare_cpu_ms.push_back(cpu_ms);
     timed(**executor, sandbox_ms, setup_ms);

@@ -28,6 +28,7 @@
 #include "sandbox/slot_pool.hpp"
 #include "sandbox/spawner.hpp"
 #include "sandbox/supervisor.hpp"
+#include "sandbox/zygote_protocol.hpp"
 
 namespace integr8scode {
 namespace {
@@ -473,7 +474,7 @@ class LocalExecutor final : public Executor {
     result.start = last.start;
     // Its sandbox was built ahead, where the zygote would have waited: a fallback, counted
     // (integr8scode_warm_fallbacks_total) and not logged — the start-up said why once.
-    if (zygote_missing_ && warm_eligible && built_ahead) &&
+    if (zygote_missing_ && warm_eligible && built_ahead &&
         runtime.zygote == ZygoteKind::kEmbeddedCpython) {
       result.start = StartKind::kWarmFallback;
     }

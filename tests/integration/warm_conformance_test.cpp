@@ -479,167 +479,168 @@ TEST(WarmPreload, AModuleThatCannotBeImportedIsLeftOut) {
     expected->insert(gnu.begin(), gnu.end());
   }
   EXPECT_EQ(*warm_modules, *expected);
-  // PyPy 3.9 (docs/warm-starts.md, "PyPy"): the same samples where they apply (the first,
-  // CPython's identity, names modules PyPy lacks), and what PyPy's zygote could get wrong:
-  // the bootstrap's frames, its imports, the names of __main__, the descriptors it held.
-  class WarmPypyConformance : public ::testing::TestWithParam<Sample> {};
+}
 
-  TEST_P(WarmPypyConformance, BehavesAsColdStart) {
-    if (::access(kPypy, X_OK) != 0)
-      GTEST_SKIP() << "needs /usr/bin/pypy3.9 (apt-get install pypy3)";
-    ExpectWarmAsCold(GetParam(), Pypy());
-  }
+// PyPy 3.9 (docs/warm-starts.md, "PyPy"): the same samples where they apply (the first,
+// CPython's identity, names modules PyPy lacks), and what PyPy's zygote could get wrong:
+// the bootstrap's frames, its imports, the names of __main__, the descriptors it held.
+class WarmPypyConformance : public ::testing::TestWithParam<Sample> {};
 
-  const Sample kPypySamples[] = {
-      {"PypyIdentity",
-       "import os, sys\n"
-       "print(__name__, sys.argv, __file__, sys.path, os.getcwd())\n"
-       "print(sys.executable, sys.prefix, sys.flags, sys.warnoptions, sys._xoptions)\n"
-       "print(sorted(sys.modules))\n"
-       "print(sorted(sys.builtin_module_names))\n"
-       "print(list(globals()), __loader__.name, __loader__.path, __spec__, __cached__)\n"
-       "print(__builtins__ is __import__('builtins'), __annotations__, __doc__, __package__)\n"
-       "print(sorted(n for n in dir(__builtins__) if not n.startswith('__')))\n"
-       "print(sys.stdin.encoding, sys.stdout.encoding, sys.stdout.line_buffering,\n"
-       "      type(sys.stdout.buffer).__name__, sys.stdin.isatty(), sys.stdin.name)\n"
-       "print(sorted(os.listdir('/proc/self/fd')), [os.get_inheritable(f) for f in (0, 1, 2)])\n"
-       "print(sorted(os.environ), os.umask(0o22), sys.getrecursionlimit())\n"
-       "print(sys.modules['__main__'] is sys.modules[__name__], type(sys.modules['__main__']))\n"},
-      {"PypyNoCallerFrame",
-       "import sys, traceback, inspect\n"
-       "try:\n"
-       "    sys._getframe(1)\n"
-       "except ValueError as e:\n"
-       "    print('no caller:', e)\n"
-       "print(traceback.extract_stack(), sys._getframe().f_back)\n"
-       "print([f.function for f in inspect.stack()])\n"},
-      {"PypyBootstrapImportsAreFresh",
-       "import sys\n"
-       "print([m in sys.modules for m in ('_socket', '_cffi_backend', 'resource', 'cpyext')])\n"
-       "import resource, socket\n"
-       "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0] > 0, socket.socketpair()[0].family)\n"},
-      {"PypyExceptHook",
-       "import sys\n"
-       "def hook(t, v, tb):\n"
-       "    print('hook', t.__name__, v, tb.tb_frame.f_code.co_filename, tb.tb_lineno, "
-       "tb.tb_next)\n"
-       "sys.excepthook = hook\n"
-       "raise KeyError('k')\n"},
-      {"PypyChainedTraceback",
-       "try:\n"
-       "    {}['missing']\n"
-       "except KeyError as e:\n"
-       "    raise RuntimeError('while handling') from e\n"},
-      {"PypyNullByteInSource", "print('before')\n# \0 a null byte in a comment\nprint('after')\n"},
-  };
+TEST_P(WarmPypyConformance, BehavesAsColdStart) {
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9 (apt-get install pypy3)";
+  ExpectWarmAsCold(GetParam(), Pypy());
+}
 
-  std::vector<Sample> PypyConformanceSamples() {
-    std::vector<Sample> samples(std::begin(kSamples) + 1, std::end(kSamples));  // not Identity
-    samples.insert(samples.end(), std::begin(kPypySamples), std::end(kPypySamples));
-    return samples;
-  }
+const Sample kPypySamples[] = {
+    {"PypyIdentity",
+     "import os, sys\n"
+     "print(__name__, sys.argv, __file__, sys.path, os.getcwd())\n"
+     "print(sys.executable, sys.prefix, sys.flags, sys.warnoptions, sys._xoptions)\n"
+     "print(sorted(sys.modules))\n"
+     "print(sorted(sys.builtin_module_names))\n"
+     "print(list(globals()), __loader__.name, __loader__.path, __spec__, __cached__)\n"
+     "print(__builtins__ is __import__('builtins'), __annotations__, __doc__, __package__)\n"
+     "print(sorted(n for n in dir(__builtins__) if not n.startswith('__')))\n"
+     "print(sys.stdin.encoding, sys.stdout.encoding, sys.stdout.line_buffering,\n"
+     "      type(sys.stdout.buffer).__name__, sys.stdin.isatty(), sys.stdin.name)\n"
+     "print(sorted(os.listdir('/proc/self/fd')), [os.get_inheritable(f) for f in (0, 1, 2)])\n"
+     "print(sorted(os.environ), os.umask(0o22), sys.getrecursionlimit())\n"
+     "print(sys.modules['__main__'] is sys.modules[__name__], type(sys.modules['__main__']))\n"},
+    {"PypyNoCallerFrame",
+     "import sys, traceback, inspect\n"
+     "try:\n"
+     "    sys._getframe(1)\n"
+     "except ValueError as e:\n"
+     "    print('no caller:', e)\n"
+     "print(traceback.extract_stack(), sys._getframe().f_back)\n"
+     "print([f.function for f in inspect.stack()])\n"},
+    {"PypyBootstrapImportsAreFresh",
+     "import sys\n"
+     "print([m in sys.modules for m in ('_socket', '_cffi_backend', 'resource', 'cpyext')])\n"
+     "import resource, socket\n"
+     "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0] > 0, socket.socketpair()[0].family)\n"},
+    {"PypyExceptHook",
+     "import sys\n"
+     "def hook(t, v, tb):\n"
+     "    print('hook', t.__name__, v, tb.tb_frame.f_code.co_filename, tb.tb_lineno, "
+     "tb.tb_next)\n"
+     "sys.excepthook = hook\n"
+     "raise KeyError('k')\n"},
+    {"PypyChainedTraceback",
+     "try:\n"
+     "    {}['missing']\n"
+     "except KeyError as e:\n"
+     "    raise RuntimeError('while handling') from e\n"},
+    {"PypyNullByteInSource", "print('before')\n# \0 a null byte in a comment\nprint('after')\n"},
+};
 
-  INSTANTIATE_TEST_SUITE_P(Samples, WarmPypyConformance,
-                           ::testing::ValuesIn(PypyConformanceSamples()),
-                           [](const auto& sample) { return std::string(sample.param.name); });
+std::vector<Sample> PypyConformanceSamples() {
+  std::vector<Sample> samples(std::begin(kSamples) + 1, std::end(kSamples));  // not Identity
+  samples.insert(samples.end(), std::begin(kPypySamples), std::end(kPypySamples));
+  return samples;
+}
 
-  // The one difference PyPy's zygote cannot remove (docs/warm-starts.md): the kernel's
-  // copy of its command line holds `-c <bootstrap>` before the program's path.
-  TEST(WarmPypyZygote, OnlyTheKernelsCommandLineShowsTheBootstrap) {
-    if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
+INSTANTIATE_TEST_SUITE_P(Samples, WarmPypyConformance,
+                         ::testing::ValuesIn(PypyConformanceSamples()),
+                         [](const auto& sample) { return std::string(sample.param.name); });
+
+// The one difference PyPy's zygote cannot remove (docs/warm-starts.md): the kernel's
+// copy of its command line holds `-c <bootstrap>` before the program's path.
+TEST(WarmPypyZygote, OnlyTheKernelsCommandLineShowsTheBootstrap) {
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
+  Directory dir;
+  dir.Write("script.py",
+            "import sys\n"
+            "args = open('/proc/self/cmdline', 'rb').read().split(b'\\0')\n"
+            "print([a if len(a) < 200 else b'<long>' for a in args], sys.argv)\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const Outcome cold = RunCold(dir, stdin_path, false, Pypy());
+  const Outcome warm = RunWarm(dir, stdin_path, false, Pypy());
+  ASSERT_NE(cold.out.find("b'-u', "), std::string::npos) << cold.out << cold.err;
+  std::string expected = cold.out;
+  expected.replace(expected.find("b'-u', "), 7, "b'-u', b'-c', b'<long>', ");
+  EXPECT_EQ(warm.out, expected);
+  EXPECT_EQ(warm.err, cold.err);
+}
+
+TEST(WarmPypyZygote, EveryRunHasItsOwnHashSecret) {
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
+  Directory dir;
+  dir.Write("script.py", "print(hash('abc'))\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const Outcome first = RunWarm(dir, stdin_path, false, Pypy());
+  const Outcome second = RunWarm(dir, stdin_path, false, Pypy());
+  ASSERT_FALSE(first.out.empty());
+  EXPECT_NE(first.out, second.out);
+}
+
+// As CPython's: a hang-up or a malformed go ends the zygote with nothing run, and its
+// ready report carries its start-up's CPU.
+TEST(WarmPypyZygote, HangUpOrMalformedGoRunsNothing) {
+  if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
+  for (const bool malformed : {false, true}) {
     Directory dir;
-    dir.Write("script.py",
-              "import sys\n"
-              "args = open('/proc/self/cmdline', 'rb').read().split(b'\\0')\n"
-              "print([a if len(a) < 200 else b'<long>' for a in args], sys.argv)\n");
-    const std::string stdin_path = dir.Write("stdin.txt", "");
-    const Outcome cold = RunCold(dir, stdin_path, false, Pypy());
-    const Outcome warm = RunWarm(dir, stdin_path, false, Pypy());
-    ASSERT_NE(cold.out.find("b'-u', "), std::string::npos) << cold.out << cold.err;
-    std::string expected = cold.out;
-    expected.replace(expected.find("b'-u', "), 7, "b'-u', b'-c', b'<long>', ");
-    EXPECT_EQ(warm.out, expected);
-    EXPECT_EQ(warm.err, cold.err);
-  }
-
-  TEST(WarmPypyZygote, EveryRunHasItsOwnHashSecret) {
-    if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
-    Directory dir;
-    dir.Write("script.py", "print(hash('abc'))\n");
-    const std::string stdin_path = dir.Write("stdin.txt", "");
-    const Outcome first = RunWarm(dir, stdin_path, false, Pypy());
-    const Outcome second = RunWarm(dir, stdin_path, false, Pypy());
-    ASSERT_FALSE(first.out.empty());
-    EXPECT_NE(first.out, second.out);
-  }
-
-  // As CPython's: a hang-up or a malformed go ends the zygote with nothing run, and its
-  // ready report carries its start-up's CPU.
-  TEST(WarmPypyZygote, HangUpOrMalformedGoRunsNothing) {
-    if (::access(kPypy, X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
-    for (const bool malformed : {false, true}) {
-      Directory dir;
-      dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-      int control = -1;
-      integr8scode::ZygoteReady ready;
-      const pid_t pid = StartZygote(dir, control, ready, Pypy());
-      EXPECT_GT(ready.cpu_us, 0);
-      if (malformed) {
-        EXPECT_EQ(::send(control, "g", 1, 0), 1);
-      }
-      ::close(control);
-      int status = -1;
-      ::waitpid(pid, &status, 0);
-      EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-      EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+    dir.Write("script.py", "open('ran', 'w').write('yes')\n");
+    int control = -1;
+    integr8scode::ZygoteReady ready;
+    const pid_t pid = StartZygote(dir, control, ready, Pypy());
+    EXPECT_GT(ready.cpu_us, 0);
+    if (malformed) {
+      EXPECT_EQ(::send(control, "g", 1, 0), 1);
     }
-  }
-
-  // The hash secret is per process: two warm runs (and a cold one) must differ, unlike
-  // children forked from one initialised interpreter.
-  TEST(WarmZygote, EveryRunHasItsOwnHashSecret) {
-    Directory dir;
-    dir.Write("script.py", "print(hash('abc'))\n");
-    const std::string stdin_path = dir.Write("stdin.txt", "");
-    const Outcome first = RunWarm(dir, stdin_path, false);
-    const Outcome second = RunWarm(dir, stdin_path, false);
-    const Outcome cold = RunCold(dir, stdin_path, false);
-    ASSERT_FALSE(first.out.empty());
-    ASSERT_FALSE(second.out.empty());
-    EXPECT_NE(first.out, second.out);
-    EXPECT_NE(first.out, cold.out);
-  }
-
-  // A zygote whose run never comes ends quietly, having run nothing.
-  TEST(WarmZygote, HangUpEndsItWithoutRunning) {
-    Directory dir;
-    dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-    int control = -1;
-    integr8scode::ZygoteReady ready;
-    const pid_t pid = StartZygote(dir, control, ready);
-    EXPECT_GT(ready.cpu_us, 0);  // it reported its start-up's CPU time
-    EXPECT_EQ(ready.preload_missing, 0U);
     ::close(control);
     int status = -1;
     ::waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status));
-    EXPECT_EQ(WEXITSTATUS(status), 0);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
     EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
   }
+}
 
-  // A go without the three descriptors is refused: the zygote runs nothing.
-  TEST(WarmZygote, MalformedGoRunsNothing) {
-    Directory dir;
-    dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-    int control = -1;
-    integr8scode::ZygoteReady ready;
-    const pid_t pid = StartZygote(dir, control, ready);
-    EXPECT_EQ(::send(control, "g", 1, 0), 1);
-    ::close(control);
-    int status = -1;
-    ::waitpid(pid, &status, 0);
-    EXPECT_TRUE(WIFEXITED(status));
-    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
-  }
+// The hash secret is per process: two warm runs (and a cold one) must differ, unlike
+// children forked from one initialised interpreter.
+TEST(WarmZygote, EveryRunHasItsOwnHashSecret) {
+  Directory dir;
+  dir.Write("script.py", "print(hash('abc'))\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const Outcome first = RunWarm(dir, stdin_path, false);
+  const Outcome second = RunWarm(dir, stdin_path, false);
+  const Outcome cold = RunCold(dir, stdin_path, false);
+  ASSERT_FALSE(first.out.empty());
+  ASSERT_FALSE(second.out.empty());
+  EXPECT_NE(first.out, second.out);
+  EXPECT_NE(first.out, cold.out);
+}
+
+// A zygote whose run never comes ends quietly, having run nothing.
+TEST(WarmZygote, HangUpEndsItWithoutRunning) {
+  Directory dir;
+  dir.Write("script.py", "open('ran', 'w').write('yes')\n");
+  int control = -1;
+  integr8scode::ZygoteReady ready;
+  const pid_t pid = StartZygote(dir, control, ready);
+  EXPECT_GT(ready.cpu_us, 0);  // it reported its start-up's CPU time
+  EXPECT_EQ(ready.preload_missing, 0U);
+  ::close(control);
+  int status = -1;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+}
+
+// A go without the three descriptors is refused: the zygote runs nothing.
+TEST(WarmZygote, MalformedGoRunsNothing) {
+  Directory dir;
+  dir.Write("script.py", "open('ran', 'w').write('yes')\n");
+  int control = -1;
+  integr8scode::ZygoteReady ready;
+  const pid_t pid = StartZygote(dir, control, ready);
+  EXPECT_EQ(::send(control, "g", 1, 0), 1);
+  ::close(control);
+  int status = -1;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+}
 
 }  // namespace
