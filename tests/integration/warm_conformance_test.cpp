@@ -14,6 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -145,7 +146,14 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  for (const auto& [from, to] : dups) posix_spawn_file_actions_adddup2(&actions, from, to);
+  int highest = 2;
+  for (const auto& [from, to] : dups) {
+    posix_spawn_file_actions_adddup2(&actions, from, to);
+    highest = std::max(highest, to);
+  }
+  // Nothing else inherited (a test runner's descriptors): cold and warm see only theirs,
+  // as in a sandbox.
+  posix_spawn_file_actions_addclosefrom_np(&actions, highest + 1);
   posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
   pid_t pid = -1;
   const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
