@@ -193,6 +193,9 @@ class LocalExecutor final : public Executor {
       slot->cgroup = std::move(*recreated);
     }
     RunResult result = RunInSlot(request, *slot);
+    // A run that ended on a platform failure had its sandbox killed and waited for
+    // already: its slot is checked now.
+    if (!slot->retiring.Running()) CleanUp(*slot);
     slot->last_host_paths = request.runtime->host_paths;
     slot->last_root_tree = request.runtime->root_tree;
     Slot& released = *slot;
@@ -255,31 +258,31 @@ class LocalExecutor final : public Executor {
   // last step's report (Supervisor::Finish): its init was then told to stop, and the
   // kernel's teardown of its mounts and namespaces happens here, off the run's path —
   // usually while the slot idles, before its next sandbox is built ahead. A sandbox
-  // never outlives its run in any way a program can use (every process of it was reaped
-  // before the report; what is left is the root-owned init, exiting); if anything is
-  // left in the slot, that is a bug to see in the logs, and the slot is cleaned before
-  // its next sandbox.
+  // never outlives its run in any way a program can use: every process of it was reaped
+  // before the report; what is left is the root-owned init, exiting.
   void Settle(Slot& slot) {
-    if (slot.retiring.Running()) {
-      auto exited = slot.retiring.WaitExit(std::chrono::seconds(5));
-      if (!exited || !*exited) {
-        Log(LogLevel::kWarn, "a finished sandbox did not exit; killing it",
-            {{"slot", slot.number}});
-        slot.retiring.Kill();
-        IgnoreResult(slot.retiring.WaitExit(std::chrono::seconds(10)),
-                     "the slot's cgroup is emptied below whatever the wait said");
-      }
-      slot.retiring = Child();  // reaped here, or by the spawner that cloned it
+    if (!slot.retiring.Running()) return;
+    auto exited = slot.retiring.WaitExit(std::chrono::seconds(5));
+    if (!exited || !*exited) {
+      Log(LogLevel::kWarn, "a finished sandbox did not exit; killing it", {{"slot", slot.number}});
+      slot.retiring.Kill();
+      IgnoreResult(slot.retiring.WaitExit(std::chrono::seconds(10)),
+                   "the slot's cgroup is emptied below whatever the wait said");
     }
-    // A sandbox built ahead lives in the slot (v1: its init joined it); the prebuilder
-    // settled the slot before building it.
-    if (!slot.prebuilt && !slot.cgroup->Empty()) {
-      Log(LogLevel::kError, "processes left in a sandbox slot after the run",
-          {{"slot", slot.number}});
-      if (auto killed = slot.cgroup->KillAll(); !killed) {
-        Log(LogLevel::kError, "cannot kill what was left in a sandbox slot",
-            {{"slot", slot.number}, {"error", killed.error().Describe()}});
-      }
+    slot.retiring = Child();  // reaped here, or by the spawner that cloned it
+    CleanUp(slot);
+  }
+
+  // A sandbox never outlives its run; if something is left in the slot once its init is
+  // gone, that is a bug to see in the logs, and the slot is cleaned before its next
+  // sandbox.
+  void CleanUp(Slot& slot) {
+    if (slot.cgroup->Empty()) return;
+    Log(LogLevel::kError, "processes left in a sandbox slot after the run",
+        {{"slot", slot.number}});
+    if (auto killed = slot.cgroup->KillAll(); !killed) {
+      Log(LogLevel::kError, "cannot kill what was left in a sandbox slot",
+          {{"slot", slot.number}, {"error", killed.error().Describe()}});
     }
   }
 
