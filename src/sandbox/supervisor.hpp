@@ -34,8 +34,9 @@ struct StepReport {
 
 // The parent side of one sandbox: drives the init through its steps over the control
 // socket, enforces the wall clock, the output caps and cancellation, captures output,
-// reads the slot's accounting, and makes sure the sandbox is gone at the end. Owns
-// every descriptor it is given; the destructor kills the sandbox if it still runs.
+// reads the slot's accounting, and at the end hands the stopping init to the caller
+// (Finish). Owns every descriptor it is given; the destructor kills the sandbox if it
+// still runs and was not handed over.
 // Used by one thread.
 class Supervisor {
  public:
