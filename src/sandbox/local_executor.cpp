@@ -183,7 +183,13 @@ class LocalExecutor final : public Executor {
       return PlatformError("run", MakeError(ErrorCode::kInternal, "no runtime"));
     SlotPool::Lease slot = slots_->Acquire();
     Settle(*slot);
-    if (!slot->cgroup->Intact()) {
+    // A sandbox built ahead that still runs keeps the slot's cgroup (its init joins it
+    // first thing, and the kernel does not remove a cgroup with a process in it); else
+    // the slot's files are looked at, a stat per hierarchy. (A cgroup removed in the
+    // instant before the join fails that sandbox's hand-over: the run then builds its
+    // own, which fails, and the next run finds the cgroup missing.)
+    const bool held = slot->prebuilt && slot->prebuilt->Alive();
+    if (!held && !slot->cgroup->Intact()) {
       Log(LogLevel::kWarn, "a sandbox slot's cgroup disappeared; creating it again",
           {{"slot", slot->number}});
       slot->prebuilt.reset();
