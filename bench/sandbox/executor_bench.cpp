@@ -2,13 +2,17 @@
 // slots prepared once) against the bare interpreter started from this same process,
 // sequentially (latency) and with every core busy (throughput). Prints medians and
 // ratios; a benchmark, never a test. Needs root.
-// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|warm]
-// `imports` runs `import json, re, collections` before the print. `warm` times only bare
-// against warm runs, alternating, and prints the quartile and minimum beside the median
-// (on a loaded machine the low end moves least): for a change to the warm path.
+// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work|warm]
+// `imports` runs `import json, re, collections` before the print; `work` also uses them
+// a little (a regex, a Counter, json.dumps). With the zygote built,
+// warm executors join in: one plain, one with those three modules preloaded
+// (sandbox.warm_preload). `warm` times only bare against plain warm runs, alternating,
+// and prints the quartile and minimum beside the median (on a loaded machine the low end
+// moves least): for a change to the warm path.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -42,7 +46,8 @@ double Quantile(std::vector<double> values, double q) {
 double Median(std::vector<double> values) { return Quantile(std::move(values), 0.5); }
 
 // Bare: the interpreter the sandbox runs, with the same arguments, on a script file.
-bool RunBare(const char* script) {
+// `cpu_ms`: its CPU time (wait4).
+bool RunBare(const char* script, double* cpu_ms = nullptr) {
   char* argv[] = {const_cast<char*>("/usr/bin/python3.11"), const_cast<char*>("-I"),
                   const_cast<char*>("-u"), const_cast<char*>(script), nullptr};
   posix_spawn_file_actions_t actions;
@@ -53,7 +58,12 @@ bool RunBare(const char* script) {
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) return false;
   int status = 0;
-  ::waitpid(pid, &status, 0);
+  rusage usage{};
+  ::wait4(pid, &status, 0, &usage);
+  if (cpu_ms != nullptr) {
+    *cpu_ms = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
+              static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
+  }
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -111,8 +121,9 @@ int WarmOnly(int runs, Executor& warm, const RunRequest& request, Bare bare) {
 int Main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
   const auto seconds = std::chrono::seconds(argc > 2 ? std::atoi(argv[2]) : 10);
-  const bool imports = argc > 3 && std::string_view(argv[3]) == "imports";
-  const bool warm_only = argc > 3 && std::string_view(argv[3]) == "warm";
+  const std::string_view mode = argc > 3 ? argv[3] : "hi";
+  const bool imports = mode == "imports" || mode == "work";
+  const bool warm_only = mode == "warm";
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   auto catalog = LoadCatalog(DefaultCatalogPath());
   if (!catalog) {
@@ -126,10 +137,13 @@ int Main(int argc, char** argv) {
   // Warm starts (docs/warm-starts.md), when the zygote was built: sandboxes built ahead
   // with the interpreter started in them.
   std::unique_ptr<Executor> warm_executor;
+  std::unique_ptr<Executor> preload_executor;
 #ifdef INTEGR8SCODE_PYTHON_ZYGOTE
   SandboxOptions warm_options = options;
   warm_options.warm_zygote = INTEGR8SCODE_PYTHON_ZYGOTE;
   if (auto created = CreateLocalExecutor(warm_options)) warm_executor = std::move(*created);
+  warm_options.warm_preload = {"json", "re", "collections"};
+  if (auto created = CreateLocalExecutor(warm_options)) preload_executor = std::move(*created);
 #endif
   options.prebuild = false;
   auto plain_executor = CreateLocalExecutor(options);  // every sandbox built at its run
@@ -140,7 +154,12 @@ int Main(int argc, char** argv) {
   char script[] = "/tmp/integr8scode-bench-XXXXXX.py";
   const int fd = ::mkstemps(script, 3);
   const std::string source =
-      std::string(imports ? "import json, re, collections\n" : "") + "print('hi')\n";
+      std::string(imports ? "import json, re, collections\n" : "") +
+      (mode == "work" ? "words = re.findall(r'\\w+', 'to be or not to be ' * 50)\n"
+                        "text = json.dumps(collections.Counter(words).most_common(3))\n"
+                        "assert json.loads(text)[0] == ['to', 100]\n"
+                      : "") +
+      "print('hi')\n";
   if (fd < 0 || ::write(fd, source.data(), source.size()) != static_cast<ssize_t>(source.size()))
     return 1;
   ::close(fd);
@@ -171,8 +190,9 @@ int Main(int argc, char** argv) {
   }
   std::vector<double> bare_ms, sandbox_ms, setup_ms, plain_ms, plain_setup_ms, warm_ms,
       warm_setup_ms;
-  std::vector<double> sandbox_cpu_ms, warm_cpu_ms;
+  std::vector<double> sandbox_cpu_ms, warm_cpu_ms, bare_cpu_ms, preload_ms, preload_cpu_ms;
   int warm_started = 0;
+  int preload_started = 0;
   int failures = 0;
   const auto timed = [&](Executor& chosen, std::vector<double>& total, std::vector<double>& setup) {
     const auto start = Clock::now();
@@ -183,8 +203,10 @@ int Main(int argc, char** argv) {
   };
   for (int i = 0; i < runs; ++i) {
     const auto start = Clock::now();
-    failures += bare() ? 0 : 1;
+    double cpu_ms = 0;
+    failures += RunBare(script, &cpu_ms) ? 0 : 1;
     bare_ms.push_back(Millis(Clock::now() - start));
+    bare_cpu_ms.push_back(cpu_ms);
     timed(**executor, sandbox_ms, setup_ms);
     timed(**plain_executor, plain_ms, plain_setup_ms);
     // CPU per execution as the run is charged (the slot's cgroup after the go).
@@ -198,6 +220,14 @@ int Main(int argc, char** argv) {
       warm_started += result.start == StartKind::kWarm ? 1 : 0;
       failures += result.status == ExecutionStatus::kCompleted ? 0 : 1;
     }
+    if (preload_executor) {
+      const auto preload_start = Clock::now();
+      const RunResult result = preload_executor->Run(request);
+      preload_ms.push_back(Millis(Clock::now() - preload_start));
+      preload_cpu_ms.push_back(static_cast<double>(result.usage.cpu_time_ms));
+      preload_started += result.start == StartKind::kWarm && !result.preload_incomplete ? 1 : 0;
+      failures += result.status == ExecutionStatus::kCompleted ? 0 : 1;
+    }
   }
   const double bare_tp = Throughput(cores, seconds, bare);
   // Both throughputs twice, in both orders, so that neither gains from going first.
@@ -207,8 +237,10 @@ int Main(int argc, char** argv) {
   sandbox_tp = (sandbox_tp + Throughput(cores, seconds, sandboxed)) / 2;
   ::unlink(script);
 
-  fmt::print("{}print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n",
-             imports ? "import json, re, collections; " : "", runs, cores, seconds.count());
+  fmt::print("{}{}print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n",
+             imports ? "import json, re, collections; " : "",
+             mode == "work" ? "a regex, a Counter, json.dumps; " : "", runs, cores,
+             seconds.count());
   fmt::print("{:<22} {:>10} {:>10} {:>10}\n", "", "median", "ratio", "runs/s");
   fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", "bare python3.11", Median(bare_ms), 1.0,
              bare_tp);
@@ -226,6 +258,14 @@ int Main(int argc, char** argv) {
                Median(warm_setup_ms), warm_started, runs);
     fmt::print("CPU charged per run (cgroup, ms, median): built ahead {:.0f}, warm {:.0f}\n",
                Median(sandbox_cpu_ms), Median(warm_cpu_ms));
+  }
+  if (preload_executor) {
+    fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10}   {} of {} runs warm with the preload\n",
+               "sandbox, warm+preload", Median(preload_ms), Median(preload_ms) / Median(bare_ms),
+               "-", preload_started, runs);
+    fmt::print(
+        "CPU charged per run (cgroup, ms, median): warm+preload {:.0f}; bare (wait4) {:.1f}\n",
+        Median(preload_cpu_ms), Median(bare_cpu_ms));
   }
   fmt::print("failures: {}\n", failures);
   return failures == 0 ? 0 : 1;

@@ -1,6 +1,7 @@
 #include "app/config.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <toml++/toml.h>
 #include <unistd.h>
 
@@ -26,8 +27,9 @@ constexpr std::string_view kEnvPrefix = "INTEGR8SCODE_";
 // Not settings: where the file is (the file cannot name itself).
 constexpr std::string_view kConfigFileVariable = "INTEGR8SCODE_CONFIG";
 
-// A raw value as a source gave it: TOML gives types, the environment and flags text.
-using Value = std::variant<std::string, std::int64_t, double, bool>;
+// A raw value as a source gave it: TOML gives types (a list only of strings), the
+// environment and flags text.
+using Value = std::variant<std::string, std::int64_t, double, bool, std::vector<std::string>>;
 
 std::string Describe(const Value& value) {
   return std::visit(
@@ -37,6 +39,8 @@ std::string Describe(const Value& value) {
           return fmt::format("'{}'", v);
         else if constexpr (std::is_same_v<V, bool>)
           return v ? "true" : "false";
+        else if constexpr (std::is_same_v<V, std::vector<std::string>>)
+          return fmt::format("['{}']", fmt::join(v, "', '"));
         else
           return fmt::format("{}", v);
       },
@@ -107,6 +111,58 @@ Result<std::uint32_t> AsCpu(const Value& value) {
   if (const auto* number = std::get_if<double>(&value)) return ParseCpu(fmt::format("{}", *number));
   if (const auto* text = std::get_if<std::string>(&value)) return ParseCpu(*text);
   return Fail(Invalid(fmt::format("{} is not a CPU amount; use e.g. \"1000m\"", Describe(value))));
+}
+
+// A list of Python module names to import ahead (sandbox.warm_preload): a TOML list of
+// strings, or text with the names separated by commas (the environment, flags). Each is
+// a dotted name of ASCII identifiers ("json", "xml.etree.ElementTree"); at most 64 (the
+// zygote reports the ones it could not import as a 64-bit mask, zygote_protocol.hpp).
+Result<std::vector<std::string>> AsModuleList(const Value& value) {
+  std::vector<std::string> names;
+  if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
+    names = *list;
+  } else if (const auto* text = std::get_if<std::string>(&value)) {
+    std::string_view rest = *text;
+    while (!rest.empty()) {
+      const std::size_t comma = rest.find(',');
+      std::string_view name = rest.substr(0, comma);
+      while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+      while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+      names.emplace_back(name);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      if (comma != std::string_view::npos && rest.empty()) names.emplace_back();
+    }
+  } else {
+    return Fail(Invalid(fmt::format("{} is not a list of module names; use e.g. [\"json\", \"re\"]",
+                                    Describe(value))));
+  }
+  if (names.size() > 64) {
+    return Fail(Invalid(fmt::format("{} modules; at most 64", names.size())));
+  }
+  const auto identifier = [](std::string_view part) {
+    const auto letter = [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    };
+    if (part.empty() || !letter(part.front())) return false;
+    return std::all_of(part.begin(), part.end(),
+                       [&](char c) { return letter(c) || (c >= '0' && c <= '9'); });
+  };
+  for (const std::string& name : names) {
+    std::string_view rest = name;
+    bool valid = true;
+    for (std::size_t dot = 0; valid && dot != std::string_view::npos;) {
+      dot = rest.find('.');
+      valid = identifier(rest.substr(0, dot));
+      if (dot != std::string_view::npos) rest.remove_prefix(dot + 1);
+    }
+    if (!valid) {
+      return Fail(Invalid(fmt::format(
+          "'{}' is not a module name; use dotted Python identifiers (ASCII), e.g. \"json\" or "
+          "\"xml.etree.ElementTree\"",
+          name)));
+    }
+  }
+  return names;
 }
 
 using Apply = std::function<Status(Config&, const Value&)>;
@@ -256,6 +312,9 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key(
         "sandbox.warm_zygote", AsString,
         [](Config & c) -> auto& { return c.sandbox.warm_zygote; }));
+    k.push_back(Key(
+        "sandbox.warm_preload", AsModuleList,
+        [](Config & c) -> auto& { return c.sandbox.warm_preload; }));
     k.push_back(Key(
         "sandbox.isolation", Choice({"native", "gvisor"}),
         [](Config & c) -> auto& { return c.sandbox.isolation; }));
@@ -496,6 +555,17 @@ Status ApplyTable(Config& config, const toml::table& table, const std::string& p
       value = number->get();
     } else if (const auto* flag = node.as_boolean()) {
       value = flag->get();
+    } else if (const auto* array = node.as_array(); array != nullptr && FindKey(key) != nullptr) {
+      std::vector<std::string> items;
+      for (const toml::node& item : *array) {
+        const auto* item_text = item.as_string();
+        if (item_text == nullptr) {
+          return Fail(
+              Invalid(fmt::format("{}: {}: every item of the list must be a string", source, key)));
+        }
+        items.push_back(item_text->get());
+      }
+      value = std::move(items);
     } else if (FindKey(key) == nullptr) {
       return Fail(
           Invalid(fmt::format("{}: unknown key '{}'{}", source, key, Suggestion(key, false))));

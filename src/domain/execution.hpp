@@ -42,6 +42,9 @@ struct RunResult {
   // only; not stored, not in the API).
   std::int64_t setup_us = 0;
   StartKind start = StartKind::kCold;  // telemetry only, like setup_us
+  // Warm, but its zygote could not import some of sandbox.warm_preload and ran without
+  // them (docs/warm-starts.md). Telemetry only.
+  bool preload_incomplete = false;
 
   friend bool operator==(const RunResult&, const RunResult&) = default;
 };

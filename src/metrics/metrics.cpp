@@ -143,6 +143,12 @@ struct Metrics::Families {
           .Help("Runs that found a warm interpreter unusable and started cold")
           .Register(*registry)
           .Add({});
+  prometheus::Counter& warm_preload_missing =
+      BuildCounter()
+          .Name("integr8scode_warm_preload_missing_total")
+          .Help("Warm runs whose interpreter could not import some of sandbox.warm_preload")
+          .Register(*registry)
+          .Add({});
   prometheus::Family<Histogram>& setup =
       BuildHistogram()
           .Name("integr8scode_sandbox_setup_seconds")
@@ -234,6 +240,7 @@ void Metrics::OnFinished(std::string_view language, std::string_view version,
   if (result.setup_us > 0) families_->setup_all.Observe(static_cast<double>(result.setup_us) / 1e6);
   if (result.start == StartKind::kWarm) families_->warm_starts.Increment();
   if (result.start == StartKind::kWarmFallback) families_->warm_fallbacks.Increment();
+  if (result.preload_incomplete) families_->warm_preload_missing.Increment();
 }
 
 void Metrics::SetQueueDepth(std::size_t queued) {

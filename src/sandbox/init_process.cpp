@@ -189,6 +189,7 @@ struct Zygote {
   int control = -1;
   const std::vector<std::string>* argv = nullptr;  // what it was started as
   const std::vector<std::string>* env = nullptr;
+  const std::vector<std::string>* preload = nullptr;
 };
 
 constexpr int kZygoteReadyTimeoutMs = 2000;
@@ -248,6 +249,7 @@ Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& sec
     return zygote;
   }
   std::vector<std::string> args{"integr8scode-python-zygote", "3"};
+  if (!spec.warm_preload.empty()) args.push_back(ZygotePreloadArgument(spec.warm_preload));
   args.insert(args.end(), spec.warm_argv.begin(), spec.warm_argv.end());
   std::vector<char*> argv;
   for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
@@ -268,6 +270,7 @@ Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& sec
   zygote.control = pair[0];
   zygote.argv = &spec.warm_argv;
   zygote.env = &spec.warm_env;
+  zygote.preload = &spec.warm_preload;
   return zygote;
 }
 
@@ -283,7 +286,7 @@ void StopZygote(Zygote& zygote) {
 // (it sets them on itself) and descriptors. False: the zygote is unusable (the caller kills it).
 // `why` names the failure for the log (a literal).
 bool StartWarmStep(const Zygote& zygote, const StepSpec& step, int stdin_fd, int stdout_fd,
-                   int stderr_fd, std::int64_t& zygote_cpu_us, const char*& why) {
+                   int stderr_fd, ZygoteReady& ready, const char*& why) {
   errno = 0;  // the log shows the errno of what failed here, or 0
   why = "not ready";
   pollfd ready_poll{zygote.control, POLLIN, 0};
@@ -291,11 +294,9 @@ bool StartWarmStep(const Zygote& zygote, const StepSpec& step, int stdin_fd, int
   while ((polled = ::poll(&ready_poll, 1, kZygoteReadyTimeoutMs)) < 0 && errno == EINTR) {
   }
   if (polled != 1 || (ready_poll.revents & POLLIN) == 0) return false;
-  ZygoteReady ready;
-  if (::recv(zygote.control, &ready, sizeof ready, MSG_DONTWAIT) !=
-      static_cast<ssize_t>(sizeof ready)) {
-    return false;
-  }
+  ready = ZygoteReady{};
+  const ssize_t received = ::recv(zygote.control, &ready, sizeof ready, MSG_DONTWAIT);
+  if (received < static_cast<ssize_t>(kZygoteReadyMinimum)) return false;
   why = "go";
   const int in = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (in < 0) return false;
@@ -308,7 +309,6 @@ bool StartWarmStep(const Zygote& zygote, const StepSpec& step, int stdin_fd, int
   go.cpu_seconds = step.cpu_seconds;
   const bool sent = SendZygoteGo(zygote.control, fds, go);
   if (in != stdin_fd) ::close(in);
-  zygote_cpu_us = ready.cpu_us;
   return sent;
 }
 
@@ -336,11 +336,18 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
   std::int64_t zygote_cpu_us = 0;
   const char* why = "";
   int saved_errno = 0;
+  std::string preload_missing;  // names, for kStepStarted's text
   if (zygote.pid > 0) {
+    ZygoteReady ready;
     if (StartWarmStep(zygote, *step.spec, fds.stdin_fd, fds.step_stdout[index],
-                      fds.step_stderr[index], zygote_cpu_us, why)) {
+                      fds.step_stderr[index], ready, why)) {
       child = zygote.pid;
       start_kind = kStartedWarm;
+      zygote_cpu_us = ready.cpu_us;
+      for (std::size_t i = 0; i < zygote.preload->size() && i < 64; ++i) {
+        if ((ready.preload_missing >> i) & 1) preload_missing += (*zygote.preload)[i] + ",";
+      }
+      if (!preload_missing.empty()) preload_missing.pop_back();
       ::close(zygote.control);
       zygote = Zygote{};
     } else {
@@ -371,6 +378,9 @@ bool RunStep(const PreparedStep& step, std::uint32_t index, const LaunchSpec& sp
   started.value = start_kind;
   if (start_kind == kStartedWarmFallback) {
     std::snprintf(started.text, sizeof started.text, "%s (errno %d)", why, saved_errno);
+  } else if (start_kind == kStartedWarm) {
+    // Warm without the preloaded modules it could not import (docs/warm-starts.md).
+    std::snprintf(started.text, sizeof started.text, "%s", preload_missing.c_str());
   }
   if (child < 0) {
     started.event = InitEvent::kStepExited;
@@ -578,12 +588,13 @@ namespace {
   ready.at_ns = NowNs();
   Send(fds.control, ready);
 
-  // A zygote serves only the very program it was started as (the same argv and
-  // environment), as the last step. The slot's last run was CPython 3.11 and this one is
+  // A zygote serves only the very program it was started as (the same argv, environment
+  // and preloaded modules), as the last step. The slot's last run was CPython 3.11 and this one is
   // another program: an ordinary cold start, not a failed zygote — it goes before any
   // step runs beside it.
-  if (zygote.pid > 0 && (steps.empty() || *zygote.argv != spec.steps.back().argv ||
-                         *zygote.env != spec.steps.back().env)) {
+  if (zygote.pid > 0 &&
+      (steps.empty() || *zygote.argv != spec.steps.back().argv ||
+       *zygote.env != spec.steps.back().env || *zygote.preload != spec.warm_preload)) {
     StopZygote(zygote);
   }
   for (std::uint32_t i = 0; i < steps.size(); ++i) {

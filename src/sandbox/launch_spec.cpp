@@ -92,6 +92,7 @@ std::string LaunchSpec::Serialize() const {
   w.Str(warm_zygote);
   w.Strs(warm_argv);
   w.Strs(warm_env);
+  w.Strs(warm_preload);
   w.U64(steps.size());
   for (const StepSpec& step : steps) {
     w.Strs(step.argv);
@@ -119,7 +120,8 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
   ok = ok && r.Strs(spec.host_etc_files) && r.Str(spec.source_name) && r.U64(spec.tmpfs_bytes) &&
        r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.Str(spec.gvisor_runsc) &&
        r.Str(spec.gvisor_platform) && r.U64(prebuilt) && r.Str(spec.warm_zygote) &&
-       r.Strs(spec.warm_argv) && r.Strs(spec.warm_env) && r.U64(steps) && steps <= bytes.size();
+       r.Strs(spec.warm_argv) && r.Strs(spec.warm_env) && r.Strs(spec.warm_preload) &&
+       r.U64(steps) && steps <= bytes.size();
   spec.prebuilt = prebuilt != 0;
   for (std::uint64_t i = 0; ok && i < steps; ++i) {
     StepSpec step;

@@ -53,6 +53,10 @@ struct LaunchSpec {
   std::string warm_zygote;
   std::vector<std::string> warm_argv;
   std::vector<std::string> warm_env;
+  // Modules the zygote imports before the go (sandbox.warm_preload). In a run's spec: the
+  // list its zygote must have been started with — a zygote with another list does not
+  // serve it (the run starts cold, as for another argv).
+  std::vector<std::string> warm_preload;
 
   std::string Serialize() const;
   static Result<LaunchSpec> Deserialize(std::string_view bytes);

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -249,6 +250,7 @@ class LocalExecutor final : public Executor {
         shape.warm_zygote = options_.warm_zygote.string();
         shape.warm_argv = s.last_warm_argv;
         shape.warm_env = s.last_warm_env;
+        shape.warm_preload = options_.warm_preload;
       }
       auto built = PrebuiltSandbox::Build(*launcher_, std::move(shape), s.cgroup->CloneIntoFd());
       if (built) {
@@ -366,6 +368,7 @@ class LocalExecutor final : public Executor {
     if (!options_.warm_zygote.empty() && warm_eligible) {
       slot.last_warm_argv = spec.steps.back().argv;
       slot.last_warm_env = spec.steps.back().env;
+      spec.warm_preload = options_.warm_preload;  // what its zygote must have imported
     } else {
       slot.last_warm_argv.clear();
       slot.last_warm_env.clear();
@@ -465,6 +468,17 @@ class LocalExecutor final : public Executor {
     // Its sandbox was built ahead, where the zygote would have waited: a fallback, counted
     // (integr8scode_warm_fallbacks_total) and not logged — the start-up said why once.
     if (zygote_missing_ && warm_eligible && built_ahead) result.start = StartKind::kWarmFallback;
+    if (!last.preload_missing.empty()) {
+      // The same modules fail in every zygote (the sandbox's view of the host does not
+      // change): said once, then counted (integr8scode_warm_preload_missing_total).
+      result.preload_incomplete = true;
+      if (!preload_missing_said_.exchange(true)) {
+        Log(LogLevel::kWarn,
+            "modules of sandbox.warm_preload cannot be imported in the sandbox; warm runs "
+            "start without them",
+            {{"modules", last.preload_missing}});
+      }
+    }
     result.stdout_text = supervisor.Stdout().Text();
     result.stderr_text = supervisor.Stderr().Text();
     result.stdout_truncated = supervisor.Stdout().Truncated();
@@ -488,6 +502,7 @@ class LocalExecutor final : public Executor {
   bool stopping_ = false;
   std::thread prebuilder_;
   const bool zygote_missing_;
+  std::atomic<bool> preload_missing_said_{false};
 };
 
 Status CheckHost(const SandboxOptions& options) {

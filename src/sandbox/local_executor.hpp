@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/error.hpp"
 #include "domain/executor.hpp"
@@ -45,6 +46,11 @@ struct SandboxOptions {
   // its interpreter ahead too. Empty: every run cold. A path that is not executable: every
   // run cold, and those that would have been warm count as fallbacks (StartKind).
   std::filesystem::path warm_zygote;
+  // Modules the zygote imports before the go ("json", "xml.etree.ElementTree"): a warm
+  // run finds them in sys.modules before its first line, the one difference from a cold
+  // run they make. One that cannot be imported in the sandbox is left out (said once in
+  // the log, counted per run). Empty: only what the interpreter imports at start.
+  std::vector<std::string> warm_preload;
   // Tests only (see CgroupOptions::allow_missing_controllers).
   bool allow_missing_cgroup_controllers = false;
 

@@ -197,6 +197,8 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
           // ran cold; counted (integr8scode_warm_fallbacks_total) and logged with why.
           if (message.value == static_cast<std::int32_t>(StartKind::kWarm)) {
             report.start = StartKind::kWarm;
+            message.text[sizeof message.text - 1] = '\0';
+            report.preload_missing = message.text;
           } else if (message.value == static_cast<std::int32_t>(StartKind::kWarmFallback)) {
             report.start = StartKind::kWarmFallback;
             message.text[sizeof message.text - 1] = '\0';

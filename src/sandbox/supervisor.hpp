@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "common/cancel.hpp"
@@ -30,6 +31,8 @@ struct StepReport {
   Verdict verdict;
   ResourceUsage usage;
   StartKind start = StartKind::kCold;
+  // Warm: the modules of sandbox.warm_preload its zygote could not import ("a,b"), or empty.
+  std::string preload_missing;
 };
 
 // The parent side of one sandbox: drives the init through its steps over the control

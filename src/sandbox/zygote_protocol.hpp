@@ -8,15 +8,22 @@
 #include <sys/socket.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <string>
+#include <vector>
 
 namespace integr8scode {
 
-// Sent by the zygote once initialised: the CPU time it spent so far (user + system).
+// Sent by the zygote once initialised: the CPU time it spent so far (user + system), and
+// which modules of its preload list (`--preload=a,b`) it could not import and left out:
+// bit i for the i-th. A zygote that preloads nothing may send `cpu_us` alone (8 bytes).
 struct ZygoteReady {
   std::int64_t cpu_us = 0;
+  std::uint64_t preload_missing = 0;
 };
+constexpr std::size_t kZygoteReadyMinimum = sizeof(std::int64_t);
 
 // The go's payload: the step's resource limits, which the zygote sets on itself before
 // the first instruction of the run (the init may lack CAP_SYS_RESOURCE, which setting
@@ -28,6 +35,16 @@ struct ZygoteGo {
   std::uint64_t processes = 0;
   std::uint64_t cpu_seconds = 0;
 };
+
+// The zygote's argument that asks it to import `modules` before its ready report
+// ("--preload=json,re"), to pass between the control descriptor and the interpreter's
+// argv; empty when there are none (then no argument at all).
+inline std::string ZygotePreloadArgument(const std::vector<std::string>& modules) {
+  std::string argument;
+  for (const std::string& name : modules)
+    argument += (argument.empty() ? "--preload=" : ",") + name;
+  return argument;
+}
 
 // Sends the go. False (errno set) when the zygote is gone or the socket refuses.
 inline bool SendZygoteGo(int control, const int (&fds)[3], ZygoteGo go = {}) {

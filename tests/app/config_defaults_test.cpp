@@ -73,6 +73,7 @@ const std::vector<Default>& Defaults() {
       {"sandbox.prebuild", "true", "true"},
       {"sandbox.warm", "true", "true"},
       {"sandbox.warm_zygote", "", ""},
+      {"sandbox.warm_preload", "", "[]"},
       {"sandbox.isolation", "native", "native"},
       {"sandbox.gvisor_platform", "ptrace", "ptrace"},
       {"sandbox.gvisor_runsc", "/usr/bin/runsc", "/usr/bin/runsc"},

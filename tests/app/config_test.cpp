@@ -255,6 +255,63 @@ TEST_F(ConfigTest, WrongTypesAndValuesAreErrors) {
   }
 }
 
+// sandbox.warm_preload (docs/warm-starts.md): a TOML list, or names separated by commas
+// in the environment and on the command line; empty by default.
+TEST_F(ConfigTest, PreloadedModulesAreAListOfModuleNames) {
+  auto from_nothing = LoadConfig({});
+  ASSERT_TRUE(from_nothing.has_value()) << from_nothing.error().message;
+  EXPECT_TRUE(from_nothing->sandbox.warm_preload.empty());
+  const std::vector<std::string> expected = {"json", "re", "xml.etree.ElementTree", "_io"};
+  auto from_file = LoadConfig(FromFile(
+      Write("[sandbox]\nwarm_preload = [\"json\", \"re\", \"xml.etree.ElementTree\", \"_io\"]\n")));
+  ASSERT_TRUE(from_file.has_value()) << from_file.error().message;
+  EXPECT_EQ(from_file->sandbox.warm_preload, expected);
+  auto from_env = LoadConfig(
+      FromEnv({{"INTEGR8SCODE_SANDBOX_WARM_PRELOAD", "json, re,xml.etree.ElementTree,_io"}}));
+  ASSERT_TRUE(from_env.has_value()) << from_env.error().message;
+  EXPECT_EQ(from_env->sandbox.warm_preload, expected);
+  auto from_flag =
+      LoadConfig(FromFlags({{"sandbox.warm_preload", "json,re,xml.etree.ElementTree,_io"}}));
+  ASSERT_TRUE(from_flag.has_value()) << from_flag.error().message;
+  EXPECT_EQ(from_flag->sandbox.warm_preload, expected);
+  auto empty = LoadConfig(FromFile(Write("[sandbox]\nwarm_preload = []\n")));
+  ASSERT_TRUE(empty.has_value()) << empty.error().message;
+  EXPECT_TRUE(empty->sandbox.warm_preload.empty());
+}
+
+TEST_F(ConfigTest, APreloadedNameThatIsNoModuleNameIsAnErrorNamingIt) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"warm_preload = [\"json\", \"os.path; import os\"]",
+       "'os.path; import os' is not a module name"},
+      {"warm_preload = [\"1abc\"]", "'1abc' is not a module name"},
+      {"warm_preload = [\"json.\"]", "'json.' is not a module name"},
+      {"warm_preload = [\".json\"]", "'.json' is not a module name"},
+      {"warm_preload = [\"\"]", "'' is not a module name"},
+      {"warm_preload = [\"../etc/x\"]", "'../etc/x' is not a module name"},
+      {"warm_preload = [\"jsön\"]", "'jsön' is not a module name"},
+      {"warm_preload = [\"json\", 3]", "every item of the list must be a string"},
+      {"warm_preload = 3", "is not a list of module names"},
+  };
+  for (const auto& [line, message] : bad) {
+    auto config = LoadConfig(FromFile(Write("[sandbox]\n" + line + "\n")));
+    ASSERT_FALSE(config.has_value()) << line;
+    EXPECT_NE(config.error().message.find("sandbox.warm_preload"), std::string::npos)
+        << config.error().message;
+    EXPECT_NE(config.error().message.find(message), std::string::npos) << config.error().message;
+  }
+  auto trailing = LoadConfig(FromEnv({{"INTEGR8SCODE_SANDBOX_WARM_PRELOAD", "json,"}}));
+  ASSERT_FALSE(trailing.has_value());
+  EXPECT_NE(trailing.error().message.find("INTEGR8SCODE_SANDBOX_WARM_PRELOAD"), std::string::npos)
+      << trailing.error().message;
+  std::string many;
+  for (int i = 0; i < 65; ++i) many += "m" + std::to_string(i) + ",";
+  many.pop_back();
+  auto too_many = LoadConfig(FromFlags({{"sandbox.warm_preload", many}}));
+  ASSERT_FALSE(too_many.has_value());
+  EXPECT_NE(too_many.error().message.find("at most 64"), std::string::npos)
+      << too_many.error().message;
+}
+
 TEST_F(ConfigTest, EventStreamCoalescingCanBeTunedOrTurnedOff) {
   auto config =
       LoadConfig(FromFile(Write("[server]\nsse_coalesce_window = \"50ms\"\n"

@@ -18,7 +18,10 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sandbox/zygote_protocol.hpp"
@@ -135,32 +138,39 @@ Outcome RunCold(const Directory& dir, const std::string& stdin_path, bool merged
   return outcome;
 }
 
-// Starts a zygote on script.py with placeholders of the run's kinds on 0–2 and waits
-// for its ready report. Returns its pid; `control` is our end of its socket.
-pid_t StartZygote(const Directory& dir, int& control, std::int64_t& cpu_us) {
+// Starts a zygote on script.py with placeholders of the run's kinds on 0–2 (and
+// `--preload=<preload>` when not empty) and waits for its ready report. Returns its pid;
+// `control` is our end of its socket.
+pid_t StartZygote(const Directory& dir, int& control, integr8scode::ZygoteReady& ready,
+                  const std::string& preload = "") {
   int pair[2];
   EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
   int placeholder[2];
   EXPECT_EQ(::pipe2(placeholder, O_CLOEXEC), 0);
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const pid_t pid =
-      Spawn({INTEGR8SCODE_PYTHON_ZYGOTE, "3", kPython, "-I", "-u", "script.py"}, dir.path(),
-            {{null_fd, 0}, {placeholder[1], 1}, {placeholder[1], 2}, {pair[1], 3}});
+  std::vector<std::string> args = {INTEGR8SCODE_PYTHON_ZYGOTE, "3"};
+  if (!preload.empty()) args.push_back("--preload=" + preload);
+  args.insert(args.end(), {kPython, "-I", "-u", "script.py"});
+  const pid_t pid = Spawn(args, dir.path(),
+                          {{null_fd, 0}, {placeholder[1], 1}, {placeholder[1], 2}, {pair[1], 3}});
   ::close(null_fd);
   ::close(placeholder[0]);
   ::close(placeholder[1]);
   ::close(pair[1]);
   control = pair[0];
-  integr8scode::ZygoteReady ready{-1};
+  ready = integr8scode::ZygoteReady{-1, ~std::uint64_t{0}};
   EXPECT_EQ(::recv(control, &ready, sizeof ready, 0), static_cast<ssize_t>(sizeof ready));
-  cpu_us = ready.cpu_us;
   return pid;
 }
 
-Outcome RunWarm(const Directory& dir, const std::string& stdin_path, bool merged) {
+// `preload`: the zygote's --preload list; `missing`, when given, receives the ready
+// report's mask of the modules it could not import.
+Outcome RunWarm(const Directory& dir, const std::string& stdin_path, bool merged,
+                const std::string& preload = "", std::uint64_t* missing = nullptr) {
   int control = -1;
-  std::int64_t cpu_us = 0;
-  const pid_t pid = StartZygote(dir, control, cpu_us);
+  integr8scode::ZygoteReady ready;
+  const pid_t pid = StartZygote(dir, control, ready, preload);
+  if (missing != nullptr) *missing = ready.preload_missing;
   RunPipes pipes(stdin_path, merged);
   const int fds[3] = {pipes.stdin_fd, pipes.out[1], pipes.ErrWrite()};
   EXPECT_TRUE(integr8scode::SendZygoteGo(control, fds));
@@ -285,6 +295,160 @@ const Sample kSamples[] = {
 INSTANTIATE_TEST_SUITE_P(Samples, WarmConformance, ::testing::ValuesIn(kSamples),
                          [](const auto& sample) { return std::string(sample.param.name); });
 
+// Preloaded modules (sandbox.warm_preload): the zygote imports them before the go.
+
+constexpr const char* kPreload = "json,re,collections";
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    const std::size_t end = text.find('\n', begin);
+    lines.push_back(text.substr(begin, end == std::string::npos ? end : end - begin));
+    begin = end == std::string::npos ? text.size() : end + 1;
+  }
+  return lines;
+}
+
+// The names of a printed `sorted(sys.modules)` ("['a', 'b']"); nothing for another line.
+std::optional<std::set<std::string>> ModuleList(const std::string& line) {
+  if (line.size() < 2 || line.front() != '[' || line.back() != ']') return std::nullopt;
+  std::set<std::string> names;
+  std::string_view rest = std::string_view(line).substr(1, line.size() - 2);
+  while (!rest.empty()) {
+    const std::size_t close = rest.find('\'', 1);
+    if (rest.front() != '\'' || close == std::string_view::npos) return std::nullopt;
+    names.emplace(rest.substr(1, close - 1));
+    rest.remove_prefix(close + 1);
+    if (rest.starts_with(", ")) {
+      rest.remove_prefix(2);
+    } else if (!rest.empty()) {
+      return std::nullopt;
+    }
+  }
+  return names;
+}
+
+// What `import <names>` adds to the sys.modules of a cold start's first line.
+std::set<std::string> AddedByImport(const std::string& names) {
+  Directory dir;
+  dir.Write("script.py", "import sys\nbefore = set(sys.modules)\nimport " + names +
+                             "\nprint(sorted(set(sys.modules) - before))\n");
+  const Outcome cold = RunCold(dir, dir.Write("stdin.txt", ""), false);
+  EXPECT_EQ(cold.wait_status, 0) << cold.err;
+  const auto added = ModuleList(cold.out.substr(0, cold.out.find('\n')));
+  EXPECT_TRUE(added.has_value()) << cold.out;
+  return added.value_or(std::set<std::string>{});
+}
+
+class WarmPreloadConformance : public ::testing::TestWithParam<Sample> {};
+
+// With json, re and collections preloaded, every sample behaves as cold but for one
+// thing: sys.modules holds what importing them adds, before the program's first line.
+// The other lines, stderr and the wait status are identical.
+TEST_P(WarmPreloadConformance, DiffersFromColdOnlyInThePreloadedModules) {
+  const Sample& sample = GetParam();
+  static const std::set<std::string> added = AddedByImport("json, re, collections");
+  Directory dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.Write("script.py", sample.source);
+  const std::string stdin_path = dir.Write("stdin.txt", sample.stdin_text);
+  const Outcome cold = RunCold(dir, stdin_path, sample.merged);
+  std::uint64_t missing = ~std::uint64_t{0};
+  const Outcome warm = RunWarm(dir, stdin_path, sample.merged, kPreload, &missing);
+  EXPECT_EQ(missing, 0U);
+  EXPECT_EQ(warm.err, cold.err);
+  EXPECT_EQ(warm.wait_status, cold.wait_status);
+  const std::vector<std::string> warm_lines = Lines(warm.out);
+  const std::vector<std::string> cold_lines = Lines(cold.out);
+  ASSERT_EQ(warm_lines.size(), cold_lines.size()) << warm.out << "\n---\n" << cold.out;
+  int module_lines = 0;
+  for (std::size_t i = 0; i < warm_lines.size(); ++i) {
+    if (warm_lines[i] == cold_lines[i]) continue;
+    const auto warm_modules = ModuleList(warm_lines[i]);
+    const auto cold_modules = ModuleList(cold_lines[i]);
+    ASSERT_TRUE(warm_modules && cold_modules) << "line " << i << " differs:\n"
+                                              << warm_lines[i] << "\n"
+                                              << cold_lines[i];
+    std::set<std::string> expected = *cold_modules;
+    expected.insert(added.begin(), added.end());
+    EXPECT_EQ(*warm_modules, expected);
+    ++module_lines;
+  }
+  // The sample that prints sys.modules shows the preload; no other sample shows anything.
+  EXPECT_EQ(module_lines, std::string_view(sample.name) == "Identity" ? 1 : 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Samples, WarmPreloadConformance, ::testing::ValuesIn(kSamples),
+                         [](const auto& sample) { return std::string(sample.param.name); });
+
+TEST(WarmPreload, TheModulesAreImportedBeforeTheFirstLine) {
+  Directory dir;
+  dir.Write("script.py",
+            "import sys\n"
+            "print(sorted(m for m in ('json', 'json.decoder', 'xml', 'xml.etree.ElementTree')\n"
+            "             if m in sys.modules))\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  std::uint64_t missing = ~std::uint64_t{0};
+  const Outcome warm = RunWarm(dir, stdin_path, false, "json,xml.etree.ElementTree", &missing);
+  EXPECT_EQ(missing, 0U);
+  EXPECT_EQ(warm.out, "['json', 'json.decoder', 'xml', 'xml.etree.ElementTree']\n") << warm.err;
+  EXPECT_EQ(RunCold(dir, stdin_path, false).out, "[]\n");
+  EXPECT_FALSE(AddedByImport("json").empty());  // the conformance samples compare something
+}
+
+// `random` seeds itself from os.urandom when imported: preloaded, that happens in each
+// run's own zygote, so two warm runs still draw different numbers.
+TEST(WarmPreload, RandomIsSeededAnewForEveryRun) {
+  Directory dir;
+  dir.Write("script.py", "import random\nprint(random.random(), random.getrandbits(64))\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const Outcome first = RunWarm(dir, stdin_path, false, "random");
+  const Outcome second = RunWarm(dir, stdin_path, false, "random");
+  ASSERT_FALSE(first.out.empty()) << first.err;
+  ASSERT_FALSE(second.out.empty()) << second.err;
+  EXPECT_NE(first.out, second.out);
+}
+
+// A module that cannot be imported is left out, and so is whatever the failed attempt
+// imported (`dbm.gnu` without _gdbm leaves `dbm` behind in a plain interpreter): the run
+// goes on, and sees exactly a cold start plus the modules that could be imported.
+TEST(WarmPreload, AModuleThatCannotBeImportedIsLeftOut) {
+  Directory dir;
+  dir.Write("script.py",
+            "import sys\n"
+            "try:\n"
+            "    import dbm.gnu\n"
+            "    print('dbm.gnu importable')\n"
+            "except ImportError:\n"
+            "    print('dbm.gnu missing')\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const bool gnu_missing = RunCold(dir, stdin_path, false).out == "dbm.gnu missing\n";
+  dir.Write("script.py", "import sys\nprint(sorted(sys.modules))\nprint('ran')\n");
+  const Outcome cold = RunCold(dir, stdin_path, false);
+  std::uint64_t missing = 0;
+  const Outcome warm =
+      RunWarm(dir, stdin_path, false, "no_such_module_i8c,json,dbm.gnu,os.no_such", &missing);
+  EXPECT_EQ(missing, gnu_missing ? 0b1101U : 0b1001U);
+  EXPECT_EQ(warm.wait_status, 0) << warm.err;
+  EXPECT_EQ(warm.err, "");
+  const std::vector<std::string> warm_lines = Lines(warm.out);
+  const std::vector<std::string> cold_lines = Lines(cold.out);
+  ASSERT_EQ(warm_lines.size(), 2U) << warm.out;
+  ASSERT_EQ(cold_lines.size(), 2U) << cold.out;
+  EXPECT_EQ(warm_lines[1], "ran");
+  const auto warm_modules = ModuleList(warm_lines[0]);
+  auto expected = ModuleList(cold_lines[0]);
+  ASSERT_TRUE(warm_modules && expected);
+  const std::set<std::string> json = AddedByImport("json");
+  expected->insert(json.begin(), json.end());
+  if (!gnu_missing) {
+    const std::set<std::string> gnu = AddedByImport("dbm.gnu");
+    expected->insert(gnu.begin(), gnu.end());
+  }
+  EXPECT_EQ(*warm_modules, *expected);
+}
+
 // The hash secret is per process: two warm runs (and a cold one) must differ, unlike
 // children forked from one initialised interpreter.
 TEST(WarmZygote, EveryRunHasItsOwnHashSecret) {
@@ -305,9 +469,10 @@ TEST(WarmZygote, HangUpEndsItWithoutRunning) {
   Directory dir;
   dir.Write("script.py", "open('ran', 'w').write('yes')\n");
   int control = -1;
-  std::int64_t cpu_us = -1;
-  const pid_t pid = StartZygote(dir, control, cpu_us);
-  EXPECT_GT(cpu_us, 0);  // it reported its start-up's CPU time
+  integr8scode::ZygoteReady ready;
+  const pid_t pid = StartZygote(dir, control, ready);
+  EXPECT_GT(ready.cpu_us, 0);  // it reported its start-up's CPU time
+  EXPECT_EQ(ready.preload_missing, 0U);
   ::close(control);
   int status = -1;
   ::waitpid(pid, &status, 0);
@@ -321,8 +486,8 @@ TEST(WarmZygote, MalformedGoRunsNothing) {
   Directory dir;
   dir.Write("script.py", "open('ran', 'w').write('yes')\n");
   int control = -1;
-  std::int64_t cpu_us = -1;
-  const pid_t pid = StartZygote(dir, control, cpu_us);
+  integr8scode::ZygoteReady ready;
+  const pid_t pid = StartZygote(dir, control, ready);
   EXPECT_EQ(::send(control, "g", 1, 0), 1);
   ::close(control);
   int status = -1;

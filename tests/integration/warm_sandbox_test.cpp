@@ -13,6 +13,7 @@
 #include <string>
 #include <thread>
 #include <tuple>
+#include <vector>
 
 #include "sandbox/local_executor.hpp"
 #include "support/sandbox_harness.hpp"
@@ -21,8 +22,10 @@ namespace integr8scode::testing {
 namespace {
 
 std::unique_ptr<Executor> MakeWarmExecutor(const char* zygote = INTEGR8SCODE_PYTHON_ZYGOTE,
-                                           const char* isolation = "native") {
+                                           const char* isolation = "native",
+                                           std::vector<std::string> preload = {}) {
   SandboxOptions options;
+  options.warm_preload = std::move(preload);
   options.slots = 1;
   options.use_spawner = true;
   options.prebuild = true;
@@ -320,6 +323,61 @@ TEST(WarmSandbox, EveryWarmRunHasItsOwnHashSecret) {
   }
   ASSERT_EQ(warm_hashes.size(), 2U);
   EXPECT_NE(warm_hashes[0], warm_hashes[1]);
+}
+
+// sandbox.warm_preload: the modules travel in the shape to the zygote in the sandbox,
+// which imports them before the go. A cold run has none of them; a warm run has them all
+// before its first line, and `random`, preloaded (a cold start may import it too, through
+// Debian's site hooks), is still seeded anew in every run.
+TEST(WarmSandbox, PreloadedModulesAreThereBeforeTheFirstLine) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor = MakeWarmExecutor(INTEGR8SCODE_PYTHON_ZYGOTE, "native",
+                                   {"json", "xml.etree.ElementTree", "random"});
+  RunOptions options;
+  options.executor = executor.get();
+  const char* program =
+      "import os, sys\n"
+      "print(os.readlink('/proc/self/exe'))\n"
+      "print(sorted(m for m in ('json', 'xml.etree.ElementTree') if m in sys.modules))\n"
+      "import random\n"
+      "print(random.getrandbits(64))\n";
+  const RunResult cold = RunCode("python", "3.11", program, options);
+  ASSERT_EQ(cold.exit_code, 0) << cold.stderr_text;
+  ASSERT_TRUE(cold.stdout_text.starts_with("/usr/bin/python3.11\n")) << cold.stdout_text;
+  EXPECT_NE(cold.stdout_text.find("\n[]\n"), std::string::npos) << cold.stdout_text;
+  const RunResult first = RunUntilWarm(program, options);
+  const RunResult second = RunUntilWarm(program, options);
+  for (const RunResult* warm : {&first, &second}) {
+    EXPECT_EQ(warm->exit_code, 0) << warm->stderr_text;
+    EXPECT_NE(warm->stdout_text.find("\n['json', 'xml.etree.ElementTree']\n"), std::string::npos)
+        << warm->stdout_text;
+    EXPECT_FALSE(warm->preload_incomplete);
+  }
+  EXPECT_NE(WithoutFirstLine(first.stdout_text), WithoutFirstLine(second.stdout_text));
+}
+
+// A preloaded module that cannot be imported in the sandbox does not cost the run its
+// warm start: the zygote leaves it out, the run starts warm with the others and succeeds,
+// and the result says the preload was incomplete (integr8scode_warm_preload_missing_total).
+TEST(WarmSandbox, AnUnimportablePreloadedModuleLeavesTheRunWarm) {
+  if (!CanSandbox()) GTEST_SKIP() << "needs root";
+  auto executor =
+      MakeWarmExecutor(INTEGR8SCODE_PYTHON_ZYGOTE, "native", {"no_such_module_i8c", "json"});
+  RunOptions options;
+  options.executor = executor.get();
+  const char* program =
+      "import os, sys\n"
+      "print(os.readlink('/proc/self/exe'))\n"
+      "print('json' in sys.modules, 'no_such_module_i8c' in sys.modules)\n";
+  const RunResult cold = RunCode("python", "3.11", program, options);
+  ASSERT_EQ(cold.exit_code, 0) << cold.stderr_text;
+  EXPECT_EQ(WithoutFirstLine(cold.stdout_text), "False False\n");
+  EXPECT_FALSE(cold.preload_incomplete);
+  const RunResult warm = RunUntilWarm(program, options);
+  EXPECT_EQ(warm.status, ExecutionStatus::kCompleted) << warm.stderr_text;
+  EXPECT_EQ(WithoutFirstLine(warm.stdout_text), "True False\n");
+  EXPECT_EQ(warm.stderr_text, "");
+  EXPECT_TRUE(warm.preload_incomplete);
 }
 
 }  // namespace

@@ -101,6 +101,22 @@ TEST(Metrics, CountsPlatformErrorsBeforeTheProgramStartedAsSetupFailures) {
   EXPECT_NE(text.find("integr8scode_sandbox_setup_failures_total 1\n"), std::string::npos) << text;
 }
 
+// Warm starts: a warm run whose zygote lacked some of sandbox.warm_preload counts as
+// warm and as a preload miss; a complete one only as warm.
+TEST(Metrics, CountsWarmRunsWithAnIncompletePreload) {
+  Metrics metrics;
+  RunResult complete;
+  complete.status = ExecutionStatus::kCompleted;
+  complete.start = StartKind::kWarm;
+  metrics.OnFinished("python", "3.11", complete);
+  RunResult incomplete = complete;
+  incomplete.preload_incomplete = true;
+  metrics.OnFinished("python", "3.11", incomplete);
+  const std::string text = metrics.Render();
+  EXPECT_NE(text.find("integr8scode_warm_starts_total 2\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("integr8scode_warm_preload_missing_total 1\n"), std::string::npos) << text;
+}
+
 TEST(Metrics, ExportsTheProcessMetricsOfThisProcess) {
   const std::string text = Metrics().Render();
   for (const char* name : {"process_resident_memory_bytes ", "process_cpu_seconds_total ",

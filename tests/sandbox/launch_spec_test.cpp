@@ -31,6 +31,7 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   spec.warm_zygote = "/opt/integr8scode/integr8scode-python-zygote";
   spec.warm_argv = {"/usr/bin/python3.11", "-I", "-u", "/scripts/script.py"};
   spec.warm_env = {"PATH=/usr/bin"};
+  spec.warm_preload = {"json", "xml.etree.ElementTree"};
   auto back = LaunchSpec::Deserialize(spec.Serialize());
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->uid, spec.uid);
@@ -47,6 +48,7 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   EXPECT_EQ(back->warm_zygote, spec.warm_zygote);
   EXPECT_EQ(back->warm_argv, spec.warm_argv);
   EXPECT_EQ(back->warm_env, spec.warm_env);
+  EXPECT_EQ(back->warm_preload, spec.warm_preload);
 }
 
 TEST(LaunchSpec, ASandboxBuiltOnOneRootDoesNotFitARunOnAnother) {

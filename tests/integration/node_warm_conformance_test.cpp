@@ -1,0 +1,523 @@
+// Warm-start conformance of the Node.js zygote, outside the sandbox (docs/warm-starts.md,
+// "A warm Node.js"): every sample runs through a cold `/usr/bin/node script.js` and
+// through the zygote — `/usr/bin/node --require <boot> script.js`, started with
+// placeholder descriptors and its control socket on kNodeZygoteControlFd, then handed the
+// run's stdin, stdout and stderr — in the same directory with the same environment;
+// stdout, stderr and the wait status must be identical.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/unique_fd.hpp"
+#include "sandbox/node_zygote/node_zygote.hpp"
+#include "sandbox/zygote_protocol.hpp"
+
+namespace {
+
+using integr8scode::UniqueFd;
+
+constexpr const char* kNode = "/usr/bin/node";
+// Only a guard against a zygote that never reports: a hang fails instead of blocking.
+constexpr int kReadyGuardMs = 60'000;
+
+std::string Boot() {
+  return std::string(INTEGR8SCODE_NODE_ZYGOTE_DIR) + "/" + integr8scode::kNodeZygoteBoot;
+}
+
+struct Outcome {
+  std::string out;
+  std::string err;
+  int wait_status = -1;
+  int stdout_flags_after_exit = -1;  // measured only by Finish(pid, true)
+};
+
+class Directory {
+ public:
+  Directory() {
+    char path[] = "/tmp/i8c-node-warm-XXXXXX";
+    if (::mkdtemp(path) != nullptr) path_ = path;
+  }
+  ~Directory() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  Directory(const Directory&) = delete;
+  Directory& operator=(const Directory&) = delete;
+  const std::string& path() const { return path_; }
+  std::string Write(const std::string& name, const std::string& text) const {
+    const std::string file = path_ + "/" + name;
+    std::ofstream(file) << text;
+    return file;
+  }
+
+ private:
+  std::string path_;
+};
+
+std::pair<UniqueFd, UniqueFd> Pipe() {
+  int ends[2] = {-1, -1};
+  EXPECT_EQ(::pipe2(ends, O_CLOEXEC), 0);
+  return {UniqueFd(ends[0]), UniqueFd(ends[1])};
+}
+
+// The run's side: stdin from a file, stdout and stderr pipes (one pipe when merged: their
+// interleaving). The write ends go to the child, then are closed here.
+struct RunStreams {
+  UniqueFd in;
+  UniqueFd out_read, out_write, err_read, err_write;
+  bool merged = false;
+
+  RunStreams(const std::string& stdin_path, bool merge) : merged(merge) {
+    in = UniqueFd(::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC));
+    EXPECT_TRUE(in.Valid());
+    std::tie(out_read, out_write) = Pipe();
+    if (!merged) std::tie(err_read, err_write) = Pipe();
+  }
+  int ErrWrite() const { return merged ? out_write.Get() : err_write.Get(); }
+
+  // Reads both pipes to their end at once (a full stderr pipe must not stall stdout),
+  // then reaps `pid`. With `flags_after_exit`, reaps it first (its output must fit in
+  // the pipe) and reads the file status flags it left on its stdout.
+  Outcome Finish(pid_t pid, bool flags_after_exit = false) {
+    Outcome outcome;
+    if (flags_after_exit) {
+      ::waitpid(pid, &outcome.wait_status, 0);
+      outcome.stdout_flags_after_exit = ::fcntl(out_write.Get(), F_GETFL);
+    }
+    in.Reset();
+    out_write.Reset();
+    err_write.Reset();
+    pollfd fds[2] = {{out_read.Get(), POLLIN, 0}, {merged ? -1 : err_read.Get(), POLLIN, 0}};
+    int open = merged ? 1 : 2;
+    char buffer[65536];
+    while (open > 0) {
+      if (::poll(fds, 2, -1) < 0) {
+        if (errno == EINTR) continue;
+        break;
+      }
+      for (int i = 0; i < 2; ++i) {
+        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
+        const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
+        if (n > 0) {
+          (i == 0 ? outcome.out : outcome.err).append(buffer, static_cast<std::size_t>(n));
+        } else {
+          fds[i].fd = -1;
+          --open;
+        }
+      }
+    }
+    if (!flags_after_exit) ::waitpid(pid, &outcome.wait_status, 0);
+    return outcome;
+  }
+};
+
+// A sandboxed run's environment (LocalExecutor's), not the test's: the same for cold and
+// warm, and none of what Node reads at start from a developer's shell.
+char* kEnvironment[] = {const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
+                        const_cast<char*>("HOME=/tmp"),
+                        const_cast<char*>("USER=sandbox"),
+                        const_cast<char*>("LOGNAME=sandbox"),
+                        const_cast<char*>("LANG=C.UTF-8"),
+                        const_cast<char*>("TMPDIR=/tmp"),
+                        nullptr};
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
+            const std::vector<std::pair<int, int>>& dups) {
+  std::vector<char*> argv;
+  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  for (const auto& [from, to] : dups) posix_spawn_file_actions_adddup2(&actions, from, to);
+  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
+  pid_t pid = -1;
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), kEnvironment);
+  posix_spawn_file_actions_destroy(&actions);
+  EXPECT_EQ(rc, 0) << std::strerror(rc);
+  return rc == 0 ? pid : -1;
+}
+
+Outcome RunCold(const Directory& dir, const std::string& script, const std::string& stdin_path,
+                bool merged, bool flags_after_exit = false) {
+  RunStreams streams(stdin_path, merged);
+  const pid_t pid =
+      Spawn({kNode, script}, dir.path(),
+            {{streams.in.Get(), 0}, {streams.out_write.Get(), 1}, {streams.ErrWrite(), 2}});
+  return streams.Finish(pid, flags_after_exit);
+}
+
+struct Zygote {
+  pid_t pid = -1;
+  UniqueFd control;
+  std::int64_t cpu_us = -1;  // from its ready report; -1: none came
+};
+
+// Starts a zygote on `script` with placeholders on 0–2 (/dev/null, one pipe whose reader
+// is gone) and waits for its ready report.
+Zygote StartZygote(const Directory& dir, const std::string& script) {
+  int pair[2] = {-1, -1};
+  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  Zygote zygote;
+  zygote.control = UniqueFd(pair[0]);
+  const UniqueFd theirs(pair[1]);
+  auto [placeholder_read, placeholder_write] = Pipe();
+  placeholder_read.Reset();
+  const UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  zygote.pid = Spawn({kNode, "--require", Boot(), script}, dir.path(),
+                     {{null_fd.Get(), 0},
+                      {placeholder_write.Get(), 1},
+                      {placeholder_write.Get(), 2},
+                      {theirs.Get(), integr8scode::kNodeZygoteControlFd}});
+  pollfd ready_poll{zygote.control.Get(), POLLIN, 0};
+  if (::poll(&ready_poll, 1, kReadyGuardMs) != 1) {
+    ADD_FAILURE() << "the zygote did not report ready";
+    return zygote;
+  }
+  integr8scode::ZygoteReady ready{-1};
+  if (::recv(zygote.control.Get(), &ready, sizeof ready, 0) == sizeof ready) {
+    zygote.cpu_us = ready.cpu_us;
+  }
+  return zygote;
+}
+
+Outcome Go(Zygote zygote, const std::string& stdin_path, bool merged,
+           integr8scode::ZygoteGo go = {}, bool flags_after_exit = false) {
+  RunStreams streams(stdin_path, merged);
+  const int fds[3] = {streams.in.Get(), streams.out_write.Get(), streams.ErrWrite()};
+  EXPECT_TRUE(integr8scode::SendZygoteGo(zygote.control.Get(), fds, go));
+  zygote.control.Reset();
+  return streams.Finish(zygote.pid, flags_after_exit);
+}
+
+Outcome RunWarm(const Directory& dir, const std::string& script, const std::string& stdin_path,
+                bool merged) {
+  return Go(StartZygote(dir, script), stdin_path, merged);
+}
+
+struct Sample {
+  const char* name;
+  const char* source;
+  const char* stdin_text = "";
+  bool merged = false;  // stdout and stderr into one pipe: their interleaving
+  const char* file = "script.js";
+  const char* sibling = nullptr;  // lib.js beside the script, when set
+  bool stdin_dev_null = false;    // the sandbox's stdin for a run without one
+};
+
+void PrintTo(const Sample& sample, std::ostream* os) { *os << sample.name; }
+
+class NodeWarmConformance : public ::testing::TestWithParam<Sample> {};
+
+TEST_P(NodeWarmConformance, BehavesAsColdStart) {
+  const Sample& sample = GetParam();
+  Directory dir;
+  ASSERT_FALSE(dir.path().empty());
+  dir.Write(sample.file, sample.source);
+  if (sample.sibling != nullptr) dir.Write("lib.js", sample.sibling);
+  const std::string stdin_path =
+      sample.stdin_dev_null ? "/dev/null" : dir.Write("stdin.txt", sample.stdin_text);
+  const Outcome cold = RunCold(dir, sample.file, stdin_path, sample.merged);
+  const Outcome warm = RunWarm(dir, sample.file, stdin_path, sample.merged);
+  EXPECT_EQ(warm.out, cold.out);
+  EXPECT_EQ(warm.err, cold.err);
+  EXPECT_EQ(warm.wait_status, cold.wait_status);
+  // A sample that printed nothing compares nothing.
+  EXPECT_FALSE(cold.out.empty() && cold.err.empty() && WIFEXITED(cold.wait_status) &&
+               WEXITSTATUS(cold.wait_status) == 0)
+      << "the sample shows nothing";
+}
+
+const Sample kSamples[] = {
+    // What the program can see of its start, taken before anything creates process.stdout.
+    {"Identity",
+     "const loaded = process.moduleLoadList.slice();\n"
+     "const fs = require('fs');\n"
+     "const fds = fs.readdirSync('/proc/self/fd').map((fd) => {\n"
+     "  try { return fd + '=' + fs.readlinkSync('/proc/self/fd/' + fd).replace(/\\d+/g, 'N'); }\n"
+     "  catch (e) { return fd + '=' + e.code; }\n"
+     "});\n"
+     "const opened = fs.openSync(__filename, 'r');\n"
+     "console.log(process.argv, process.argv0, process.execPath, process.execArgv,\n"
+     "            process.title, process.cwd(), opened);\n"
+     "console.log(__filename, __dirname, require.main === module, module.id, module.paths,\n"
+     "            module.parent, module.children.length, module.loaded);\n"
+     "const Module = require('module');\n"
+     "console.log(Object.keys(require.cache), Object.keys(Module._pathCache),\n"
+     "            Object.keys(Module), Object.keys(Module._extensions), Module.isPreloading);\n"
+     "console.log(loaded.join(' '));\n"
+     "console.log(fds.join(' '));\n"
+     "console.log(Object.getOwnPropertyNames(globalThis).sort().join(' '));\n"
+     "console.log(Object.getOwnPropertyNames(process).sort().join(' '));\n"
+     "console.log(JSON.stringify(process.env), process.umask());\n"
+     "console.log(process.stdout.isTTY, process.stdout.constructor.name,\n"
+     "            process.stdout._type, process.stdout.writableHighWaterMark,\n"
+     "            process.stdin.constructor.name, process.stdin.fd);\n"},
+    // SigQ is left out: it counts the signals queued to the whole uid.
+    {"SignalDispositions",
+     "const status = require('fs').readFileSync('/proc/self/status', 'utf8');\n"
+     "console.log(status.split('\\n').filter((l) => "
+     "/^(Sig(Pnd|Blk|Ign|Cgt)|ShdPnd|NoNewPrivs)/.test(l)).join("
+     "'\\n'));\n"
+     "console.log(process.listenerCount('SIGINT'), process.listenerCount('SIGTERM'));\n"},
+    {"UnbufferedInterleaving",
+     "for (let i = 0; i < 200; i++) {\n"
+     "  console.log('out', i);\n"
+     "  console.error('err', i);\n"
+     "}\n"
+     "process.stdout.write('no newline at the end');\n",
+     "", true},
+    {"LargeOutput",
+     "process.stdout.write('x'.repeat(1 << 20));\n"
+     "console.log('\\ndone');\n"},
+    {"StdinRead",
+     "const text = require('fs').readFileSync(0, 'utf8');\n"
+     "console.log(JSON.stringify(text), text.length);\n",
+     "line one\nsecond\nthird ✓\n"},
+    {"StdinStream",
+     "let data = '';\n"
+     "process.stdin.setEncoding('utf8');\n"
+     "process.stdin.on('data', (chunk) => { data += chunk; });\n"
+     "process.stdin.on('end', () => console.log(data.split('\\n'), "
+     "process.stdin.constructor.name));\n",
+     "a\nb\nc ✓\n"},
+    {"StdinEmpty", "console.log(JSON.stringify(require('fs').readFileSync(0, 'utf8')));\n"},
+    {"StdinDevNull",
+     "process.stdin.on('data', (chunk) => console.log('data', chunk.length));\n"
+     "process.stdin.on('end', () => console.log('end', process.stdin.constructor.name));\n",
+     "", false, "script.js", nullptr, true},
+    {"ExitCode", "console.log('before');\nprocess.exit(3);\nconsole.log('after');\n"},
+    {"ExitCodeProperty",
+     "process.exitCode = 4;\n"
+     "process.on('beforeExit', () => console.log('beforeExit'));\n"
+     "process.on('exit', (code) => console.log('exit', code));\n"},
+    {"UncaughtException",
+     "function inner(x) {\n"
+     "  if (x === 0) throw new TypeError('x must not be zero');\n"
+     "  return 1 / x;\n"
+     "}\n"
+     "\n"
+     "function outer() {\n"
+     "  return inner(0);\n"
+     "}\n"
+     "\n"
+     "console.log('running');\n"
+     "outer();\n"},
+    // The main module runs from Node's own start-up: the same frames below it.
+    {"TopLevelStack", "console.log(new Error('where am I').stack);\n"},
+    {"ThrowInTimer", "setTimeout(() => {\n  null.property;\n}, 5);\n"},
+    {"SyntaxError", "console.log('never');\nfunction f( {\n  return 1;\n}\n"},
+    {"ImportInCommonJs", "import fs from 'fs';\nconsole.log(fs);\n"},
+    {"UnhandledRejection",
+     "Promise.reject(new Error('nobody caught me'));\n"
+     "setTimeout(() => console.log('never'), 20);\n"},
+    // The loop's clock is read afresh, not left at the zygote's start (a 50 ms timer
+    // would fire at once); 40: Date.now and the loop's monotonic clock round apart.
+    {"EventLoop",
+     "const order = [];\n"
+     "const started = Date.now();\n"
+     "setTimeout(() => {\n"
+     "  order.push('timeout');\n"
+     "  console.log(order.join(' '), Date.now() - started >= 40);\n"
+     "}, 50);\n"
+     "setImmediate(() => order.push('immediate'));\n"
+     "process.nextTick(() => order.push('nextTick'));\n"
+     "Promise.resolve().then(() => order.push('promise'));\n"
+     "queueMicrotask(() => order.push('microtask'));\n"
+     "order.push('sync');\n"},
+    {"ChildProcesses",
+     "const cp = require('child_process');\n"
+     "console.log(cp.execSync('echo from a shell', { encoding: 'utf8' }).trim());\n"
+     "const code = 'console.log(process.execArgv, process.argv.length, "
+     "Object.keys(require.cache))';\n"
+     "const r = cp.spawnSync(process.execPath, ['-e', code], { encoding: 'utf8' });\n"
+     "console.log(r.status, r.stdout.trim(), JSON.stringify(r.stderr));\n"},
+    {"Fork",
+     "const { fork } = require('child_process');\n"
+     "if (process.argv[2] === 'child') {\n"
+     "  process.send({ execArgv: process.execArgv, argv: process.argv.slice(1),\n"
+     "                 cache: Object.keys(require.cache) });\n"
+     "} else {\n"
+     "  const child = fork(__filename, ['child']);\n"
+     "  child.on('message', (m) => console.log('child said', m));\n"
+     "  child.on('exit', (code) => console.log('child exit', code));\n"
+     "}\n"},
+    // A worker preloads the boot again (it inherits Node's options): it must see what a
+    // cold worker sees.
+    {"WorkerThreads",
+     "const { Worker, isMainThread, parentPort, workerData } = require('worker_threads');\n"
+     "if (isMainThread) {\n"
+     "  const worker = new Worker(__filename, { workerData: 21 });\n"
+     "  worker.on('message', (m) => console.log('from the worker', m));\n"
+     "  worker.on('exit', (code) => console.log('worker exit', code));\n"
+     "} else {\n"
+     "  parentPort.postMessage({ doubled: workerData * 2, execArgv: process.execArgv,\n"
+     "    argv: process.argv, cache: Object.keys(require.cache),\n"
+     "    paths: Object.keys(require('module')._pathCache),\n"
+     "    loaded: process.moduleLoadList.join(' ') });\n"
+     "}\n"},
+    {"UncaughtExceptionHandler",
+     "process.on('uncaughtException', (e, origin) => {\n"
+     "  console.log('handled', e.message, origin);\n"
+     "  process.exitCode = 9;\n"
+     "});\n"
+     "setTimeout(() => { throw new Error('in a timer'); }, 1);\n"
+     "throw new Error('at the top');\n"},
+    {"ThrowInWorker",
+     "const { Worker, isMainThread } = require('worker_threads');\n"
+     "if (isMainThread) {\n"
+     "  const worker = new Worker(__filename);\n"
+     "  worker.on('error', (e) => console.log('worker error', e.message, "
+     "e.stack.split('\\n')[1]));\n"
+     "  worker.on('exit', (code) => console.log('worker exit', code));\n"
+     "} else {\n"
+     "  throw new RangeError('from the worker');\n"
+     "}\n"},
+    {"KilledBySignal",
+     "console.log('x');\n"
+     "process.kill(process.pid, 'SIGTERM');\n"
+     "setTimeout(() => console.log('not reached'), 5000);\n"},
+    {"SignalHandler",
+     "process.on('SIGINT', () => {\n"
+     "  console.log('caught SIGINT');\n"
+     "  process.exit(7);\n"
+     "});\n"
+     "process.kill(process.pid, 'SIGINT');\n"
+     "setTimeout(() => console.log('not reached'), 5000);\n"},
+    {"EsModule",
+     "import { argv } from 'node:process';\n"
+     "import path from 'node:path';\n"
+     "console.log(argv, path.basename(import.meta.url), typeof require, typeof module);\n"
+     "const os = await import('node:os');\n"
+     "console.log(typeof os.cpus);\n"
+     "throw new Error('from the top level of a module');\n",
+     "", false, "script.mjs"},
+    {"DynamicImport",
+     "import('./lib.js').then((lib) => console.log(Object.keys(lib), lib.default.name));\n"
+     "import('no-such-package').catch((e) => console.log(e.code));\n",
+     "", false, "script.js", "module.exports = { name: 'lib' };\n"},
+    {"ModuleResolution",
+     "const lib = require('./lib');\n"
+     "console.log(lib, require.resolve('./lib'), Object.keys(require.cache));\n"
+     "require('no-such-module');\n",
+     "", false, "script.js",
+     "module.exports = { file: __filename, parent: module.parent && module.parent.id };\n"},
+    {"Recursion", "function f(n) {\n  return f(n + 1);\n}\nf(0);\n"},
+    {"OwnSource", "console.log(require('fs').readFileSync(__filename, 'utf8').split('\\n'));\n"},
+    {"Unicode", "console.log('héllo ✓ 日本', Buffer.from('✓').length);\n"},
+};
+
+INSTANTIATE_TEST_SUITE_P(Samples, NodeWarmConformance, ::testing::ValuesIn(kSamples),
+                         [](const auto& sample) { return std::string(sample.param.name); });
+
+// Each run is its own process, started ahead: V8's Math.random seed and the CSPRNG are its
+// own, unlike children forked from one initialised Node.
+TEST(NodeWarmZygote, EveryRunHasItsOwnRandomState) {
+  Directory dir;
+  dir.Write("script.js", "console.log(Math.random(), require('crypto').randomBytes(8))\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  const Outcome first = RunWarm(dir, "script.js", stdin_path, false);
+  const Outcome second = RunWarm(dir, "script.js", stdin_path, false);
+  const Outcome cold = RunCold(dir, "script.js", stdin_path, false);
+  ASSERT_FALSE(first.out.empty());
+  ASSERT_FALSE(second.out.empty());
+  EXPECT_NE(first.out, second.out);
+  EXPECT_NE(first.out, cold.out);
+}
+
+// The zygote waits before Node resolves the main script: a script written after it
+// reported ready (as the sandbox writes /scripts/script.js) is the one that runs.
+TEST(NodeWarmZygote, OpensTheScriptOnlyAfterTheGo) {
+  Directory dir;
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  Zygote zygote = StartZygote(dir, "script.js");
+  EXPECT_GT(zygote.cpu_us, 0);  // it reported its start-up's CPU time
+  dir.Write("script.js", "console.log('written after the zygote started')\n");
+  const Outcome warm = Go(std::move(zygote), stdin_path, false);
+  EXPECT_EQ(warm.out, "written after the zygote started\n");
+  EXPECT_EQ(warm.err, "");
+  EXPECT_TRUE(WIFEXITED(warm.wait_status) && WEXITSTATUS(warm.wait_status) == 0);
+}
+
+// The go's limits are set before the first line of the run.
+TEST(NodeWarmZygote, AppliesTheLimitsOfTheGo) {
+  Directory dir;
+  dir.Write("script.js",
+            "const limits = require('fs').readFileSync('/proc/self/limits', 'utf8');\n"
+            "console.log(limits.split('\\n').filter((l) => /^Max (open files|processes|"
+            "file size|cpu time|core)/.test(l)).map((l) => l.split(/\\s{2,}/).slice(0, 3)"
+            ".join('|')).join('\\n'));\n");
+  const std::string stdin_path = dir.Write("stdin.txt", "");
+  integr8scode::ZygoteGo go;
+  go.apply_limits = 1;
+  go.file_size_bytes = 1 << 20;
+  go.open_files = 64;
+  go.processes = 4096;
+  go.cpu_seconds = 7;
+  const Outcome warm = Go(StartZygote(dir, "script.js"), stdin_path, false, go);
+  EXPECT_EQ(warm.out,
+            "Max cpu time|7|8\n"
+            "Max file size|1048576|1048576\n"
+            "Max core file size|0|0\n"
+            "Max processes|4096|4096\n"
+            "Max open files|64|64\n");
+  EXPECT_EQ(warm.err, "");
+}
+
+// Node makes its stdout pipe non-blocking while it runs and puts the flags back at exit;
+// the pipe's open file description is shared with whoever passed it.
+TEST(NodeWarmZygote, LeavesTheStdoutFlagsAsAColdStartDoes) {
+  for (const char* source : {"console.log('hi')\n", "console.log('hi');\nprocess.exit(2);\n"}) {
+    Directory dir;
+    dir.Write("script.js", source);
+    const std::string stdin_path = dir.Write("stdin.txt", "");
+    const Outcome cold = RunCold(dir, "script.js", stdin_path, false, true);
+    const Outcome warm =
+        Go(StartZygote(dir, "script.js"), stdin_path, false, integr8scode::ZygoteGo{}, true);
+    EXPECT_EQ(warm.out, cold.out);
+    EXPECT_NE(cold.stdout_flags_after_exit, -1);
+    EXPECT_EQ(cold.stdout_flags_after_exit & O_NONBLOCK, 0) << source;
+    EXPECT_EQ(warm.stdout_flags_after_exit, cold.stdout_flags_after_exit) << source;
+  }
+}
+
+// A zygote whose run never comes ends quietly, having run nothing.
+TEST(NodeWarmZygote, HangUpEndsItWithoutRunning) {
+  Directory dir;
+  dir.Write("script.js", "require('fs').writeFileSync('ran', 'yes')\n");
+  Zygote zygote = StartZygote(dir, "script.js");
+  zygote.control.Reset();
+  int status = -1;
+  ::waitpid(zygote.pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+}
+
+// A go without the three descriptors is refused: the zygote runs nothing.
+TEST(NodeWarmZygote, MalformedGoRunsNothing) {
+  Directory dir;
+  dir.Write("script.js", "require('fs').writeFileSync('ran', 'yes')\n");
+  Zygote zygote = StartZygote(dir, "script.js");
+  EXPECT_EQ(::send(zygote.control.Get(), "g", 1, 0), 1);
+  zygote.control.Reset();
+  int status = -1;
+  ::waitpid(zygote.pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status));
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+}
+
+}  // namespace
