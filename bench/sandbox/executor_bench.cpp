@@ -2,12 +2,14 @@
 // slots prepared once) against the bare interpreter started from this same process,
 // sequentially (latency) and with every core busy (throughput). Prints medians and
 // ratios; a benchmark, never a test. Needs root.
-// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work|pypy]
+// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work|pypy|warm]
 // `imports` runs `import json, re, collections` before the print; `work` also uses them
 // a little (a regex, a Counter, json.dumps). With the zygote built,
 // warm executors join in: one plain, one with those three modules preloaded
 // (sandbox.warm_preload). `pypy`: PyPy 3.9's print('hi') against a bare pypy3.9 (its
-// zygote is the bootstrap).
+// zygote is the bootstrap). `warm` times only bare against plain warm runs, alternating,
+// and prints the quartile and minimum beside the median (on a loaded machine the low end
+// moves least): for a change to the warm path.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
@@ -37,10 +39,12 @@ using Clock = std::chrono::steady_clock;
 
 double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
 
-double Median(std::vector<double> values) {
+double Quantile(std::vector<double> values, double q) {
   std::sort(values.begin(), values.end());
-  return values[values.size() / 2];
+  return values[static_cast<std::size_t>(q * static_cast<double>(values.size() - 1))];
 }
+
+double Median(std::vector<double> values) { return Quantile(std::move(values), 0.5); }
 
 // Bare: the interpreter the sandbox runs, with the same arguments, on a script file.
 // `cpu_ms`: its CPU time (wait4).
@@ -80,6 +84,41 @@ double Throughput(std::size_t threads, std::chrono::seconds duration, Function r
   return static_cast<double>(done.load()) / static_cast<double>(duration.count());
 }
 
+// Bare against warm only: median, lower quartile and minimum of each. Three bare runs
+// for each warm one: the slots idle meanwhile (as in the full comparison, and as an
+// interactive user's slot does), so that a run finds its zygote started.
+template <class Bare>
+int WarmOnly(int runs, Executor& warm, const RunRequest& request, Bare bare) {
+  std::vector<double> bare_ms, warm_ms;
+  int warm_started = 0;
+  int failures = 0;
+  for (int i = 0; i < runs + 10; ++i) {
+    for (int b = 0; b < 3; ++b) {
+      const auto start = Clock::now();
+      failures += bare() ? 0 : 1;
+      if (i >= 10) bare_ms.push_back(Millis(Clock::now() - start));
+    }
+    const auto start = Clock::now();
+    const RunResult result = warm.Run(request);
+    const auto end = Clock::now();
+    failures += result.status == ExecutionStatus::kCompleted ? 0 : 1;
+    if (i < 10) continue;  // warming up
+    warm_ms.push_back(Millis(end - start));
+    warm_started += result.start == StartKind::kWarm ? 1 : 0;
+  }
+  fmt::print("print('hi'), {} warm runs, 3 bare runs before each\n", runs);
+  fmt::print("{:<16} {:>9} {:>9} {:>9}   ratio to bare: median, quartile, min\n", "", "median",
+             "quartile", "min");
+  fmt::print("{:<16} {:>7.2f}ms {:>7.2f}ms {:>7.2f}ms\n", "bare python3.11", Median(bare_ms),
+             Quantile(bare_ms, 0.25), Quantile(bare_ms, 0));
+  fmt::print("{:<16} {:>7.2f}ms {:>7.2f}ms {:>7.2f}ms   {:.2f}x {:.2f}x {:.2f}x; {} of {} warm\n",
+             "sandbox, warm", Median(warm_ms), Quantile(warm_ms, 0.25), Quantile(warm_ms, 0),
+             Median(warm_ms) / Median(bare_ms), Quantile(warm_ms, 0.25) / Quantile(bare_ms, 0.25),
+             Quantile(warm_ms, 0) / Quantile(bare_ms, 0), warm_started, runs);
+  fmt::print("failures: {}\n", failures);
+  return failures == 0 ? 0 : 1;
+}
+
 int Main(int argc, char** argv) {
   const int runs = argc > 1 ? std::atoi(argv[1]) : 200;
   const auto seconds = std::chrono::seconds(argc > 2 ? std::atoi(argv[2]) : 10);
@@ -87,6 +126,7 @@ int Main(int argc, char** argv) {
   const bool imports = mode == "imports" || mode == "work";
   const bool pypy = mode == "pypy";
   const char* interpreter = pypy ? "/usr/bin/pypy3.9" : "/usr/bin/python3.11";
+  const bool warm_only = mode == "warm";
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   auto catalog = LoadCatalog(DefaultCatalogPath());
   if (!catalog) {
@@ -138,6 +178,13 @@ int Main(int argc, char** argv) {
   const auto plain = [&] { return sandboxed_with(**plain_executor); };
   const auto bare = [&] { return RunBare(interpreter, script); };
 
+  if (warm_only) {
+    if (!warm_executor) {
+      fmt::print(stderr, "no warm executor: the zygote was not built\n");
+      return 1;
+    }
+    return WarmOnly(runs, *warm_executor, request, bare);
+  }
   // Warm both paths, then alternate so that drift on a shared machine hits both alike.
   for (int i = 0; i < 10; ++i) {
     sandboxed();

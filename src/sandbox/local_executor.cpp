@@ -187,7 +187,14 @@ class LocalExecutor final : public Executor {
     if (request.runtime == nullptr)
       return PlatformError("run", MakeError(ErrorCode::kInternal, "no runtime"));
     SlotPool::Lease slot = slots_->Acquire();
-    if (!slot->cgroup->Intact()) {
+    Settle(*slot);
+    // A sandbox built ahead that still runs keeps the slot's cgroup (its init joins it
+    // first thing, and the kernel does not remove a cgroup with a process in it); else
+    // the slot's files are looked at, a stat per hierarchy. (A cgroup removed in the
+    // instant before the join fails that sandbox's hand-over: the run then builds its
+    // own, which fails, and the next run finds the cgroup missing.)
+    const bool held = slot->prebuilt && slot->prebuilt->Alive();
+    if (!held && !slot->cgroup->Intact()) {
       Log(LogLevel::kWarn, "a sandbox slot's cgroup disappeared; creating it again",
           {{"slot", slot->number}});
       slot->prebuilt.reset();
@@ -197,16 +204,9 @@ class LocalExecutor final : public Executor {
       slot->cgroup = std::move(*recreated);
     }
     RunResult result = RunInSlot(request, *slot);
-    // A sandbox never outlives its run; if something is left in the slot, that is a
-    // bug to see in the logs, and the slot is cleaned before anyone else gets it.
-    if (!slot->cgroup->Empty()) {
-      Log(LogLevel::kError, "processes left in a sandbox slot after the run",
-          {{"slot", slot->number}});
-      if (auto killed = slot->cgroup->KillAll(); !killed) {
-        Log(LogLevel::kError, "cannot kill what was left in a sandbox slot",
-            {{"slot", slot->number}, {"error", killed.error().Describe()}});
-      }
-    }
+    // A run that ended on a platform failure had its sandbox killed and waited for
+    // already: its slot is checked now.
+    if (!slot->retiring.Running()) CleanUp(*slot);
     slot->last_host_paths = request.runtime->host_paths;
     slot->last_root_tree = request.runtime->root_tree;
     Slot& released = *slot;
@@ -245,6 +245,7 @@ class LocalExecutor final : public Executor {
       std::optional<SlotPool::Lease> slot = slots_->TryAcquire(*candidate);
       if (!slot || (*slot)->prebuilt) continue;  // busy again, or already has one
       Slot& s = **slot;
+      Settle(s);
       LaunchSpec shape = SlotShape(s);
       shape.host_paths = s.last_host_paths;
       shape.root_tree = s.last_root_tree;
@@ -264,6 +265,38 @@ class LocalExecutor final : public Executor {
         Log(LogLevel::kWarn, "cannot build a sandbox ahead; the next run builds its own",
             {{"slot", s.number}, {"error", built.error().Describe()}});
       }
+    }
+  }
+
+  // Waits for the slot's last sandbox to be gone. Its run's result was returned at its
+  // last step's report (Supervisor::Finish): its init was then told to stop, and the
+  // kernel's teardown of its mounts and namespaces happens here, off the run's path —
+  // usually while the slot idles, before its next sandbox is built ahead. A sandbox
+  // never outlives its run in any way a program can use: every process of it was reaped
+  // before the report; what is left is the root-owned init, exiting.
+  void Settle(Slot& slot) {
+    if (!slot.retiring.Running()) return;
+    auto exited = slot.retiring.WaitExit(std::chrono::seconds(5));
+    if (!exited || !*exited) {
+      Log(LogLevel::kWarn, "a finished sandbox did not exit; killing it", {{"slot", slot.number}});
+      slot.retiring.Kill();
+      IgnoreResult(slot.retiring.WaitExit(std::chrono::seconds(10)),
+                   "the slot's cgroup is emptied below whatever the wait said");
+    }
+    slot.retiring = Child();  // reaped here, or by the spawner that cloned it
+    CleanUp(slot);
+  }
+
+  // A sandbox never outlives its run; if something is left in the slot once its init is
+  // gone, that is a bug to see in the logs, and the slot is cleaned before its next
+  // sandbox.
+  void CleanUp(Slot& slot) {
+    if (slot.cgroup->Empty()) return;
+    Log(LogLevel::kError, "processes left in a sandbox slot after the run",
+        {{"slot", slot.number}});
+    if (auto killed = slot.cgroup->KillAll(); !killed) {
+      Log(LogLevel::kError, "cannot kill what was left in a sandbox slot",
+          {{"slot", slot.number}, {"error", killed.error().Describe()}});
     }
   }
 
@@ -449,7 +482,7 @@ class LocalExecutor final : public Executor {
       if (last.verdict.status != ExecutionStatus::kCompleted) break;  // a failed compile ends it
     }
     const auto steps_done = Clock::now();
-    supervisor.Finish();
+    slot.retiring = supervisor.Finish();
     if (LogEnabled(LogLevel::kDebug)) {
       const auto us = [](auto from, auto to) {
         return static_cast<std::int64_t>(

@@ -27,6 +27,11 @@ Result<PrebuiltSandbox> PrebuiltSandbox::Build(SandboxLauncher& launcher, Launch
   return PrebuiltSandbox(std::move(control), std::move(*launched), std::move(shape));
 }
 
+bool PrebuiltSandbox::Alive() const {
+  pollfd exited{init_.PidFd(), POLLIN, 0};
+  return init_.Running() && ::poll(&exited, 1, 0) == 0;
+}
+
 Result<SandboxHandle> PrebuiltSandbox::HandOver(const LaunchSpec& run, const LaunchFds& run_fds,
                                                 std::chrono::milliseconds timeout) {
   const auto fail = [this](Error error) {

@@ -32,6 +32,9 @@ class PrebuiltSandbox {
   ~PrebuiltSandbox() = default;
 
   const LaunchSpec& Shape() const { return shape_; }
+  // Whether its init still runs (a poll of its pidfd, no wait). A live init holds the
+  // slot's cgroup: the kernel refuses to remove a cgroup with a process in it.
+  bool Alive() const;
   // Waits until the sandbox is built (at most `timeout`), then gives it the run: `run`
   // (which must fit the shape) and its descriptors (source, stdin, step pipes; no
   // control). On success the returned handle owns the sandbox; on failure it is killed.

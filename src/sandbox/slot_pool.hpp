@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/child.hpp"
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "sandbox/cgroup.hpp"
@@ -29,6 +30,9 @@ struct Slot {
   // The sandbox built ahead for the slot's next run, if any; destroyed (killed) before
   // the cgroup it lives in.
   std::optional<PrebuiltSandbox> prebuilt;
+  // The last run's sandbox init, told to stop and still tearing down its namespaces: the
+  // slot's next sandbox waits for it (LocalExecutor). Killed when the slot goes.
+  Child retiring;
   // Host paths of the last run here: the next sandbox is built ahead with them.
   std::vector<std::string> last_host_paths{"/usr"};
   std::string last_root_tree;

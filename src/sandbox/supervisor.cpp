@@ -266,19 +266,17 @@ Result<StepReport> Supervisor::RunStep(std::uint32_t index, const StepPlan& plan
   return report;
 }
 
-void Supervisor::Finish() {
+Child Supervisor::Finish() {
   if (!exited_) {
     const SupervisorMessage stop{SupervisorCommand::kStop, 0};
-    // Unchecked: an init that did not get the stop (it is gone, or the socket broke) is
-    // killed after the wait below, as one that ignores it.
+    // Unchecked: an init that did not get the stop (it is gone, or the socket broke) sees
+    // the socket close with this supervisor, or is killed by the caller's wait.
     ::send(control_.Get(), &stop, sizeof stop, MSG_NOSIGNAL);
-    if (!WaitForExit(std::chrono::seconds(5))) {
-      Kill();
-      WaitForExit(std::chrono::seconds(10));
-    }
   }
   stdout_.Finish();
   stderr_.Finish();
+  exited_ = true;  // the destructor leaves it to the new owner
+  return std::move(init_);
 }
 
 }  // namespace integr8scode

@@ -1,9 +1,11 @@
 // Real programs through the real local sandbox (needs root; skipped otherwise).
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -320,6 +322,15 @@ bool Eventually(Condition condition) {
   return condition();
 }
 
+// A sandbox init built ahead that has not been handed a run: its /scripts is empty (a
+// run's program is placed there before anything else happens).
+bool WaitsForARun(pid_t init) {
+  std::error_code ec;
+  const std::filesystem::path scripts = fmt::format("/proc/{}/root/scripts", init);
+  return std::filesystem::is_directory(scripts, ec) && std::filesystem::is_empty(scripts, ec) &&
+         !ec;
+}
+
 TEST_F(SandboxRun, EachSandboxBuiltAheadServesOneRun) {
   testing::SharedExecutor();
   const auto others = testing::TakeHostSnapshot().cgroup_entries;
@@ -360,8 +371,13 @@ print(st.f_blocks * st.f_frsize // (1 << 20), home.f_blocks * home.f_frsize // (
 )",
                                  small);
   EXPECT_EQ(disk.stdout_text, "8 8\n") << disk.message << disk.stderr_text;
-  // One that died while waiting is replaced by a sandbox built on the spot.
-  ASSERT_TRUE(Eventually([&] { return (waiting = testing::ProcessesIn(slot_dir)).size() == 1; }));
+  // One that died while waiting is replaced by a sandbox built on the spot. The last
+  // run's init may still be tearing its namespaces down beside it (its result came
+  // first): the one waiting is the init whose /scripts is still empty.
+  ASSERT_TRUE(Eventually([&] {
+    waiting = testing::ProcessesIn(slot_dir);
+    return waiting.size() == 1 && WaitsForARun(waiting[0]);
+  }));
   ASSERT_EQ(::kill(waiting[0], SIGKILL), 0);
   ASSERT_TRUE(Eventually([&] { return testing::ProcessesIn(slot_dir).empty(); }));
   const RunResult after = RunCode("python", "3.11", "print('still fine')\n", options);
