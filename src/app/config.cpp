@@ -245,6 +245,9 @@ const std::vector<KeySpec>& Keys() {
         "sandbox.cgroup_parent", AsString,
         [](Config & c) -> auto& { return c.sandbox.cgroup_parent; }));
     k.push_back(Key(
+        "sandbox.cpu_weight", Integer(kMinCpuWeight, kMaxCpuWeight),
+        [](Config & c) -> auto& { return c.sandbox.cpu_weight; }));
+    k.push_back(Key(
         "sandbox.state_dir", AsString, [](Config & c) -> auto& { return c.sandbox.state_dir; }));
     k.push_back(Key(
         "sandbox.first_uid", Integer(1000, 4'000'000'000),

@@ -68,6 +68,7 @@ const std::vector<Default>& Defaults() {
       {"sandbox.slots", "0", ""},  // the number of cores
       {"sandbox.cgroup_mode", "auto", "auto"},
       {"sandbox.cgroup_parent", "", ""},
+      {"sandbox.cpu_weight", "10", "10"},
       {"sandbox.state_dir", "/run/integr8scode", "/run/integr8scode"},
       {"sandbox.first_uid", "61000", "61000"},
       {"sandbox.prebuild", "true", "true"},
