@@ -184,6 +184,9 @@ const std::vector<KeySpec>& Keys() {
         "server.io_threads", Integer(1, 64),
         [](Config & c) -> auto& { return c.server.io_threads; }));
     k.push_back(Key(
+        "server.thread_slice_us", Integer(0, 100'000),
+        [](Config & c) -> auto& { return c.server.thread_slice_us; }));
+    k.push_back(Key(
         "server.handler_threads", Integer(0, 256),
         [](Config & c) -> auto& { return c.server.handler_threads; }));
     k.push_back(Key(

@@ -67,7 +67,7 @@ TEST_F(FakeCgroupFs, V1FindsEachHierarchyAndWritesLimits) {
   for (const char* file :
        {"cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares", "cgroup.procs", "tasks"})
     Write(cpu / file, "");
-  Write(cpu.parent_path() / "cpu.shares", "1024");
+  Write(cpu.parent_path() / "cpu.shares", "");
   for (const char* file : {"cpuacct.usage", "cgroup.procs", "tasks"}) Write(cpuacct / file, "");
   for (const char* file : {"pids.max", "cgroup.procs", "tasks"}) Write(pids / file, "");
   Write(pids / "pids.events", "max 0\n");
@@ -79,10 +79,10 @@ TEST_F(FakeCgroupFs, V1FindsEachHierarchyAndWritesLimits) {
   ASSERT_TRUE(slot.has_value()) << slot.error().Describe();
   EXPECT_EQ(Read(cpu / "cpu.cfs_period_us"), "100000");
   EXPECT_EQ(Read(memory / "memory.swappiness"), "0");
-  // The default weight, 10 (v2 units), as shares: the parent competes with the service,
-  // the slot with its siblings. (A plain file keeps the tail of a longer old value.)
-  EXPECT_TRUE(Read(cpu.parent_path() / "cpu.shares").starts_with("102"));
-  EXPECT_EQ(Read(cpu / "cpu.shares"), "102");
+  // The default weight, 100 (v2 units), as shares: the parent competes with the service,
+  // the slot with its siblings.
+  EXPECT_EQ(Read(cpu.parent_path() / "cpu.shares"), "1024");
+  EXPECT_EQ(Read(cpu / "cpu.shares"), "1024");
 
   Limits limits;
   limits.memory_bytes = 64ull << 20;
@@ -152,8 +152,8 @@ TEST_F(FakeCgroupFs, V2EnablesControllersAndWritesLimits) {
   EXPECT_NE(Read(cg / "cgroup.subtree_control").find("+"), std::string::npos);
   auto slot = (*manager)->CreateSlot("slot-3");
   ASSERT_TRUE(slot.has_value()) << slot.error().Describe();
-  EXPECT_EQ(Read(cg / "integr8scode/cpu.weight"), "10");  // the default weight
-  EXPECT_EQ(Read(slot_dir / "cpu.weight"), "10");
+  EXPECT_EQ(Read(cg / "integr8scode/cpu.weight"), "100");  // the default weight
+  EXPECT_EQ(Read(slot_dir / "cpu.weight"), "100");
 
   Limits limits;
   limits.memory_bytes = 256ull << 20;
