@@ -32,7 +32,7 @@ const std::vector<Default>& Defaults() {
       {"server.tls_cert", "", ""},
       {"server.tls_key", "", ""},
       {"server.io_threads", "2", "2"},
-      {"server.thread_slice_us", "0", "0"},
+      {"server.thread_slice_us", "100", "100"},
       {"server.handler_threads", "0", ""},  // max(8, 2 × cores)
       {"server.max_body_bytes", "2M", "2M"},
       {"server.max_connections", "10000", "10000"},
