@@ -39,7 +39,7 @@ struct ServerConfig {
   std::size_t io_threads = 2;  // threads doing socket I/O (never block)
   // The scheduler slice of the server's threads, in µs (common/sched.hpp): a short one
   // lets a request that wakes a thread preempt a running program (docs/load.md: the
-  // reads' p99 at stress roughly halved). 0: the kernel's.
+  // reads' p95/p99 at stress a little lower). 0: the kernel's.
   std::uint32_t thread_slice_us = 100;
   // Threads running store/auth calls (may block); 0: DefaultHandlerThreads() (api_server.hpp).
   std::size_t handler_threads = 0;
