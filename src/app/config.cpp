@@ -240,6 +240,9 @@ const std::vector<KeySpec>& Keys() {
         "server.io_threads", Integer(1, 64),
         [](Config & c) -> auto& { return c.server.io_threads; }));
     k.push_back(Key(
+        "server.thread_slice_us", Integer(0, 100'000),
+        [](Config & c) -> auto& { return c.server.thread_slice_us; }));
+    k.push_back(Key(
         "server.handler_threads", Integer(0, 256),
         [](Config & c) -> auto& { return c.server.handler_threads; }));
     k.push_back(Key(
@@ -300,6 +303,9 @@ const std::vector<KeySpec>& Keys() {
     k.push_back(Key(
         "sandbox.cgroup_parent", AsString,
         [](Config & c) -> auto& { return c.sandbox.cgroup_parent; }));
+    k.push_back(Key(
+        "sandbox.cpu_weight", Integer(kMinCpuWeight, kMaxCpuWeight),
+        [](Config & c) -> auto& { return c.sandbox.cpu_weight; }));
     k.push_back(Key(
         "sandbox.state_dir", AsString, [](Config & c) -> auto& { return c.sandbox.state_dir; }));
     k.push_back(Key(

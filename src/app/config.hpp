@@ -37,6 +37,10 @@ struct ServerConfig {
   std::filesystem::path tls_cert;  // both set: HTTPS; both empty: HTTP
   std::filesystem::path tls_key;
   std::size_t io_threads = 2;  // threads doing socket I/O (never block)
+  // The scheduler slice of the server's threads, in µs (common/sched.hpp): a short one
+  // lets a request that wakes a thread preempt a running program (docs/load.md: the
+  // reads' p95/p99 at stress a little lower). 0: the kernel's.
+  std::uint32_t thread_slice_us = 100;
   // Threads running store/auth calls (may block); 0: DefaultHandlerThreads() (api_server.hpp).
   std::size_t handler_threads = 0;
   std::uint64_t max_body_bytes = 2ull << 20;

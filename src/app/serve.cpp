@@ -20,6 +20,7 @@
 #include "catalog/probe.hpp"
 #include "common/log.hpp"
 #include "common/private_files.hpp"
+#include "common/sched.hpp"
 #include "common/try.hpp"
 #include "k8s/pod_executor.hpp"
 #include "metrics/metrics.hpp"
@@ -115,6 +116,14 @@ int Serve(const ServeFlags& flags, const GlobalOptions& global) {
     auto created = CreateExecutor(config);
     if (!created) return Fatal(kExitPlatform, "cannot set up the sandbox", created.error());
     executor = std::move(*created);
+  }
+  // After the spawner's fork (the sandboxes and programs keep the kernel's slice),
+  // before any thread (every thread of the server inherits it).
+  if (config.server.thread_slice_us != 0) {
+    if (auto set = SetThreadSlice(std::chrono::microseconds(config.server.thread_slice_us)); !set) {
+      Log(LogLevel::kWarn, "the server's threads keep the kernel's scheduler slice",
+          {{"error", set.error().Describe()}});
+    }
   }
 
   // From here on signals are taken by sigwait below, in this thread only: every thread

@@ -61,10 +61,21 @@ class CgroupManager {
   virtual std::string Describe() const = 0;  // for logs: version and directories
 };
 
+// Equal to a nice-0 process: measured under the stress profile (docs/load.md, "CPU
+// weight"), a lower weight let every other process of a shared host starve the runs
+// without shortening the reads' tail; a dedicated host may lower it.
+inline constexpr std::uint32_t kDefaultCpuWeight = 100;
+inline constexpr std::uint32_t kMinCpuWeight = 1;
+inline constexpr std::uint32_t kMaxCpuWeight = 10000;
+
 struct CgroupOptions {
   std::string mode = "auto";     // "auto", "v1", "v2"
   std::filesystem::path parent;  // empty: derived from this process's own cgroup
   std::uint32_t cpu_period_us = 100000;
+  // The CPU weight (v2 units, 1–10000, 100 = a nice-0 process) of the slots' parent,
+  // the one cgroup that competes with the service's own threads for the CPUs, and of
+  // every slot (equal among themselves). v1 writes CpuSharesForWeight() to cpu.shares.
+  std::uint32_t cpu_weight = kDefaultCpuWeight;
   // Root of the cgroup mounts; tests point it at a directory of plain files.
   std::filesystem::path proc_self = "/proc/self";
   // v2 only, for testing the v2 code on hybrid hosts whose controllers are bound to
@@ -99,6 +110,12 @@ std::uint32_t SlotPidsMax(std::uint32_t program_pids);
 // Error::reason of CgroupSlot::Apply when the memory limit cannot be set because the
 // slot already holds more (files a previous step left on the tmpfs are charged to it).
 inline constexpr std::string_view kMemoryLimitBelowUsage = "memory_limit_below_usage";
+
+// cgroup v1's cpu.shares for a v2 cpu.weight, the kernel's own scale (weight 100 is
+// 1024 shares), kept within v1's bounds [2, 262144].
+std::uint64_t CpuSharesForWeight(std::uint32_t weight);
+// kInvalidArgument unless kMinCpuWeight <= weight <= kMaxCpuWeight.
+Status CheckCpuWeight(std::uint32_t weight);
 
 // The CFS quota for `millicores` with period `period_us`: at least 1 ms per period.
 std::uint64_t CpuQuotaMicros(std::uint32_t millicores, std::uint32_t period_us);

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 
@@ -42,8 +43,9 @@ class CgroupV1Slot final : public CgroupSlot {
  public:
   // dirs: controller → slot directory. One directory may serve several controllers
   // (a "cpu,cpuacct" co-mount).
-  CgroupV1Slot(std::map<std::string, std::string> dirs, std::uint32_t cpu_period_us)
-      : dirs_(std::move(dirs)), cpu_period_us_(cpu_period_us) {
+  CgroupV1Slot(std::map<std::string, std::string> dirs, std::uint32_t cpu_period_us,
+               std::uint64_t cpu_shares)
+      : dirs_(std::move(dirs)), cpu_period_us_(cpu_period_us), cpu_shares_(cpu_shares) {
     std::vector<std::string> unique;
     for (const auto& [controller, dir] : dirs_) {
       if (std::find(unique.begin(), unique.end(), dir) == unique.end()) unique.push_back(dir);
@@ -100,6 +102,8 @@ class CgroupV1Slot final : public CgroupSlot {
     // No swap: swappiness 0 plus memsw = limit where swap accounting exists.
     IgnoreResult(WriteControlFile(memory + "/memory.swappiness", "0"),
                  "best effort: memsw.limit_in_bytes, where swap is accounted, is what caps swap");
+    if (auto s = WriteControlFile(cpu + "/cpu.shares", std::to_string(cpu_shares_)); !s)
+      return Fail(std::move(s.error()).WithContext("cpu.shares"));
     return WriteControlFd(cpu_period_.Get(), std::to_string(cpu_period_us_));
   }
 
@@ -210,6 +214,7 @@ class CgroupV1Slot final : public CgroupSlot {
 
   std::map<std::string, std::string> dirs_;
   std::uint32_t cpu_period_us_;
+  std::uint64_t cpu_shares_;
   std::vector<std::string> procs_files_;
   std::vector<std::string> join_files_;
   UniqueFd memory_limit_, memsw_limit_, memory_max_usage_, oom_control_;
@@ -220,8 +225,9 @@ class CgroupV1Slot final : public CgroupSlot {
 
 class CgroupV1Manager final : public CgroupManager {
  public:
-  CgroupV1Manager(std::map<std::string, std::string> parents, std::uint32_t cpu_period_us)
-      : parents_(std::move(parents)), cpu_period_us_(cpu_period_us) {}
+  CgroupV1Manager(std::map<std::string, std::string> parents, std::uint32_t cpu_period_us,
+                  std::uint64_t cpu_shares)
+      : parents_(std::move(parents)), cpu_period_us_(cpu_period_us), cpu_shares_(cpu_shares) {}
 
   // Removes the shared parent directories when no slot of anyone is left in them
   // (rmdir fails harmlessly while other processes still have slots there).
@@ -245,13 +251,20 @@ class CgroupV1Manager final : public CgroupManager {
       // The shared parent may have been removed by another process's cleanup between
       // runs: (re)create it before the slot.
       I8C_TRY(MakeDirectory(parent));
+      // The parent is what competes with the service's threads for the CPUs (the
+      // slots only share its part among themselves); written at every slot because a
+      // re-created parent starts at the default.
+      if (controller == "cpu") {
+        if (auto s = WriteControlFile(parent + "/cpu.shares", std::to_string(cpu_shares_)); !s)
+          return Fail(std::move(s.error()).WithContext("cpu.shares of the slots' parent"));
+      }
       const std::string dir = parent + "/" + std::string(name);
       bool existed = false;
       I8C_TRY(MakeDirectory(dir, &existed));
       adopted = adopted || existed;
       dirs[controller] = dir;
     }
-    auto slot = std::make_unique<CgroupV1Slot>(std::move(dirs), cpu_period_us_);
+    auto slot = std::make_unique<CgroupV1Slot>(std::move(dirs), cpu_period_us_, cpu_shares_);
     if (auto s = slot->Open(); !s) return Fail(std::move(s.error()).WithContext("cgroup v1 slot"));
     // A slot adopted after a crash may still hold processes.
     if (adopted) {
@@ -264,6 +277,7 @@ class CgroupV1Manager final : public CgroupManager {
   std::mutex mutex_;
   std::map<std::string, std::string> parents_;  // controller → parent directory
   std::uint32_t cpu_period_us_;
+  std::uint64_t cpu_shares_;
 };
 
 }  // namespace
@@ -275,6 +289,7 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options,
                                                     const CgroupHostView& host) {
+  I8C_TRY(CheckCpuWeight(options.cpu_weight));
   const auto mounts = ParseCgroupMounts(host.mountinfo);
   const auto memberships = ParseProcCgroup(host.own);
 
@@ -314,8 +329,8 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV1(const CgroupOptions& options
     if (!base.empty() && base.back() == '/') base.pop_back();
     parents[controller] = base;
   }
-  return std::unique_ptr<CgroupManager>(
-      std::make_unique<CgroupV1Manager>(std::move(parents), options.cpu_period_us));
+  return std::unique_ptr<CgroupManager>(std::make_unique<CgroupV1Manager>(
+      std::move(parents), options.cpu_period_us, CpuSharesForWeight(options.cpu_weight)));
 }
 
 Result<CgroupHostView> CgroupHostView::Read(const std::filesystem::path& proc_self) {
@@ -325,6 +340,20 @@ Result<CgroupHostView> CgroupHostView::Read(const std::filesystem::path& proc_se
   view.mountinfo = std::move(mountinfo);
   view.own = std::move(own);
   return view;
+}
+
+Status CheckCpuWeight(std::uint32_t weight) {
+  if (weight >= kMinCpuWeight && weight <= kMaxCpuWeight) return {};
+  return Fail(ErrorCode::kInvalidArgument,
+              fmt::format("sandbox.cpu_weight {} must be between {} and {}", weight, kMinCpuWeight,
+                          kMaxCpuWeight));
+}
+
+std::uint64_t CpuSharesForWeight(std::uint32_t weight) {
+  // The inverse of the kernel's v2 conversion (sched_weight_from_cgroup: weight × 1024
+  // / 100), so that the same setting means the same on either version.
+  const std::uint64_t shares = (static_cast<std::uint64_t>(weight) * 1024 + 50) / 100;
+  return std::clamp<std::uint64_t>(shares, 2, 262144);
 }
 
 std::uint32_t SlotPidsMax(std::uint32_t program_pids) { return program_pids + 1; }

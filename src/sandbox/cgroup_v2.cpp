@@ -36,10 +36,23 @@ bool IsOptionalMemoryFile(std::string_view file) {
   return file == "memory.high" || file == "memory.current";
 }
 
+// cpu.weight exists only where the parent enables the cpu controller: a missing file is
+// an error unless missing controllers are allowed (tests on hybrid hosts).
+Status WriteCpuWeight(const std::string& dir, std::uint32_t weight, bool allow_missing) {
+  auto s = WriteControlFile(dir + "/cpu.weight", std::to_string(weight));
+  if (!s && allow_missing && s.error().sys_errno == ENOENT) return {};
+  if (!s) return Fail(std::move(s.error()).WithContext("cpu.weight"));
+  return {};
+}
+
 class CgroupV2Slot final : public CgroupSlot {
  public:
-  CgroupV2Slot(std::string dir, std::uint32_t cpu_period_us, bool allow_missing)
-      : dir_(std::move(dir)), cpu_period_us_(cpu_period_us), allow_missing_(allow_missing) {}
+  CgroupV2Slot(std::string dir, std::uint32_t cpu_period_us, std::uint32_t cpu_weight,
+               bool allow_missing)
+      : dir_(std::move(dir)),
+        cpu_period_us_(cpu_period_us),
+        cpu_weight_(cpu_weight),
+        allow_missing_(allow_missing) {}
 
   ~CgroupV2Slot() override {
     IgnoreResult(KillAll(), "a destructor has no one to tell; the rmdir below then fails");
@@ -75,7 +88,7 @@ class CgroupV2Slot final : public CgroupSlot {
       if (!fd) return Fail(fd.error());
       *spec.fd = std::move(*fd);
     }
-    return {};
+    return WriteCpuWeight(dir_, cpu_weight_, allow_missing_);
   }
 
   Status Apply(const Limits& limits) override {
@@ -188,6 +201,7 @@ class CgroupV2Slot final : public CgroupSlot {
  private:
   std::string dir_;
   std::uint32_t cpu_period_us_;
+  std::uint32_t cpu_weight_;
   bool allow_missing_;
   std::vector<std::string> join_files_;  // none: sandboxes are cloned into the slot
   UniqueFd dir_fd_;
@@ -202,8 +216,12 @@ class CgroupV2Slot final : public CgroupSlot {
 
 class CgroupV2Manager final : public CgroupManager {
  public:
-  CgroupV2Manager(std::string parent, std::uint32_t cpu_period_us, bool allow_missing)
-      : parent_(std::move(parent)), cpu_period_us_(cpu_period_us), allow_missing_(allow_missing) {}
+  CgroupV2Manager(std::string parent, std::uint32_t cpu_period_us, std::uint32_t cpu_weight,
+                  bool allow_missing)
+      : parent_(std::move(parent)),
+        cpu_period_us_(cpu_period_us),
+        cpu_weight_(cpu_weight),
+        allow_missing_(allow_missing) {}
   ~CgroupV2Manager() override { ::rmdir(parent_.c_str()); }
 
   CgroupVersion Version() const override { return CgroupVersion::kV2; }
@@ -218,7 +236,7 @@ class CgroupV2Manager final : public CgroupManager {
       const int saved = errno;
       return Fail(SystemError(saved, "mkdir " + dir));
     }
-    auto slot = std::make_unique<CgroupV2Slot>(dir, cpu_period_us_, allow_missing_);
+    auto slot = std::make_unique<CgroupV2Slot>(dir, cpu_period_us_, cpu_weight_, allow_missing_);
     if (auto s = slot->Open(); !s) return Fail(std::move(s.error()).WithContext("cgroup v2 slot"));
     // A slot adopted after a crash may still hold processes.
     if (!made) {
@@ -247,13 +265,17 @@ class CgroupV2Manager final : public CgroupManager {
             std::move(s.error()).WithContext(fmt::format("enable the {} controller", controller)));
       }
     }
-    return {};
+    // The parent is what competes with the service's threads for the CPUs (the slots
+    // only share its part among themselves); written at every slot because a
+    // re-created parent starts at the default.
+    return WriteCpuWeight(parent_, cpu_weight_, allow_missing_);
   }
 
  private:
   std::mutex mutex_;
   std::string parent_;
   std::uint32_t cpu_period_us_;
+  std::uint32_t cpu_weight_;
   bool allow_missing_;
 };
 
@@ -291,6 +313,7 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options,
                                                     const CgroupHostView& host) {
+  I8C_TRY(CheckCpuWeight(options.cpu_weight));
   const CgroupMount* unified = nullptr;
   const auto mounts = ParseCgroupMounts(host.mountinfo);
   for (const CgroupMount& mount : mounts) {
@@ -322,8 +345,9 @@ Result<std::unique_ptr<CgroupManager>> OpenCgroupV2(const CgroupOptions& options
   parent = parent.lexically_normal();
   I8C_TRY(
       EnableDownTo(unified->mount_point, parent.parent_path(), options.allow_missing_controllers));
-  return std::unique_ptr<CgroupManager>(std::make_unique<CgroupV2Manager>(
-      parent.string(), options.cpu_period_us, options.allow_missing_controllers));
+  return std::unique_ptr<CgroupManager>(
+      std::make_unique<CgroupV2Manager>(parent.string(), options.cpu_period_us, options.cpu_weight,
+                                        options.allow_missing_controllers));
 }
 
 Result<std::unique_ptr<CgroupManager>> OpenCgroups(const CgroupOptions& options) {

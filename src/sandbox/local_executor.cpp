@@ -607,6 +607,7 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requ
   cgroup_options.mode = options.cgroup_mode;
   cgroup_options.parent = options.cgroup_parent;
   cgroup_options.cpu_period_us = options.cpu_period_us;
+  cgroup_options.cpu_weight = options.cpu_weight;
   cgroup_options.allow_missing_controllers = options.allow_missing_cgroup_controllers;
   auto cgroups = I8C_TRY_VALUE(OpenCgroups(cgroup_options));
   auto slots =

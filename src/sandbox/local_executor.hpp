@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "domain/executor.hpp"
+#include "sandbox/cgroup.hpp"
 
 namespace integr8scode {
 
@@ -30,6 +31,8 @@ struct SandboxOptions {
   std::filesystem::path state_dir = "/run/integr8scode";  // the mount point of sandbox roots
   uid_t first_uid = 61000;               // slot i runs programs as uid/gid first_uid + i
   std::uint32_t cpu_period_us = 100000;  // CFS period for the CPU quota
+  // The programs' CPU weight against the service's own threads (CgroupOptions::cpu_weight).
+  std::uint32_t cpu_weight = kDefaultCpuWeight;
   // "native" or "gvisor": each step under gVisor's runsc (docs/sandbox.md, "gVisor").
   std::string isolation = "native";
   std::filesystem::path gvisor_runsc = "/usr/bin/runsc";  // must lie under a runtime's host path

@@ -32,6 +32,7 @@ const std::vector<Default>& Defaults() {
       {"server.tls_cert", "", ""},
       {"server.tls_key", "", ""},
       {"server.io_threads", "2", "2"},
+      {"server.thread_slice_us", "100", "100"},
       {"server.handler_threads", "0", ""},  // max(8, 2 × cores)
       {"server.max_body_bytes", "2M", "2M"},
       {"server.max_connections", "10000", "10000"},
@@ -68,6 +69,7 @@ const std::vector<Default>& Defaults() {
       {"sandbox.slots", "0", ""},  // the number of cores
       {"sandbox.cgroup_mode", "auto", "auto"},
       {"sandbox.cgroup_parent", "", ""},
+      {"sandbox.cpu_weight", "100", "100"},
       {"sandbox.state_dir", "/run/integr8scode", "/run/integr8scode"},
       {"sandbox.first_uid", "61000", "61000"},
       {"sandbox.prebuild", "true", "true"},

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "common/cancel.hpp"
@@ -383,6 +384,75 @@ print(st.f_blocks * st.f_frsize // (1 << 20), home.f_blocks * home.f_frsize // (
   const RunResult after = RunCode("python", "3.11", "print('still fine')\n", options);
   EXPECT_EQ(after.status, ExecutionStatus::kCompleted) << after.message;
   EXPECT_EQ(after.stdout_text, "still fine\n");
+}
+
+// The mount point of the hierarchy that holds the cpu controller, and whether it is v2
+// (empty when neither has it).
+std::pair<std::string, bool> CpuControllerMount() {
+  std::ifstream mountinfo("/proc/self/mountinfo");
+  std::string line;
+  std::pair<std::string, bool> v2;
+  while (std::getline(mountinfo, line)) {
+    const auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream head(line.substr(0, dash));
+    std::string id, parent, device, root, point;
+    head >> id >> parent >> device >> root >> point;
+    std::istringstream tail(line.substr(dash + 3));
+    std::string type, source, options;
+    tail >> type >> source >> options;
+    if (type == "cgroup" && ("," + options + ",").find(",cpu,") != std::string::npos)
+      return {point, false};
+    if (type == "cgroup2") {
+      std::ifstream controllers(point + "/cgroup.controllers");
+      std::string word;
+      while (controllers >> word)
+        if (word == "cpu") v2 = {point, true};
+    }
+  }
+  return v2;
+}
+
+std::string ReadTrimmed(const std::string& path) {
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  return text;
+}
+
+// The programs' weight reaches the kernel: the slots' parent (what competes with the
+// service's threads) and the slot a sandbox lives in carry it, in shares on v1.
+TEST_F(SandboxRun, SlotsCarryTheConfiguredCpuWeight) {
+  const auto [mount, v2] = CpuControllerMount();
+  if (mount.empty()) GTEST_SKIP() << "no hierarchy with the cpu controller";
+  SandboxOptions options;
+  options.slots = 1;
+  options.cpu_weight = 37;  // 379 shares on v1
+  // A parent of this test's own, so that other servers' slots on the host keep theirs.
+  options.cgroup_parent = "integr8scode-weight-test-" + std::to_string(::getpid());
+  auto executor = CreateLocalExecutor(options);
+  ASSERT_TRUE(executor.has_value()) << executor.error().Describe();
+  const std::string parent = mount + "/" + options.cgroup_parent.string();
+  const std::string file = v2 ? "/cpu.weight" : "/cpu.shares";
+  const std::string expected = v2 ? "37" : "379";
+  EXPECT_EQ(ReadTrimmed(parent + file), expected);
+  // The slot's number is the first free one on the host (other servers hold theirs).
+  std::string slot;
+  for (const auto& entry : std::filesystem::directory_iterator(parent))
+    if (entry.is_directory() && entry.path().filename().string().starts_with("slot-"))
+      slot = entry.path().string();
+  ASSERT_FALSE(slot.empty());
+  EXPECT_EQ(ReadTrimmed(slot + file), expected);
+  RunOptions run;
+  run.executor = executor->get();
+  const RunResult result = RunCode("python", "3.11", "print(sum(range(10)))\n", run);
+  EXPECT_EQ(result.status, ExecutionStatus::kCompleted) << result.message;
+  EXPECT_EQ(result.stdout_text, "45\n");
+  // The sandbox built ahead for the next run waits in that same weighted cgroup.
+  EXPECT_TRUE(Eventually([&] { return !testing::ProcessesIn(slot).empty(); }));
+  EXPECT_EQ(ReadTrimmed(slot + file), expected);
+  executor->reset();
+  EXPECT_FALSE(std::filesystem::exists(parent));
 }
 
 TEST_F(SandboxRun, LeavesNothingBehind) {

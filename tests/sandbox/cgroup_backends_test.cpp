@@ -64,8 +64,10 @@ TEST_F(FakeCgroupFs, V1FindsEachHierarchyAndWritesLimits) {
     Write(memory / file, "");
   }
   Write(memory / "memory.oom_control", "oom_kill_disable 0\nunder_oom 0\noom_kill 2\n");
-  for (const char* file : {"cpu.cfs_quota_us", "cpu.cfs_period_us", "cgroup.procs", "tasks"})
+  for (const char* file :
+       {"cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares", "cgroup.procs", "tasks"})
     Write(cpu / file, "");
+  Write(cpu.parent_path() / "cpu.shares", "");
   for (const char* file : {"cpuacct.usage", "cgroup.procs", "tasks"}) Write(cpuacct / file, "");
   for (const char* file : {"pids.max", "cgroup.procs", "tasks"}) Write(pids / file, "");
   Write(pids / "pids.events", "max 0\n");
@@ -77,6 +79,10 @@ TEST_F(FakeCgroupFs, V1FindsEachHierarchyAndWritesLimits) {
   ASSERT_TRUE(slot.has_value()) << slot.error().Describe();
   EXPECT_EQ(Read(cpu / "cpu.cfs_period_us"), "100000");
   EXPECT_EQ(Read(memory / "memory.swappiness"), "0");
+  // The default weight, 100 (v2 units), as shares: the parent competes with the service,
+  // the slot with its siblings.
+  EXPECT_EQ(Read(cpu.parent_path() / "cpu.shares"), "1024");
+  EXPECT_EQ(Read(cpu / "cpu.shares"), "1024");
 
   Limits limits;
   limits.memory_bytes = 64ull << 20;
@@ -128,9 +134,10 @@ TEST_F(FakeCgroupFs, V2EnablesControllersAndWritesLimits) {
   Write(cg / "integr8scode/cgroup.subtree_control", "cpu memory pids\n");
   const fs::path slot_dir = cg / "integr8scode/slot-3";
   for (const char* file :
-       {"memory.max", "memory.swap.max", "cpu.max", "pids.max", "cgroup.procs"}) {
+       {"memory.max", "memory.swap.max", "cpu.max", "cpu.weight", "pids.max", "cgroup.procs"}) {
     Write(slot_dir / file, "");
   }
+  Write(cg / "integr8scode/cpu.weight", "");
   Write(slot_dir / "cpu.stat", "usage_usec 1000\nuser_usec 600\nsystem_usec 400\n");
   Write(slot_dir / "memory.events", "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n");
   Write(slot_dir / "pids.events", "max 0\n");
@@ -145,6 +152,8 @@ TEST_F(FakeCgroupFs, V2EnablesControllersAndWritesLimits) {
   EXPECT_NE(Read(cg / "cgroup.subtree_control").find("+"), std::string::npos);
   auto slot = (*manager)->CreateSlot("slot-3");
   ASSERT_TRUE(slot.has_value()) << slot.error().Describe();
+  EXPECT_EQ(Read(cg / "integr8scode/cpu.weight"), "100");  // the default weight
+  EXPECT_EQ(Read(slot_dir / "cpu.weight"), "100");
 
   Limits limits;
   limits.memory_bytes = 256ull << 20;
@@ -178,9 +187,11 @@ TEST_F(FakeCgroupFs, V2RefusesAMemoryLimitBelowWhatTheSlotCannotReclaim) {
   Write(cg / "cgroup.subtree_control", "");
   Write(cg / "integr8scode/cgroup.subtree_control", "cpu memory pids\n");
   const fs::path slot_dir = cg / "integr8scode/slot-1";
-  for (const char* file : {"memory.max", "memory.high", "cpu.max", "pids.max", "cgroup.procs"}) {
+  for (const char* file :
+       {"memory.max", "memory.high", "cpu.max", "cpu.weight", "pids.max", "cgroup.procs"}) {
     Write(slot_dir / file, "");
   }
+  Write(cg / "integr8scode/cpu.weight", "");
   Write(slot_dir / "cpu.stat", "usage_usec 0\n");
   Write(slot_dir / "memory.events", "oom_kill 0\n");
   Write(slot_dir / "pids.events", "max 0\n");
@@ -205,6 +216,86 @@ TEST_F(FakeCgroupFs, V2RefusesAMemoryLimitBelowWhatTheSlotCannotReclaim) {
   limits.memory_bytes = 64ull << 20;
   ASSERT_TRUE((*slot)->Apply(limits).has_value());
   EXPECT_EQ(Read(slot_dir / "memory.max"), "67108864");
+}
+
+TEST_F(FakeCgroupFs, CpuWeightIsValidatedAndMappedToV1Shares) {
+  // The kernel's own scale: weight 100 is a nice-0 process's 1024 shares.
+  EXPECT_EQ(CpuSharesForWeight(100), 1024u);
+  EXPECT_EQ(CpuSharesForWeight(10), 102u);
+  EXPECT_EQ(CpuSharesForWeight(1), 10u);
+  EXPECT_EQ(CpuSharesForWeight(10000), 102400u);
+  for (const std::uint32_t weight : {0u, 10001u}) {
+    CgroupOptions options = Options();
+    options.cpu_weight = weight;
+    for (auto* open : {+[](const CgroupOptions& o) { return OpenCgroupV1(o, {}); },
+                       +[](const CgroupOptions& o) { return OpenCgroupV2(o, {}); }}) {
+      auto manager = open(options);
+      ASSERT_FALSE(manager.has_value());
+      EXPECT_EQ(manager.error().code, ErrorCode::kInvalidArgument);
+      EXPECT_NE(manager.error().message.find("sandbox.cpu_weight"), std::string::npos)
+          << manager.error().message;
+    }
+  }
+}
+
+TEST_F(FakeCgroupFs, CpuWeightReachesParentAndSlotOnBothVersions) {
+  const fs::path v1 = root_ / "cg";
+  const fs::path v2 = root_ / "cg2";
+  Write(root_ / "proc/mountinfo",
+        "32 31 0:29 / " + (v1 / "cpu").string() + " rw - cgroup cgroup rw,cpu,cpuacct\n" +
+            "35 31 0:32 / " + (v1 / "memory").string() + " rw - cgroup cgroup rw,memory\n" +
+            "39 31 0:36 / " + (v1 / "pids").string() + " rw - cgroup cgroup rw,pids\n" +
+            "41 31 0:38 / " + v2.string() + " rw - cgroup2 cgroup2 rw\n");
+  Write(root_ / "proc/cgroup", "4:memory:/\n1:cpu,cpuacct:/\n8:pids:/\n0::/\n");
+  const fs::path cpu = v1 / "cpu/integr8scode/slot-0";
+  for (const char* file : {"cpu.cfs_quota_us", "cpu.cfs_period_us", "cpu.shares", "cpuacct.usage",
+                           "cgroup.procs", "tasks"})
+    Write(cpu / file, "");
+  Write(v1 / "cpu/integr8scode/cpu.shares", "");
+  for (const char* file : {"memory.limit_in_bytes", "memory.max_usage_in_bytes",
+                           "memory.oom_control", "cgroup.procs", "tasks"})
+    Write(v1 / "memory/integr8scode/slot-0" / file, "");
+  for (const char* file : {"pids.max", "cgroup.procs", "tasks"})
+    Write(v1 / "pids/integr8scode/slot-0" / file, "");
+  Write(v2 / "cgroup.controllers", "cpu memory pids\n");
+  Write(v2 / "cgroup.subtree_control", "cpu memory pids\n");
+  Write(v2 / "integr8scode/cgroup.subtree_control", "cpu memory pids\n");
+  Write(v2 / "integr8scode/cpu.weight", "");
+  for (const char* file : {"memory.max", "cpu.max", "cpu.weight", "pids.max", "cgroup.procs"})
+    Write(v2 / "integr8scode/slot-0" / file, "");
+  Write(v2 / "integr8scode/slot-0/cpu.stat", "usage_usec 0\n");
+  Write(v2 / "integr8scode/slot-0/memory.events", "oom_kill 0\n");
+  Write(v2 / "integr8scode/slot-0/pids.events", "max 0\n");
+  Write(v2 / "integr8scode/slot-0/cgroup.events", "populated 0\n");
+
+  CgroupOptions options = Options();
+  options.cpu_weight = 250;
+  auto manager_v1 = OpenCgroupV1(options);
+  ASSERT_TRUE(manager_v1.has_value()) << manager_v1.error().Describe();
+  auto slot_v1 = (*manager_v1)->CreateSlot("slot-0");
+  ASSERT_TRUE(slot_v1.has_value()) << slot_v1.error().Describe();
+  EXPECT_EQ(Read(v1 / "cpu/integr8scode/cpu.shares"), "2560");
+  EXPECT_EQ(Read(cpu / "cpu.shares"), "2560");
+
+  auto manager_v2 = OpenCgroupV2(options);
+  ASSERT_TRUE(manager_v2.has_value()) << manager_v2.error().Describe();
+  auto slot_v2 = (*manager_v2)->CreateSlot("slot-0");
+  ASSERT_TRUE(slot_v2.has_value()) << slot_v2.error().Describe();
+  EXPECT_EQ(Read(v2 / "integr8scode/cpu.weight"), "250");
+  EXPECT_EQ(Read(v2 / "integr8scode/slot-0/cpu.weight"), "250");
+
+  // Without the cpu controller's files the v2 slot fails, naming the file, unless
+  // missing controllers are allowed (a hybrid host's empty v2 mount).
+  slot_v2->reset();
+  fs::remove(v2 / "integr8scode/slot-0/cpu.weight");
+  auto refused = (*manager_v2)->CreateSlot("slot-0");
+  ASSERT_FALSE(refused.has_value());
+  EXPECT_NE(refused.error().Describe().find("cpu.weight"), std::string::npos)
+      << refused.error().Describe();
+  options.allow_missing_controllers = true;
+  auto lenient = OpenCgroupV2(options);
+  ASSERT_TRUE(lenient.has_value()) << lenient.error().Describe();
+  EXPECT_TRUE((*lenient)->CreateSlot("slot-0").has_value());
 }
 
 TEST_F(FakeCgroupFs, V2WithoutTheMemoryControllerIsExplained) {
