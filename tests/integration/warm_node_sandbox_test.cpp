@@ -23,7 +23,8 @@ constexpr const char* kNode = "/usr/bin/node";
 
 bool HaveNode() { return ::access(kNode, X_OK) == 0; }
 
-std::unique_ptr<Executor> MakeNodeWarmExecutor(const char* node_dir = INTEGR8SCODE_NODE_ZYGOTE_DIR) {
+std::unique_ptr<Executor> MakeNodeWarmExecutor(
+    const char* node_dir = INTEGR8SCODE_NODE_ZYGOTE_DIR) {
   SandboxOptions options;
   options.slots = 1;
   options.use_spawner = true;
