@@ -2,14 +2,15 @@
 // slots prepared once) against the bare interpreter started from this same process,
 // sequentially (latency) and with every core busy (throughput). Prints medians and
 // ratios; a benchmark, never a test. Needs root.
-// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work|pypy|warm]
+// Usage: integr8scode-sandbox-bench [runs=200] [seconds=10] [hi|imports|work|pypy|node|warm]
 // `imports` runs `import json, re, collections` before the print; `work` also uses them
 // a little (a regex, a Counter, json.dumps). With the zygote built,
 // warm executors join in: one plain, one with those three modules preloaded
 // (sandbox.warm_preload). `pypy`: PyPy 3.9's print('hi') against a bare pypy3.9 (its
-// zygote is the bootstrap). `warm` times only bare against plain warm runs, alternating,
-// and prints the quartile and minimum beside the median (on a loaded machine the low end
-// moves least): for a change to the warm path.
+// zygote is the bootstrap). `node`: Node.js 20's console.log('hi') against a bare `node
+// script.js` (its zygote is node preloading the boot). `warm` times only bare against plain warm
+// runs, alternating, and prints the quartile and minimum beside the median (on a loaded machine the
+// low end moves least): for a change to the warm path.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <spawn.h>
@@ -48,9 +49,13 @@ double Median(std::vector<double> values) { return Quantile(std::move(values), 0
 
 // Bare: the interpreter the sandbox runs, with the same arguments, on a script file.
 // `cpu_ms`: its CPU time (wait4).
-bool RunBare(const char* interpreter, const char* script, double* cpu_ms = nullptr) {
-  char* argv[] = {const_cast<char*>(interpreter), const_cast<char*>("-I"), const_cast<char*>("-u"),
-                  const_cast<char*>(script), nullptr};
+// Node takes no -I -u (`node` true): `node script.js`, as the catalog runs it.
+bool RunBare(const char* interpreter, const char* script, double* cpu_ms = nullptr,
+             bool node = false) {
+  char* python_argv[] = {const_cast<char*>(interpreter), const_cast<char*>("-I"),
+                         const_cast<char*>("-u"), const_cast<char*>(script), nullptr};
+  char* node_argv[] = {const_cast<char*>(interpreter), const_cast<char*>(script), nullptr};
+  char** argv = node ? node_argv : python_argv;
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
@@ -125,7 +130,10 @@ int Main(int argc, char** argv) {
   const std::string_view mode = argc > 3 ? argv[3] : "hi";
   const bool imports = mode == "imports" || mode == "work";
   const bool pypy = mode == "pypy";
-  const char* interpreter = pypy ? "/usr/bin/pypy3.9" : "/usr/bin/python3.11";
+  const bool node = mode == "node";
+  const char* interpreter = pypy   ? "/usr/bin/pypy3.9"
+                            : node ? "/usr/bin/node"
+                                   : "/usr/bin/python3.11";
   const bool warm_only = mode == "warm";
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   auto catalog = LoadCatalog(DefaultCatalogPath());
@@ -133,7 +141,9 @@ int Main(int argc, char** argv) {
     fmt::print(stderr, "{}\n", catalog.error().Describe());
     return 1;
   }
-  const Runtime* runtime = pypy ? *catalog->Find("pypy", "3.9") : *catalog->Find("python", "3.11");
+  const Runtime* runtime = pypy   ? *catalog->Find("pypy", "3.9")
+                           : node ? *catalog->Find("node", "20")
+                                  : *catalog->Find("python", "3.11");
   SandboxOptions options;
   options.slots = cores;
   auto executor = CreateLocalExecutor(options);
@@ -144,9 +154,15 @@ int Main(int argc, char** argv) {
 #ifdef INTEGR8SCODE_PYTHON_ZYGOTE
   SandboxOptions warm_options = options;
   warm_options.warm_zygote = INTEGR8SCODE_PYTHON_ZYGOTE;
+#ifdef INTEGR8SCODE_NODE_ZYGOTE_DIR
+  warm_options.node_zygote_dir = INTEGR8SCODE_NODE_ZYGOTE_DIR;
+#endif
   if (auto created = CreateLocalExecutor(warm_options)) warm_executor = std::move(*created);
   warm_options.warm_preload = {"json", "re", "collections"};
-  if (auto created = CreateLocalExecutor(warm_options)) preload_executor = std::move(*created);
+  // The preload is CPython's (sandbox.warm_preload): nothing to compare for Node.
+  if (!node) {
+    if (auto created = CreateLocalExecutor(warm_options)) preload_executor = std::move(*created);
+  }
 #endif
   options.prebuild = false;
   auto plain_executor = CreateLocalExecutor(options);  // every sandbox built at its run
@@ -154,15 +170,18 @@ int Main(int argc, char** argv) {
     fmt::print(stderr, "{}\n", (executor ? plain_executor : executor).error().Describe());
     return 1;
   }
-  char script[] = "/tmp/integr8scode-bench-XXXXXX.py";
+  char python_script[] = "/tmp/integr8scode-bench-XXXXXX.py";
+  char node_script[] = "/tmp/integr8scode-bench-XXXXXX.js";
+  char* script = node ? node_script : python_script;
   const int fd = ::mkstemps(script, 3);
   const std::string source =
-      std::string(imports ? "import json, re, collections\n" : "") +
-      (mode == "work" ? "words = re.findall(r'\\w+', 'to be or not to be ' * 50)\n"
-                        "text = json.dumps(collections.Counter(words).most_common(3))\n"
-                        "assert json.loads(text)[0] == ['to', 100]\n"
-                      : "") +
-      "print('hi')\n";
+      node ? std::string("console.log('hi')\n")
+           : std::string(imports ? "import json, re, collections\n" : "") +
+                 (mode == "work" ? "words = re.findall(r'\\w+', 'to be or not to be ' * 50)\n"
+                                   "text = json.dumps(collections.Counter(words).most_common(3))\n"
+                                   "assert json.loads(text)[0] == ['to', 100]\n"
+                                 : "") +
+                 "print('hi')\n";
   if (fd < 0 || ::write(fd, source.data(), source.size()) != static_cast<ssize_t>(source.size()))
     return 1;
   ::close(fd);
@@ -176,7 +195,7 @@ int Main(int argc, char** argv) {
   };
   const auto sandboxed = [&] { return sandboxed_with(**executor); };
   const auto plain = [&] { return sandboxed_with(**plain_executor); };
-  const auto bare = [&] { return RunBare(interpreter, script); };
+  const auto bare = [&] { return RunBare(interpreter, script, nullptr, node); };
 
   if (warm_only) {
     if (!warm_executor) {
@@ -207,7 +226,7 @@ int Main(int argc, char** argv) {
   for (int i = 0; i < runs; ++i) {
     const auto start = Clock::now();
     double cpu_ms = 0;
-    failures += RunBare(interpreter, script, &cpu_ms) ? 0 : 1;
+    failures += RunBare(interpreter, script, &cpu_ms, node) ? 0 : 1;
     bare_ms.push_back(Millis(Clock::now() - start));
     bare_cpu_ms.push_back(cpu_ms);
     timed(**executor, sandbox_ms, setup_ms);
@@ -240,12 +259,15 @@ int Main(int argc, char** argv) {
   sandbox_tp = (sandbox_tp + Throughput(cores, seconds, sandboxed)) / 2;
   ::unlink(script);
 
-  fmt::print("{}{}print('hi'), {} runs each, alternating; throughput: {} threads for {} s\n",
+  fmt::print("{}{}{}, {} runs each, alternating; throughput: {} threads for {} s\n",
              imports ? "import json, re, collections; " : "",
-             mode == "work" ? "a regex, a Counter, json.dumps; " : "", runs, cores,
-             seconds.count());
+             mode == "work" ? "a regex, a Counter, json.dumps; " : "",
+             node ? "console.log('hi')" : "print('hi')", runs, cores, seconds.count());
   fmt::print("{:<22} {:>10} {:>10} {:>10}\n", "", "median", "ratio", "runs/s");
-  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n", pypy ? "bare pypy3.9" : "bare python3.11",
+  fmt::print("{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}\n",
+             pypy   ? "bare pypy3.9"
+             : node ? "bare node"
+                    : "bare python3.11",
              Median(bare_ms), 1.0, bare_tp);
   fmt::print(
       "{:<22} {:>8.2f}ms {:>9.2f}x {:>10.1f}   set-up {:.2f} ms, throughput {:.2f}x of bare\n",

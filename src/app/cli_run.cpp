@@ -166,6 +166,7 @@ int Run(const RunOptions& options, const GlobalOptions& global) {
   sandbox.use_spawner = false;
   sandbox.prebuild = false;
   sandbox.warm_zygote.clear();
+  sandbox.node_zygote_dir.clear();
   if (!options.cgroup_mode.empty()) sandbox.cgroup_mode = options.cgroup_mode;
   if (!options.state_dir.empty()) sandbox.state_dir = options.state_dir;
   if (!options.isolation.empty()) sandbox.isolation = options.isolation;

@@ -12,7 +12,8 @@ namespace integr8scode {
 // command (run, runtimes) needs them without linking the server.
 
 // With `sandbox.warm`, SandboxOptions::warm_zygote is `sandbox.warm_zygote`, or
-// integr8scode-python-zygote beside this binary; without it, empty (every run cold).
+// integr8scode-python-zygote beside this binary, and node_zygote_dir the
+// integr8scode-node-zygote/ directory beside it; without it, both empty (every run cold).
 SandboxOptions SandboxOptionsFrom(const Config& config);
 
 // The runtime catalog every command uses, highest precedence first: `--catalog`

@@ -254,9 +254,12 @@ Result<Runtime> ReadRuntime(const toml::table& table, std::size_t index, const f
       runtime.zygote = ZygoteKind::kEmbeddedCpython;
     } else if (kind != nullptr && kind->get() == "bootstrap") {
       runtime.zygote = ZygoteKind::kBootstrap;
+    } else if (kind != nullptr && kind->get() == "node-require") {
+      runtime.zygote = ZygoteKind::kNodeRequire;
     } else {
-      return Fail(ErrorCode::kInvalidArgument,
-                  where + ": zygote must be \"embedded-cpython\" or \"bootstrap\"");
+      return Fail(
+          ErrorCode::kInvalidArgument,
+          where + ": zygote must be \"embedded-cpython\", \"bootstrap\" or \"node-require\"");
     }
     // The embedded zygote links the host's libpython; a tree of its own has another.
     if (runtime.zygote == ZygoteKind::kEmbeddedCpython && !runtime.rootfs.Empty()) {

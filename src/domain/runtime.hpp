@@ -43,6 +43,7 @@ enum class ZygoteKind {
   kNone,
   kEmbeddedCpython,  // "embedded-cpython": integr8scode-python-zygote, libpython 3.11 linked in
   kBootstrap,        // "bootstrap": the interpreter itself, given the bootstrap with -c (PyPy)
+  kNodeRequire,      // "node-require": node itself, preloading integr8scode-node-zygote.js
 };
 
 // A language/version entry of the catalog (runtimes/catalog.toml). Plain data.

@@ -209,22 +209,30 @@ struct ZygoteLaunch {
 };
 
 // The zygote's process between clone and execveat: the same checklist as ExecStep,
-// with placeholders on 0–2 (of the run's kinds) and its control socket on 3. Shares
-// the init's memory: no allocation; a failure ends it with 127 and the run goes cold.
+// with placeholders on 0–2 (of the run's kinds) and its control socket on
+// spec.warm_control_fd (3, or Node's 100). Shares the init's memory: no allocation; a
+// failure ends it with 127 and the run goes cold.
 int ZygoteEntry(void* argument) {
   const ZygoteLaunch& launch = *static_cast<const ZygoteLaunch*>(argument);
   ResetSignals();
   if (::setsid() < 0) ::_exit(127);  // as in ExecStep
+  const int control_at = static_cast<int>(launch.spec->warm_control_fd);
+  const int exe_at = control_at == 3 ? 4 : 3;  // close-on-exec: gone at the exec
+  const int low = std::min(control_at, exe_at);
+  const int high = std::max(control_at, exe_at);
+  // The copies go above both targets, so that no dup2 below lands on one of them.
+  const int above = std::max(high + 1, 10);
   const int in = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  const int exe = ::fcntl(launch.exe_fd, F_DUPFD_CLOEXEC, 10);
-  const int control = ::fcntl(launch.control_fd, F_DUPFD_CLOEXEC, 10);
-  const int placeholder = ::fcntl(launch.placeholder_fd, F_DUPFD_CLOEXEC, 10);
+  const int exe = ::fcntl(launch.exe_fd, F_DUPFD_CLOEXEC, above);
+  const int control = ::fcntl(launch.control_fd, F_DUPFD_CLOEXEC, above);
+  const int placeholder = ::fcntl(launch.placeholder_fd, F_DUPFD_CLOEXEC, above);
   if (in < 0 || exe < 0 || control < 0 || placeholder < 0) ::_exit(127);
   if (::dup2(in, 0) < 0 || ::dup2(placeholder, 1) < 0 || ::dup2(placeholder, 2) < 0 ||
-      ::dup2(control, 3) < 0 || ::dup3(exe, 4, O_CLOEXEC) < 0) {
+      ::dup2(control, control_at) < 0 || ::dup3(exe, exe_at, O_CLOEXEC) < 0) {
     ::_exit(127);
   }
-  ::close_range(5, ~0U, 0);
+  if (high > low + 1) ::close_range(low + 1, high - 1, 0);
+  ::close_range(high + 1, ~0U, 0);
   if (::chdir("/home/sandbox") != 0) ::_exit(127);
   if (SetOomScoreAdj("1000", 4) != 0) ::_exit(127);
   if (DropPrivileges(launch.spec->uid, launch.spec->gid) != 0) ::_exit(127);
@@ -232,7 +240,7 @@ int ZygoteEntry(void* argument) {
   if (InstallSeccompProgram(program) != 0) ::_exit(127);
   // The binary may be outside the new root: execveat on the descriptor opened before
   // pivot_root, or in it (an ELF either way, so its close-on-exec flag does not matter).
-  ::syscall(SYS_execveat, 4, "", launch.argv, launch.envp, AT_EMPTY_PATH);
+  ::syscall(SYS_execveat, exe_at, "", launch.argv, launch.envp, AT_EMPTY_PATH);
   ::_exit(127);
 }
 

@@ -95,6 +95,8 @@ std::string LaunchSpec::Serialize() const {
   w.Strs(warm_argv);
   w.Strs(warm_env);
   w.Strs(warm_preload);
+  w.U64(warm_control_fd);
+  w.Str(zygote_dir);
   w.U64(steps.size());
   for (const StepSpec& step : steps) {
     w.Strs(step.argv);
@@ -118,12 +120,14 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
     ok = r.Str(link) && r.Str(target);
     spec.root_symlinks.emplace_back(std::move(link), std::move(target));
   }
-  std::uint64_t prebuilt = 0, inside = 0;
+  std::uint64_t prebuilt = 0, inside = 0, control_fd = 0;
   ok = ok && r.Strs(spec.host_etc_files) && r.Str(spec.source_name) && r.U64(spec.tmpfs_bytes) &&
        r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.Str(spec.gvisor_runsc) &&
        r.Str(spec.gvisor_platform) && r.U64(prebuilt) && r.Str(spec.warm_zygote) && r.U64(inside) &&
        r.Strs(spec.warm_zygote_argv) && r.Strs(spec.warm_argv) && r.Strs(spec.warm_env) &&
-       r.Strs(spec.warm_preload) && r.U64(steps) && steps <= bytes.size();
+       r.Strs(spec.warm_preload) && r.U64(control_fd) && control_fd <= 1023 &&
+       r.Str(spec.zygote_dir) && r.U64(steps) && steps <= bytes.size();
+  spec.warm_control_fd = static_cast<std::uint32_t>(control_fd);
   spec.prebuilt = prebuilt != 0;
   spec.warm_zygote_inside = inside != 0;
   for (std::uint64_t i = 0; ok && i < steps; ++i) {
@@ -145,8 +149,8 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
 bool LaunchSpec::Fits(const LaunchSpec& shape, const LaunchSpec& run) {
   return shape.uid == run.uid && shape.gid == run.gid &&
          shape.root_mount_point == run.root_mount_point && shape.host_paths == run.host_paths &&
-         shape.root_tree == run.root_tree && shape.root_symlinks == run.root_symlinks &&
-         shape.host_etc_files == run.host_etc_files &&
+         shape.zygote_dir == run.zygote_dir && shape.root_tree == run.root_tree &&
+         shape.root_symlinks == run.root_symlinks && shape.host_etc_files == run.host_etc_files &&
          shape.cgroup_join_files == run.cgroup_join_files && shape.hostname == run.hostname &&
          shape.gvisor_runsc == run.gvisor_runsc && shape.gvisor_platform == run.gvisor_platform;
 }

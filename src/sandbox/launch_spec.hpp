@@ -62,11 +62,19 @@ struct LaunchSpec {
   // list its zygote must have been started with — a zygote with another list does not
   // serve it (the run starts cold, as for another argv).
   std::vector<std::string> warm_preload;
+  // The descriptor the zygote finds its control socket on: 3, or kNodeZygoteControlFd for
+  // Node (above the descriptors Node opens while it starts).
+  std::uint32_t warm_control_fd = 3;
+  // A host directory shown read-only at kNodeZygoteSandboxDir (node_zygote.hpp) for the
+  // whole run, through an overlay of this sandbox's own: the Node zygote's boot, which
+  // worker threads preload again. In every sandbox of that runtime, cold ones too, so
+  // that it is no difference between them. Empty: none.
+  std::string zygote_dir;
 
   std::string Serialize() const;
   static Result<LaunchSpec> Deserialize(std::string_view bytes);
-  // Whether a sandbox built for `shape` can run `run`: same identity, host paths, links,
-  // /etc files, cgroup and hostname.
+  // Whether a sandbox built for `shape` can run `run`: same identity, host paths, zygote
+  // directory, links, /etc files, cgroup and hostname.
   static bool Fits(const LaunchSpec& shape, const LaunchSpec& run);
 };
 

@@ -22,6 +22,7 @@
 #include "sandbox/cgroup.hpp"
 #include "sandbox/gvisor_bundle.hpp"
 #include "sandbox/launcher.hpp"
+#include "sandbox/node_zygote/node_zygote.hpp"
 #include "sandbox/prebuilt.hpp"
 #include "sandbox/pypy_bootstrap.hpp"
 #include "sandbox/seccomp_policy.hpp"
@@ -140,16 +141,18 @@ class LocalExecutor final : public Executor {
   // `warm`: warm starts were asked for (sandbox.warm) and sandboxes are built ahead.
   // `zygote_missing`: integr8scode-python-zygote is not there; options.warm_zygote is
   // then empty and CPython runs that would have been warm are counted as fallbacks.
+  // `node_zygote_missing`: the same for Node's boot (options.node_zygote_dir).
   LocalExecutor(SandboxOptions options, std::unique_ptr<CgroupManager> cgroups,
                 std::unique_ptr<SandboxLauncher> launcher, std::unique_ptr<SlotPool> slots,
-                bool warm, bool zygote_missing)
+                bool warm, bool zygote_missing, bool node_zygote_missing)
       : options_(std::move(options)),
         cgroups_(std::move(cgroups)),
         launcher_(std::move(launcher)),
         slots_(std::move(slots)),
         root_symlinks_(HostRootSymlinks()),
         warm_(warm),
-        zygote_missing_(zygote_missing) {
+        zygote_missing_(zygote_missing),
+        node_zygote_missing_(node_zygote_missing) {
     if (options_.prebuild) {
       prebuilder_ = std::thread([this] { PrebuildLoop(); });
       for (std::size_t i = 0; i < slots_->Size(); ++i) {
@@ -209,6 +212,7 @@ class LocalExecutor final : public Executor {
     if (!slot->retiring.Running()) CleanUp(*slot);
     slot->last_host_paths = request.runtime->host_paths;
     slot->last_root_tree = request.runtime->root_tree;
+    slot->last_zygote_dir = ZygoteDirFor(*request.runtime);
     Slot& released = *slot;
     { SlotPool::Lease done = std::move(slot); }  // free for the next run at once
     if (options_.prebuild) Prebuild(released);
@@ -249,6 +253,7 @@ class LocalExecutor final : public Executor {
       LaunchSpec shape = SlotShape(s);
       shape.host_paths = s.last_host_paths;
       shape.root_tree = s.last_root_tree;
+      shape.zygote_dir = s.last_zygote_dir;
       shape.tmpfs_bytes = Limits{}.tmpfs_bytes;
       if (!s.last_warm_argv.empty()) {
         shape.warm_zygote = s.last_warm_zygote;
@@ -257,6 +262,7 @@ class LocalExecutor final : public Executor {
         shape.warm_argv = s.last_warm_argv;
         shape.warm_env = s.last_warm_env;
         shape.warm_preload = s.last_warm_preload;
+        shape.warm_control_fd = s.last_warm_control_fd;
       }
       auto built = PrebuiltSandbox::Build(*launcher_, std::move(shape), s.cgroup->CloneIntoFd());
       if (built) {
@@ -327,6 +333,19 @@ class LocalExecutor final : public Executor {
            runtime.zygote != ZygoteKind::kNone && !runtime.has_compile && runtime.root_tree.empty();
   }
 
+  // The Node zygote's directory, shown in every sandbox of a runtime that starts in it,
+  // cold ones too (LaunchSpec::zygote_dir); empty for every other.
+  std::string ZygoteDirFor(const Runtime& runtime) const {
+    if (!WarmEligible(runtime) || runtime.zygote != ZygoteKind::kNodeRequire) return {};
+    return options_.node_zygote_dir.string();
+  }
+
+  // Whether a run of `runtime` would have started warm but for its missing zygote.
+  bool ZygoteMissing(const Runtime& runtime) const {
+    return (runtime.zygote == ZygoteKind::kEmbeddedCpython && zygote_missing_) ||
+           (runtime.zygote == ZygoteKind::kNodeRequire && node_zygote_missing_);
+  }
+
   // Remembers in `slot` how its next sandbox built ahead starts `run` (the run step of
   // `runtime`) ahead, or forgets it: the zygote and its argv, by kind.
   void RememberWarm(Slot& slot, const Runtime& runtime, LaunchSpec& spec) const {
@@ -335,8 +354,20 @@ class LocalExecutor final : public Executor {
     slot.last_warm_env.clear();
     slot.last_warm_zygote_argv.clear();
     slot.last_warm_preload.clear();
+    slot.last_warm_control_fd = 3;
     if (!WarmEligible(runtime)) return;
-    if (runtime.zygote == ZygoteKind::kEmbeddedCpython) {
+    if (runtime.zygote == ZygoteKind::kNodeRequire) {
+      // node itself, its boot preloaded before the program's arguments; the boot takes
+      // `--require <boot>` out of process.execArgv (node_zygote.hpp).
+      if (options_.node_zygote_dir.empty() || run.argv.empty()) return;  // missing: a fallback
+      slot.last_warm_zygote = run.argv.front();
+      slot.last_warm_zygote_inside = true;
+      slot.last_warm_zygote_argv = {run.argv.front(), "--require",
+                                    fmt::format("{}/{}", kNodeZygoteSandboxDir, kNodeZygoteBoot)};
+      slot.last_warm_zygote_argv.insert(slot.last_warm_zygote_argv.end(), run.argv.begin() + 1,
+                                        run.argv.end());
+      slot.last_warm_control_fd = kNodeZygoteControlFd;
+    } else if (runtime.zygote == ZygoteKind::kEmbeddedCpython) {
       if (options_.warm_zygote.empty()) return;  // missing: counted as a fallback
       slot.last_warm_zygote = options_.warm_zygote.string();
       slot.last_warm_zygote_inside = false;
@@ -400,6 +431,7 @@ class LocalExecutor final : public Executor {
     LaunchSpec spec = SlotShape(slot);
     spec.host_paths = runtime.host_paths;
     spec.root_tree = runtime.root_tree;
+    spec.zygote_dir = ZygoteDirFor(runtime);
     spec.source_name = runtime.source_file;
     spec.tmpfs_bytes = request.limits.tmpfs_bytes;
     const auto env = BaseEnvironment(runtime);
@@ -507,8 +539,7 @@ class LocalExecutor final : public Executor {
     result.start = last.start;
     // Its sandbox was built ahead, where the zygote would have waited: a fallback, counted
     // (integr8scode_warm_fallbacks_total) and not logged — the start-up said why once.
-    if (zygote_missing_ && warm_eligible && built_ahead &&
-        runtime.zygote == ZygoteKind::kEmbeddedCpython) {
+    if (warm_eligible && built_ahead && ZygoteMissing(runtime)) {
       result.start = StartKind::kWarmFallback;
     }
     if (!last.preload_missing.empty()) {
@@ -546,6 +577,7 @@ class LocalExecutor final : public Executor {
   std::thread prebuilder_;
   const bool warm_;
   const bool zygote_missing_;
+  const bool node_zygote_missing_;
   std::atomic<bool> preload_missing_said_{false};
 };
 
@@ -628,8 +660,23 @@ Result<std::unique_ptr<Executor>> CreateLocalExecutor(const SandboxOptions& requ
     effective.warm_zygote.clear();
     zygote_missing = effective.prebuild;
   }
-  return std::unique_ptr<Executor>(std::make_unique<LocalExecutor>(
-      effective, std::move(cgroups), std::move(launcher), std::move(slots), warm, zygote_missing));
+  bool node_zygote_missing = false;
+  if (!effective.node_zygote_dir.empty()) {
+    const auto boot = effective.node_zygote_dir / kNodeZygoteBoot;
+    const auto addon = effective.node_zygote_dir / kNodeZygoteAddon;
+    if (!warm) {
+      effective.node_zygote_dir.clear();
+    } else if (::access(boot.c_str(), R_OK) != 0 || ::access(addon.c_str(), R_OK) != 0) {
+      Log(LogLevel::kWarn,
+          "the Node.js warm-start zygote is missing; every Node.js run starts cold",
+          {{"path", effective.node_zygote_dir.string()}});
+      effective.node_zygote_dir.clear();
+      node_zygote_missing = true;
+    }
+  }
+  return std::unique_ptr<Executor>(
+      std::make_unique<LocalExecutor>(effective, std::move(cgroups), std::move(launcher),
+                                      std::move(slots), warm, zygote_missing, node_zygote_missing));
 }
 
 }  // namespace integr8scode

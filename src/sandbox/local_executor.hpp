@@ -51,6 +51,12 @@ struct SandboxOptions {
   // CPython run cold, and those that would have been warm count as fallbacks (StartKind);
   // PyPy's zygote is its interpreter and still starts warm.
   std::filesystem::path warm_zygote;
+  // With warm starts: the directory of the Node.js zygote's boot and addon
+  // (integr8scode-node-zygote/, beside the service's executable). Shown read-only in
+  // every sandbox of a runtime with zygote "node-require". Empty: such runs cold. One
+  // without the boot: they run cold, and those that would have been warm count as
+  // fallbacks.
+  std::filesystem::path node_zygote_dir;
   // Modules the zygote imports before the go ("json", "xml.etree.ElementTree"): a warm
   // run finds them in sys.modules before its first line, the one difference from a cold
   // run they make. One that cannot be imported in the sandbox is left out (said once in

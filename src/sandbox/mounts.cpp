@@ -17,6 +17,7 @@
 #include "common/unique_fd.hpp"
 #include "domain/runtime.hpp"
 #include "sandbox/host_information.hpp"
+#include "sandbox/node_zygote/node_zygote.hpp"
 
 namespace integr8scode {
 namespace {
@@ -363,6 +364,11 @@ Status BuildRootFilesystem(const LaunchSpec& spec, UniqueFd* zygote) {
   for (const std::string& host_path : spec.host_paths) {
     I8C_TRY(MakeDirs(root.Get(), host_path, 0755));
     I8C_TRY(MountOwnView(host_path, root_path + host_path, EmptyLayer(spec)));
+  }
+  if (!spec.zygote_dir.empty()) {
+    I8C_TRY(MakeDirs(root.Get(), kNodeZygoteSandboxDir + 1, 0755));
+    I8C_TRY(MountOwnView(spec.zygote_dir, root_path + std::string(kNodeZygoteSandboxDir),
+                         EmptyLayer(spec)));
   }
   I8C_TRY(MakeEtc(root.Get(), spec));
   I8C_TRY(MakeDev(root.Get()));

@@ -4,6 +4,7 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,8 @@ struct Slot {
   std::vector<std::string> last_warm_argv;
   std::vector<std::string> last_warm_env;
   std::vector<std::string> last_warm_preload;  // sandbox.warm_preload, embedded CPython only
+  std::uint32_t last_warm_control_fd = 3;
+  std::string last_zygote_dir;  // LaunchSpec::zygote_dir of the last run (Node's boot)
 };
 
 // A fixed set of slots; Acquire blocks until one is free. Thread-safe.

@@ -206,11 +206,14 @@ TEST(ComponentDefaults, TheApiGetsItsOwnDefaults) {
 }
 
 TEST(ComponentDefaults, TheSandboxGetsItsOwnDefaults) {
-  // Warm starts are on by default: the zygote is the one beside this binary; everything
+  // Warm starts are on by default: the zygotes are the ones beside this binary; everything
   // else is the executor's own default.
   SandboxOptions defaults = SandboxOptionsFrom(Config{});
   EXPECT_EQ(defaults.warm_zygote.filename(), "integr8scode-python-zygote");
+  EXPECT_EQ(defaults.node_zygote_dir.filename(), "integr8scode-node-zygote");
+  EXPECT_EQ(defaults.node_zygote_dir.parent_path(), defaults.warm_zygote.parent_path());
   defaults.warm_zygote.clear();
+  defaults.node_zygote_dir.clear();
   EXPECT_TRUE(defaults == SandboxOptions{});
   // warm_zygote means "use this zygote" only with sandbox.warm.
   Config warm;
@@ -221,6 +224,7 @@ TEST(ComponentDefaults, TheSandboxGetsItsOwnDefaults) {
   cold.sandbox.warm = false;
   cold.sandbox.warm_zygote = "/opt/zygote";
   EXPECT_TRUE(SandboxOptionsFrom(cold).warm_zygote.empty());
+  EXPECT_TRUE(SandboxOptionsFrom(cold).node_zygote_dir.empty());
 }
 
 TEST(ComponentDefaults, TheServicesGetTheirOwnDefaults) {

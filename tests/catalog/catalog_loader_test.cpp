@@ -99,25 +99,31 @@ TEST_F(CatalogFile, ZygoteKindIsNamedOrRefused) {
   auto bootstrap = LoadCatalog(Write(std::string(kMinimal) + "zygote = \"bootstrap\"\n"));
   ASSERT_TRUE(bootstrap.has_value()) << bootstrap.error().Describe();
   EXPECT_EQ(bootstrap->All().at(0).zygote, ZygoteKind::kBootstrap);
+  auto node = LoadCatalog(Write(std::string(kMinimal) + "zygote = \"node-require\"\n"));
+  ASSERT_TRUE(node.has_value()) << node.error().Describe();
+  EXPECT_EQ(node->All().at(0).zygote, ZygoteKind::kNodeRequire);
   for (const char* wrong : {"zygote = \"fork\"\n", "zygote = true\n"}) {
     auto refused = LoadCatalog(Write(std::string(kMinimal) + wrong));
     ASSERT_FALSE(refused.has_value()) << wrong;
     EXPECT_NE(refused.error().message.find(
-                  "runtime python 3.11: zygote must be \"embedded-cpython\" or \"bootstrap\""),
+                  "runtime python 3.11: zygote must be \"embedded-cpython\", \"bootstrap\" or "
+                  "\"node-require\""),
               std::string::npos)
         << refused.error().message;
   }
 }
 
-// The shipped catalog: the host's CPython 3.11 embedded, PyPy 3.9 by its bootstrap.
-TEST(ShippedCatalog, NamesTheZygotesOfCpythonAndPypy) {
+// The shipped catalog: the host's CPython 3.11 embedded, PyPy 3.9 by its bootstrap, the
+// host's Node.js 20 by its preload.
+TEST(ShippedCatalog, NamesTheZygotesOfCpythonPypyAndNode) {
   auto catalog = LoadCatalog(DefaultCatalogPath(), CatalogExamples::kSkip);
   ASSERT_TRUE(catalog.has_value()) << catalog.error().Describe();
   for (const Runtime& runtime : catalog->All()) {
-    const ZygoteKind expected = runtime.language == "python" && runtime.version == "3.11"
-                                    ? ZygoteKind::kEmbeddedCpython
-                                : runtime.language == "pypy" ? ZygoteKind::kBootstrap
-                                                             : ZygoteKind::kNone;
+    const ZygoteKind expected =
+        runtime.language == "python" && runtime.version == "3.11" ? ZygoteKind::kEmbeddedCpython
+        : runtime.language == "pypy"                              ? ZygoteKind::kBootstrap
+        : runtime.language == "node" && runtime.version == "20"   ? ZygoteKind::kNodeRequire
+                                                                  : ZygoteKind::kNone;
     EXPECT_EQ(runtime.zygote, expected) << runtime.language << " " << runtime.version;
   }
 }

@@ -90,6 +90,41 @@ TEST_F(Leaks, AHundredSequentialWarmRuns) {
             "");
 }
 
+// The same for Node.js (hostile_warm, with its boot built): its zygote is node itself,
+// many-threaded, with its control socket on descriptor 100 and the boot's directory
+// mounted; a waiting one is recognised as the others are, and warm runs leave nothing.
+TEST_F(Leaks, FiftySequentialWarmNodeRuns) {
+  if (std::getenv("INTEGR8SCODE_TEST_NODE_ZYGOTE_DIR") == nullptr)
+    GTEST_SKIP() << "runs warm only with INTEGR8SCODE_TEST_NODE_ZYGOTE_DIR (ctest: hostile_warm)";
+  if (::access("/usr/bin/node", X_OK) != 0) GTEST_SKIP() << "needs /usr/bin/node";
+  testing::SharedExecutor();
+  const auto before = testing::TakeHostSnapshot();
+  constexpr int kRuns = 50;
+  int completed = 0;
+  int warm = 0;
+  for (int i = 0; i < kRuns; ++i) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (testing::TakeHostSnapshot().waiting_zygotes == 0 &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const RunResult result =
+        testing::RunCode("node", "20", "console.log(" + std::to_string(i) + ")\n");
+    completed += result.status == ExecutionStatus::kCompleted &&
+                         result.stdout_text == std::to_string(i) + "\n"
+                     ? 1
+                     : 0;
+    warm += result.start == StartKind::kWarm ? 1 : 0;
+  }
+  EXPECT_EQ(completed, kRuns);
+  // A slot whose last run was another runtime's starts cold once; the rest find theirs.
+  EXPECT_GE(warm, kRuns - static_cast<int>(testing::kSharedExecutorSlots));
+  std::printf("%d of %d Node.js runs started warm\n", warm, kRuns);
+  EXPECT_EQ(testing::DescribeLeaks(before, testing::TakeHostSnapshot(),
+                                   testing::PrebuiltFdSlack(testing::kSharedExecutorSlots)),
+            "");
+}
+
 TEST_F(Leaks, TwoHundredConcurrentRuns) {
   const auto before = testing::TakeHostSnapshot();
   {

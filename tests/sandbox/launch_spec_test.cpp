@@ -34,6 +34,8 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   spec.warm_argv = {"/usr/bin/python3.11", "-I", "-u", "/scripts/script.py"};
   spec.warm_env = {"PATH=/usr/bin"};
   spec.warm_preload = {"json", "xml.etree.ElementTree"};
+  spec.warm_control_fd = 100;
+  spec.zygote_dir = "/opt/integr8scode/integr8scode-node-zygote";
   auto back = LaunchSpec::Deserialize(spec.Serialize());
   ASSERT_TRUE(back.has_value());
   EXPECT_EQ(back->uid, spec.uid);
@@ -53,6 +55,21 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   EXPECT_EQ(back->warm_argv, spec.warm_argv);
   EXPECT_EQ(back->warm_env, spec.warm_env);
   EXPECT_EQ(back->warm_preload, spec.warm_preload);
+  EXPECT_EQ(back->warm_control_fd, 100u);
+  EXPECT_EQ(back->zygote_dir, spec.zygote_dir);
+}
+
+// The Node zygote's directory is part of the mount table: a sandbox built with it does
+// not serve a run without it, nor the other way round.
+TEST(LaunchSpec, TheZygoteDirectoryIsPartOfTheShape) {
+  LaunchSpec shape;
+  shape.host_paths = {"/usr"};
+  LaunchSpec run = shape;
+  run.zygote_dir = "/opt/integr8scode/integr8scode-node-zygote";
+  EXPECT_FALSE(LaunchSpec::Fits(shape, run));
+  EXPECT_FALSE(LaunchSpec::Fits(run, shape));
+  shape.zygote_dir = run.zygote_dir;
+  EXPECT_TRUE(LaunchSpec::Fits(shape, run));
 }
 
 TEST(LaunchSpec, ASandboxBuiltOnOneRootDoesNotFitARunOnAnother) {

@@ -64,6 +64,8 @@ std::unique_ptr<Executor> MakeExecutor(std::size_t slots, bool use_spawner, bool
   // Runs a suite with warm starts (docs/warm-starts.md): the zygote's path.
   if (const char* zygote = std::getenv("INTEGR8SCODE_TEST_WARM_ZYGOTE"))
     options.warm_zygote = zygote;
+  if (const char* node = std::getenv("INTEGR8SCODE_TEST_NODE_ZYGOTE_DIR"))
+    options.node_zygote_dir = node;
   auto executor = CreateLocalExecutor(options);
   if (!executor)
     throw std::runtime_error("cannot create the sandbox: " + executor.error().Describe());

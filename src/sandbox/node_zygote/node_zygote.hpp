@@ -20,5 +20,8 @@ inline constexpr int kNodeZygoteControlFd = 100;
 inline constexpr const char* kNodeZygoteDirectory = "integr8scode-node-zygote";
 inline constexpr const char* kNodeZygoteBoot = "integr8scode-node-zygote.js";
 inline constexpr const char* kNodeZygoteAddon = "integr8scode-node-zygote.node";
+// Where a sandbox sees the directory (LaunchSpec::zygote_dir): one fixed path, read-only,
+// for the whole run (Node takes the realpath of a preload, so no /proc/self/fd path does).
+inline constexpr const char* kNodeZygoteSandboxDir = "/opt/integr8scode-node-zygote";
 
 }  // namespace integr8scode
