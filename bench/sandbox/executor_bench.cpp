@@ -160,7 +160,7 @@ int Main(int argc, char** argv) {
   if (auto created = CreateLocalExecutor(warm_options)) warm_executor = std::move(*created);
   warm_options.warm_preload = {"json", "re", "collections"};
   // The preload is CPython's (sandbox.warm_preload): nothing to compare for Node.
-  if (!node) {
+  if (!node && !pypy) {  // only the embedded CPython reads the preload
     if (auto created = CreateLocalExecutor(warm_options)) preload_executor = std::move(*created);
   }
 #endif
