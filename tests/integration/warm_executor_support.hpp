@@ -59,6 +59,24 @@ inline void ExpectSameOutcome(const RunResult& run, const RunResult& cold) {
   EXPECT_EQ(run.stderr_text, cold.stderr_text);
 }
 
+// `program` prints what it can see of how it was started, reads stdin and fails with
+// `error`: run cold (the slot's first run) and then until warm, both must end alike, and
+// the warm run is charged its own CPU, not the interpreter's start-up before the go.
+inline void ExpectWarmRunMatchesCold(const std::string& runtime, const std::string& version,
+                                     const std::string& program, const std::string& error,
+                                     Executor& executor) {
+  RunOptions options;
+  options.executor = &executor;
+  options.stdin_data = "from stdin";
+  const RunResult cold = RunCode(runtime, version, program, options);
+  ASSERT_EQ(cold.start, StartKind::kCold);
+  ASSERT_EQ(cold.exit_code, 1) << cold.stderr_text;
+  ASSERT_NE(cold.stderr_text.find(error), std::string::npos) << cold.stderr_text;
+  const RunResult warm = RunUntilStart(runtime, version, StartKind::kWarm, program, options);
+  ExpectSameOutcome(warm, cold);
+  EXPECT_LT(warm.usage.cpu_time_ms, cold.usage.cpu_time_ms) << "warm CPU";
+}
+
 struct WarmLimitCase {
   const char* name;
   const char* program;
@@ -85,6 +103,20 @@ inline void ExpectLimitHoldsAsCold(const WarmLimitCase& limit_case, const RunRes
   EXPECT_EQ(warm.exit_code, cold.exit_code);
   EXPECT_EQ(warm.signal, cold.signal);
   EXPECT_EQ(warm.stderr_text, cold.stderr_text);
+}
+
+// A runtime whose warm run is its cold run's very executable: the case run cold (the slot's
+// first run), then until warm, must hold the same.
+inline void ExpectLimitHoldsWarmAsCold(const std::string& runtime, const std::string& version,
+                                       const WarmLimitCase& limit_case, Executor& executor) {
+  RunOptions options;
+  options.executor = &executor;
+  options.limits = limit_case.limits;
+  const RunResult cold = RunCode(runtime, version, limit_case.program, options);
+  ASSERT_EQ(cold.start, StartKind::kCold);
+  ExpectLimitHoldsAsCold(
+      limit_case, cold,
+      RunUntilStart(runtime, version, StartKind::kWarm, limit_case.program, options));
 }
 
 // The name of an instantiated limit case, as ctest shows it.

@@ -54,18 +54,7 @@ constexpr const char* kIdentity =
 TEST(WarmNode, WarmRunMatchesColdRun) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HaveNode()) GTEST_SKIP() << "needs /usr/bin/node";
-  auto executor = MakeNodeWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  options.stdin_data = "from stdin";
-  const RunResult cold = RunCode("node", "20", kIdentity, options);  // the slot's first run
-  ASSERT_EQ(cold.start, StartKind::kCold);
-  ASSERT_EQ(cold.exit_code, 1) << cold.stderr_text;
-  ASSERT_NE(cold.stderr_text.find("Error: boom"), std::string::npos) << cold.stderr_text;
-  const RunResult warm = RunNodeUntilWarm(kIdentity, options);
-  ExpectSameOutcome(warm, cold);
-  // The run is charged its own CPU, not Node's start-up before the go.
-  EXPECT_LT(warm.usage.cpu_time_ms, cold.usage.cpu_time_ms) << "warm CPU";
+  ExpectWarmRunMatchesCold("node", "20", kIdentity, "Error: boom", *MakeNodeWarmExecutor());
 }
 
 // A worker thread preloads the boot again: it must still be there, at the same path,
@@ -189,14 +178,7 @@ class WarmNodeLimits : public ::testing::TestWithParam<WarmLimitCase> {};
 TEST_P(WarmNodeLimits, SameStatusAsCold) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HaveNode()) GTEST_SKIP() << "needs /usr/bin/node";
-  const WarmLimitCase& limit_case = GetParam();
-  auto executor = MakeNodeWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  options.limits = limit_case.limits;
-  const RunResult cold = RunCode("node", "20", limit_case.program, options);
-  ASSERT_EQ(cold.start, StartKind::kCold);
-  ExpectLimitHoldsAsCold(limit_case, cold, RunNodeUntilWarm(limit_case.program, options));
+  ExpectLimitHoldsWarmAsCold("node", "20", GetParam(), *MakeNodeWarmExecutor());
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -51,18 +51,7 @@ constexpr const char* kIdentity =
 TEST(WarmPypy, WarmRunMatchesColdRun) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HavePypy()) GTEST_SKIP() << "needs /usr/bin/pypy3.9 (apt-get install pypy3)";
-  auto executor = MakePypyWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  options.stdin_data = "from stdin";
-  const RunResult cold = RunCode("pypy", "3.9", kIdentity, options);  // the slot's first run
-  ASSERT_EQ(cold.start, StartKind::kCold);
-  ASSERT_EQ(cold.exit_code, 1) << cold.stderr_text;
-  ASSERT_TRUE(cold.stderr_text.find("ValueError: boom") != std::string::npos) << cold.stderr_text;
-  const RunResult warm = RunPypyUntilWarm(kIdentity, options);
-  ExpectSameOutcome(warm, cold);
-  // The run is charged its own CPU, not the interpreter's start-up before the go.
-  EXPECT_LT(warm.usage.cpu_time_ms, cold.usage.cpu_time_ms) << "warm CPU";
+  ExpectWarmRunMatchesCold("pypy", "3.9", kIdentity, "ValueError: boom", *MakePypyWarmExecutor());
 }
 
 // PyPy without CPython's zygote binary: its own zygote is its interpreter, so it still
@@ -148,14 +137,7 @@ class WarmPypyLimits : public ::testing::TestWithParam<WarmLimitCase> {};
 TEST_P(WarmPypyLimits, SameStatusAsCold) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HavePypy()) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
-  const WarmLimitCase& limit_case = GetParam();
-  auto executor = MakePypyWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  options.limits = limit_case.limits;
-  const RunResult cold = RunCode("pypy", "3.9", limit_case.program, options);
-  ASSERT_EQ(cold.start, StartKind::kCold);
-  ExpectLimitHoldsAsCold(limit_case, cold, RunPypyUntilWarm(limit_case.program, options));
+  ExpectLimitHoldsWarmAsCold("pypy", "3.9", GetParam(), *MakePypyWarmExecutor());
 }
 
 // (Memory: a PyPy start is ~50 MiB resident, so its cap is above CPython's.)
