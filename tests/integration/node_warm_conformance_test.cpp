@@ -28,6 +28,7 @@
 
 namespace {
 
+using integr8scode::testing::EndWithoutRun;
 using integr8scode::testing::Go;
 using integr8scode::testing::Outcome;
 using integr8scode::testing::Zygote;
@@ -285,11 +286,8 @@ TEST(NodeWarmZygote, EveryRunHasItsOwnRandomState) {
   const std::string stdin_path = dir.Write("stdin.txt", "");
   const Outcome first = RunWarm(dir, "script.js", stdin_path, false);
   const Outcome second = RunWarm(dir, "script.js", stdin_path, false);
-  const Outcome cold = RunCold(dir, "script.js", stdin_path, false);
-  ASSERT_FALSE(first.out.empty());
-  ASSERT_FALSE(second.out.empty());
-  EXPECT_NE(first.out, second.out);
-  EXPECT_NE(first.out, cold.out);
+  integr8scode::testing::ExpectThreeOwnDraws(first, second,
+                                             RunCold(dir, "script.js", stdin_path, false));
 }
 
 // The zygote waits before Node resolves the main script: a script written after it
@@ -352,26 +350,14 @@ TEST(NodeWarmZygote, LeavesTheStdoutFlagsAsAColdStartDoes) {
 TEST(NodeWarmZygote, HangUpEndsItWithoutRunning) {
   Directory dir;
   dir.Write("script.js", "require('fs').writeFileSync('ran', 'yes')\n");
-  Zygote zygote = StartZygote(dir, "script.js");
-  zygote.control.Reset();
-  int status = -1;
-  ::waitpid(zygote.pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  EXPECT_EQ(WEXITSTATUS(EndWithoutRun(StartZygote(dir, "script.js"), dir, false)), 0);
 }
 
 // A go without the three descriptors is refused: the zygote runs nothing.
 TEST(NodeWarmZygote, MalformedGoRunsNothing) {
   Directory dir;
   dir.Write("script.js", "require('fs').writeFileSync('ran', 'yes')\n");
-  Zygote zygote = StartZygote(dir, "script.js");
-  EXPECT_EQ(::send(zygote.control.Get(), "g", 1, 0), 1);
-  zygote.control.Reset();
-  int status = -1;
-  ::waitpid(zygote.pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  EndWithoutRun(StartZygote(dir, "script.js"), dir, true);
 }
 
 }  // namespace

@@ -35,6 +35,7 @@ extern char** environ;
 
 namespace {
 
+using integr8scode::testing::EndWithoutRun;
 using integr8scode::testing::Go;
 using integr8scode::testing::Outcome;
 using integr8scode::testing::Zygote;
@@ -79,16 +80,6 @@ Zygote StartInterpreterZygote(const Directory& dir, const Interpreter& interpret
   std::vector<std::string> args = interpreter.zygote;
   if (!preload.empty()) args.insert(args.begin() + 2, "--preload=" + preload);
   return integr8scode::testing::StartZygoteProcess(args, dir.path(), 3, environ);
-}
-
-// The same, for the tests that drive the socket themselves: returns its pid; `control` is
-// our end of its socket.
-pid_t StartZygote(const Directory& dir, int& control, integr8scode::ZygoteReady& ready,
-                  const Interpreter& interpreter = Cpython(), const std::string& preload = "") {
-  Zygote zygote = StartInterpreterZygote(dir, interpreter, preload);
-  control = zygote.control.Release();
-  ready = zygote.ready;
-  return zygote.pid;
 }
 
 // `preload`: the zygote's --preload list; `missing`, when given, receives the ready
@@ -466,18 +457,10 @@ TEST(WarmPypyZygote, HangUpOrMalformedGoRunsNothing) {
   for (const bool malformed : {false, true}) {
     Directory dir;
     dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-    int control = -1;
-    integr8scode::ZygoteReady ready;
-    const pid_t pid = StartZygote(dir, control, ready, Pypy());
-    EXPECT_GT(ready.cpu_us, 0);
-    if (malformed) {
-      EXPECT_EQ(::send(control, "g", 1, 0), 1);
-    }
-    ::close(control);
-    int status = -1;
-    ::waitpid(pid, &status, 0);
+    Zygote zygote = StartInterpreterZygote(dir, Pypy(), "");
+    EXPECT_GT(zygote.ready.cpu_us, 0);
+    const int status = EndWithoutRun(std::move(zygote), dir, malformed);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
   }
 }
 
@@ -489,43 +472,24 @@ TEST(WarmZygote, EveryRunHasItsOwnHashSecret) {
   const std::string stdin_path = dir.Write("stdin.txt", "");
   const Outcome first = RunWarm(dir, stdin_path, false);
   const Outcome second = RunWarm(dir, stdin_path, false);
-  const Outcome cold = RunCold(dir, stdin_path, false);
-  ASSERT_FALSE(first.out.empty());
-  ASSERT_FALSE(second.out.empty());
-  EXPECT_NE(first.out, second.out);
-  EXPECT_NE(first.out, cold.out);
+  integr8scode::testing::ExpectThreeOwnDraws(first, second, RunCold(dir, stdin_path, false));
 }
 
 // A zygote whose run never comes ends quietly, having run nothing.
 TEST(WarmZygote, HangUpEndsItWithoutRunning) {
   Directory dir;
   dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-  int control = -1;
-  integr8scode::ZygoteReady ready;
-  const pid_t pid = StartZygote(dir, control, ready);
-  EXPECT_GT(ready.cpu_us, 0);  // it reported its start-up's CPU time
-  EXPECT_EQ(ready.preload_missing, 0U);
-  ::close(control);
-  int status = -1;
-  ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  Zygote zygote = StartInterpreterZygote(dir, Cpython(), "");
+  EXPECT_GT(zygote.ready.cpu_us, 0);  // it reported its start-up's CPU time
+  EXPECT_EQ(zygote.ready.preload_missing, 0U);
+  EXPECT_EQ(WEXITSTATUS(EndWithoutRun(std::move(zygote), dir, false)), 0);
 }
 
 // A go without the three descriptors is refused: the zygote runs nothing.
 TEST(WarmZygote, MalformedGoRunsNothing) {
   Directory dir;
   dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-  int control = -1;
-  integr8scode::ZygoteReady ready;
-  const pid_t pid = StartZygote(dir, control, ready);
-  EXPECT_EQ(::send(control, "g", 1, 0), 1);
-  ::close(control);
-  int status = -1;
-  ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  EndWithoutRun(StartInterpreterZygote(dir, Cpython(), ""), dir, true);
 }
 
 }  // namespace

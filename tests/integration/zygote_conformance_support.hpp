@@ -211,6 +211,30 @@ inline Outcome Go(Zygote zygote, const std::string& stdin_path, bool merged, Zyg
   return streams.Finish(zygote.pid, flags_after_exit);
 }
 
+// A zygote left without its run (`malformed`: first sent a go without the three
+// descriptors) ends, and its script, which writes `ran` when it runs, never ran. Returns
+// its wait status.
+inline int EndWithoutRun(Zygote zygote, const ScratchDirectory& dir, bool malformed) {
+  if (malformed) {
+    EXPECT_EQ(::send(zygote.control.Get(), "g", 1, 0), 1);
+  }
+  zygote.control.Reset();
+  int status = -1;
+  ::waitpid(zygote.pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  return status;
+}
+
+// Two warm runs and a cold one of a sample that prints what each process draws anew
+// (hash secret, random state): three different draws.
+inline void ExpectThreeOwnDraws(const Outcome& first, const Outcome& second, const Outcome& cold) {
+  ASSERT_FALSE(first.out.empty());
+  ASSERT_FALSE(second.out.empty());
+  EXPECT_NE(first.out, second.out);
+  EXPECT_NE(first.out, cold.out);
+}
+
 // Cold and warm ran the same sample: identical stdout, stderr and wait status, and the
 // sample showed something.
 inline void ExpectSameAsCold(const Outcome& warm, const Outcome& cold) {
