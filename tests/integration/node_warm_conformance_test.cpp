@@ -26,13 +26,10 @@
 #include "sandbox/zygote_protocol.hpp"
 #include "zygote_conformance_support.hpp"
 
+namespace integr8scode::testing {
 namespace {
 
-using integr8scode::testing::EndWithoutRun;
-using integr8scode::testing::Go;
-using integr8scode::testing::Outcome;
-using integr8scode::testing::Zygote;
-using Directory = integr8scode::testing::ScratchDirectory;
+using Directory = ScratchDirectory;
 
 constexpr const char* kNode = "/usr/bin/node";
 
@@ -52,16 +49,15 @@ char* kEnvironment[] = {const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
 
 Outcome RunCold(const Directory& dir, const std::string& script, const std::string& stdin_path,
                 bool merged, bool flags_after_exit = false) {
-  return integr8scode::testing::RunColdProcess({kNode, script}, dir.path(), stdin_path, merged,
-                                               kEnvironment, flags_after_exit);
+  return RunColdProcess({kNode, script}, dir.path(), stdin_path, merged, kEnvironment,
+                        flags_after_exit);
 }
 
 // Starts a zygote on `script` (its control socket on kNodeZygoteControlFd) and waits for
 // its ready report.
 Zygote StartZygote(const Directory& dir, const std::string& script) {
-  return integr8scode::testing::StartZygoteProcess({kNode, "--require", Boot(), script}, dir.path(),
-                                                   integr8scode::kNodeZygoteControlFd,
-                                                   kEnvironment);
+  return StartZygoteProcess({kNode, "--require", Boot(), script}, dir.path(),
+                            integr8scode::kNodeZygoteControlFd, kEnvironment);
 }
 
 Outcome RunWarm(const Directory& dir, const std::string& script, const std::string& stdin_path,
@@ -93,7 +89,7 @@ TEST_P(NodeWarmConformance, BehavesAsColdStart) {
       sample.stdin_dev_null ? "/dev/null" : dir.Write("stdin.txt", sample.stdin_text);
   const Outcome cold = RunCold(dir, sample.file, stdin_path, sample.merged);
   const Outcome warm = RunWarm(dir, sample.file, stdin_path, sample.merged);
-  integr8scode::testing::ExpectSameAsCold(warm, cold);
+  ExpectSameAsCold(warm, cold);
 }
 
 const Sample kSamples[] = {
@@ -286,8 +282,7 @@ TEST(NodeWarmZygote, EveryRunHasItsOwnRandomState) {
   const std::string stdin_path = dir.Write("stdin.txt", "");
   const Outcome first = RunWarm(dir, "script.js", stdin_path, false);
   const Outcome second = RunWarm(dir, "script.js", stdin_path, false);
-  integr8scode::testing::ExpectThreeOwnDraws(first, second,
-                                             RunCold(dir, "script.js", stdin_path, false));
+  ExpectThreeOwnDraws(first, second, RunCold(dir, "script.js", stdin_path, false));
 }
 
 // The zygote waits before Node resolves the main script: a script written after it
@@ -361,3 +356,4 @@ TEST(NodeWarmZygote, MalformedGoRunsNothing) {
 }
 
 }  // namespace
+}  // namespace integr8scode::testing

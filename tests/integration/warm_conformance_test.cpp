@@ -33,13 +33,10 @@
 
 extern char** environ;
 
+namespace integr8scode::testing {
 namespace {
 
-using integr8scode::testing::EndWithoutRun;
-using integr8scode::testing::Go;
-using integr8scode::testing::Outcome;
-using integr8scode::testing::Zygote;
-using Directory = integr8scode::testing::ScratchDirectory;
+using Directory = ScratchDirectory;
 
 constexpr const char* kPython = "/usr/bin/python3.11";
 constexpr const char* kPypy = "/usr/bin/pypy3.9";
@@ -68,8 +65,7 @@ const Interpreter& Pypy() {
 
 Outcome RunCold(const Directory& dir, const std::string& stdin_path, bool merged,
                 const Interpreter& interpreter = Cpython()) {
-  return integr8scode::testing::RunColdProcess(interpreter.cold, dir.path(), stdin_path, merged,
-                                               environ);
+  return RunColdProcess(interpreter.cold, dir.path(), stdin_path, merged, environ);
 }
 
 // Starts a zygote of `interpreter` on script.py with placeholders of the run's kinds on
@@ -79,7 +75,7 @@ Zygote StartInterpreterZygote(const Directory& dir, const Interpreter& interpret
                               const std::string& preload) {
   std::vector<std::string> args = interpreter.zygote;
   if (!preload.empty()) args.insert(args.begin() + 2, "--preload=" + preload);
-  return integr8scode::testing::StartZygoteProcess(args, dir.path(), 3, environ);
+  return StartZygoteProcess(args, dir.path(), 3, environ);
 }
 
 // `preload`: the zygote's --preload list; `missing`, when given, receives the ready
@@ -111,7 +107,7 @@ void ExpectWarmAsCold(const Sample& sample, const Interpreter& interpreter) {
   const std::string stdin_path = dir.Write("stdin.txt", sample.stdin_text);
   const Outcome cold = RunCold(dir, stdin_path, sample.merged, interpreter);
   const Outcome warm = RunWarm(dir, stdin_path, sample.merged, interpreter);
-  integr8scode::testing::ExpectSameAsCold(warm, cold);
+  ExpectSameAsCold(warm, cold);
 }
 
 TEST_P(WarmConformance, BehavesAsColdStart) { ExpectWarmAsCold(GetParam(), Cpython()); }
@@ -472,7 +468,7 @@ TEST(WarmZygote, EveryRunHasItsOwnHashSecret) {
   const std::string stdin_path = dir.Write("stdin.txt", "");
   const Outcome first = RunWarm(dir, stdin_path, false);
   const Outcome second = RunWarm(dir, stdin_path, false);
-  integr8scode::testing::ExpectThreeOwnDraws(first, second, RunCold(dir, stdin_path, false));
+  ExpectThreeOwnDraws(first, second, RunCold(dir, stdin_path, false));
 }
 
 // A zygote whose run never comes ends quietly, having run nothing.
@@ -493,3 +489,4 @@ TEST(WarmZygote, MalformedGoRunsNothing) {
 }
 
 }  // namespace
+}  // namespace integr8scode::testing
