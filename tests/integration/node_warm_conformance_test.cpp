@@ -24,6 +24,7 @@
 
 #include "sandbox/node_zygote/node_zygote.hpp"
 #include "sandbox/zygote_protocol.hpp"
+#include "support/sandbox_environment.hpp"
 #include "zygote_conformance_support.hpp"
 
 namespace integr8scode::testing {
@@ -37,19 +38,9 @@ std::string Boot() {
   return std::string(INTEGR8SCODE_NODE_ZYGOTE_DIR) + "/" + integr8scode::kNodeZygoteBoot;
 }
 
-// A sandboxed run's environment (LocalExecutor's), not the test's: the same for cold and
-// warm, and none of what Node reads at start from a developer's shell.
-char* kEnvironment[] = {const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
-                        const_cast<char*>("HOME=/tmp"),
-                        const_cast<char*>("USER=sandbox"),
-                        const_cast<char*>("LOGNAME=sandbox"),
-                        const_cast<char*>("LANG=C.UTF-8"),
-                        const_cast<char*>("TMPDIR=/tmp"),
-                        nullptr};
-
 Outcome RunCold(const Directory& dir, const std::string& script, const std::string& stdin_path,
                 bool merged, bool flags_after_exit = false) {
-  return RunColdProcess({kNode, script}, dir.path(), stdin_path, merged, kEnvironment,
+  return RunColdProcess({kNode, script}, dir.path(), stdin_path, merged, SandboxEnvironment(),
                         flags_after_exit);
 }
 
@@ -57,7 +48,7 @@ Outcome RunCold(const Directory& dir, const std::string& script, const std::stri
 // its ready report.
 Zygote StartZygote(const Directory& dir, const std::string& script) {
   return StartZygoteProcess({kNode, "--require", Boot(), script}, dir.path(),
-                            integr8scode::kNodeZygoteControlFd, kEnvironment);
+                            integr8scode::kNodeZygoteControlFd, SandboxEnvironment());
 }
 
 Outcome RunWarm(const Directory& dir, const std::string& script, const std::string& stdin_path,
