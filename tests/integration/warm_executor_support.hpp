@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "sandbox/local_executor.hpp"
 #include "support/sandbox_harness.hpp"
@@ -75,6 +76,21 @@ inline void ExpectWarmRunMatchesCold(const std::string& runtime, const std::stri
   const RunResult warm = RunUntilStart(runtime, version, StartKind::kWarm, program, options);
   ExpectSameOutcome(warm, cold);
   EXPECT_LT(warm.usage.cpu_time_ms, cold.usage.cpu_time_ms) << "warm CPU";
+}
+
+// `program` prints what every process draws anew (random state, hash secret): two warm
+// runs on `executor` must draw differently, not as children forked from one interpreter.
+inline void ExpectTwoWarmRunsDrawAnew(const std::string& runtime, const std::string& version,
+                                      const std::string& program, Executor& executor) {
+  RunOptions options;
+  options.executor = &executor;
+  std::vector<std::string> draws;
+  for (int i = 0; i < 2; ++i) {
+    draws.push_back(
+        RunUntilStart(runtime, version, StartKind::kWarm, program, options).stdout_text);
+  }
+  ASSERT_FALSE(draws[0].empty());
+  EXPECT_NE(draws[0], draws[1]);
 }
 
 struct WarmLimitCase {

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "warm_executor_support.hpp"
 
@@ -92,15 +91,9 @@ TEST(WarmNode, WorkerThreadsAndChildProcessesMatchCold) {
 TEST(WarmNode, EveryWarmRunHasItsOwnRandomState) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HaveNode()) GTEST_SKIP() << "needs /usr/bin/node";
-  auto executor = MakeNodeWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
   constexpr const char* kRandom =
       "console.log(Math.random(), require('crypto').randomBytes(8).toString('hex'))\n";
-  std::vector<std::string> draws;
-  for (int i = 0; i < 2; ++i) draws.push_back(RunNodeUntilWarm(kRandom, options).stdout_text);
-  ASSERT_FALSE(draws[0].empty());
-  EXPECT_NE(draws[0], draws[1]);
+  ExpectTwoWarmRunsDrawAnew("node", "20", kRandom, *MakeNodeWarmExecutor());
 }
 
 // Without the boot's directory no Node run starts warm: those that would have are counted

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <string>
 #include <thread>
-#include <vector>
 
 #include "warm_executor_support.hpp"
 
@@ -69,14 +68,7 @@ TEST(WarmPypy, StartsWarmWithoutThePythonZygoteBinary) {
 TEST(WarmPypy, EveryWarmRunHasItsOwnHashSecret) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HavePypy()) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
-  auto executor = MakePypyWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  std::vector<std::string> hashes;
-  for (int i = 0; i < 2; ++i)
-    hashes.push_back(RunPypyUntilWarm("print(hash('abc'))\n", options).stdout_text);
-  ASSERT_FALSE(hashes[0].empty());
-  EXPECT_NE(hashes[0], hashes[1]);
+  ExpectTwoWarmRunsDrawAnew("pypy", "3.9", "print(hash('abc'))\n", *MakePypyWarmExecutor());
 }
 
 // A bootstrap zygote that dies before it is ready (here: the bootstrap given to CPython,
