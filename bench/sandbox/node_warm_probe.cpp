@@ -28,43 +28,21 @@
 #include <vector>
 
 #include "common/unique_fd.hpp"
+#include "probe_figures.hpp"
 #include "sandbox/node_zygote/node_zygote.hpp"
 #include "sandbox/zygote_protocol.hpp"
+#include "support/sandbox_environment.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using integr8scode::UniqueFd;
+using integr8scode::bench::Clock;
+using integr8scode::bench::Millis;
+using integr8scode::bench::Percentile;
+using integr8scode::bench::ReapInto;
+using integr8scode::bench::Series;
 
 constexpr const char* kNode = "/usr/bin/node";
-
-double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double CpuMillis(const rusage& usage) {
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
-         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
-}
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
-}
-
-struct Series {
-  std::vector<double> wall;
-  std::vector<double> cpu;
-};
-
-// A sandboxed run's environment (LocalExecutor's), not this process's: Node reads some
-// at start (NODE_EXTRA_CA_CERTS alone added ~50 ms of CPU here).
-char* kEnvironment[] = {const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
-                        const_cast<char*>("HOME=/tmp"),
-                        const_cast<char*>("USER=sandbox"),
-                        const_cast<char*>("LOGNAME=sandbox"),
-                        const_cast<char*>("LANG=C.UTF-8"),
-                        const_cast<char*>("TMPDIR=/tmp"),
-                        nullptr};
 
 // Output to /dev/null, as the figures are about starting, not writing.
 pid_t Spawn(const std::vector<std::string>& args, int control) {
@@ -80,7 +58,8 @@ pid_t Spawn(const std::vector<std::string>& args, int control) {
     posix_spawn_file_actions_adddup2(&actions, control, integr8scode::kNodeZygoteControlFd);
   }
   pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), kEnvironment);
+  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(),
+                               integr8scode::testing::SandboxEnvironment());
   posix_spawn_file_actions_destroy(&actions);
   return rc == 0 ? pid : -1;
 }
@@ -88,13 +67,7 @@ pid_t Spawn(const std::vector<std::string>& args, int control) {
 bool Bare(const std::string& script, Series& series) {
   const Clock::time_point start = Clock::now();
   const pid_t pid = Spawn({kNode, script}, -1);
-  if (pid < 0) return false;
-  int status = 0;
-  rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
-  series.wall.push_back(Millis(Clock::now() - start));
-  series.cpu.push_back(CpuMillis(usage));
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return pid >= 0 && ReapInto(pid, start, series);
 }
 
 struct Zygote {
@@ -128,12 +101,7 @@ bool Warm(Zygote zygote, Series& series) {
   const int fds[3] = {in.Get(), out.Get(), out.Get()};
   const Clock::time_point start = Clock::now();
   if (!integr8scode::SendZygoteGo(zygote.control.Get(), fds)) return false;
-  int status = 0;
-  rusage usage{};
-  ::wait4(zygote.pid, &status, 0, &usage);
-  series.wall.push_back(Millis(Clock::now() - start));
-  series.cpu.push_back(CpuMillis(usage) - zygote.ready_cpu_ms);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return ReapInto(zygote.pid, start, series, zygote.ready_cpu_ms);
 }
 
 void Print(const char* name, const Series& series, double bare_wall) {

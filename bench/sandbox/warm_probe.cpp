@@ -26,6 +26,7 @@
 #include <string>
 #include <vector>
 
+#include "probe_figures.hpp"
 #include "sandbox/pypy_bootstrap.hpp"
 #include "sandbox/zygote_protocol.hpp"
 
@@ -33,29 +34,13 @@ extern char** environ;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using integr8scode::bench::Clock;
+using integr8scode::bench::Percentile;
+using integr8scode::bench::ReapInto;
+using integr8scode::bench::Series;
 
 constexpr const char* kPython = "/usr/bin/python3.11";
 constexpr const char* kPypy = "/usr/bin/pypy3.9";
-
-double Millis(Clock::duration d) { return std::chrono::duration<double, std::milli>(d).count(); }
-
-double CpuMillis(const rusage& usage) {
-  return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e3 +
-         (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e3;
-}
-
-struct Series {
-  std::vector<double> wall;
-  std::vector<double> cpu;
-  std::vector<double> cpu_ahead;  // only the ahead shape: spent before the go
-};
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  return values[static_cast<std::size_t>(p * static_cast<double>(values.size() - 1))];
-}
 
 // The interpreter initialised exactly as `python3.11 -I -u script` initialises it: the
 // same argv parsed by the same code, so Py_RunMain later runs the script as the
@@ -71,9 +56,10 @@ void InitialiseLikeTheExecutable(const char* script) {
   if (PyStatus_Exception(status)) Py_ExitStatusException(status);
 }
 
-// Runs `argv` with stdout to `out_fd` (or /dev/null), waits; returns wall and CPU.
-bool SpawnAndWait(std::vector<const char*> argv, int out_fd, double& wall, double& cpu) {
-  argv.push_back(nullptr);
+// Runs `interpreter -I -u script` with stdout to `out_fd` (or /dev/null) and measures it.
+bool RunBare(const char* script, Series& series, int out_fd = -1,
+             const char* interpreter = kPython) {
+  const char* argv[] = {interpreter, "-I", "-u", script, nullptr};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   if (out_fd >= 0)
@@ -82,26 +68,10 @@ bool SpawnAndWait(std::vector<const char*> argv, int out_fd, double& wall, doubl
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   const auto start = Clock::now();
   pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr,
-                               const_cast<char* const*>(argv.data()), environ);
+  const int rc =
+      ::posix_spawn(&pid, argv[0], &actions, nullptr, const_cast<char* const*>(argv), environ);
   posix_spawn_file_actions_destroy(&actions);
-  if (rc != 0) return false;
-  int status = 0;
-  rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
-  wall = Millis(Clock::now() - start);
-  cpu = CpuMillis(usage);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-bool RunBare(const char* script, Series& series, int out_fd = -1,
-             const char* interpreter = kPython) {
-  double wall = 0;
-  double cpu = 0;
-  if (!SpawnAndWait({interpreter, "-I", "-u", script}, out_fd, wall, cpu)) return false;
-  series.wall.push_back(wall);
-  series.cpu.push_back(cpu);
-  return true;
+  return rc == 0 && ReapInto(pid, start, series);
 }
 
 // The zygote's argv for `script`: the shipped integr8scode-python-zygote, or PyPy's
@@ -162,15 +132,13 @@ bool RunAhead(const char* script, Series& series, int out_fd = -1, bool pypy = f
   ::close(null_in);
   ::close(null_out);
   if (rc != 0) return false;
-  int status = 0;
-  rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
-  const double wall = Millis(Clock::now() - start);
-  if (!ok) return false;
-  series.wall.push_back(wall);
-  series.cpu.push_back(CpuMillis(usage) - static_cast<double>(ready.cpu_us) / 1e3);
-  series.cpu_ahead.push_back(static_cast<double>(ready.cpu_us) / 1e3);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (!ok) {
+    ::waitpid(pid, nullptr, 0);
+    return false;
+  }
+  const double cpu_ahead = static_cast<double>(ready.cpu_us) / 1e3;
+  series.cpu_ahead.push_back(cpu_ahead);
+  return ReapInto(pid, start, series, cpu_ahead);
 }
 
 bool RunForked(Series& series, int out_fd = -1) {
@@ -184,13 +152,7 @@ bool RunForked(Series& series, int out_fd = -1) {
     ::_exit(Py_RunMain());
   }
   PyOS_AfterFork_Parent();
-  if (pid < 0) return false;
-  int status = 0;
-  rusage usage{};
-  ::wait4(pid, &status, 0, &usage);
-  series.wall.push_back(Millis(Clock::now() - start));
-  series.cpu.push_back(CpuMillis(usage));
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  return pid >= 0 && ReapInto(pid, start, series);
 }
 
 std::string ReadAll(int fd) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <string>
 #include <thread>
 
 #include "sandbox/zygote_protocol.hpp"
@@ -24,6 +25,33 @@ class Leaks : public ::testing::Test {
     if (!testing::CanSandbox()) GTEST_SKIP() << "the sandbox needs root";
   }
 };
+
+struct WarmRunCount {
+  int completed = 0;
+  int warm = 0;
+};
+
+// `runs` runs of `<print>(i)`, each after a zygote waits in a slot (or 10 s went by: the run
+// then starts cold and the caller's count of warm starts says so).
+WarmRunCount SequentialWarmRuns(const std::string& runtime, const std::string& version,
+                                const std::string& print, int runs) {
+  WarmRunCount count;
+  for (int i = 0; i < runs; ++i) {
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (testing::TakeHostSnapshot().waiting_zygotes == 0 &&
+           std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    const RunResult result =
+        testing::RunCode(runtime, version, print + "(" + std::to_string(i) + ")\n");
+    count.completed += result.status == ExecutionStatus::kCompleted &&
+                               result.stdout_text == std::to_string(i) + "\n"
+                           ? 1
+                           : 0;
+    count.warm += result.start == StartKind::kWarm ? 1 : 0;
+  }
+  return count;
+}
 
 TEST_F(Leaks, AThousandSequentialRuns) {
   testing::SharedExecutor();
@@ -64,22 +92,7 @@ TEST_F(Leaks, AHundredSequentialWarmRuns) {
   testing::SharedExecutor();
   const auto before = testing::TakeHostSnapshot();
   constexpr int kRuns = 100;
-  int completed = 0;
-  int warm = 0;
-  for (int i = 0; i < kRuns; ++i) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (testing::TakeHostSnapshot().waiting_zygotes == 0 &&
-           std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    const RunResult result =
-        testing::RunCode("python", "3.11", "print(" + std::to_string(i) + ")\n");
-    completed += result.status == ExecutionStatus::kCompleted &&
-                         result.stdout_text == std::to_string(i) + "\n"
-                     ? 1
-                     : 0;
-    warm += result.start == StartKind::kWarm ? 1 : 0;
-  }
+  const auto [completed, warm] = SequentialWarmRuns("python", "3.11", "print", kRuns);
   EXPECT_EQ(completed, kRuns);
   // Only a slot whose last run was another program's (an earlier attack in C) starts cold
   // once; every other run finds its zygote.
@@ -100,22 +113,7 @@ TEST_F(Leaks, FiftySequentialWarmNodeRuns) {
   testing::SharedExecutor();
   const auto before = testing::TakeHostSnapshot();
   constexpr int kRuns = 50;
-  int completed = 0;
-  int warm = 0;
-  for (int i = 0; i < kRuns; ++i) {
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (testing::TakeHostSnapshot().waiting_zygotes == 0 &&
-           std::chrono::steady_clock::now() < give_up) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-    }
-    const RunResult result =
-        testing::RunCode("node", "20", "console.log(" + std::to_string(i) + ")\n");
-    completed += result.status == ExecutionStatus::kCompleted &&
-                         result.stdout_text == std::to_string(i) + "\n"
-                     ? 1
-                     : 0;
-    warm += result.start == StartKind::kWarm ? 1 : 0;
-  }
+  const auto [completed, warm] = SequentialWarmRuns("node", "20", "console.log", kRuns);
   EXPECT_EQ(completed, kRuns);
   // A slot whose last run was another runtime's starts cold once; the rest find theirs.
   EXPECT_GE(warm, kRuns - static_cast<int>(testing::kSharedExecutorSlots));

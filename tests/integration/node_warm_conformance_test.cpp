@@ -22,185 +22,33 @@
 #include <utility>
 #include <vector>
 
-#include "common/unique_fd.hpp"
 #include "sandbox/node_zygote/node_zygote.hpp"
 #include "sandbox/zygote_protocol.hpp"
+#include "support/sandbox_environment.hpp"
+#include "zygote_conformance_support.hpp"
 
+namespace integr8scode::testing {
 namespace {
 
-using integr8scode::UniqueFd;
+using Directory = ScratchDirectory;
 
 constexpr const char* kNode = "/usr/bin/node";
-// Only a guard against a zygote that never reports: a hang fails instead of blocking.
-constexpr int kReadyGuardMs = 60'000;
 
 std::string Boot() {
   return std::string(INTEGR8SCODE_NODE_ZYGOTE_DIR) + "/" + integr8scode::kNodeZygoteBoot;
 }
 
-struct Outcome {
-  std::string out;
-  std::string err;
-  int wait_status = -1;
-  int stdout_flags_after_exit = -1;  // measured only by Finish(pid, true)
-};
-
-class Directory {
- public:
-  Directory() {
-    char path[] = "/tmp/i8c-node-warm-XXXXXX";
-    if (::mkdtemp(path) != nullptr) path_ = path;
-  }
-  ~Directory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  Directory(const Directory&) = delete;
-  Directory& operator=(const Directory&) = delete;
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& text) const {
-    const std::string file = path_ + "/" + name;
-    std::ofstream(file) << text;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
-
-std::pair<UniqueFd, UniqueFd> Pipe() {
-  int ends[2] = {-1, -1};
-  EXPECT_EQ(::pipe2(ends, O_CLOEXEC), 0);
-  return {UniqueFd(ends[0]), UniqueFd(ends[1])};
-}
-
-// The run's side: stdin from a file, stdout and stderr pipes (one pipe when merged: their
-// interleaving). The write ends go to the child, then are closed here.
-struct RunStreams {
-  UniqueFd in;
-  UniqueFd out_read, out_write, err_read, err_write;
-  bool merged = false;
-
-  RunStreams(const std::string& stdin_path, bool merge) : merged(merge) {
-    in = UniqueFd(::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC));
-    EXPECT_TRUE(in.Valid());
-    std::tie(out_read, out_write) = Pipe();
-    if (!merged) std::tie(err_read, err_write) = Pipe();
-  }
-  int ErrWrite() const { return merged ? out_write.Get() : err_write.Get(); }
-
-  // Reads both pipes to their end at once (a full stderr pipe must not stall stdout),
-  // then reaps `pid`. With `flags_after_exit`, reaps it first (its output must fit in
-  // the pipe) and reads the file status flags it left on its stdout.
-  Outcome Finish(pid_t pid, bool flags_after_exit = false) {
-    Outcome outcome;
-    if (flags_after_exit) {
-      ::waitpid(pid, &outcome.wait_status, 0);
-      outcome.stdout_flags_after_exit = ::fcntl(out_write.Get(), F_GETFL);
-    }
-    in.Reset();
-    out_write.Reset();
-    err_write.Reset();
-    pollfd fds[2] = {{out_read.Get(), POLLIN, 0}, {merged ? -1 : err_read.Get(), POLLIN, 0}};
-    int open = merged ? 1 : 2;
-    char buffer[65536];
-    while (open > 0) {
-      if (::poll(fds, 2, -1) < 0) {
-        if (errno == EINTR) continue;
-        break;
-      }
-      for (int i = 0; i < 2; ++i) {
-        if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-        const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
-        if (n > 0) {
-          (i == 0 ? outcome.out : outcome.err).append(buffer, static_cast<std::size_t>(n));
-        } else {
-          fds[i].fd = -1;
-          --open;
-        }
-      }
-    }
-    if (!flags_after_exit) ::waitpid(pid, &outcome.wait_status, 0);
-    return outcome;
-  }
-};
-
-// A sandboxed run's environment (LocalExecutor's), not the test's: the same for cold and
-// warm, and none of what Node reads at start from a developer's shell.
-char* kEnvironment[] = {const_cast<char*>("PATH=/usr/local/bin:/usr/bin:/bin"),
-                        const_cast<char*>("HOME=/tmp"),
-                        const_cast<char*>("USER=sandbox"),
-                        const_cast<char*>("LOGNAME=sandbox"),
-                        const_cast<char*>("LANG=C.UTF-8"),
-                        const_cast<char*>("TMPDIR=/tmp"),
-                        nullptr};
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
-            const std::vector<std::pair<int, int>>& dups) {
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  for (const auto& [from, to] : dups) posix_spawn_file_actions_adddup2(&actions, from, to);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), kEnvironment);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0) << std::strerror(rc);
-  return rc == 0 ? pid : -1;
-}
-
 Outcome RunCold(const Directory& dir, const std::string& script, const std::string& stdin_path,
                 bool merged, bool flags_after_exit = false) {
-  RunStreams streams(stdin_path, merged);
-  const pid_t pid =
-      Spawn({kNode, script}, dir.path(),
-            {{streams.in.Get(), 0}, {streams.out_write.Get(), 1}, {streams.ErrWrite(), 2}});
-  return streams.Finish(pid, flags_after_exit);
+  return RunColdProcess({kNode, script}, dir.path(), stdin_path, merged, SandboxEnvironment(),
+                        flags_after_exit);
 }
 
-struct Zygote {
-  pid_t pid = -1;
-  UniqueFd control;
-  std::int64_t cpu_us = -1;  // from its ready report; -1: none came
-};
-
-// Starts a zygote on `script` with placeholders on 0–2 (/dev/null, one pipe whose reader
-// is gone) and waits for its ready report.
+// Starts a zygote on `script` (its control socket on kNodeZygoteControlFd) and waits for
+// its ready report.
 Zygote StartZygote(const Directory& dir, const std::string& script) {
-  int pair[2] = {-1, -1};
-  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
-  Zygote zygote;
-  zygote.control = UniqueFd(pair[0]);
-  const UniqueFd theirs(pair[1]);
-  auto [placeholder_read, placeholder_write] = Pipe();
-  placeholder_read.Reset();
-  const UniqueFd null_fd(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  zygote.pid = Spawn({kNode, "--require", Boot(), script}, dir.path(),
-                     {{null_fd.Get(), 0},
-                      {placeholder_write.Get(), 1},
-                      {placeholder_write.Get(), 2},
-                      {theirs.Get(), integr8scode::kNodeZygoteControlFd}});
-  pollfd ready_poll{zygote.control.Get(), POLLIN, 0};
-  if (::poll(&ready_poll, 1, kReadyGuardMs) != 1) {
-    ADD_FAILURE() << "the zygote did not report ready";
-    return zygote;
-  }
-  integr8scode::ZygoteReady ready{-1};
-  if (::recv(zygote.control.Get(), &ready, sizeof ready, 0) == sizeof ready) {
-    zygote.cpu_us = ready.cpu_us;
-  }
-  return zygote;
-}
-
-Outcome Go(Zygote zygote, const std::string& stdin_path, bool merged,
-           integr8scode::ZygoteGo go = {}, bool flags_after_exit = false) {
-  RunStreams streams(stdin_path, merged);
-  const int fds[3] = {streams.in.Get(), streams.out_write.Get(), streams.ErrWrite()};
-  EXPECT_TRUE(integr8scode::SendZygoteGo(zygote.control.Get(), fds, go));
-  zygote.control.Reset();
-  return streams.Finish(zygote.pid, flags_after_exit);
+  return StartZygoteProcess({kNode, "--require", Boot(), script}, dir.path(),
+                            integr8scode::kNodeZygoteControlFd, SandboxEnvironment());
 }
 
 Outcome RunWarm(const Directory& dir, const std::string& script, const std::string& stdin_path,
@@ -232,13 +80,7 @@ TEST_P(NodeWarmConformance, BehavesAsColdStart) {
       sample.stdin_dev_null ? "/dev/null" : dir.Write("stdin.txt", sample.stdin_text);
   const Outcome cold = RunCold(dir, sample.file, stdin_path, sample.merged);
   const Outcome warm = RunWarm(dir, sample.file, stdin_path, sample.merged);
-  EXPECT_EQ(warm.out, cold.out);
-  EXPECT_EQ(warm.err, cold.err);
-  EXPECT_EQ(warm.wait_status, cold.wait_status);
-  // A sample that printed nothing compares nothing.
-  EXPECT_FALSE(cold.out.empty() && cold.err.empty() && WIFEXITED(cold.wait_status) &&
-               WEXITSTATUS(cold.wait_status) == 0)
-      << "the sample shows nothing";
+  ExpectSameAsCold(warm, cold);
 }
 
 const Sample kSamples[] = {
@@ -431,11 +273,7 @@ TEST(NodeWarmZygote, EveryRunHasItsOwnRandomState) {
   const std::string stdin_path = dir.Write("stdin.txt", "");
   const Outcome first = RunWarm(dir, "script.js", stdin_path, false);
   const Outcome second = RunWarm(dir, "script.js", stdin_path, false);
-  const Outcome cold = RunCold(dir, "script.js", stdin_path, false);
-  ASSERT_FALSE(first.out.empty());
-  ASSERT_FALSE(second.out.empty());
-  EXPECT_NE(first.out, second.out);
-  EXPECT_NE(first.out, cold.out);
+  ExpectThreeOwnDraws(first, second, RunCold(dir, "script.js", stdin_path, false));
 }
 
 // The zygote waits before Node resolves the main script: a script written after it
@@ -444,7 +282,7 @@ TEST(NodeWarmZygote, OpensTheScriptOnlyAfterTheGo) {
   Directory dir;
   const std::string stdin_path = dir.Write("stdin.txt", "");
   Zygote zygote = StartZygote(dir, "script.js");
-  EXPECT_GT(zygote.cpu_us, 0);  // it reported its start-up's CPU time
+  EXPECT_GT(zygote.ready.cpu_us, 0);  // it reported its start-up's CPU time
   dir.Write("script.js", "console.log('written after the zygote started')\n");
   const Outcome warm = Go(std::move(zygote), stdin_path, false);
   EXPECT_EQ(warm.out, "written after the zygote started\n");
@@ -498,26 +336,15 @@ TEST(NodeWarmZygote, LeavesTheStdoutFlagsAsAColdStartDoes) {
 TEST(NodeWarmZygote, HangUpEndsItWithoutRunning) {
   Directory dir;
   dir.Write("script.js", "require('fs').writeFileSync('ran', 'yes')\n");
-  Zygote zygote = StartZygote(dir, "script.js");
-  zygote.control.Reset();
-  int status = -1;
-  ::waitpid(zygote.pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  EXPECT_EQ(WEXITSTATUS(EndWithoutRun(StartZygote(dir, "script.js"), dir, false)), 0);
 }
 
 // A go without the three descriptors is refused: the zygote runs nothing.
 TEST(NodeWarmZygote, MalformedGoRunsNothing) {
   Directory dir;
   dir.Write("script.js", "require('fs').writeFileSync('ran', 'yes')\n");
-  Zygote zygote = StartZygote(dir, "script.js");
-  EXPECT_EQ(::send(zygote.control.Get(), "g", 1, 0), 1);
-  zygote.control.Reset();
-  int status = -1;
-  ::waitpid(zygote.pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  EndWithoutRun(StartZygote(dir, "script.js"), dir, true);
 }
 
 }  // namespace
+}  // namespace integr8scode::testing

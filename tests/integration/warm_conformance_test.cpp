@@ -29,10 +29,14 @@
 
 #include "sandbox/pypy_bootstrap.hpp"
 #include "sandbox/zygote_protocol.hpp"
+#include "zygote_conformance_support.hpp"
 
 extern char** environ;
 
+namespace integr8scode::testing {
 namespace {
+
+using Directory = ScratchDirectory;
 
 constexpr const char* kPython = "/usr/bin/python3.11";
 constexpr const char* kPypy = "/usr/bin/pypy3.9";
@@ -59,144 +63,19 @@ const Interpreter& Pypy() {
   return pypy;
 }
 
-struct Outcome {
-  std::string out;
-  std::string err;
-  int wait_status = -1;
-};
-
-class Directory {
- public:
-  Directory() {
-    char path[] = "/tmp/i8c-warm-XXXXXX";
-    if (::mkdtemp(path) != nullptr) path_ = path;
-  }
-  ~Directory() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  Directory(const Directory&) = delete;
-  Directory& operator=(const Directory&) = delete;
-  const std::string& path() const { return path_; }
-  std::string Write(const std::string& name, const std::string& text) const {
-    const std::string file = path_ + "/" + name;
-    std::ofstream(file) << text;
-    return file;
-  }
-
- private:
-  std::string path_;
-};
-
-// Reads both pipes to their end at once (a full stderr pipe must not stall stdout).
-void Drain(int out, int err, Outcome& outcome) {
-  pollfd fds[2] = {{out, POLLIN, 0}, {err, POLLIN, 0}};
-  int open = (out >= 0) + (err >= 0);
-  if (err < 0) fds[1].fd = -1;
-  char buffer[4096];
-  while (open > 0) {
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
-    }
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || fds[i].revents == 0) continue;
-      const ssize_t n = ::read(fds[i].fd, buffer, sizeof buffer);
-      if (n > 0) {
-        (i == 0 ? outcome.out : outcome.err).append(buffer, static_cast<std::size_t>(n));
-      } else {
-        fds[i].fd = -1;
-        --open;
-      }
-    }
-  }
-}
-
-struct RunPipes {
-  int stdin_fd = -1;
-  int out[2] = {-1, -1};
-  int err[2] = {-1, -1};
-  bool merged = false;
-
-  RunPipes(const std::string& stdin_path, bool merge) : merged(merge) {
-    stdin_fd = ::open(stdin_path.c_str(), O_RDONLY | O_CLOEXEC);
-    EXPECT_EQ(::pipe2(out, O_CLOEXEC), 0);
-    if (!merged) {
-      EXPECT_EQ(::pipe2(err, O_CLOEXEC), 0);
-    }
-  }
-  int ErrWrite() const { return merged ? out[1] : err[1]; }
-  void CloseWriteEnds() {
-    ::close(stdin_fd);
-    ::close(out[1]);
-    if (!merged) ::close(err[1]);
-  }
-  void Finish(pid_t pid, Outcome& outcome) {
-    Drain(out[0], merged ? -1 : err[0], outcome);
-    ::close(out[0]);
-    if (!merged) ::close(err[0]);
-    ::waitpid(pid, &outcome.wait_status, 0);
-  }
-};
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& cwd,
-            const std::vector<std::pair<int, int>>& dups) {
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  int highest = 2;
-  for (const auto& [from, to] : dups) {
-    posix_spawn_file_actions_adddup2(&actions, from, to);
-    highest = std::max(highest, to);
-  }
-  // Nothing else inherited (a test runner's descriptors): cold and warm see only theirs,
-  // as in a sandbox.
-  posix_spawn_file_actions_addclosefrom_np(&actions, highest + 1);
-  posix_spawn_file_actions_addchdir_np(&actions, cwd.c_str());
-  pid_t pid = -1;
-  const int rc = ::posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  EXPECT_EQ(rc, 0) << std::strerror(rc);
-  return rc == 0 ? pid : -1;
-}
-
 Outcome RunCold(const Directory& dir, const std::string& stdin_path, bool merged,
                 const Interpreter& interpreter = Cpython()) {
-  RunPipes pipes(stdin_path, merged);
-  const pid_t pid = Spawn(interpreter.cold, dir.path(),
-                          {{pipes.stdin_fd, 0}, {pipes.out[1], 1}, {pipes.ErrWrite(), 2}});
-  pipes.CloseWriteEnds();
-  Outcome outcome;
-  pipes.Finish(pid, outcome);
-  return outcome;
+  return RunColdProcess(interpreter.cold, dir.path(), stdin_path, merged, environ);
 }
 
 // Starts a zygote of `interpreter` on script.py with placeholders of the run's kinds on
 // 0–2 (and, for CPython's, `--preload=<preload>` when not empty) and waits for its ready
-// report. Returns its pid; `control` is our end of its socket.
-pid_t StartZygote(const Directory& dir, int& control, integr8scode::ZygoteReady& ready,
-                  const Interpreter& interpreter = Cpython(), const std::string& preload = "") {
-  int pair[2];
-  EXPECT_EQ(::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
-  int placeholder[2];
-  EXPECT_EQ(::pipe2(placeholder, O_CLOEXEC), 0);
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+// report.
+Zygote StartInterpreterZygote(const Directory& dir, const Interpreter& interpreter,
+                              const std::string& preload) {
   std::vector<std::string> args = interpreter.zygote;
   if (!preload.empty()) args.insert(args.begin() + 2, "--preload=" + preload);
-  const pid_t pid = Spawn(args, dir.path(),
-                          {{null_fd, 0}, {placeholder[1], 1}, {placeholder[1], 2}, {pair[1], 3}});
-  ::close(null_fd);
-  ::close(placeholder[0]);
-  ::close(placeholder[1]);
-  ::close(pair[1]);
-  control = pair[0];
-  ready = integr8scode::ZygoteReady{-1, ~std::uint64_t{0}};
-  // PyPy's bootstrap sends the report's first field only (kZygoteReadyMinimum).
-  EXPECT_GE(::recv(control, &ready, sizeof ready, 0),
-            static_cast<ssize_t>(integr8scode::kZygoteReadyMinimum));
-  return pid;
+  return StartZygoteProcess(args, dir.path(), 3, environ);
 }
 
 // `preload`: the zygote's --preload list; `missing`, when given, receives the ready
@@ -204,18 +83,9 @@ pid_t StartZygote(const Directory& dir, int& control, integr8scode::ZygoteReady&
 Outcome RunWarm(const Directory& dir, const std::string& stdin_path, bool merged,
                 const Interpreter& interpreter = Cpython(), const std::string& preload = "",
                 std::uint64_t* missing = nullptr) {
-  int control = -1;
-  integr8scode::ZygoteReady ready;
-  const pid_t pid = StartZygote(dir, control, ready, interpreter, preload);
-  if (missing != nullptr) *missing = ready.preload_missing;
-  RunPipes pipes(stdin_path, merged);
-  const int fds[3] = {pipes.stdin_fd, pipes.out[1], pipes.ErrWrite()};
-  EXPECT_TRUE(integr8scode::SendZygoteGo(control, fds));
-  ::close(control);
-  pipes.CloseWriteEnds();
-  Outcome outcome;
-  pipes.Finish(pid, outcome);
-  return outcome;
+  Zygote zygote = StartInterpreterZygote(dir, interpreter, preload);
+  if (missing != nullptr) *missing = zygote.ready.preload_missing;
+  return Go(std::move(zygote), stdin_path, merged);
 }
 
 struct Sample {
@@ -237,13 +107,7 @@ void ExpectWarmAsCold(const Sample& sample, const Interpreter& interpreter) {
   const std::string stdin_path = dir.Write("stdin.txt", sample.stdin_text);
   const Outcome cold = RunCold(dir, stdin_path, sample.merged, interpreter);
   const Outcome warm = RunWarm(dir, stdin_path, sample.merged, interpreter);
-  EXPECT_EQ(warm.out, cold.out);
-  EXPECT_EQ(warm.err, cold.err);
-  EXPECT_EQ(warm.wait_status, cold.wait_status);
-  // A sample that printed nothing compares nothing.
-  EXPECT_FALSE(cold.out.empty() && cold.err.empty() && WIFEXITED(cold.wait_status) &&
-               WEXITSTATUS(cold.wait_status) == 0)
-      << "the sample shows nothing";
+  ExpectSameAsCold(warm, cold);
 }
 
 TEST_P(WarmConformance, BehavesAsColdStart) { ExpectWarmAsCold(GetParam(), Cpython()); }
@@ -589,18 +453,10 @@ TEST(WarmPypyZygote, HangUpOrMalformedGoRunsNothing) {
   for (const bool malformed : {false, true}) {
     Directory dir;
     dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-    int control = -1;
-    integr8scode::ZygoteReady ready;
-    const pid_t pid = StartZygote(dir, control, ready, Pypy());
-    EXPECT_GT(ready.cpu_us, 0);
-    if (malformed) {
-      EXPECT_EQ(::send(control, "g", 1, 0), 1);
-    }
-    ::close(control);
-    int status = -1;
-    ::waitpid(pid, &status, 0);
+    Zygote zygote = StartInterpreterZygote(dir, Pypy(), "");
+    EXPECT_GT(zygote.ready.cpu_us, 0);
+    const int status = EndWithoutRun(std::move(zygote), dir, malformed);
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-    EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
   }
 }
 
@@ -612,43 +468,25 @@ TEST(WarmZygote, EveryRunHasItsOwnHashSecret) {
   const std::string stdin_path = dir.Write("stdin.txt", "");
   const Outcome first = RunWarm(dir, stdin_path, false);
   const Outcome second = RunWarm(dir, stdin_path, false);
-  const Outcome cold = RunCold(dir, stdin_path, false);
-  ASSERT_FALSE(first.out.empty());
-  ASSERT_FALSE(second.out.empty());
-  EXPECT_NE(first.out, second.out);
-  EXPECT_NE(first.out, cold.out);
+  ExpectThreeOwnDraws(first, second, RunCold(dir, stdin_path, false));
 }
 
 // A zygote whose run never comes ends quietly, having run nothing.
 TEST(WarmZygote, HangUpEndsItWithoutRunning) {
   Directory dir;
   dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-  int control = -1;
-  integr8scode::ZygoteReady ready;
-  const pid_t pid = StartZygote(dir, control, ready);
-  EXPECT_GT(ready.cpu_us, 0);  // it reported its start-up's CPU time
-  EXPECT_EQ(ready.preload_missing, 0U);
-  ::close(control);
-  int status = -1;
-  ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 0);
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  Zygote zygote = StartInterpreterZygote(dir, Cpython(), "");
+  EXPECT_GT(zygote.ready.cpu_us, 0);  // it reported its start-up's CPU time
+  EXPECT_EQ(zygote.ready.preload_missing, 0U);
+  EXPECT_EQ(WEXITSTATUS(EndWithoutRun(std::move(zygote), dir, false)), 0);
 }
 
 // A go without the three descriptors is refused: the zygote runs nothing.
 TEST(WarmZygote, MalformedGoRunsNothing) {
   Directory dir;
   dir.Write("script.py", "open('ran', 'w').write('yes')\n");
-  int control = -1;
-  integr8scode::ZygoteReady ready;
-  const pid_t pid = StartZygote(dir, control, ready);
-  EXPECT_EQ(::send(control, "g", 1, 0), 1);
-  ::close(control);
-  int status = -1;
-  ::waitpid(pid, &status, 0);
-  EXPECT_TRUE(WIFEXITED(status));
-  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/ran"));
+  EndWithoutRun(StartInterpreterZygote(dir, Cpython(), ""), dir, true);
 }
 
 }  // namespace
+}  // namespace integr8scode::testing

@@ -7,14 +7,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <ostream>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "sandbox/local_executor.hpp"
-#include "support/sandbox_harness.hpp"
+#include "warm_executor_support.hpp"
 
 namespace integr8scode::testing {
 namespace {
@@ -26,29 +22,13 @@ bool HaveNode() { return ::access(kNode, X_OK) == 0; }
 std::unique_ptr<Executor> MakeNodeWarmExecutor(
     const char* node_dir = INTEGR8SCODE_NODE_ZYGOTE_DIR) {
   SandboxOptions options;
-  options.slots = 1;
-  options.use_spawner = true;
-  options.prebuild = true;
   options.warm_zygote = INTEGR8SCODE_PYTHON_ZYGOTE;  // sandbox.warm on
   options.node_zygote_dir = node_dir;
-  if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
-  auto executor = CreateLocalExecutor(options);
-  if (!executor) throw std::runtime_error(executor.error().Describe());
-  return std::move(*executor);
+  return MakeOneSlotWarmExecutor(std::move(options));
 }
 
-// Runs until a run starts as `kind`; the idle time between runs is the precondition of a
-// sandbox built ahead (a run that comes too early is simply cold, and the loop tries again).
 RunResult RunNodeUntil(StartKind kind, const std::string& program, const RunOptions& options) {
-  RunResult result;
-  for (int attempt = 0; attempt < 30; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    result = RunCode("node", "20", program, options);
-    if (result.start == kind) return result;
-  }
-  ADD_FAILURE() << "no Node.js run started as " << static_cast<int>(kind) << ": "
-                << result.stdout_text << result.stderr_text;
-  return result;
+  return RunUntilStart("node", "20", kind, program, options);
 }
 
 RunResult RunNodeUntilWarm(const std::string& program, const RunOptions& options) {
@@ -73,21 +53,7 @@ constexpr const char* kIdentity =
 TEST(WarmNode, WarmRunMatchesColdRun) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HaveNode()) GTEST_SKIP() << "needs /usr/bin/node";
-  auto executor = MakeNodeWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  options.stdin_data = "from stdin";
-  const RunResult cold = RunCode("node", "20", kIdentity, options);  // the slot's first run
-  ASSERT_EQ(cold.start, StartKind::kCold);
-  ASSERT_EQ(cold.exit_code, 1) << cold.stderr_text;
-  ASSERT_NE(cold.stderr_text.find("Error: boom"), std::string::npos) << cold.stderr_text;
-  const RunResult warm = RunNodeUntilWarm(kIdentity, options);
-  EXPECT_EQ(warm.status, cold.status);
-  EXPECT_EQ(warm.exit_code, cold.exit_code);
-  EXPECT_EQ(warm.stdout_text, cold.stdout_text);
-  EXPECT_EQ(warm.stderr_text, cold.stderr_text);
-  // The run is charged its own CPU, not Node's start-up before the go.
-  EXPECT_LT(warm.usage.cpu_time_ms, cold.usage.cpu_time_ms) << "warm CPU";
+  ExpectWarmRunMatchesCold("node", "20", kIdentity, "Error: boom", *MakeNodeWarmExecutor());
 }
 
 // A worker thread preloads the boot again: it must still be there, at the same path,
@@ -125,15 +91,9 @@ TEST(WarmNode, WorkerThreadsAndChildProcessesMatchCold) {
 TEST(WarmNode, EveryWarmRunHasItsOwnRandomState) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HaveNode()) GTEST_SKIP() << "needs /usr/bin/node";
-  auto executor = MakeNodeWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
   constexpr const char* kRandom =
       "console.log(Math.random(), require('crypto').randomBytes(8).toString('hex'))\n";
-  std::vector<std::string> draws;
-  for (int i = 0; i < 2; ++i) draws.push_back(RunNodeUntilWarm(kRandom, options).stdout_text);
-  ASSERT_FALSE(draws[0].empty());
-  EXPECT_NE(draws[0], draws[1]);
+  ExpectTwoWarmRunsDrawAnew("node", "20", kRandom, *MakeNodeWarmExecutor());
 }
 
 // Without the boot's directory no Node run starts warm: those that would have are counted
@@ -148,10 +108,7 @@ TEST(WarmNode, AMissingBootFallsBackToColdCounted) {
   const RunResult first = RunCode("node", "20", kProgram, options);
   ASSERT_EQ(first.start, StartKind::kCold);
   const RunResult fallback = RunNodeUntil(StartKind::kWarmFallback, kProgram, options);
-  EXPECT_EQ(fallback.status, first.status);
-  EXPECT_EQ(fallback.exit_code, first.exit_code);
-  EXPECT_EQ(fallback.stdout_text, first.stdout_text);
-  EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+  ExpectSameOutcome(fallback, first);
 }
 
 // A slot whose sandbox built ahead holds a Node zygote, taken by a CPython run: another
@@ -206,16 +163,7 @@ TEST(WarmNode, TheHeapLimitDoesNotDependOnTheZygotesMemoryLimit) {
   EXPECT_EQ(warm_small.stdout_text.substr(warm_small.stdout_text.find(' ')), " 0\n");
 }
 
-struct NodeLimitCase {
-  const char* name;
-  const char* program;
-  LimitOverrides limits;
-  ExecutionStatus status;
-};
-
-void PrintTo(const NodeLimitCase& limit_case, std::ostream* os) { *os << limit_case.name; }
-
-class WarmNodeLimits : public ::testing::TestWithParam<NodeLimitCase> {};
+class WarmNodeLimits : public ::testing::TestWithParam<WarmLimitCase> {};
 
 // Every limit holds for a warm Node run as for a cold one (the addon sets the rlimits on
 // the zygote at the go; the cgroup's at the step): the same status, exit code or signal,
@@ -223,46 +171,27 @@ class WarmNodeLimits : public ::testing::TestWithParam<NodeLimitCase> {};
 TEST_P(WarmNodeLimits, SameStatusAsCold) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HaveNode()) GTEST_SKIP() << "needs /usr/bin/node";
-  const NodeLimitCase& limit_case = GetParam();
-  auto executor = MakeNodeWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  options.limits = limit_case.limits;
-  const RunResult cold = RunCode("node", "20", limit_case.program, options);
-  ASSERT_EQ(cold.start, StartKind::kCold);
-  EXPECT_EQ(cold.status, limit_case.status) << cold.stderr_text;
-  const RunResult warm = RunNodeUntilWarm(limit_case.program, options);
-  EXPECT_EQ(warm.status, limit_case.status) << warm.stderr_text;
-  EXPECT_EQ(warm.exit_code, cold.exit_code);
-  EXPECT_EQ(warm.signal, cold.signal);
-  EXPECT_EQ(warm.stderr_text, cold.stderr_text);
-}
-
-template <class Set>
-LimitOverrides Limited(Set set) {
-  LimitOverrides limits;
-  set(limits);
-  return limits;
+  ExpectLimitHoldsWarmAsCold("node", "20", GetParam(), *MakeNodeWarmExecutor());
 }
 
 INSTANTIATE_TEST_SUITE_P(
     Limits, WarmNodeLimits,
     ::testing::Values(
-        NodeLimitCase{"Timeout", "for (;;) {}\n", Limited([](LimitOverrides& l) {
+        WarmLimitCase{"Timeout", "for (;;) {}\n", Limited([](LimitOverrides& l) {
                         l.timeout = std::chrono::milliseconds(800);
                       }),
                       ExecutionStatus::kTimedOut},
         // Past the cgroup's limit, not V8's heap limit: buffers live outside the heap.
-        NodeLimitCase{"Memory",
+        WarmLimitCase{"Memory",
                       "const blocks = [];\n"
                       "for (;;) blocks.push(Buffer.alloc(1 << 20, 1));\n",
                       Limited([](LimitOverrides& l) { l.memory_bytes = 96ULL << 20; }),
                       ExecutionStatus::kMemoryExceeded},
-        NodeLimitCase{"Output", "for (;;) console.log('x'.repeat(1000));\n",
+        WarmLimitCase{"Output", "for (;;) console.log('x'.repeat(1000));\n",
                       Limited([](LimitOverrides& l) { l.output_bytes = 64 * 1024; }),
                       ExecutionStatus::kOutputExceeded},
         // Node's own threads count too: the children that fit are what is left.
-        NodeLimitCase{"Pids",
+        WarmLimitCase{"Pids",
                       "const { spawn } = require('child_process');\n"
                       "let started = 0, refused = 0, code = '';\n"
                       "for (let i = 0; i < 20; ++i) {\n"
@@ -272,13 +201,13 @@ INSTANTIATE_TEST_SUITE_P(
                       "}\n"
                       "setTimeout(() => console.error(started, refused, code), 100);\n",
                       Limited([](LimitOverrides& l) { l.pids = 16; }), ExecutionStatus::kCompleted},
-        NodeLimitCase{"OpenFiles",
+        WarmLimitCase{"OpenFiles",
                       "const fs = require('fs');\nlet n = 0;\n"
                       "try { for (;;) { fs.openSync('/dev/null', 'r'); ++n; } }\n"
                       "catch (e) { console.error(n, e.code); }\n",
                       Limited([](LimitOverrides& l) { l.open_files = 64; }),
                       ExecutionStatus::kCompleted},
-        NodeLimitCase{"Disk",
+        WarmLimitCase{"Disk",
                       "try { require('fs').writeFileSync('big', Buffer.alloc(6 << 20, 120)); }\n"
                       "catch (e) { console.error(e.code); process.exit(3); }\n",
                       Limited([](LimitOverrides& l) {
@@ -286,7 +215,7 @@ INSTANTIATE_TEST_SUITE_P(
                         l.file_size_bytes = 4ULL << 20;
                       }),
                       ExecutionStatus::kFailed}),
-    [](const auto& limit_case) { return std::string(limit_case.param.name); });
+    LimitCaseName);
 
 }  // namespace
 }  // namespace integr8scode::testing

@@ -7,14 +7,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
-#include <ostream>
 #include <string>
 #include <thread>
-#include <vector>
 
-#include "sandbox/local_executor.hpp"
-#include "support/sandbox_harness.hpp"
+#include "warm_executor_support.hpp"
 
 namespace integr8scode::testing {
 namespace {
@@ -25,27 +21,12 @@ bool HavePypy() { return ::access(kPypy, X_OK) == 0; }
 
 std::unique_ptr<Executor> MakePypyWarmExecutor(const char* zygote = INTEGR8SCODE_PYTHON_ZYGOTE) {
   SandboxOptions options;
-  options.slots = 1;
-  options.use_spawner = true;
-  options.prebuild = true;
   options.warm_zygote = zygote;  // sandbox.warm on; PyPy's own zygote is its interpreter
-  if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
-  auto executor = CreateLocalExecutor(options);
-  if (!executor) throw std::runtime_error(executor.error().Describe());
-  return std::move(*executor);
+  return MakeOneSlotWarmExecutor(std::move(options));
 }
 
-// Runs until a run is warm; the idle time between runs is the precondition of a sandbox
-// built ahead (a run that comes too early is simply cold, and the loop tries again).
 RunResult RunPypyUntilWarm(const std::string& program, const RunOptions& options) {
-  RunResult result;
-  for (int attempt = 0; attempt < 30; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(150));
-    result = RunCode("pypy", "3.9", program, options);
-    if (result.start == StartKind::kWarm) return result;
-  }
-  ADD_FAILURE() << "no PyPy run was warm: " << result.stdout_text << result.stderr_text;
-  return result;
+  return RunUntilStart("pypy", "3.9", StartKind::kWarm, program, options);
 }
 
 constexpr const char* kIdentity =
@@ -69,21 +50,7 @@ constexpr const char* kIdentity =
 TEST(WarmPypy, WarmRunMatchesColdRun) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HavePypy()) GTEST_SKIP() << "needs /usr/bin/pypy3.9 (apt-get install pypy3)";
-  auto executor = MakePypyWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  options.stdin_data = "from stdin";
-  const RunResult cold = RunCode("pypy", "3.9", kIdentity, options);  // the slot's first run
-  ASSERT_EQ(cold.start, StartKind::kCold);
-  ASSERT_EQ(cold.exit_code, 1) << cold.stderr_text;
-  ASSERT_TRUE(cold.stderr_text.find("ValueError: boom") != std::string::npos) << cold.stderr_text;
-  const RunResult warm = RunPypyUntilWarm(kIdentity, options);
-  EXPECT_EQ(warm.status, cold.status);
-  EXPECT_EQ(warm.exit_code, cold.exit_code);
-  EXPECT_EQ(warm.stdout_text, cold.stdout_text);
-  EXPECT_EQ(warm.stderr_text, cold.stderr_text);
-  // The run is charged its own CPU, not the interpreter's start-up before the go.
-  EXPECT_LT(warm.usage.cpu_time_ms, cold.usage.cpu_time_ms) << "warm CPU";
+  ExpectWarmRunMatchesCold("pypy", "3.9", kIdentity, "ValueError: boom", *MakePypyWarmExecutor());
 }
 
 // PyPy without CPython's zygote binary: its own zygote is its interpreter, so it still
@@ -101,14 +68,7 @@ TEST(WarmPypy, StartsWarmWithoutThePythonZygoteBinary) {
 TEST(WarmPypy, EveryWarmRunHasItsOwnHashSecret) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HavePypy()) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
-  auto executor = MakePypyWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  std::vector<std::string> hashes;
-  for (int i = 0; i < 2; ++i)
-    hashes.push_back(RunPypyUntilWarm("print(hash('abc'))\n", options).stdout_text);
-  ASSERT_FALSE(hashes[0].empty());
-  EXPECT_NE(hashes[0], hashes[1]);
+  ExpectTwoWarmRunsDrawAnew("pypy", "3.9", "print(hash('abc'))\n", *MakePypyWarmExecutor());
 }
 
 // A bootstrap zygote that dies before it is ready (here: the bootstrap given to CPython,
@@ -135,10 +95,7 @@ TEST(WarmPypy, ABootstrapZygoteThatDiesFallsBackToCold) {
     fallback = run();
   }
   ASSERT_EQ(fallback.start, StartKind::kWarmFallback);
-  EXPECT_EQ(fallback.status, first.status);
-  EXPECT_EQ(fallback.exit_code, first.exit_code);
-  EXPECT_EQ(fallback.stdout_text, first.stdout_text);
-  EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+  ExpectSameOutcome(fallback, first);
 }
 
 // A slot whose sandbox built ahead holds a PyPy zygote, taken by a CPython run: the init
@@ -165,60 +122,31 @@ TEST(WarmPypy, CpythonInAPypyWarmSlotStartsPlainCold) {
   EXPECT_NE(warm.stdout_text, "/usr/bin/python3.11\n");  // CPython's zygote binary
 }
 
-struct PypyLimitCase {
-  const char* name;
-  const char* program;
-  LimitOverrides limits;
-  ExecutionStatus status;
-};
-
-void PrintTo(const PypyLimitCase& limit_case, std::ostream* os) { *os << limit_case.name; }
-
-class WarmPypyLimits : public ::testing::TestWithParam<PypyLimitCase> {};
+class WarmPypyLimits : public ::testing::TestWithParam<WarmLimitCase> {};
 
 // Every limit holds for a warm PyPy run as for a cold one (the bootstrap sets the rlimits
 // on itself at the go): the same status, exit code or signal, and stderr.
 TEST_P(WarmPypyLimits, SameStatusAsCold) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
   if (!HavePypy()) GTEST_SKIP() << "needs /usr/bin/pypy3.9";
-  const PypyLimitCase& limit_case = GetParam();
-  auto executor = MakePypyWarmExecutor();
-  RunOptions options;
-  options.executor = executor.get();
-  options.limits = limit_case.limits;
-  const RunResult cold = RunCode("pypy", "3.9", limit_case.program, options);
-  ASSERT_EQ(cold.start, StartKind::kCold);
-  EXPECT_EQ(cold.status, limit_case.status) << cold.stderr_text;
-  const RunResult warm = RunPypyUntilWarm(limit_case.program, options);
-  EXPECT_EQ(warm.status, limit_case.status) << warm.stderr_text;
-  EXPECT_EQ(warm.exit_code, cold.exit_code);
-  EXPECT_EQ(warm.signal, cold.signal);
-  EXPECT_EQ(warm.stderr_text, cold.stderr_text);
+  ExpectLimitHoldsWarmAsCold("pypy", "3.9", GetParam(), *MakePypyWarmExecutor());
 }
 
-// The limits of one case: the defaults with `set` applied. (Memory: a PyPy start is ~50
-// MiB resident, so its cap is above CPython's.)
-template <class Set>
-LimitOverrides Limited(Set set) {
-  LimitOverrides limits;
-  set(limits);
-  return limits;
-}
-
+// (Memory: a PyPy start is ~50 MiB resident, so its cap is above CPython's.)
 INSTANTIATE_TEST_SUITE_P(
     Limits, WarmPypyLimits,
     ::testing::Values(
-        PypyLimitCase{"Timeout", "while True:\n    pass\n", Limited([](LimitOverrides& l) {
+        WarmLimitCase{"Timeout", "while True:\n    pass\n", Limited([](LimitOverrides& l) {
                         l.timeout = std::chrono::milliseconds(800);
                       }),
                       ExecutionStatus::kTimedOut},
-        PypyLimitCase{"Memory", "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 20))\n",
+        WarmLimitCase{"Memory", "blocks = []\nwhile True:\n    blocks.append(bytearray(1 << 20))\n",
                       Limited([](LimitOverrides& l) { l.memory_bytes = 160ULL << 20; }),
                       ExecutionStatus::kMemoryExceeded},
-        PypyLimitCase{"Output", "while True:\n    print('x' * 1000)\n",
+        WarmLimitCase{"Output", "while True:\n    print('x' * 1000)\n",
                       Limited([](LimitOverrides& l) { l.output_bytes = 64 * 1024; }),
                       ExecutionStatus::kOutputExceeded},
-        PypyLimitCase{"Pids",
+        WarmLimitCase{"Pids",
                       "import threading, time, sys\nthreads = []\n"
                       "try:\n    for i in range(10):\n"
                       "        t = threading.Thread(target=time.sleep, args=(1,))\n"
@@ -226,13 +154,13 @@ INSTANTIATE_TEST_SUITE_P(
                       "except RuntimeError as e:\n"
                       "    print('refused after', len(threads), e, file=sys.stderr)\n",
                       Limited([](LimitOverrides& l) { l.pids = 4; }), ExecutionStatus::kCompleted},
-        PypyLimitCase{"OpenFiles",
+        WarmLimitCase{"OpenFiles",
                       "import sys\nfiles = []\ntry:\n    while True:\n"
                       "        files.append(open('/dev/null'))\n"
                       "except OSError as e:\n    print(len(files), e.errno, file=sys.stderr)\n",
                       Limited([](LimitOverrides& l) { l.open_files = 32; }),
                       ExecutionStatus::kCompleted},
-        PypyLimitCase{"Disk",
+        WarmLimitCase{"Disk",
                       "import sys\ntry:\n    open('big', 'wb').write(b'x' * (6 << 20))\n"
                       "except OSError as e:\n    print(type(e).__name__, file=sys.stderr)\n"
                       "    raise SystemExit(3)\n",
@@ -241,7 +169,7 @@ INSTANTIATE_TEST_SUITE_P(
                         l.file_size_bytes = 4ULL << 20;
                       }),
                       ExecutionStatus::kFailed}),
-    [](const auto& limit_case) { return std::string(limit_case.param.name); });
+    LimitCaseName);
 
 }  // namespace
 }  // namespace integr8scode::testing

@@ -9,14 +9,12 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <ostream>
 #include <string>
 #include <thread>
 #include <tuple>
 #include <vector>
 
-#include "sandbox/local_executor.hpp"
-#include "support/sandbox_harness.hpp"
+#include "warm_executor_support.hpp"
 
 namespace integr8scode::testing {
 namespace {
@@ -26,16 +24,13 @@ std::unique_ptr<Executor> MakeWarmExecutor(const char* zygote = INTEGR8SCODE_PYT
                                            std::vector<std::string> preload = {}) {
   SandboxOptions options;
   options.warm_preload = std::move(preload);
-  options.slots = 1;
-  options.use_spawner = true;
-  options.prebuild = true;
   options.warm_zygote = zygote;
   options.isolation = isolation;
-  if (const char* mode = std::getenv("INTEGR8SCODE_TEST_CGROUP_MODE")) options.cgroup_mode = mode;
-  auto executor = CreateLocalExecutor(options);
-  if (!executor) throw std::runtime_error(executor.error().Describe());
-  return std::move(*executor);
+  return MakeOneSlotWarmExecutor(std::move(options));
 }
+
+// CPython's slots are paced as they always were: twenty tries, 100 ms apart.
+constexpr RunUntilPacing kPacing{.attempts = 20, .idle = std::chrono::milliseconds(100)};
 
 constexpr const char* kProgram =
     "import os, sys\n"
@@ -81,47 +76,26 @@ TEST(WarmSandbox, WarmRunMatchesColdRun) {
   EXPECT_EQ(warm.stderr_text, cold.stderr_text);
 }
 
-// Runs `program` (whose first output line must be /proc/self/exe) until a run is warm;
-// the idle time between runs is the precondition of a sandbox built ahead.
+// Runs `program` (whose first output line must be /proc/self/exe) until a run is warm.
 RunResult RunUntilWarm(const char* program, const RunOptions& options) {
-  RunResult result;
-  for (int attempt = 0; attempt < 20; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    result = RunCode("python", "3.11", program, options);
-    if (result.start == StartKind::kWarm) return result;
-  }
-  ADD_FAILURE() << "no run was warm: " << result.stdout_text << result.stderr_text;
-  return result;
+  return RunUntilStart("python", "3.11", StartKind::kWarm, program, options, kPacing);
 }
 
-struct LimitCase {
-  const char* name;
-  const char* program;  // prints /proc/self/exe first
-  LimitOverrides limits;
-  ExecutionStatus status;
-};
-
-void PrintTo(const LimitCase& limit_case, std::ostream* os) { *os << limit_case.name; }
-
-class WarmLimits : public ::testing::TestWithParam<LimitCase> {};
+// The limit cases' programs print /proc/self/exe first.
+class WarmLimits : public ::testing::TestWithParam<WarmLimitCase> {};
 
 // Every limit holds for a warm run as for a cold one: the same status, exit code or
 // signal, and stderr.
 TEST_P(WarmLimits, SameStatusAsCold) {
   if (!CanSandbox()) GTEST_SKIP() << "needs root";
-  const LimitCase& limit_case = GetParam();
+  const WarmLimitCase& limit_case = GetParam();
   auto executor = MakeWarmExecutor();
   RunOptions options;
   options.executor = executor.get();
   options.limits = limit_case.limits;
   const RunResult cold = RunCode("python", "3.11", limit_case.program, options);
   ASSERT_TRUE(cold.stdout_text.starts_with("/usr/bin/python3.11\n")) << cold.stdout_text;
-  EXPECT_EQ(cold.status, limit_case.status) << cold.stderr_text;
-  const RunResult warm = RunUntilWarm(limit_case.program, options);
-  EXPECT_EQ(warm.status, limit_case.status) << warm.stderr_text;
-  EXPECT_EQ(warm.exit_code, cold.exit_code);
-  EXPECT_EQ(warm.signal, cold.signal);
-  EXPECT_EQ(warm.stderr_text, cold.stderr_text);
+  ExpectLimitHoldsAsCold(limit_case, cold, RunUntilWarm(limit_case.program, options));
 }
 
 constexpr const char* kExe = "import os\nprint(os.readlink('/proc/self/exe'), flush=True)\n";
@@ -180,13 +154,14 @@ const std::string kDiskProgram =
 INSTANTIATE_TEST_SUITE_P(
     Limits, WarmLimits,
     ::testing::Values(
-        LimitCase{"Timeout", kTimeoutProgram.c_str(), Timeout(), ExecutionStatus::kTimedOut},
-        LimitCase{"Memory", kMemoryProgram.c_str(), Memory(), ExecutionStatus::kMemoryExceeded},
-        LimitCase{"Output", kOutputProgram.c_str(), Output(), ExecutionStatus::kOutputExceeded},
-        LimitCase{"Pids", kPidsProgram.c_str(), Pids(), ExecutionStatus::kCompleted},
-        LimitCase{"OpenFiles", kOpenFilesProgram.c_str(), OpenFiles(), ExecutionStatus::kCompleted},
-        LimitCase{"Disk", kDiskProgram.c_str(), Disk(), ExecutionStatus::kFailed}),
-    [](const auto& limit_case) { return std::string(limit_case.param.name); });
+        WarmLimitCase{"Timeout", kTimeoutProgram.c_str(), Timeout(), ExecutionStatus::kTimedOut},
+        WarmLimitCase{"Memory", kMemoryProgram.c_str(), Memory(), ExecutionStatus::kMemoryExceeded},
+        WarmLimitCase{"Output", kOutputProgram.c_str(), Output(), ExecutionStatus::kOutputExceeded},
+        WarmLimitCase{"Pids", kPidsProgram.c_str(), Pids(), ExecutionStatus::kCompleted},
+        WarmLimitCase{"OpenFiles", kOpenFilesProgram.c_str(), OpenFiles(),
+                      ExecutionStatus::kCompleted},
+        WarmLimitCase{"Disk", kDiskProgram.c_str(), Disk(), ExecutionStatus::kFailed}),
+    LimitCaseName);
 
 // A zygote that cannot serve (here: a binary that exits at once) never fails a run: the
 // run starts cold, exactly as without warm starts, and says it fell back.
@@ -198,16 +173,10 @@ TEST(WarmSandbox, BrokenZygoteFallsBackToCold) {
   options.stdin_data = "from stdin";
   const RunResult first = RunCode("python", "3.11", kProgram, options);
   ASSERT_EQ(first.start, StartKind::kCold);
-  RunResult fallback;
-  for (int attempt = 0; attempt < 20 && fallback.start != StartKind::kWarmFallback; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    fallback = RunCode("python", "3.11", kProgram, options);
-  }
+  const RunResult fallback =
+      RunUntilStart("python", "3.11", StartKind::kWarmFallback, kProgram, options, kPacing);
   ASSERT_EQ(fallback.start, StartKind::kWarmFallback);
-  EXPECT_EQ(fallback.status, first.status);
-  EXPECT_EQ(fallback.exit_code, first.exit_code);
-  EXPECT_EQ(fallback.stdout_text, first.stdout_text);
-  EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+  ExpectSameOutcome(fallback, first);
 }
 
 // sandbox.warm without the zygote's binary (a build without libpython3.11-dev): runs start
@@ -221,15 +190,10 @@ TEST(WarmSandbox, MissingZygoteFallsBackToColdAndIsCounted) {
   const RunResult first = RunCode("python", "3.11", kProgram, options);
   ASSERT_EQ(first.start, StartKind::kCold);  // no sandbox was built ahead for it
   ASSERT_EQ(first.exit_code, 1) << first.stderr_text;
-  RunResult fallback;
-  for (int attempt = 0; attempt < 20 && fallback.start != StartKind::kWarmFallback; ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    fallback = RunCode("python", "3.11", kProgram, options);
-  }
+  const RunResult fallback =
+      RunUntilStart("python", "3.11", StartKind::kWarmFallback, kProgram, options, kPacing);
   ASSERT_EQ(fallback.start, StartKind::kWarmFallback);
-  EXPECT_EQ(fallback.exit_code, first.exit_code);
-  EXPECT_EQ(fallback.stdout_text, first.stdout_text);
-  EXPECT_EQ(fallback.stderr_text, first.stderr_text);
+  ExpectSameOutcome(fallback, first);
 }
 
 // A runtime the catalog opts out (`warm = false`) always starts cold, where the same
