@@ -210,13 +210,13 @@ struct ZygoteLaunch {
 
 // The zygote's process between clone and execveat: the same checklist as ExecStep,
 // with placeholders on 0–2 (of the run's kinds) and its control socket on
-// spec.warm_control_fd (3, or Node's 100). Shares the init's memory: no allocation; a
+// spec.warm.control_fd (3, or Node's 100). Shares the init's memory: no allocation; a
 // failure ends it with 127 and the run goes cold.
 int ZygoteEntry(void* argument) {
   const ZygoteLaunch& launch = *static_cast<const ZygoteLaunch*>(argument);
   ResetSignals();
   if (::setsid() < 0) ::_exit(127);  // as in ExecStep
-  const int control_at = static_cast<int>(launch.spec->warm_control_fd);
+  const int control_at = static_cast<int>(launch.spec->warm.control_fd);
   const int exe_at = control_at == 3 ? 4 : 3;  // close-on-exec: gone at the exec
   const int low = std::min(control_at, exe_at);
   const int high = std::max(control_at, exe_at);
@@ -257,11 +257,11 @@ Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& sec
     return zygote;
   }
   std::vector<char*> argv;
-  for (const std::string& arg : spec.warm_zygote_argv)
+  for (const std::string& arg : spec.warm.zygote_argv)
     argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   std::vector<char*> envp;
-  for (const std::string& var : spec.warm_env) envp.push_back(const_cast<char*>(var.c_str()));
+  for (const std::string& var : spec.warm.env) envp.push_back(const_cast<char*>(var.c_str()));
   envp.push_back(nullptr);
   ZygoteLaunch launch{&spec, exe_fd, pair[1], placeholder[1], &seccomp, argv.data(), envp.data()};
   const pid_t pid = ::clone(ZygoteEntry, StepStackTop(), CLONE_VM | CLONE_VFORK | SIGCHLD, &launch);
@@ -274,9 +274,9 @@ Zygote StartZygote(const LaunchSpec& spec, int exe_fd, const SeccompProgram& sec
   }
   zygote.pid = pid;
   zygote.control = pair[0];
-  zygote.argv = &spec.warm_argv;
-  zygote.env = &spec.warm_env;
-  zygote.preload = &spec.warm_preload;
+  zygote.argv = &spec.warm.argv;
+  zygote.env = &spec.warm.env;
+  zygote.preload = &spec.warm.preload;
   return zygote;
 }
 
@@ -511,8 +511,8 @@ void RunSandboxInit(const LaunchSpec& spec, const LaunchFds& fds, const SeccompP
   if (auto s = BuildRootFilesystem(spec, &zygote_file); !s) FailSetup(fds.control, s.error());
   // A zygote inside the sandbox (the interpreter itself) is opened in the new root: under
   // the sandbox's own view of /usr, its inode is already this run's.
-  if (spec.prebuilt && spec.warm_zygote_inside && !spec.warm_zygote.empty()) {
-    zygote_file = UniqueFd(::open(spec.warm_zygote.c_str(), O_PATH | O_CLOEXEC));
+  if (spec.prebuilt && spec.warm.zygote_inside && !spec.warm.zygote.empty()) {
+    zygote_file = UniqueFd(::open(spec.warm.zygote.c_str(), O_PATH | O_CLOEXEC));
   }
   const int zygote_exe = zygote_file.Release();
   if (::sethostname(spec.hostname.data(), spec.hostname.size()) != 0) {
@@ -605,7 +605,7 @@ namespace {
   // step runs beside it.
   if (zygote.pid > 0 &&
       (steps.empty() || *zygote.argv != spec.steps.back().argv ||
-       *zygote.env != spec.steps.back().env || *zygote.preload != spec.warm_preload)) {
+       *zygote.env != spec.steps.back().env || *zygote.preload != spec.warm.preload)) {
     StopZygote(zygote);
   }
   for (std::uint32_t i = 0; i < steps.size(); ++i) {

@@ -89,13 +89,13 @@ std::string LaunchSpec::Serialize() const {
   w.Str(gvisor_runsc);
   w.Str(gvisor_platform);
   w.U64(prebuilt ? 1 : 0);
-  w.Str(warm_zygote);
-  w.U64(warm_zygote_inside ? 1 : 0);
-  w.Strs(warm_zygote_argv);
-  w.Strs(warm_argv);
-  w.Strs(warm_env);
-  w.Strs(warm_preload);
-  w.U64(warm_control_fd);
+  w.Str(warm.zygote);
+  w.U64(warm.zygote_inside ? 1 : 0);
+  w.Strs(warm.zygote_argv);
+  w.Strs(warm.argv);
+  w.Strs(warm.env);
+  w.Strs(warm.preload);
+  w.U64(warm.control_fd);
   w.Str(zygote_dir);
   w.U64(steps.size());
   for (const StepSpec& step : steps) {
@@ -123,13 +123,13 @@ Result<LaunchSpec> LaunchSpec::Deserialize(std::string_view bytes) {
   std::uint64_t prebuilt = 0, inside = 0, control_fd = 0;
   ok = ok && r.Strs(spec.host_etc_files) && r.Str(spec.source_name) && r.U64(spec.tmpfs_bytes) &&
        r.Strs(spec.cgroup_join_files) && r.Str(spec.hostname) && r.Str(spec.gvisor_runsc) &&
-       r.Str(spec.gvisor_platform) && r.U64(prebuilt) && r.Str(spec.warm_zygote) && r.U64(inside) &&
-       r.Strs(spec.warm_zygote_argv) && r.Strs(spec.warm_argv) && r.Strs(spec.warm_env) &&
-       r.Strs(spec.warm_preload) && r.U64(control_fd) && control_fd <= 1023 &&
+       r.Str(spec.gvisor_platform) && r.U64(prebuilt) && r.Str(spec.warm.zygote) && r.U64(inside) &&
+       r.Strs(spec.warm.zygote_argv) && r.Strs(spec.warm.argv) && r.Strs(spec.warm.env) &&
+       r.Strs(spec.warm.preload) && r.U64(control_fd) && control_fd <= 1023 &&
        r.Str(spec.zygote_dir) && r.U64(steps) && steps <= bytes.size();
-  spec.warm_control_fd = static_cast<std::uint32_t>(control_fd);
+  spec.warm.control_fd = static_cast<std::uint32_t>(control_fd);
   spec.prebuilt = prebuilt != 0;
-  spec.warm_zygote_inside = inside != 0;
+  spec.warm.zygote_inside = inside != 0;
   for (std::uint64_t i = 0; ok && i < steps; ++i) {
     StepSpec step;
     std::uint64_t open_files = 0, processes = 0, cpu_seconds = 0;

@@ -12,6 +12,27 @@
 
 namespace integr8scode {
 
+// How a sandbox built ahead starts a warm zygote (docs/warm-starts.md): the init starts
+// `zygote` ahead as `zygote_argv` with `env`, and uses it for a last step with the very
+// argv `argv` and environment `env`. The zygote is a host path (opened before pivot_root,
+// through a view of its directory of this sandbox's own) or, with `zygote_inside`, a path
+// inside the sandbox (the interpreter itself, opened after pivot_root). The slot remembers
+// one of these for its next sandbox (slot_pool.hpp).
+struct WarmStart {
+  std::string zygote;
+  bool zygote_inside = false;
+  std::vector<std::string> zygote_argv;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;
+  // Modules the zygote imports before the go (sandbox.warm_preload). In a run's spec: the
+  // list its zygote must have been started with — a zygote with another list does not
+  // serve it (the run starts cold, as for another argv).
+  std::vector<std::string> preload;
+  // The descriptor the zygote finds its control socket on: 3, or kNodeZygoteControlFd for
+  // Node (above the descriptors Node opens while it starts).
+  std::uint32_t control_fd = 3;
+};
+
 // One program run inside a sandbox (a compile step or the run step).
 struct StepSpec {
   std::vector<std::string> argv;      // argv[0] is an absolute path inside the sandbox
@@ -47,24 +68,9 @@ struct LaunchSpec {
   // kPrebuilt, and waits on the control socket for the run's LaunchSpec and descriptors
   // (launch_message.hpp). The run's spec must have the same shape (Fits()).
   bool prebuilt = false;
-  // Warm start (docs/warm-starts.md), only with `prebuilt`: the init starts this zygote
-  // ahead as `warm_zygote_argv` with `warm_env`, and uses it for a last step with the
-  // very argv `warm_argv` and environment `warm_env`. The zygote is a host path (opened
-  // before pivot_root, through a view of its directory of this sandbox's own) or, with
-  // `warm_zygote_inside`, a path inside the sandbox (the interpreter itself, opened after
-  // pivot_root). Empty: every step cold.
-  std::string warm_zygote;
-  bool warm_zygote_inside = false;
-  std::vector<std::string> warm_zygote_argv;
-  std::vector<std::string> warm_argv;
-  std::vector<std::string> warm_env;
-  // Modules the zygote imports before the go (sandbox.warm_preload). In a run's spec: the
-  // list its zygote must have been started with — a zygote with another list does not
-  // serve it (the run starts cold, as for another argv).
-  std::vector<std::string> warm_preload;
-  // The descriptor the zygote finds its control socket on: 3, or kNodeZygoteControlFd for
-  // Node (above the descriptors Node opens while it starts).
-  std::uint32_t warm_control_fd = 3;
+  // Warm start (docs/warm-starts.md), only with `prebuilt`: how its zygote is started
+  // ahead (WarmStart). Empty `warm.zygote`: every step cold.
+  WarmStart warm;
   // A host directory shown read-only at kNodeZygoteSandboxDir (node_zygote.hpp) for the
   // whole run, through an overlay of this sandbox's own: the Node zygote's boot, which
   // worker threads preload again. In every sandbox of that runtime, cold ones too, so

@@ -255,15 +255,7 @@ class LocalExecutor final : public Executor {
       shape.root_tree = s.last_root_tree;
       shape.zygote_dir = s.last_zygote_dir;
       shape.tmpfs_bytes = Limits{}.tmpfs_bytes;
-      if (!s.last_warm_argv.empty()) {
-        shape.warm_zygote = s.last_warm_zygote;
-        shape.warm_zygote_inside = s.last_warm_zygote_inside;
-        shape.warm_zygote_argv = s.last_warm_zygote_argv;
-        shape.warm_argv = s.last_warm_argv;
-        shape.warm_env = s.last_warm_env;
-        shape.warm_preload = s.last_warm_preload;
-        shape.warm_control_fd = s.last_warm_control_fd;
-      }
+      if (!s.last_warm.argv.empty()) shape.warm = s.last_warm;
       auto built = PrebuiltSandbox::Build(*launcher_, std::move(shape), s.cgroup->CloneIntoFd());
       if (built) {
         s.prebuilt = std::move(*built);
@@ -350,52 +342,47 @@ class LocalExecutor final : public Executor {
   // `runtime`) ahead, or forgets it: the zygote and its argv, by kind.
   void RememberWarm(Slot& slot, const Runtime& runtime, LaunchSpec& spec) const {
     const StepSpec& run = spec.steps.back();
-    slot.last_warm_argv.clear();
-    slot.last_warm_env.clear();
-    slot.last_warm_zygote_argv.clear();
-    slot.last_warm_preload.clear();
-    slot.last_warm_control_fd = 3;
+    slot.last_warm = WarmStart{};
     if (!WarmEligible(runtime)) return;
+    WarmStart& warm = slot.last_warm;
     if (runtime.zygote == ZygoteKind::kNodeRequire) {
       // node itself, its boot preloaded before the program's arguments; the boot takes
       // `--require <boot>` out of process.execArgv (node_zygote.hpp).
       if (options_.node_zygote_dir.empty() || run.argv.empty()) return;  // missing: a fallback
-      slot.last_warm_zygote = run.argv.front();
-      slot.last_warm_zygote_inside = true;
-      slot.last_warm_zygote_argv = {run.argv.front(), "--require",
-                                    fmt::format("{}/{}", kNodeZygoteSandboxDir, kNodeZygoteBoot)};
-      slot.last_warm_zygote_argv.insert(slot.last_warm_zygote_argv.end(), run.argv.begin() + 1,
-                                        run.argv.end());
-      slot.last_warm_control_fd = kNodeZygoteControlFd;
+      warm.zygote = run.argv.front();
+      warm.zygote_inside = true;
+      warm.zygote_argv = {run.argv.front(), "--require",
+                          fmt::format("{}/{}", kNodeZygoteSandboxDir, kNodeZygoteBoot)};
+      warm.zygote_argv.insert(warm.zygote_argv.end(), run.argv.begin() + 1, run.argv.end());
+      warm.control_fd = kNodeZygoteControlFd;
     } else if (runtime.zygote == ZygoteKind::kEmbeddedCpython) {
       if (options_.warm_zygote.empty()) return;  // missing: counted as a fallback
-      slot.last_warm_zygote = options_.warm_zygote.string();
-      slot.last_warm_zygote_inside = false;
-      slot.last_warm_zygote_argv = {"integr8scode-python-zygote", "3"};
+      warm.zygote = options_.warm_zygote.string();
+      warm.zygote_inside = false;
+      warm.zygote_argv = {"integr8scode-python-zygote", "3"};
       // Only the embedded CPython reads --preload (sandbox.warm_preload); the run asks for
       // the same list, so that only a zygote that imported it serves the run.
       if (!options_.warm_preload.empty()) {
-        slot.last_warm_zygote_argv.push_back(ZygotePreloadArgument(options_.warm_preload));
-        slot.last_warm_preload = options_.warm_preload;
-        spec.warm_preload = options_.warm_preload;
+        warm.zygote_argv.push_back(ZygotePreloadArgument(options_.warm_preload));
+        warm.preload = options_.warm_preload;
+        spec.warm.preload = options_.warm_preload;
       }
-      slot.last_warm_zygote_argv.insert(slot.last_warm_zygote_argv.end(), run.argv.begin(),
-                                        run.argv.end());
+      warm.zygote_argv.insert(warm.zygote_argv.end(), run.argv.begin(), run.argv.end());
     } else {
       // The interpreter itself, given the bootstrap with -c just before the program's
       // path: the options before it are the interpreter's, the rest the program's argv.
       const std::string source = fmt::format("{}/{}", kSandboxSourceDir, runtime.source_file);
       const auto at = std::find(run.argv.begin(), run.argv.end(), source);
       if (run.argv.empty() || at == run.argv.begin() || at == run.argv.end()) return;
-      slot.last_warm_zygote = run.argv.front();
-      slot.last_warm_zygote_inside = true;
-      slot.last_warm_zygote_argv.assign(run.argv.begin(), at);
-      slot.last_warm_zygote_argv.push_back("-c");
-      slot.last_warm_zygote_argv.push_back(kPypyZygoteBootstrap);
-      slot.last_warm_zygote_argv.insert(slot.last_warm_zygote_argv.end(), at, run.argv.end());
+      warm.zygote = run.argv.front();
+      warm.zygote_inside = true;
+      warm.zygote_argv.assign(run.argv.begin(), at);
+      warm.zygote_argv.push_back("-c");
+      warm.zygote_argv.push_back(kPypyZygoteBootstrap);
+      warm.zygote_argv.insert(warm.zygote_argv.end(), at, run.argv.end());
     }
-    slot.last_warm_argv = run.argv;
-    slot.last_warm_env = run.env;
+    warm.argv = run.argv;
+    warm.env = run.env;
   }
 
   // The sandbox built ahead for this slot when it fits the run (then `built_ahead`); else

@@ -146,7 +146,7 @@ std::string EmptyLayer(const LaunchSpec& spec) { return spec.root_mount_point + 
 // the layers tmpfs and goes away at pivot_root; the descriptor keeps the overlay alive
 // for the execveat. Any failure only means no warm start (the run starts cold, counted).
 UniqueFd OpenZygoteThroughOwnView(const LaunchSpec& spec) {
-  const std::filesystem::path zygote(spec.warm_zygote);
+  const std::filesystem::path zygote(spec.warm.zygote);
   const std::string view = spec.root_mount_point + "/zygote";
   if (::mkdir(view.c_str(), 0755) != 0) return UniqueFd();
   if (!MountOwnView(zygote.parent_path().string(), view, EmptyLayer(spec))) return UniqueFd();
@@ -335,7 +335,7 @@ Status BuildRootFilesystem(const LaunchSpec& spec, UniqueFd* zygote) {
   if (auto s = Mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr, "/ private"); !s)
     return s;
   const std::string root_path = I8C_TRY_VALUE(MountLayers(spec));
-  if (zygote != nullptr && spec.prebuilt && !spec.warm_zygote.empty() && !spec.warm_zygote_inside) {
+  if (zygote != nullptr && spec.prebuilt && !spec.warm.zygote.empty() && !spec.warm.zygote_inside) {
     *zygote = OpenZygoteThroughOwnView(spec);
   }
   if (!spec.root_tree.empty()) {

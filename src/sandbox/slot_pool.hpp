@@ -16,6 +16,7 @@
 #include "common/error.hpp"
 #include "common/unique_fd.hpp"
 #include "sandbox/cgroup.hpp"
+#include "sandbox/launch_spec.hpp"
 #include "sandbox/prebuilt.hpp"
 
 namespace integr8scode {
@@ -38,15 +39,8 @@ struct Slot {
   std::vector<std::string> last_host_paths{"/usr"};
   std::string last_root_tree;
   // The last run's program when its runtime starts warm (docs/warm-starts.md): the next
-  // sandbox built ahead starts it ahead, in this zygote (LaunchSpec's warm_* fields).
-  // Empty argv: built ahead cold.
-  std::string last_warm_zygote;
-  bool last_warm_zygote_inside = false;
-  std::vector<std::string> last_warm_zygote_argv;
-  std::vector<std::string> last_warm_argv;
-  std::vector<std::string> last_warm_env;
-  std::vector<std::string> last_warm_preload;  // sandbox.warm_preload, embedded CPython only
-  std::uint32_t last_warm_control_fd = 3;
+  // sandbox built ahead starts it ahead (LaunchSpec::warm). Empty argv: built ahead cold.
+  WarmStart last_warm;
   std::string last_zygote_dir;  // LaunchSpec::zygote_dir of the last run (Node's boot)
 };
 

@@ -28,13 +28,13 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   step.processes = 32;
   step.cpu_seconds = 11;
   spec.steps = {step, step};
-  spec.warm_zygote = "/opt/integr8scode/integr8scode-python-zygote";
-  spec.warm_zygote_inside = true;
-  spec.warm_zygote_argv = {"integr8scode-python-zygote", "3", "/usr/bin/python3.11"};
-  spec.warm_argv = {"/usr/bin/python3.11", "-I", "-u", "/scripts/script.py"};
-  spec.warm_env = {"PATH=/usr/bin"};
-  spec.warm_preload = {"json", "xml.etree.ElementTree"};
-  spec.warm_control_fd = 100;
+  spec.warm.zygote = "/opt/integr8scode/integr8scode-python-zygote";
+  spec.warm.zygote_inside = true;
+  spec.warm.zygote_argv = {"integr8scode-python-zygote", "3", "/usr/bin/python3.11"};
+  spec.warm.argv = {"/usr/bin/python3.11", "-I", "-u", "/scripts/script.py"};
+  spec.warm.env = {"PATH=/usr/bin"};
+  spec.warm.preload = {"json", "xml.etree.ElementTree"};
+  spec.warm.control_fd = 100;
   spec.zygote_dir = "/opt/integr8scode/integr8scode-node-zygote";
   auto back = LaunchSpec::Deserialize(spec.Serialize());
   ASSERT_TRUE(back.has_value());
@@ -49,13 +49,13 @@ TEST(LaunchSpec, SerializationRoundTrips) {
   EXPECT_EQ(back->steps[1].argv, step.argv);
   EXPECT_EQ(back->steps[1].env, step.env);
   EXPECT_EQ(back->steps[1].cpu_seconds, 11u);
-  EXPECT_EQ(back->warm_zygote, spec.warm_zygote);
-  EXPECT_EQ(back->warm_zygote_inside, spec.warm_zygote_inside);
-  EXPECT_EQ(back->warm_zygote_argv, spec.warm_zygote_argv);
-  EXPECT_EQ(back->warm_argv, spec.warm_argv);
-  EXPECT_EQ(back->warm_env, spec.warm_env);
-  EXPECT_EQ(back->warm_preload, spec.warm_preload);
-  EXPECT_EQ(back->warm_control_fd, 100u);
+  EXPECT_EQ(back->warm.zygote, spec.warm.zygote);
+  EXPECT_EQ(back->warm.zygote_inside, spec.warm.zygote_inside);
+  EXPECT_EQ(back->warm.zygote_argv, spec.warm.zygote_argv);
+  EXPECT_EQ(back->warm.argv, spec.warm.argv);
+  EXPECT_EQ(back->warm.env, spec.warm.env);
+  EXPECT_EQ(back->warm.preload, spec.warm.preload);
+  EXPECT_EQ(back->warm.control_fd, 100u);
   EXPECT_EQ(back->zygote_dir, spec.zygote_dir);
 }
 
